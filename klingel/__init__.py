@@ -1,0 +1,1 @@
+"""Klingel: one-click video rooms for a town, on its own server."""

@@ -1,0 +1,173 @@
+"""The contract between the signaling process and the SFU workers.
+
+The signaling side (``klingel.web`` / ``klingel.rooms``) sees the SFU only through
+``MediaBackend``. ``klingel.sfu.pool.WorkerPool`` implements it by sending these requests to
+worker processes; inside a worker, ``klingel.sfu.router.RoomRouter`` does the media work for one
+room. Everything here crosses a process boundary, so it is plain, frozen and picklable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+
+__all__ = [
+    "ActiveSpeaker",
+    "MediaBackend",
+    "MediaError",
+    "MediaEvent",
+    "MediaKind",
+    "SfuSettings",
+    "Subscription",
+    "TrackSource",
+    "TrackSpec",
+    "TransportDirection",
+    "TransportState",
+    "TransportStateChanged",
+    "WorkerRestarted",
+    "WorkerStats",
+]
+
+MediaKind = Literal["audio", "video"]
+TrackSource = Literal["microphone", "camera", "screen"]
+TransportDirection = Literal["publish", "subscribe"]
+TransportState = Literal["new", "connecting", "connected", "failed", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSpec:
+    """One sending transceiver of a publish offer, as the signaling side assigned it."""
+
+    mid: str
+    kind: MediaKind
+    source: TrackSource
+    stream_id: StreamId
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One receiving transceiver of a subscribe offer: which stream should flow on ``mid``."""
+
+    mid: str
+    stream_id: StreamId
+
+
+class MediaError(Exception):
+    """A request the SFU refused. ``code`` is one of the protocol's stable error codes
+    (``bad_sdp``, ``too_many_candidates``, ``unknown_stream``, ``media_unavailable``)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[MediaError], tuple[str, str]]:
+        return (MediaError, (self.code, self.message))
+
+
+@dataclass(frozen=True, slots=True)
+class TransportStateChanged:
+    room: RoomId
+    participant: ParticipantId
+    direction: TransportDirection
+    state: TransportState
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSpeaker:
+    """The loudest participant of a room changed (from the RFC 6464 audio-level extension).
+    ``participant`` is None when nobody has spoken for a while."""
+
+    room: RoomId
+    participant: ParticipantId | None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRestarted:
+    """A worker process died and was replaced; every transport of these rooms is gone and the
+    participants must publish and subscribe again."""
+
+    rooms: tuple[RoomId, ...]
+
+
+MediaEvent = TransportStateChanged | ActiveSpeaker | WorkerRestarted
+
+
+@dataclass(frozen=True, slots=True)
+class SfuSettings:
+    """How the SFU runs. ``announce_ip`` is the address put into ICE candidates; ``bind_ip`` the
+    one the UDP sockets bind to (the same unless behind 1:1 NAT). Worker ``i`` binds UDP port
+    ``port_min + i``; the range must hold at least ``workers`` ports."""
+
+    workers: int = 1
+    announce_ip: str = "127.0.0.1"
+    bind_ip: str = "127.0.0.1"
+    port_min: int = 40000
+    port_max: int = 40099
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStats:
+    """Counters of one worker process since it started (for ``/metrics`` and the benchmarks)."""
+
+    worker: int
+    pid: int
+    rooms: int
+    transports: int
+    rtp_received: int
+    rtp_forwarded: int
+    rtcp_received: int
+    rtcp_sent: int
+    retransmitted: int
+    dropped: int  # undecryptable, malformed or unroutable packets
+    cpu_seconds: float  # user + system CPU time of the worker process
+
+
+class MediaBackend(Protocol):
+    """What signaling may ask of the SFU. All SDP strings are validated by the SFU; a bad one
+    raises ``MediaError`` and changes nothing."""
+
+    async def publish(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        offer_sdp: str,
+        tracks: Sequence[TrackSpec],
+    ) -> str:
+        """Apply a publish offer (first one, renegotiation or ICE restart); return the answer.
+        Tracks missing from ``tracks`` compared to the previous call stop being forwarded."""
+        ...
+
+    async def subscribe(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        """Apply a subscribe offer of recvonly transceivers; return the answer. The SFU asks the
+        publisher of every newly subscribed video stream for a keyframe."""
+        ...
+
+    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
+        """Stop or resume forwarding one stream to everyone (host mute)."""
+        ...
+
+    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        """Close both transports of a participant and drop its streams."""
+        ...
+
+    async def close_room(self, room: RoomId) -> None: ...
+
+    async def stats(self) -> Sequence[WorkerStats]: ...
+
+    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
+        """Register the one handler for media events."""
+        ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
