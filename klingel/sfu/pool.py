@@ -1,0 +1,383 @@
+"""The SFU as the signaling side sees it: a pool of worker processes (``MediaBackend``).
+
+Each room lives on exactly one worker, chosen when the room first needs media (the live worker
+with the fewest rooms) and kept there. A worker that dies is noticed through its process
+sentinel or the end of its socketpair, replaced on the same UDP port, and its rooms are
+reported with ``WorkerRestarted`` so that their participants publish and subscribe anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.sfu.api import (
+    MediaError,
+    MediaEvent,
+    SfuSettings,
+    Subscription,
+    TrackSpec,
+    WorkerRestarted,
+    WorkerStats,
+)
+from klingel.sfu.ipc import (
+    Call,
+    Channel,
+    CloseRoom,
+    CollectStats,
+    EventNotice,
+    Publish,
+    Ready,
+    RemoveParticipant,
+    Reply,
+    Request,
+    SetForwarding,
+    Shutdown,
+    Subscribe,
+)
+from klingel.sfu.worker import RouterFactory, WorkerSpec, room_router, run_worker
+
+__all__ = ["WorkerPool"]
+
+logger = logging.getLogger(__name__)
+
+EventHandler = Callable[[MediaEvent], Awaitable[None]]
+
+# A worker that dies this soon after starting is probably failing at startup (a taken port,
+# a broken install): restart it after a growing pause instead of at once.
+_STABLE_AFTER = 5.0
+_FIRST_RETRY_DELAY = 0.5
+_MAX_RETRY_DELAY = 10.0
+_STOP_GRACE = 5.0
+
+
+@dataclass(eq=False, slots=True)
+class _Worker:
+    """The parent's handle on one running worker process."""
+
+    index: int
+    process: BaseProcess
+    channel: Channel
+    pid: int
+    started: float
+    rooms: set[RoomId] = field(default_factory=set)
+    pending: dict[int, asyncio.Future[Reply]] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+    lost: bool = False
+
+
+class WorkerPool:
+    """``MediaBackend`` over ``settings.workers`` processes; worker ``i`` binds
+    ``settings.port_min + i``."""
+
+    def __init__(
+        self,
+        settings: SfuSettings,
+        *,
+        router_factory: RouterFactory = room_router,
+        request_timeout: float = 10.0,
+        start_timeout: float = 30.0,
+    ) -> None:
+        if settings.workers < 1:
+            raise ValueError("the SFU needs at least one worker")
+        if settings.port_min + settings.workers - 1 > settings.port_max:
+            raise ValueError("the UDP port range is smaller than the number of workers")
+        self._settings = settings
+        self._router_factory = router_factory
+        self._request_timeout = request_timeout
+        self._start_timeout = start_timeout
+        self._context = multiprocessing.get_context("spawn")
+        self._live: dict[int, _Worker] = {}
+        self._live_changed = asyncio.Event()
+        self._placement: dict[RoomId, int] = {}
+        self._request_ids = itertools.count(1)
+        self._retry_delay: dict[int, float] = {}
+        self._restarts: set[asyncio.Task[None]] = set()
+        self._handler: EventHandler | None = None
+        self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stopping = False
+        self._dispatcher = asyncio.create_task(self._dispatch_events())
+        started = await asyncio.gather(
+            *(self._spawn(index) for index in range(self._settings.workers)),
+            return_exceptions=True,
+        )
+        for outcome in started:
+            if isinstance(outcome, _Worker):
+                self._go_live(outcome)
+        failure = next((o for o in started if isinstance(o, BaseException)), None)
+        if failure is not None:
+            await self.stop()
+            raise failure
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in list(self._restarts):
+            task.cancel()
+        workers = list(self._live.values())
+        self._live.clear()
+        for worker in workers:
+            worker.channel.send(Shutdown())
+        await asyncio.gather(*(self._end(worker) for worker in workers))
+        self._placement.clear()
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            self._dispatcher = None
+
+    def on_event(self, handler: EventHandler) -> None:
+        self._handler = handler
+
+    # --- MediaBackend ---------------------------------------------------------------------
+
+    async def publish(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        offer_sdp: str,
+        tracks: Sequence[TrackSpec],
+    ) -> str:
+        worker = await self._worker_for(room)
+        result = await self._request(worker, Publish(room, participant, offer_sdp, tuple(tracks)))
+        return _answer(result)
+
+    async def subscribe(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        worker = await self._worker_for(room)
+        call = Subscribe(room, participant, offer_sdp, tuple(subscriptions))
+        return _answer(await self._request(worker, call))
+
+    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
+        worker = self._placed_worker(room)
+        if worker is None:
+            raise MediaError("unknown_stream", "no such stream in this room")
+        await self._request(worker, SetForwarding(room, stream_id, enabled))
+
+    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        worker = self._placed_worker(room)
+        if worker is not None:
+            await self._request(worker, RemoveParticipant(room, participant))
+
+    async def close_room(self, room: RoomId) -> None:
+        worker = self._placed_worker(room)
+        if worker is None:
+            return
+        try:
+            await self._request(worker, CloseRoom(room))
+        finally:
+            self._placement.pop(room, None)
+            worker.rooms.discard(room)
+
+    async def stats(self) -> Sequence[WorkerStats]:
+        """One entry per live worker, in worker order (a worker being replaced is missing)."""
+        workers = sorted(self._live.values(), key=lambda worker: worker.index)
+        results = await asyncio.gather(
+            *(self._request(worker, CollectStats()) for worker in workers),
+            return_exceptions=True,
+        )
+        return [result for result in results if isinstance(result, WorkerStats)]
+
+    # --- placement and requests -----------------------------------------------------------
+
+    def _placed_worker(self, room: RoomId) -> _Worker | None:
+        index = self._placement.get(room)
+        return None if index is None else self._live.get(index)
+
+    async def _worker_for(self, room: RoomId) -> _Worker:
+        placed = self._placed_worker(room)
+        if placed is not None:
+            return placed
+        if not self._live:
+            await self._wait_for_live_worker()
+        placed = self._placed_worker(room)
+        if placed is not None:
+            return placed
+        worker = min(self._live.values(), key=lambda w: (len(w.rooms), w.index))
+        self._placement[room] = worker.index
+        worker.rooms.add(room)
+        return worker
+
+    async def _wait_for_live_worker(self) -> None:
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                while not self._live:
+                    self._live_changed.clear()
+                    await self._live_changed.wait()
+        except TimeoutError:
+            raise MediaError("media_unavailable", "no media worker is running") from None
+
+    async def _request(self, worker: _Worker, call: Call) -> str | WorkerStats | None:
+        if worker.lost:
+            raise MediaError("media_unavailable", "the media worker stopped")
+        request_id = next(self._request_ids)
+        reply: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        worker.pending[request_id] = reply
+        worker.channel.send(Request(request_id, call))
+        try:
+            async with asyncio.timeout(self._request_timeout):
+                answer = await reply
+        except TimeoutError:
+            raise MediaError("media_unavailable", "the media worker did not answer") from None
+        finally:
+            worker.pending.pop(request_id, None)
+        if answer.error is not None:
+            raise answer.error
+        return answer.result
+
+    # --- worker processes -------------------------------------------------------------------
+
+    async def _spawn(self, index: int) -> _Worker:
+        spec = WorkerSpec(
+            index=index,
+            settings=self._settings,
+            router_factory=self._router_factory,
+            log_level=logging.getLogger("klingel").getEffectiveLevel(),
+        )
+        ours, theirs = socket.socketpair()
+        process = self._context.Process(
+            target=run_worker, args=(spec, theirs), name=f"klingel-sfu-{index}", daemon=True
+        )
+        try:
+            process.start()
+        finally:
+            theirs.close()
+        channel = await Channel.open(ours)
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                first = await channel.receive()
+        except TimeoutError:
+            first = None
+        if not isinstance(first, Ready):
+            channel.close()
+            process.kill()
+            await asyncio.to_thread(process.join, _STOP_GRACE)
+            raise RuntimeError(f"SFU worker {index} did not start (port {spec.port})")
+        logger.info("SFU worker %d started (pid %d)", index, first.pid)
+        return _Worker(
+            index=index, process=process, channel=channel, pid=first.pid, started=time.monotonic()
+        )
+
+    def _go_live(self, worker: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_reader(worker.process.sentinel, self._lose, worker)
+        worker.reader = asyncio.create_task(self._read_from(worker))
+        self._live[worker.index] = worker
+        self._live_changed.set()
+
+    async def _read_from(self, worker: _Worker) -> None:
+        try:
+            while (message := await worker.channel.receive()) is not None:
+                if isinstance(message, Reply):
+                    reply = worker.pending.get(message.request_id)
+                    if reply is not None and not reply.done():
+                        reply.set_result(message)
+                elif isinstance(message, EventNotice):
+                    self._events.put_nowait(message.event)
+        except Exception:
+            logger.exception("unreadable message from SFU worker %d", worker.index)
+            worker.process.kill()
+        self._lose(worker)
+
+    def _lose(self, worker: _Worker) -> None:
+        """The worker's process ended (sentinel) or its socketpair did (EOF)."""
+        if worker.lost:
+            return
+        worker.lost = True
+        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        worker.channel.close()
+        if self._live.get(worker.index) is worker:
+            del self._live[worker.index]
+        gone = MediaError("media_unavailable", "the media worker stopped")
+        for reply in worker.pending.values():
+            if not reply.done():
+                reply.set_exception(gone)
+        worker.pending.clear()
+        rooms = tuple(sorted(worker.rooms))
+        for room in rooms:
+            if self._placement.get(room) == worker.index:
+                del self._placement[room]
+        worker.rooms.clear()
+        if self._stopping:
+            return
+        logger.warning(
+            "SFU worker %d (pid %d) died with %d rooms", worker.index, worker.pid, len(rooms)
+        )
+        self._events.put_nowait(WorkerRestarted(rooms))
+        lived = time.monotonic() - worker.started
+        task = asyncio.create_task(self._replace(worker, lived))
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
+
+    async def _replace(self, dead: _Worker, lived: float) -> None:
+        index = dead.index
+        delay = 0.0
+        if lived < _STABLE_AFTER:
+            delay = self._retry_delay.get(index, _FIRST_RETRY_DELAY / 2) * 2
+            self._retry_delay[index] = min(delay, _MAX_RETRY_DELAY)
+        else:
+            self._retry_delay.pop(index, None)
+        await asyncio.to_thread(dead.process.join, _STOP_GRACE)
+        while not self._stopping:
+            await asyncio.sleep(min(delay, _MAX_RETRY_DELAY))
+            try:
+                worker = await self._spawn(index)
+            except RuntimeError:
+                logger.error("SFU worker %d could not be restarted; retrying", index)
+                delay = max(delay * 2, _FIRST_RETRY_DELAY)
+                continue
+            if self._stopping:
+                worker.channel.send(Shutdown())
+                await self._end(worker)
+                return
+            self._go_live(worker)
+            return
+
+    async def _end(self, worker: _Worker) -> None:
+        """Wait for a worker told to shut down; kill it if it does not."""
+        worker.lost = True
+        if worker.reader is not None:
+            worker.reader.cancel()
+        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        await asyncio.to_thread(worker.process.join, _STOP_GRACE)
+        if worker.process.is_alive():
+            worker.process.kill()
+            await asyncio.to_thread(worker.process.join, _STOP_GRACE)
+        worker.channel.close()
+        gone = MediaError("media_unavailable", "the media server is stopping")
+        for reply in worker.pending.values():
+            if not reply.done():
+                reply.set_exception(gone)
+
+    async def _dispatch_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            handler = self._handler
+            if handler is None:
+                continue
+            try:
+                await handler(event)
+            except Exception:
+                logger.exception("media event handler failed on %s", type(event).__name__)
+
+
+def _answer(result: str | WorkerStats | None) -> str:
+    if not isinstance(result, str):
+        raise MediaError("media_unavailable", "the media worker gave no answer")
+    return result

@@ -1,0 +1,241 @@
+"""An SFU worker process: one event loop, one UDP socket, one ``RoomRouter`` per room.
+
+The parent (``klingel.sfu.pool``) starts it with the spawn method and talks to it over a
+socketpair (``klingel.sfu.ipc``). Requests run synchronously on the loop, between datagrams;
+a request that fails never stops the worker: a ``MediaError`` goes back as it is, anything else
+as ``media_unavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.sfu.api import (
+    MediaError,
+    MediaEvent,
+    SfuSettings,
+    Subscription,
+    TrackSpec,
+    WorkerStats,
+)
+from klingel.sfu.counters import WorkerCounters
+from klingel.sfu.ipc import (
+    Call,
+    Channel,
+    CloseRoom,
+    CollectStats,
+    EventNotice,
+    Publish,
+    Ready,
+    RemoveParticipant,
+    Reply,
+    Request,
+    SetForwarding,
+    Shutdown,
+    Subscribe,
+)
+from klingel.sfu.transport import TransportFactory
+from klingel.sfu.udp import UdpMux
+
+__all__ = ["Router", "RouterFactory", "WorkerSpec", "room_router", "run_worker"]
+
+logger = logging.getLogger(__name__)
+
+
+class Router(Protocol):
+    """What the worker asks of a room's router (``klingel.sfu.router.RoomRouter``)."""
+
+    def publish(
+        self, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
+    ) -> str: ...
+
+    def subscribe(
+        self, participant: ParticipantId, offer_sdp: str, subscriptions: Sequence[Subscription]
+    ) -> str: ...
+
+    def set_forwarding(self, stream_id: StreamId, enabled: bool) -> None: ...
+
+    def remove_participant(self, participant: ParticipantId) -> None: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def transport_count(self) -> int: ...
+
+
+RouterFactory = Callable[
+    [RoomId, TransportFactory, Callable[[MediaEvent], None], WorkerCounters], Router
+]
+"""Makes a room's router; must be a module-level callable, since it is pickled by name."""
+
+
+def room_router(
+    room: RoomId,
+    transports: TransportFactory,
+    emit: Callable[[MediaEvent], None],
+    counters: WorkerCounters,
+) -> Router:
+    """The product's router. Imported by name in the worker only: the parent process never
+    needs the media code."""
+    module = importlib.import_module("klingel.sfu.router")
+    router: Router = module.RoomRouter(room, transports, emit, counters)
+    return router
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """Everything a worker process is started with (pickled by the spawn method)."""
+
+    index: int
+    settings: SfuSettings
+    router_factory: RouterFactory = room_router
+    log_level: int = logging.WARNING
+
+    @property
+    def port(self) -> int:
+        return self.settings.port_min + self.index
+
+
+def run_worker(spec: WorkerSpec, sock: socket.socket) -> None:
+    """The worker process's main function."""
+    # Ctrl-C reaches the whole process group; the parent stops the workers in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(
+        level=spec.log_level,
+        format=f"%(asctime)s %(levelname)s %(name)s [sfu worker {spec.index}] %(message)s",
+    )
+    _event_loop_runner()(_Worker(spec, sock).run())
+
+
+def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    run: Callable[[Coroutine[Any, Any, None]], None] = uvloop.run
+    return run
+
+
+class _Worker:
+    def __init__(self, spec: WorkerSpec, sock: socket.socket) -> None:
+        self._spec = spec
+        self._sock = sock
+        self._counters = WorkerCounters()
+        self._routers: dict[RoomId, Router] = {}
+        self._channel: Channel | None = None
+        self._mux: UdpMux | None = None
+
+    async def run(self) -> None:
+        channel = await Channel.open(self._sock)
+        self._channel = channel
+        settings = self._spec.settings
+        mux = UdpMux(
+            bind_ip=settings.bind_ip,
+            announce_ip=settings.announce_ip,
+            port=self._spec.port,
+            counters=self._counters,
+        )
+        await mux.start()
+        self._mux = mux
+        channel.send(Ready(worker=self._spec.index, pid=os.getpid(), port=mux.port))
+        logger.info("worker ready on port %d", mux.port)
+        try:
+            while True:
+                message = await channel.receive()
+                if message is None or isinstance(message, Shutdown):
+                    break
+                if isinstance(message, Request):
+                    channel.send(self._answer(message))
+        finally:
+            for router in self._routers.values():
+                _close_quietly(router)
+            self._routers.clear()
+            mux.close()
+            with contextlib.suppress(ConnectionError):
+                await channel.drain()
+            channel.close()
+
+    def _answer(self, request: Request) -> Reply:
+        try:
+            return Reply(request.request_id, self._perform(request.call))
+        except MediaError as refused:
+            return Reply(request.request_id, None, refused)
+        except Exception:
+            # The message of an unexpected error may quote the SDP; keep it out of the log
+            # unless debugging.
+            logger.error("%s request failed unexpectedly", type(request.call).__name__)
+            logger.debug("request failure", exc_info=True)
+            error = MediaError("media_unavailable", "the media server could not do that")
+            return Reply(request.request_id, None, error)
+
+    def _perform(self, call: Call) -> str | WorkerStats | None:
+        match call:
+            case Publish(room, participant, offer_sdp, tracks):
+                return self._router_for(room).publish(participant, offer_sdp, tracks)
+            case Subscribe(room, participant, offer_sdp, subscriptions):
+                return self._router_for(room).subscribe(participant, offer_sdp, subscriptions)
+            case SetForwarding(room, stream_id, enabled):
+                router = self._routers.get(room)
+                if router is None:
+                    raise MediaError("unknown_stream", "no such stream in this room")
+                router.set_forwarding(stream_id, enabled)
+                return None
+            case RemoveParticipant(room, participant):
+                router = self._routers.get(room)
+                if router is not None:
+                    router.remove_participant(participant)
+                return None
+            case CloseRoom(room):
+                router = self._routers.pop(room, None)
+                if router is not None:
+                    router.close()
+                return None
+            case CollectStats():
+                return self._stats()
+        raise MediaError("media_unavailable", "unknown request")
+
+    def _router_for(self, room: RoomId) -> Router:
+        router = self._routers.get(room)
+        if router is None:
+            assert self._mux is not None
+            router = self._spec.router_factory(room, self._mux, self._emit, self._counters)
+            self._routers[room] = router
+        return router
+
+    def _emit(self, event: MediaEvent) -> None:
+        if self._channel is not None:
+            self._channel.send(EventNotice(event))
+
+    def _stats(self) -> WorkerStats:
+        counters = self._counters
+        return WorkerStats(
+            worker=self._spec.index,
+            pid=os.getpid(),
+            rooms=len(self._routers),
+            transports=sum(router.transport_count for router in self._routers.values()),
+            rtp_received=counters.rtp_received,
+            rtp_forwarded=counters.rtp_forwarded,
+            rtcp_received=counters.rtcp_received,
+            rtcp_sent=counters.rtcp_sent,
+            retransmitted=counters.retransmitted,
+            dropped=counters.dropped,
+            cpu_seconds=time.process_time(),
+        )
+
+
+def _close_quietly(router: Router) -> None:
+    try:
+        router.close()
+    except Exception:
+        logger.debug("router close failed", exc_info=True)
