@@ -1,0 +1,7 @@
+"""``python -m klingel``."""
+
+import sys
+
+from klingel.cli import main
+
+sys.exit(main())

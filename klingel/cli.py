@@ -1,0 +1,80 @@
+"""``klingel serve``: the web server, its signaling and the SFU workers in one command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from klingel.config import Settings, add_serve_arguments, settings_from_arguments
+from klingel.protocol.codec import MAX_FRAME_BYTES
+from klingel.web.app import create_app
+
+__all__ = ["WS_MAX_SIZE", "main"]
+
+logger = logging.getLogger(__name__)
+
+WS_MAX_SIZE = MAX_FRAME_BYTES + 4096
+"""Frames a little over the protocol's limit still arrive, so the codec can answer
+``too_large``; anything bigger is cut off by the WebSocket layer (close 1009)."""
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host = self.config.host
+            shown = f"[{host}]" if ":" in host else host
+            logger.info("Klingel ready on http://%s:%d", shown, self.config.port)
+
+
+def configure_logging(level_name: str) -> None:
+    level = getattr(logging, level_name.upper())
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    # uvicorn logs every WebSocket handshake with the client's address at INFO on this
+    # logger, and every request on the access logger: addresses are personal data.
+    logging.getLogger("uvicorn.error").setLevel(max(level, logging.WARNING))
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def serve(settings: Settings) -> None:
+    # Imported here: the pool pulls in the whole SFU, which nothing else of the CLI needs.
+    from klingel.sfu.pool import WorkerPool
+
+    app = create_app(settings, WorkerPool(settings.sfu))
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=settings.proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if settings.proxy_headers else None,
+        ws_max_size=WS_MAX_SIZE,
+        lifespan="on",
+        server_header=False,
+    )
+    _Server(config).run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="klingel", description="One-click video rooms on your own server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the server")
+    add_serve_arguments(serve_parser, os.environ)
+    arguments = parser.parse_args(argv)
+    try:
+        settings = settings_from_arguments(arguments)
+    except ValueError as error:
+        serve_parser.error(str(error))
+    configure_logging(settings.log_level)
+    serve(settings)
+    return 0

@@ -1,0 +1,106 @@
+"""The stable error codes of the signaling protocol (docs/protocol.md, section Errors).
+
+Two kinds, as the document defines them: a protocol error means the client is broken, a user
+error is to be shown to the person. Some codes also close the socket.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "CLOSE_CODE",
+    "ErrorCode",
+    "KlingelError",
+    "ProtocolError",
+    "UserError",
+    "error_for",
+]
+
+CLOSE_CODE = 4000
+"""WebSocket close code used when an error closes the socket; the reason is the error code."""
+
+
+class ErrorCode(StrEnum):
+    BAD_JSON = "bad_json"
+    DUPLICATE_KEY = "duplicate_key"
+    TOO_LARGE = "too_large"
+    TOO_DEEP = "too_deep"
+    BAD_NUMBER = "bad_number"
+    UNKNOWN_TYPE = "unknown_type"
+    BAD_MESSAGE = "bad_message"
+    NOT_JOINED = "not_joined"
+    ALREADY_JOINED = "already_joined"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    BAD_SDP = "bad_sdp"
+    TOO_MANY_CANDIDATES = "too_many_candidates"
+    UNKNOWN_STREAM = "unknown_stream"
+    RATE_LIMITED = "rate_limited"
+    BAD_ROOM = "bad_room"
+    BAD_NAME = "bad_name"
+    ROOM_FULL = "room_full"
+    MEDIA_UNAVAILABLE = "media_unavailable"
+    INTERNAL = "internal"
+
+    @property
+    def is_user_error(self) -> bool:
+        return self in _USER_ERRORS
+
+    @property
+    def closes(self) -> bool:
+        return self in _CLOSING_ERRORS
+
+
+_USER_ERRORS = frozenset(
+    {
+        ErrorCode.BAD_ROOM,
+        ErrorCode.BAD_NAME,
+        ErrorCode.ROOM_FULL,
+        ErrorCode.MEDIA_UNAVAILABLE,
+        ErrorCode.INTERNAL,
+    }
+)
+
+_CLOSING_ERRORS = frozenset(
+    {
+        ErrorCode.TOO_LARGE,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.BAD_ROOM,
+        ErrorCode.BAD_NAME,
+        ErrorCode.ROOM_FULL,
+    }
+)
+
+
+class KlingelError(Exception):
+    """A refused message. ``ref`` is the refused message's type when it could be read."""
+
+    def __init__(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+    @property
+    def closes(self) -> bool:
+        return self.code.closes
+
+    def with_ref(self, ref: str | None) -> KlingelError:
+        """The same error naming the refused message's type, unless it already names one."""
+        if self.ref is not None or ref is None:
+            return self
+        return error_for(self.code, self.message, ref)
+
+
+class ProtocolError(KlingelError):
+    """The client is broken: it sent something the protocol does not allow."""
+
+
+class UserError(KlingelError):
+    """Something to show to the person (a bad name, a full room, ...)."""
+
+
+def error_for(code: ErrorCode, message: str, ref: str | None = None) -> KlingelError:
+    """The error of the right kind for ``code``."""
+    kind = UserError if code.is_user_error else ProtocolError
+    return kind(code, message, ref)

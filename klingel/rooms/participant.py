@@ -1,0 +1,63 @@
+"""One person in a room, as the server knows them."""
+
+from __future__ import annotations
+
+from klingel.ids import ParticipantId, StreamId
+from klingel.protocol.objects import SOURCE_KIND, ParticipantInfo, StreamInfo
+from klingel.rooms.ratelimit import RateLimit, TokenBucket
+from klingel.sfu.api import TrackSource
+
+__all__ = ["CHAT_LIMIT", "Participant"]
+
+CHAT_LIMIT = RateLimit(rate=3.0, burst=10.0)
+
+
+class Participant:
+    """Mutable state of one participant. ``detached_since`` is set while their socket is gone
+    and they may still resume."""
+
+    __slots__ = (
+        "audio",
+        "chat_bucket",
+        "detached_since",
+        "hand",
+        "id",
+        "name",
+        "resume_token",
+        "streams",
+        "video",
+    )
+
+    def __init__(self, id: ParticipantId, name: str, resume_token: str, now: float) -> None:
+        self.id = id
+        self.name = name
+        self.resume_token = resume_token
+        self.audio = False
+        self.video = False
+        self.hand = False
+        self.streams: dict[TrackSource, StreamId] = {}
+        self.detached_since: float | None = None
+        # Kept with the participant, not the socket: reconnecting does not refill it.
+        self.chat_bucket = TokenBucket(CHAT_LIMIT, now)
+
+    @property
+    def screen(self) -> bool:
+        return "screen" in self.streams
+
+    def info(self, viewer: ParticipantId | None = None) -> ParticipantInfo:
+        """How ``viewer`` sees this participant (``you`` is true only in their own entry)."""
+        return ParticipantInfo(
+            id=self.id,
+            name=self.name,
+            audio=self.audio,
+            video=self.video,
+            screen=self.screen,
+            hand=self.hand,
+            you=viewer == self.id,
+        )
+
+    def stream_infos(self) -> list[StreamInfo]:
+        return [
+            StreamInfo(id=stream_id, participant=self.id, kind=SOURCE_KIND[source], source=source)
+            for source, stream_id in self.streams.items()
+        ]

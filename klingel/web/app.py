@@ -1,0 +1,119 @@
+"""The Starlette application: pages, the small HTTP API, metrics and the signaling socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from klingel.config import Settings
+from klingel.rooms.naming import new_room_id
+from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
+from klingel.rooms.registry import Registry
+from klingel.sfu.api import MediaBackend
+from klingel.web.hub import SignalingHub
+from klingel.web.metrics import render_metrics
+from klingel.web.security import SecurityHeadersMiddleware
+from klingel.web.signaling import SignalingEndpoint
+from klingel.web.static import static_routes
+
+__all__ = ["JOIN_LIMIT", "ROOM_CREATION_LIMIT", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+JOIN_LIMIT = RateLimit(rate=3.0, burst=60.0)
+"""Joins per client address: a school class behind one NAT gets in at once, a script does not."""
+ROOM_CREATION_LIMIT = RateLimit(rate=1.0, burst=20.0)
+"""``POST /api/rooms`` per client address."""
+STATS_TIMEOUT_SECONDS = 3.0
+
+
+class _Api:
+    def __init__(self, settings: Settings, media: MediaBackend, hub: SignalingHub) -> None:
+        self._settings = settings
+        self._media = media
+        self._hub = hub
+        self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
+
+    async def create_room(self, request: Request) -> Response:
+        address = request.client.host if request.client else ""
+        if not self._room_creations.take(address, time.monotonic()):
+            return JSONResponse({"error": "rate_limited"}, status_code=429)
+        return JSONResponse({"room": new_room_id()}, headers={"cache-control": "no-store"})
+
+    async def health(self, request: Request) -> Response:
+        try:
+            async with asyncio.timeout(STATS_TIMEOUT_SECONDS):
+                workers = len(await self._media.stats())
+        except Exception as error:
+            logger.warning("SFU statistics unavailable: %s", type(error).__name__)
+            workers = 0
+        if workers == 0:
+            return JSONResponse({"status": "unavailable", "workers": 0}, status_code=503)
+        return JSONResponse({"status": "ok", "workers": workers})
+
+    async def metrics(self, request: Request) -> Response:
+        try:
+            async with asyncio.timeout(STATS_TIMEOUT_SECONDS):
+                workers = list(await self._media.stats())
+        except Exception as error:
+            logger.warning("SFU statistics unavailable: %s", type(error).__name__)
+            workers = []
+        registry = self._hub.registry
+        text = render_metrics(workers, registry.room_count, registry.participant_count)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+async def _expire_detached(hub: SignalingHub, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await hub.expire_detached()
+        except Exception as error:  # keep sweeping: one fault must not keep ghosts forever
+            logger.error("Removing timed-out participants failed: %s", type(error).__name__)
+            logger.debug("Fault details", exc_info=True)
+
+
+def create_app(settings: Settings, media: MediaBackend) -> Starlette:
+    """The whole web side; the lifespan starts and stops ``media``."""
+    registry = Registry(settings.room_capacity, settings.resume_grace_seconds)
+    hub = SignalingHub(registry, media)
+    api = _Api(settings, media, hub)
+    sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        media.on_event(hub.on_media_event)
+        await media.start()
+        sweeper = asyncio.create_task(_expire_detached(hub, sweep_interval))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            hub.close_all()
+            await media.stop()
+            logger.info("Klingel stopped")
+
+    routes: list[BaseRoute] = [
+        Route("/api/rooms", api.create_room, methods=["POST"]),
+        Route("/healthz", api.health, methods=["GET"]),
+        WebSocketRoute("/ws", SignalingEndpoint(hub, KeyedRateLimiter(JOIN_LIMIT)).serve),
+    ]
+    if settings.metrics:
+        routes.append(Route("/metrics", api.metrics, methods=["GET"]))
+    routes.extend(static_routes())
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        lifespan=lifespan,
+    )

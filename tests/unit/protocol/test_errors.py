@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from klingel.protocol.errors import ErrorCode, ProtocolError, UserError, error_for
+
+USER_CODES = {"bad_room", "bad_name", "room_full", "media_unavailable", "internal"}
+CLOSING_CODES = {"too_large", "unsupported_version", "bad_room", "bad_name", "room_full"}
+
+
+@pytest.mark.parametrize("code", list(ErrorCode))
+def test_every_code_has_its_kind_and_closing_rule(code: ErrorCode) -> None:
+    error = error_for(code, "text", ref="chat")
+    expected_kind = UserError if code.value in USER_CODES else ProtocolError
+    assert type(error) is expected_kind
+    assert error.closes is (code.value in CLOSING_CODES)
+    assert (error.code, error.message, error.ref) == (code, "text", "chat")
+
+
+def test_codes_are_their_wire_strings() -> None:
+    assert str(ErrorCode.BAD_JSON) == "bad_json"
+    assert ErrorCode("room_full") is ErrorCode.ROOM_FULL
+
+
+def test_with_ref_keeps_an_existing_ref() -> None:
+    error = ProtocolError(ErrorCode.BAD_MESSAGE, "x", ref="join")
+    assert error.with_ref("chat").ref == "join"
+    fresh = ProtocolError(ErrorCode.BAD_MESSAGE, "x").with_ref("chat")
+    assert (fresh.ref, type(fresh)) == ("chat", ProtocolError)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from klingel.config import parse_serve_arguments
+from klingel.sfu.api import SfuSettings
+
+
+def test_defaults() -> None:
+    settings = parse_serve_arguments([], {})
+    assert (settings.host, settings.port, settings.room_capacity) == ("127.0.0.1", 8080, 50)
+    assert settings.sfu.workers >= 1
+    assert (settings.sfu.announce_ip, settings.sfu.bind_ip) == ("127.0.0.1", "127.0.0.1")
+    assert (settings.metrics, settings.proxy_headers, settings.log_level) == (False, False, "info")
+
+
+def test_flags_win_over_environment() -> None:
+    environ = {"KLINGEL_PORT": "9000", "KLINGEL_ROOM_CAPACITY": "7", "KLINGEL_METRICS": "1"}
+    from_env = parse_serve_arguments([], environ)
+    assert (from_env.port, from_env.room_capacity, from_env.metrics) == (9000, 7, True)
+    flags = ["--port", "9100", "--no-metrics", "--workers", "2", "--udp-ports", "40010-40011",
+             "--announce-ip", "203.0.113.5", "--bind-ip", "10.0.0.5"]  # fmt: skip
+    settings = parse_serve_arguments(flags, environ)
+    assert (settings.port, settings.metrics) == (9100, False)
+    assert settings.sfu == SfuSettings(
+        workers=2, announce_ip="203.0.113.5", bind_ip="10.0.0.5", port_min=40010, port_max=40011
+    )
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--port", "0"],
+        ["--port", "70000"],
+        ["--udp-ports", "5000-4000"],
+        ["--udp-ports", "abc"],
+        ["--announce-ip", "example.org"],
+        ["--workers", "0"],
+        ["--workers", "3", "--udp-ports", "40000-40001"],
+        ["--log-level", "chatty"],
+    ],
+)
+def test_bad_flags_are_refused(flags: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_serve_arguments(flags, {})

@@ -1,0 +1,88 @@
+"""The hub without sockets: a participant whose socket dropped keeps their place and media."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.protocol.messages import Join
+from klingel.rooms.registry import Registry
+from klingel.sfu.api import MediaEvent, Subscription, TrackSpec, WorkerStats
+from klingel.web.connection import Connection
+from klingel.web.hub import SignalingHub
+
+
+class IdleMedia:
+    def __init__(self) -> None:
+        self.removed: list[ParticipantId] = []
+        self.closed: list[RoomId] = []
+
+    async def publish(
+        self, room: RoomId, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
+    ) -> str:
+        return "v=0\r\n"
+
+    async def subscribe(
+        self, room: RoomId, participant: ParticipantId, offer_sdp: str, s: Sequence[Subscription]
+    ) -> str:
+        return "v=0\r\n"
+
+    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
+        pass
+
+    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        self.removed.append(participant)
+
+    async def close_room(self, room: RoomId) -> None:
+        self.closed.append(room)
+
+    async def stats(self) -> Sequence[WorkerStats]:
+        return []
+
+    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
+        pass
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_media_outlives_a_dropped_socket_until_the_grace_ends() -> None:
+    media, clock = IdleMedia(), Clock()
+    hub = SignalingHub(Registry(capacity=5, grace_seconds=30.0), media, clock=clock)
+    connection = Connection()
+    seat = hub.join(connection, Join(v=1, room="chor", name="Anna"))
+    hub.disconnected(seat, connection)
+    clock.now = 29.0
+    assert await hub.expire_detached() == 0
+    assert media.removed == []
+    clock.now = 31.0
+    assert await hub.expire_detached() == 1
+    assert media.removed == [seat.participant.id]
+    assert media.closed == ["chor"]
+    assert hub.registry.room_count == 0
+
+
+async def test_a_replaced_socket_does_not_detach_the_participant() -> None:
+    hub = SignalingHub(Registry(capacity=5), IdleMedia(), clock=Clock())
+    first = Connection()
+    seat = hub.join(first, Join(v=1, room="chor", name="Anna"))
+    second = Connection()
+    again = hub.join(
+        second, Join(v=1, room="chor", name="Anna", resume=seat.participant.resume_token)
+    )
+    assert again.participant is seat.participant
+    assert first.closing and not second.closing
+    hub.disconnected(seat, first)
+    assert seat.participant.detached_since is None
+    assert hub.is_current(again, second) and not hub.is_current(seat, first)
