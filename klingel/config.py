@@ -33,6 +33,8 @@ class Settings:
     proxy_headers: bool = False
     """Trust ``X-Forwarded-For`` from a reverse proxy on the same host."""
     resume_grace_seconds: float = 30.0
+    join_timeout_seconds: float = 10.0
+    """A socket that has not sent ``join`` by then is closed."""
 
 
 def _port_range(text: str) -> tuple[int, int]:

@@ -107,7 +107,12 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/api/rooms", api.create_room, methods=["POST"]),
         Route("/healthz", api.health, methods=["GET"]),
-        WebSocketRoute("/ws", SignalingEndpoint(hub, KeyedRateLimiter(JOIN_LIMIT)).serve),
+        WebSocketRoute(
+            "/ws",
+            SignalingEndpoint(
+                hub, KeyedRateLimiter(JOIN_LIMIT), join_timeout=settings.join_timeout_seconds
+            ).serve,
+        ),
     ]
     if settings.metrics:
         routes.append(Route("/metrics", api.metrics, methods=["GET"]))

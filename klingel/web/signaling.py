@@ -44,6 +44,8 @@ MESSAGE_LIMIT = RateLimit(rate=30.0, burst=60.0)
 """All messages of one socket."""
 CLOSE_POLICY = 1008
 WRITER_DRAIN_SECONDS = 5.0
+IDLE_TIMEOUT_SECONDS = 45.0
+"""Clients ping every 10 s; a joined socket silent this long is dead (its seat may resume)."""
 
 
 class SignalingSession:
@@ -130,9 +132,12 @@ def _same_origin(websocket: WebSocket) -> bool:
 class SignalingEndpoint:
     """The endpoint of ``/ws``: ``serve`` runs for the lifetime of one socket."""
 
-    def __init__(self, hub: SignalingHub, joins_per_address: KeyedRateLimiter) -> None:
+    def __init__(
+        self, hub: SignalingHub, joins_per_address: KeyedRateLimiter, join_timeout: float
+    ) -> None:
         self._hub = hub
         self._joins = joins_per_address
+        self._join_timeout = join_timeout  # slow or silent clients cannot hold sockets
 
     async def serve(self, websocket: WebSocket) -> None:
         if not _same_origin(websocket):
@@ -165,9 +170,14 @@ class SignalingEndpoint:
         while not connection.closing:
             receive = asyncio.ensure_future(websocket.receive())
             # Also wake when the writer ends (it closed the socket, or the socket failed).
-            await asyncio.wait({receive, writer}, return_when=asyncio.FIRST_COMPLETED)
+            timeout = self._join_timeout if session.seat is None else IDLE_TIMEOUT_SECONDS
+            await asyncio.wait(
+                {receive, writer}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
             if not receive.done():
                 receive.cancel()
+                if not writer.done():
+                    connection.close(CLOSE_POLICY, "timeout")
                 return
             event = receive.result()
             if event["type"] == "websocket.disconnect":

@@ -150,7 +150,9 @@ class Client:
 @pytest_asyncio.fixture
 async def server() -> AsyncIterator[Server]:
     media = RecordingMedia()
-    settings = Settings(room_capacity=3, resume_grace_seconds=1.0, metrics=True)
+    settings = Settings(
+        room_capacity=3, resume_grace_seconds=1.0, join_timeout_seconds=1.0, metrics=True
+    )
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -598,3 +600,13 @@ async def test_serve_command_speaks_the_protocol_and_logs_nothing_personal(
     assert "Klingel ready on http://127.0.0.1:" in log
     for secret in (marker, joined["resume"], "127.0.0.1 -", '"WebSocket /ws"'):
         assert secret not in log
+
+
+async def test_a_socket_that_never_joins_is_closed(
+    connect_client: Callable[[], Awaitable[Client]], join: JoinFn
+) -> None:
+    silent = await connect_client()
+    member, _ = await join("stille-zimmer", "Anna")
+    code, reason = await silent.closed_with()
+    assert (code, reason) == (1008, "timeout")
+    assert await member.nothing_pending()
