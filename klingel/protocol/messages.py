@@ -85,7 +85,8 @@ def _offer_sdp(reader: FieldReader) -> str:
     sdp = reader.string("sdp", 1, MAX_SDP_LENGTH)
     if not sdp.startswith("v=0"):
         raise ProtocolError(ErrorCode.BAD_SDP, "The offer is not SDP.")
-    candidates = sum(1 for line in sdp.splitlines() if line.startswith("a=candidate"))
+    # With BUNDLE, Chromium repeats the same candidates in every m-section: count each once.
+    candidates = len({line for line in sdp.splitlines() if line.startswith("a=candidate")})
     if candidates > MAX_CANDIDATES:
         raise ProtocolError(
             ErrorCode.TOO_MANY_CANDIDATES, f"More than {MAX_CANDIDATES} candidates in the offer."

@@ -150,9 +150,13 @@ def test_an_offer_must_be_sdp() -> None:
 
 
 def test_candidates_in_an_offer_are_bounded() -> None:
-    lines = ["v=0"] + ["a=candidate:1 1 udp 1 127.0.0.2 9 typ host"] * MAX_CANDIDATES
-    assert parse_client_message(publish_with(sdp="\r\n".join(lines)))
-    error = client_refusal(publish_with(sdp="\r\n".join([*lines, lines[-1]])))
+    lines = ["v=0"] + [
+        f"a=candidate:{n} 1 udp 1 127.0.0.2 9 typ host" for n in range(MAX_CANDIDATES)
+    ]
+    # The same candidate repeated in every bundled m-section counts once.
+    assert parse_client_message(publish_with(sdp="\r\n".join([*lines, *lines[1:]])))
+    extra = "a=candidate:x 1 udp 1 127.0.0.2 10 typ host"
+    error = client_refusal(publish_with(sdp="\r\n".join([*lines, extra])))
     assert (error.code, error.ref) == (ErrorCode.TOO_MANY_CANDIDATES, "publish")
 
 

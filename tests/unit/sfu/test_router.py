@@ -1,0 +1,437 @@
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.sfu.api import (
+    ActiveSpeaker,
+    MediaError,
+    MediaEvent,
+    Subscription,
+    TrackSpec,
+    TransportState,
+    TransportStateChanged,
+)
+from klingel.sfu.counters import WorkerCounters
+from klingel.sfu.router import RoomRouter
+from klingel.sfu.rtcp import (
+    GenericNack,
+    PictureLossIndication,
+    ReceiverReport,
+    SenderReport,
+    TransportFeedback,
+    parse_rtcp,
+)
+from klingel.sfu.rtp import build_packet, find_extension, parse_rtp
+from klingel.sfu.transport import (
+    Candidate,
+    Fingerprint,
+    LocalParameters,
+    RemoteParameters,
+)
+from klingel.sfu.twcc import parse_feedback
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sdp"
+ROOM = RoomId("musikschule")
+ANNA, BEN, CEM = ParticipantId("p-anna"), ParticipantId("p-ben"), ParticipantId("p-cem")
+MIC, CAM = StreamId("s-mic"), StreamId("s-cam")
+TRACKS = [TrackSpec("0", "audio", "microphone", MIC), TrackSpec("1", "video", "camera", CAM)]
+SUBSCRIPTIONS = [Subscription("0", MIC), Subscription("1", CAM)]
+
+VP8_KEY = bytes([0x90, 0x80, 0x81, 0x00, 0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A])
+VP8_DELTA = bytes([0x90, 0x80, 0x81, 0x01, 0x31, 0x02, 0x00])
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / f"chromium_{name}.sdp").read_bytes().decode()
+
+
+def subscribe_offer() -> str:
+    """A real recvonly offer, renumbered so the subscriber's payload type and audio-level id
+    differ from the publisher's."""
+    text = fixture("subscribe_4")
+    text = text.replace("SAVPF 111 ", "SAVPF 109 ").replace(":111 ", ":109 ")
+    return text.replace(
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+        "a=extmap:9 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    )
+
+
+class FakeTransport:
+    def __init__(self, index: int) -> None:
+        self.on_rtp: Callable[[bytes, float], None] = lambda packet, arrival: None
+        self.on_rtcp: Callable[[bytes], None] = lambda packet: None
+        self.on_state: Callable[[TransportState], None] = lambda state: None
+        self.index = index
+        self.ufrag = f"uf{index}a"
+        self._state: TransportState = "new"
+        self.remote: RemoteParameters | None = None
+        self.restarts = 0
+        self.rtp: list[bytes] = []
+        self.rtcp: list[bytes] = []
+
+    @property
+    def local_parameters(self) -> LocalParameters:
+        fingerprint = Fingerprint("sha-256", ":".join(["0A"] * 32))
+        return LocalParameters(self.ufrag, "x" * 24, fingerprint, (Candidate("127.0.0.2", 40000),))
+
+    @property
+    def state(self) -> TransportState:
+        return self._state
+
+    def set_remote(self, remote: RemoteParameters) -> None:
+        self.remote = remote
+
+    def restart_ice(self) -> None:
+        self.restarts += 1
+        self.ufrag = f"uf{self.index}r{self.restarts}"
+
+    def send_rtp(self, packet: bytes | bytearray) -> None:
+        self.rtp.append(bytes(packet))
+
+    def send_rtcp(self, packet: bytes) -> None:
+        self.rtcp.append(packet)
+
+    def close(self) -> None:
+        self.set_state("closed")
+
+    def set_state(self, state: TransportState) -> None:
+        self._state = state
+        self.on_state(state)
+
+    def rtcp_of(self, kind: type) -> list:  # type: ignore[type-arg]
+        return [p for data in self.rtcp for p in parse_rtcp(data) if isinstance(p, kind)]
+
+
+class FakeFactory:
+    def __init__(self) -> None:
+        self.created: list[FakeTransport] = []
+
+    def create_transport(self) -> FakeTransport:
+        transport = FakeTransport(len(self.created))
+        self.created.append(transport)
+        return transport
+
+
+def ssrc_lines(sdp: str) -> dict[str, int]:
+    """mid -> the a=ssrc of each sendonly m-section of a subscribe answer."""
+    result = {}
+    for section in sdp.split("m=")[1:]:
+        mid = re.search(r"a=mid:(\S+)", section)
+        ssrc = re.search(r"a=ssrc:(\d+) cname:klingel", section)
+        if mid and ssrc:
+            result[mid.group(1)] = int(ssrc.group(1))
+    return result
+
+
+class Room:
+    """A router with Anna publishing camera and microphone and Ben subscribed to both."""
+
+    def __init__(self) -> None:
+        self.factory = FakeFactory()
+        self.events: list[MediaEvent] = []
+        self.counters = WorkerCounters()
+        self.router = RoomRouter(ROOM, self.factory, self.events.append, self.counters)
+        offer = fixture("publish_audio_video")
+        self.audio_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[0])
+        self.video_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[1])
+        self.router.publish(ANNA, offer, TRACKS)
+        self.publisher = self.factory.created[0]
+        answer = self.router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
+        self.subscriber = self.factory.created[1]
+        self.ssrcs = ssrc_lines(answer)
+        self.publisher.set_state("connected")
+        self.subscriber.set_state("connected")
+        self.audio_sequence = 1000
+        self.video_sequence = 5000
+        self.twcc_sequence = 0
+
+    def twcc(self) -> bytes:
+        self.twcc_sequence += 1
+        return self.twcc_sequence.to_bytes(2, "big")
+
+    def send_audio(self, level: int = 30, count: int = 1) -> None:
+        for _ in range(count):
+            self.audio_sequence += 1
+            packet = build_packet(
+                payload_type=111,
+                sequence=self.audio_sequence & 0xFFFF,
+                timestamp=self.audio_sequence * 960 & 0xFFFFFFFF,
+                ssrc=self.audio_ssrc,
+                payload=b"opus-frame",
+                extensions=[(1, bytes([0x80 | level])), (3, self.twcc())],
+            )
+            self.publisher.on_rtp(bytes(packet), time.monotonic())
+
+    def send_video(self, payload: bytes, *, sequence: int | None = None) -> bytes:
+        if sequence is None:
+            self.video_sequence += 1
+            sequence = self.video_sequence
+        packet = bytes(
+            build_packet(
+                payload_type=96,
+                sequence=sequence & 0xFFFF,
+                timestamp=sequence * 3000,
+                ssrc=self.video_ssrc,
+                payload=payload,
+                marker=True,
+                extensions=[(3, self.twcc())],
+            )
+        )
+        self.publisher.on_rtp(packet, time.monotonic())
+        return packet
+
+    def received(self, ssrc: int) -> list[bytes]:
+        return [p for p in self.subscriber.rtp if parse_rtp(p).ssrc == ssrc]
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_audio_is_rewritten_for_the_subscriber() -> None:
+    room = Room()
+    room.send_audio(count=5)
+    out = room.received(room.ssrcs["0"])
+    assert len(out) == 5
+    headers = [parse_rtp(p) for p in out]
+    assert all(h.payload_type == 109 for h in headers)
+    sequences = [h.sequence for h in headers]
+    assert sequences == [(sequences[0] + i) & 0xFFFF for i in range(5)]
+    assert headers[1].timestamp - headers[0].timestamp == 960
+    level = find_extension(out[0], headers[0], 9)
+    assert level is not None and out[0][level.start] == 0x80 | 30
+    assert find_extension(out[0], headers[0], 3) is None  # transport-cc is hop by hop
+    assert out[0][headers[0].payload_offset :] == b"opus-frame"
+    assert room.counters.rtp_forwarded == 5
+    await asyncio.sleep(0)
+    room.router.close()
+
+
+async def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
+    room = Room()
+    plis = room.publisher.rtcp_of(PictureLossIndication)
+    assert plis and plis[-1].media_ssrc == room.video_ssrc
+    room.send_video(VP8_DELTA)
+    room.send_video(VP8_DELTA)
+    assert room.received(room.ssrcs["1"]) == []
+    room.send_video(VP8_KEY)
+    room.send_video(VP8_DELTA)
+    out = [parse_rtp(p) for p in room.received(room.ssrcs["1"])]
+    assert len(out) == 2
+    assert out[1].sequence == (out[0].sequence + 1) & 0xFFFF
+    assert all(h.payload_type == 96 for h in out)
+    room.router.close()
+
+
+async def test_keyframe_requests_repeat_paced_while_waiting() -> None:
+    room = Room()
+    first = len(room.publisher.rtcp_of(PictureLossIndication))
+    room.send_video(VP8_DELTA)
+    await wait_for(lambda: len(room.publisher.rtcp_of(PictureLossIndication)) > first)
+    await asyncio.sleep(0.2)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == first + 1
+    room.router.close()
+
+
+async def test_subscriber_nack_is_answered_from_the_buffer() -> None:
+    room = Room()
+    room.send_video(VP8_KEY)
+    for _ in range(5):
+        room.send_video(VP8_DELTA)
+    sent = room.received(room.ssrcs["1"])
+    wanted = parse_rtp(sent[2]).sequence
+    nack = GenericNack.for_sequences(1, room.ssrcs["1"], [wanted, (wanted + 40) & 0xFFFF])
+    room.subscriber.on_rtcp(bytes(nack))
+    again = room.received(room.ssrcs["1"])
+    assert len(again) == len(sent) + 1
+    assert again[-1] == sent[2]
+    assert room.counters.retransmitted == 1
+    room.router.close()
+
+
+async def test_subscriber_pli_is_relayed_paced() -> None:
+    room = Room()
+    room.send_video(VP8_KEY)
+    await asyncio.sleep(0.6)
+    before = len(room.publisher.rtcp_of(PictureLossIndication))
+    pli = bytes(PictureLossIndication(1, room.ssrcs["1"]))
+    room.subscriber.on_rtcp(pli)
+    room.subscriber.on_rtcp(pli)
+    plis = room.publisher.rtcp_of(PictureLossIndication)
+    assert len(plis) == before + 1
+    assert plis[-1].media_ssrc == room.video_ssrc
+    room.router.close()
+
+
+async def test_publisher_gaps_are_nacked() -> None:
+    room = Room()
+    room.send_video(VP8_KEY, sequence=100)
+    room.send_video(VP8_DELTA, sequence=101)
+    room.send_video(VP8_DELTA, sequence=104)
+    await wait_for(lambda: bool(room.publisher.rtcp_of(GenericNack)))
+    (nack, *_) = room.publisher.rtcp_of(GenericNack)
+    assert nack.media_ssrc == room.video_ssrc
+    assert sorted(nack.lost_sequences()) == [102, 103]
+    room.router.close()
+
+
+async def test_transport_cc_feedback_reports_publisher_packets() -> None:
+    room = Room()
+    room.send_audio(count=10)
+    await wait_for(lambda: bool(room.publisher.rtcp_of(TransportFeedback)))
+    reported = 0
+    for feedback in room.publisher.rtcp_of(TransportFeedback):
+        reported += sum(d is not None for d in parse_feedback(feedback.fci).deltas)
+    assert reported == 10
+    room.router.close()
+
+
+async def test_sender_reports_are_translated_for_the_subscriber() -> None:
+    room = Room()
+    room.send_video(VP8_KEY)
+    source = parse_rtp(room.received(room.ssrcs["1"])[0])
+    room.publisher.on_rtcp(
+        bytes(SenderReport(room.video_ssrc, 0x0102030400000000, (5001 * 3000) + 9000, 1, 1))
+    )
+    await wait_for(lambda: bool(room.subscriber.rtcp_of(SenderReport)), timeout=5)
+    (report, *_) = room.subscriber.rtcp_of(SenderReport)
+    assert report.ssrc == room.ssrcs["1"]
+    # 9000 ticks after the forwarded packet's timestamp, plus the time the report waited
+    advance = (report.rtp_timestamp - source.timestamp) & 0xFFFFFFFF
+    assert 9000 <= advance < 9000 + 90000 * 3
+    assert report.ntp_timestamp >= 0x0102030400000000
+    receiver_reports = room.publisher.rtcp_of(ReceiverReport)
+    assert any(block.ssrc == room.video_ssrc for r in receiver_reports for block in r.reports)
+    room.router.close()
+
+
+async def test_set_forwarding_stops_and_resumes_without_a_gap() -> None:
+    room = Room()
+    room.send_audio(count=3)
+    room.router.set_forwarding(MIC, False)
+    room.send_audio(count=3)
+    assert len(room.received(room.ssrcs["0"])) == 3
+    room.router.set_forwarding(MIC, True)
+    room.send_audio(count=2)
+    out = [parse_rtp(p).sequence for p in room.received(room.ssrcs["0"])]
+    assert len(out) == 5
+    assert out == [(out[0] + i) & 0xFFFF for i in range(5)]
+    room.router.close()
+
+
+async def test_loud_microphone_becomes_active_speaker() -> None:
+    room = Room()
+
+    def speakers() -> list[ActiveSpeaker]:
+        return [e for e in room.events if isinstance(e, ActiveSpeaker)]
+
+    deadline = time.monotonic() + 5
+    while not speakers() and time.monotonic() < deadline:
+        room.send_audio(level=15, count=5)
+        await asyncio.sleep(0.1)
+    assert speakers() == [ActiveSpeaker(ROOM, ANNA)]
+    room.router.close()
+
+
+async def test_transport_states_are_reported() -> None:
+    room = Room()
+    states = [e for e in room.events if isinstance(e, TransportStateChanged)]
+    assert TransportStateChanged(ROOM, ANNA, "publish", "connected") in states
+    assert TransportStateChanged(ROOM, BEN, "subscribe", "connected") in states
+    room.router.close()
+
+
+async def test_malformed_input_is_counted_not_raised() -> None:
+    room = Room()
+    room.publisher.on_rtp(b"\x80\x60garbage", time.monotonic())
+    room.publisher.on_rtcp(b"\x80\xc9\x00\x09")
+    room.subscriber.on_rtcp(b"\x00")
+    unknown = build_packet(payload_type=96, sequence=1, timestamp=1, ssrc=77, payload=b"x")
+    room.publisher.on_rtp(bytes(unknown), time.monotonic())
+    assert room.counters.dropped == 4
+    room.send_audio()
+    assert len(room.received(room.ssrcs["0"])) == 1
+    room.router.close()
+
+
+async def test_unknown_stream_and_bad_offer_change_nothing() -> None:
+    room = Room()
+    with pytest.raises(MediaError) as error:
+        room.router.subscribe(CEM, subscribe_offer(), [Subscription("0", StreamId("s-none"))])
+    assert error.value.code == "unknown_stream"
+    with pytest.raises(MediaError) as error:
+        room.router.publish(CEM, "v=0\r\nnonsense", TRACKS)
+    assert error.value.code == "bad_sdp"
+    assert room.router.transport_count == 2
+    room.router.close()
+
+
+async def test_late_subscriber_gets_keyframe_then_frames() -> None:
+    room = Room()
+    room.send_video(VP8_KEY)
+    room.send_video(VP8_DELTA)
+    room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
+    cem = room.factory.created[-1]
+    cem.set_state("connected")
+    plis_before = len(room.publisher.rtcp_of(PictureLossIndication))
+    room.send_video(VP8_DELTA)
+    assert not [p for p in cem.rtp if parse_rtp(p).payload_type == 96]
+    room.send_video(VP8_KEY)
+    room.send_video(VP8_DELTA)
+    assert len([p for p in cem.rtp if parse_rtp(p).payload_type == 96]) == 2
+    assert plis_before >= 1
+    room.router.close()
+
+
+async def test_ssrc_is_learnt_from_the_mid_extension() -> None:
+    factory = FakeFactory()
+    router = RoomRouter(ROOM, factory, lambda event: None, WorkerCounters())
+    offer = fixture("publish_simulcast")
+    router.publish(ANNA, offer, [TrackSpec("0", "video", "camera", CAM)])
+    router.subscribe(BEN, subscribe_offer(), [Subscription("1", CAM)])
+    publisher, subscriber = factory.created
+    publisher.set_state("connected")
+    subscriber.set_state("connected")
+    mid_id = int(re.search(r"a=extmap:(\d+) urn:ietf:params:rtp-hdrext:sdes:mid", offer).group(1))  # type: ignore[union-attr]
+    packet = build_packet(
+        payload_type=96,
+        sequence=1,
+        timestamp=1,
+        ssrc=4242,
+        payload=VP8_KEY,
+        extensions=[(mid_id, b"0")],
+    )
+    publisher.on_rtp(bytes(packet), time.monotonic())
+    assert len(subscriber.rtp) == 1
+    router.close()
+
+
+async def test_renegotiation_and_removal() -> None:
+    room = Room()
+    answer = room.router.subscribe(BEN, subscribe_offer(), [Subscription("1", CAM)])
+    assert "a=ssrc" in answer and ssrc_lines(answer) == {"1": room.ssrcs["1"]}
+    room.send_audio()
+    assert room.received(room.ssrcs["0"]) == []
+    restarted = subscribe_offer().replace("a=ice-ufrag:gy/E", "a=ice-ufrag:NEW1")
+    answer = room.router.subscribe(BEN, restarted, [Subscription("1", CAM)])
+    assert room.subscriber.restarts == 1 and "a=ice-ufrag:uf1r1" in answer
+    room.router.publish(ANNA, fixture("publish_audio_video"), TRACKS[1:])
+    with pytest.raises(MediaError):
+        room.router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
+    room.router.remove_participant(ANNA)
+    assert room.publisher.state == "closed"
+    assert room.router.transport_count == 1
+    room.router.close()
+    assert room.subscriber.state == "closed"
+    assert room.router.transport_count == 0

@@ -1,0 +1,297 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from klingel.sfu.api import MediaError
+from klingel.sfu.sdp import (
+    EXT_ABS_SEND_TIME,
+    EXT_AUDIO_LEVEL,
+    EXT_MID,
+    EXT_TRANSPORT_CC,
+    Origin,
+    SubscriptionPlan,
+    build_publish_answer,
+    build_subscribe_answer,
+    parse_offer,
+)
+from klingel.sfu.transport import Candidate, Fingerprint, LocalParameters
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "sdp"
+LOCAL = LocalParameters(
+    ice_ufrag="sfu1",
+    ice_pwd="p" * 24,
+    fingerprint=Fingerprint("sha-256", ":".join(["AB"] * 32)),
+    candidates=(Candidate("127.0.0.2", 40000),),
+)
+ORIGIN = Origin(42, 2)
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / f"chromium_{name}.sdp").read_bytes().decode()
+
+
+def sections(sdp: str) -> list[list[str]]:
+    """The answer's m-sections as lists of lines."""
+    result: list[list[str]] = []
+    for line in sdp.split("\r\n"):
+        if line.startswith("m="):
+            result.append([])
+        if result and line:
+            result[-1].append(line)
+    return result
+
+
+def test_parses_chromium_publish_offer() -> None:
+    offer = parse_offer(fixture("publish_audio_video"))
+    assert offer.bundle == ("0", "1")
+    assert offer.setup == "actpass"
+    assert offer.remote.fingerprint.algorithm == "sha-256"
+    audio, video = offer.media
+    assert (audio.kind, audio.mid, audio.direction) == ("audio", "0", "sendonly")
+    assert audio.codecs[0].name == "opus" and audio.codecs[0].channels == 2
+    assert audio.extension_id(EXT_AUDIO_LEVEL) == 1
+    assert video.primary_ssrc == video.ssrcs[0]  # the second one is RTX
+    assert len(video.ssrcs) == 2
+    assert video.rtcp_mux
+
+
+def test_publish_answer_receives_opus_and_vp8_without_rtx() -> None:
+    offer = parse_offer(fixture("publish_audio_video"))
+    answer = build_publish_answer(offer, LOCAL, ORIGIN, {"0": "audio", "1": "video"})
+    text = answer.sdp
+    assert text.startswith("v=0\r\no=- 42 2 IN IP4 0.0.0.0\r\n")
+    assert "a=ice-lite\r\n" in text and "a=group:BUNDLE 0 1\r\n" in text
+    audio, video = sections(text)
+    assert audio[0] == "m=audio 40000 UDP/TLS/RTP/SAVPF 111"
+    assert "a=recvonly" in audio and "a=setup:passive" in audio
+    assert "a=fmtp:111 minptime=10;useinbandfec=1" in audio
+    assert "a=candidate:1 1 udp 2130706431 127.0.0.2 40000 typ host" in audio
+    assert "a=end-of-candidates" in audio
+    assert f"a=extmap:1 {EXT_AUDIO_LEVEL}" in audio
+    assert video[0] == "m=video 40000 UDP/TLS/RTP/SAVPF 96"
+    assert not any("rtx" in line or "apt=" in line for line in video)
+    for feedback in ("nack", "nack pli", "ccm fir", "transport-cc", "goog-remb"):
+        assert f"a=rtcp-fb:96 {feedback}" in video
+    extensions = {line.split(" ", 1)[1] for line in video if line.startswith("a=extmap:")}
+    assert extensions == {EXT_MID, EXT_TRANSPORT_CC}  # no abs-send-time, no video orientation
+    assert not any(line.startswith("a=ssrc") for line in audio + video)
+    accepted = {media.mid: media for media in answer.media}
+    assert accepted["0"].audio_level_extension == 1 and accepted["0"].transport_cc_extension == 3
+    assert accepted["1"].ssrc == offer.media[1].primary_ssrc
+    assert accepted["1"].codec.name == "VP8"
+
+
+def test_publish_answer_without_transport_cc_keeps_abs_send_time() -> None:
+    text = fixture("publish_audio_video")
+    text = "".join(
+        line for line in text.splitlines(keepends=True) if "transport-wide-cc" not in line
+    )
+    answer = build_publish_answer(parse_offer(text), LOCAL, ORIGIN, {"0": "audio", "1": "video"})
+    video = sections(answer.sdp)[1]
+    assert f"a=extmap:2 {EXT_ABS_SEND_TIME}" in video
+    assert "a=rtcp-fb:96 transport-cc" not in video
+    assert answer.media[1].transport_cc_extension == 0
+    assert answer.media[1].abs_send_time_extension == 2
+
+
+def test_h264_only_offer_gets_packetization_mode_1() -> None:
+    offer = parse_offer(fixture("publish_h264_only"))
+    answer = build_publish_answer(offer, LOCAL, ORIGIN, {"0": "audio", "1": "video"})
+    codec = answer.media[1].codec
+    assert codec.mime_name == "h264"
+    assert codec.parameter("packetization-mode") == "1"
+    assert (codec.parameter("profile-level-id") or "").startswith("42e0")
+    video = sections(answer.sdp)[1]
+    assert f"a=fmtp:{codec.payload_type} {codec.parameters}" in video
+
+
+def test_simulcast_is_declined_and_ssrc_left_to_the_mid_extension() -> None:
+    offer = parse_offer(fixture("publish_simulcast"))
+    assert offer.media[0].rids == ("q", "h", "f") and offer.media[0].simulcast
+    answer = build_publish_answer(offer, LOCAL, ORIGIN, {"0": "video"})
+    assert "a=rid" not in answer.sdp and "a=simulcast" not in answer.sdp
+    assert "rtp-stream-id" not in answer.sdp
+    assert answer.media[0].ssrc is None and answer.media[0].mid_extension > 0
+
+
+def test_publish_inactive_for_unnamed_sending_mid() -> None:
+    offer = parse_offer(fixture("publish_audio_video"))
+    answer = build_publish_answer(offer, LOCAL, ORIGIN, {"1": "video"})
+    audio, video = sections(answer.sdp)
+    assert "a=inactive" in audio and "a=recvonly" in video
+    assert [m.mid for m in answer.media] == ["1"]
+
+
+@pytest.mark.parametrize(
+    "tracks", [{"2": "video"}, {"0": "video"}], ids=["missing mid", "wrong kind"]
+)
+def test_publish_tracks_must_match_the_offer(tracks: dict[str, str]) -> None:
+    offer = parse_offer(fixture("publish_audio_video"))
+    with pytest.raises(MediaError) as error:
+        build_publish_answer(offer, LOCAL, ORIGIN, tracks)  # type: ignore[arg-type]
+    assert error.value.code == "bad_sdp"
+
+
+def test_subscribe_answer_sends_publishers_codec_with_msid() -> None:
+    publish = build_publish_answer(
+        parse_offer(fixture("publish_audio_video")), LOCAL, ORIGIN, {"0": "audio", "1": "video"}
+    )
+    offer = parse_offer(fixture("subscribe_4"))
+    plans = {
+        "0": SubscriptionPlan("audio", publish.media[0].codec, 1111, "p-anna", "s-mic"),
+        "1": SubscriptionPlan("video", publish.media[1].codec, 2222, "p-anna", "s-cam"),
+    }
+    answer = build_subscribe_answer(offer, LOCAL, ORIGIN, plans)
+    audio, video, audio2, video2 = sections(answer.sdp)
+    assert "a=sendonly" in audio and "a=sendonly" in video
+    assert "a=ssrc:1111 cname:klingel" in audio and "a=msid:p-anna s-mic" in audio
+    assert "a=ssrc:2222 cname:klingel" in video and "a=msid:p-anna s-cam" in video
+    for feedback in ("nack", "nack pli", "ccm fir"):
+        assert f"a=rtcp-fb:96 {feedback}" in video
+    assert "a=rtcp-fb:96 transport-cc" not in video
+    assert "a=inactive" in audio2 and "a=inactive" in video2
+    assert audio2[0].split()[1] != "0"  # inactive, not rejected
+    assert "a=group:BUNDLE 0 1 2 3" in answer.sdp
+    assert [(m.mid, m.payload_type) for m in answer.media] == [("0", 111), ("1", 96)]
+    assert answer.media[0].audio_level_extension == offer.media[0].extension_id(EXT_AUDIO_LEVEL)
+
+
+def test_subscribe_h264_needs_matching_profile_and_mode() -> None:
+    h264 = (
+        build_publish_answer(
+            parse_offer(fixture("publish_h264_only")), LOCAL, ORIGIN, {"1": "video"}
+        )
+        .media[0]
+        .codec
+    )
+    offer = parse_offer(fixture("subscribe_4"))
+    answer = build_subscribe_answer(
+        offer, LOCAL, ORIGIN, {"1": SubscriptionPlan("video", h264, 5, "p", "s")}
+    )
+    (media,) = answer.media
+    chosen = next(c for c in offer.media[1].codecs if c.payload_type == media.payload_type)
+    assert chosen.mime_name == "h264"
+    assert chosen.parameter("packetization-mode") == "1"
+    assert chosen.parameter("profile-level-id") == h264.parameter("profile-level-id")
+
+
+def without_candidates(text: str) -> str:
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith("a=candidate:")
+    )
+
+
+def test_candidates_repeated_in_bundled_sections_count_once() -> None:
+    # Chromium repeats its candidates in every bundled m-section: 12 transceivers with 4
+    # candidates each are 4 candidates, not 48.
+    assert len(parse_offer(fixture("subscribe_12")).media) == 12
+
+
+def test_subscribe_with_many_transceivers() -> None:
+    offer = parse_offer(without_candidates(fixture("subscribe_12")))
+    assert len(offer.media) == 12
+    answer = build_subscribe_answer(offer, LOCAL, ORIGIN, {})
+    assert answer.media == ()
+    assert sum(1 for s in sections(answer.sdp) if "a=inactive" in s) == 12
+
+
+def test_data_channel_section_is_rejected() -> None:
+    text = fixture("publish_audio_video").replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
+    text += (
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+        "a=mid:2\r\na=sctp-port:5000\r\n"
+    )
+    answer = build_publish_answer(parse_offer(text), LOCAL, ORIGIN, {"0": "audio"})
+    application = sections(answer.sdp)[2]
+    assert application[0] == "m=application 0 UDP/DTLS/SCTP webrtc-datachannel"
+    assert "a=group:BUNDLE 0 1\r\n" in answer.sdp
+
+
+def add_candidates(text: str, count: int) -> str:
+    lines = "".join(
+        f"a=candidate:{n} 1 udp 2122260223 127.0.0.2 {41000 + n} typ host\r\n" for n in range(count)
+    )
+    return text.replace("a=ice-ufrag:", lines + "a=ice-ufrag:", 1)
+
+
+def test_candidate_limit() -> None:
+    text = fixture("publish_audio_video")
+    existing = len({line for line in text.splitlines() if line.startswith("a=candidate:")})
+    parse_offer(add_candidates(text, 32 - existing))
+    with pytest.raises(MediaError) as error:
+        parse_offer(add_candidates(text, 33 - existing))
+    assert error.value.code == "too_many_candidates"
+
+
+def replace_line(text: str, prefix: str, new: str) -> str:
+    lines = text.split("\r\n")
+    return "\r\n".join(new if line.startswith(prefix) else line for line in lines)
+
+
+BROKEN = {
+    "not sdp": lambda t: "hello",
+    "empty": lambda t: "",
+    "no version": lambda t: t.replace("v=0\r\n", "", 1),
+    "too large": lambda t: t + "a=x:" + "y" * 70000 + "\r\n",
+    "too many lines": lambda t: t + "a=x\r\n" * 4001,
+    "nul byte": lambda t: t.replace("s=-", "s=\x00"),
+    "bad line": lambda t: t.replace("s=-", "s-"),
+    "bad port": lambda t: t.replace("m=audio 45138", "m=audio 99999"),
+    "bad payload type": lambda t: t.replace("SAVPF 111 ", "SAVPF 300 "),
+    "bad rtpmap": lambda t: t.replace("a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus"),
+    "bad clock": lambda t: t.replace("opus/48000/2", "opus/0/2"),
+    "bad extmap": lambda t: replace_line(t, "a=extmap:1 ", "a=extmap:0 urn:x"),
+    "duplicate extmap": lambda t: replace_line(t, "a=extmap:2 ", "a=extmap:1 urn:x"),
+    "bad ssrc": lambda t: t.replace("a=ssrc:726501172 cname", "a=ssrc:99999999999 cname"),
+    "bad mid": lambda t: t.replace("a=mid:0", "a=mid:z z"),
+    "duplicate mid": lambda t: t.replace("a=mid:1", "a=mid:0"),
+    "no fingerprint": lambda t: replace_line(t, "a=fingerprint:", "a=x"),
+    "bad fingerprint": lambda t: replace_line(t, "a=fingerprint:", "a=fingerprint:sha-256 ZZ"),
+    "short ice-pwd": lambda t: replace_line(t, "a=ice-pwd:", "a=ice-pwd:short"),
+    "setup passive": lambda t: t.replace("a=setup:actpass", "a=setup:passive"),
+    "not bundled": lambda t: t.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0"),
+    "no rtcp-mux": lambda t: t.replace("a=rtcp-mux\r\n", ""),
+    "too many m-sections": lambda t: t + "m=audio 0 RTP/AVP 0\r\n" * 101,
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_invalid_offers_are_bad_sdp(name: str) -> None:
+    text = BROKEN[name](fixture("publish_audio_video"))
+    with pytest.raises(MediaError) as error:
+        parse_offer(text)
+    assert error.value.code == "bad_sdp"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_random_text_raises_only_media_error(text: str) -> None:
+    try:
+        parse_offer(text)
+    except MediaError as error:
+        assert error.code in ("bad_sdp", "too_many_candidates")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mutated_chromium_offers_raise_only_media_error(data: st.DataObject) -> None:
+    lines = fixture("publish_audio_video").split("\r\n")
+    for _ in range(data.draw(st.integers(1, 4))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        line = lines[index]
+        cut = data.draw(st.integers(0, len(line)))
+        noise = data.draw(st.text(alphabet=" :/=0123456789abcxyz-\t", max_size=8))
+        lines[index] = line[:cut] + noise + line[cut + data.draw(st.integers(0, 5)) :]
+    try:
+        offer = parse_offer("\r\n".join(lines))
+    except MediaError as error:
+        assert error.code in ("bad_sdp", "too_many_candidates")
+        return
+    try:
+        build_publish_answer(offer, LOCAL, ORIGIN, {"0": "audio", "1": "video"})
+    except MediaError as error:
+        assert error.code == "bad_sdp"
