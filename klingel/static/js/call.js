@@ -1,0 +1,278 @@
+// @ts-check
+/**
+ * One participation in a room: the signaling client, the two media connections and the room's
+ * state, kept consistent through reconnects, resumes and media resets. It speaks in events about
+ * people and tracks, so the UI never sees a message or a peer connection. No DOM.
+ */
+
+import { ConnectionEvent, Publisher, Subscriber, SubscriberEvent } from "./media.js";
+import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
+import { RoomState } from "./room-state.js";
+
+export const CallEvent = Object.freeze({
+  /** detail: `{state, code}`: one of `CallState`; `code` says why for `error`. */
+  STATE: "state",
+  /** detail: `{you, room, resumed}` after each join. */
+  JOINED: "joined",
+  /** detail: `{participant, arrived}`: `arrived` is false for those already there. */
+  PARTICIPANT_ADDED: "participant_added",
+  /** detail: `{participant}` (ourselves included: `participant.you`). */
+  PARTICIPANT_UPDATED: "participant_updated",
+  /** detail: `{id}` */
+  PARTICIPANT_REMOVED: "participant_removed",
+  /** detail: `{stream, track}` */
+  TRACK_ADDED: "track_added",
+  /** detail: `{stream}` */
+  TRACK_REMOVED: "track_removed",
+  /** detail: `{id, from, name, text, ts, mine}` */
+  CHAT: "chat",
+  /** detail: `{id}` (or `null`) */
+  ACTIVE_SPEAKER: "active_speaker",
+  /** detail: `{code}`: a refusal to tell the person about; the call goes on. */
+  NOTICE: "notice",
+});
+
+export const CallState = Object.freeze({
+  JOINING: "joining",
+  JOINED: "joined",
+  RECONNECTING: "reconnecting",
+  LEFT: "left",
+  ERROR: "error",
+});
+
+/** Refusals a person can understand and act on. */
+const NOTICE_CODES = new Set(["media_unavailable", "internal", "rate_limited"]);
+
+/** @typedef {import("./media.js").TrackSource} TrackSource */
+/** @typedef {import("./media.js").RemoteStream} RemoteStream */
+
+export class Call extends EventTarget {
+  room = new RoomState();
+  #signaling;
+  /** @type {Publisher | null} */
+  #publisher = null;
+  /** @type {Subscriber | null} */
+  #subscriber = null;
+  /** @type {RTCIceServer[]} */
+  #iceServers = [];
+  /** @type {Map<TrackSource, MediaStreamTrack>} */
+  #local = new Map();
+  /** @type {Map<string, RemoteStream>} streams whose track the UI has */
+  #live = new Map();
+  /** @type {string} one of `CallState` */
+  #state = CallState.JOINING;
+  #ended = false;
+
+  /** @param {{room: string, name: string, origin?: string}} options */
+  constructor(options) {
+    super();
+    this.#signaling = new SignalingClient(options);
+    const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
+      this.#signaling.addEventListener(type, (event) =>
+        handler(/** @type {CustomEvent} */ (event).detail),
+      );
+    on(SignalingEvent.STATE, () => this.#updateState());
+    on(SignalingEvent.JOINED, (message) => this.#joined(message));
+    on(SignalingEvent.FATAL, ({ code }) => this.#end(CallState.ERROR, code));
+    on(SignalingEvent.ERROR, (message) => this.#refused(message));
+    on(SignalingEvent.PARTICIPANT_JOINED, (m) => this.#participantChanged(m.participant, true));
+    on(SignalingEvent.PARTICIPANT_UPDATED, (m) => this.#participantChanged(m.participant, false));
+    on(SignalingEvent.PARTICIPANT_LEFT, (m) => this.#participantLeft(String(m.id)));
+    on(SignalingEvent.STREAM_ADDED, (m) => this.room.addStream(m.stream) && this.#resubscribe());
+    on(SignalingEvent.STREAM_REMOVED, (m) => this.room.removeStream(m.id) && this.#resubscribe());
+    on(SignalingEvent.CHAT, (m) => this.#chat(m));
+    on(SignalingEvent.ACTIVE_SPEAKER, (m) => {
+      this.room.activeSpeaker = typeof m.id === "string" ? m.id : null;
+      this.#emit(CallEvent.ACTIVE_SPEAKER, { id: this.room.activeSpeaker });
+    });
+    on(SignalingEvent.MEDIA_RESET, () => this.#startMedia());
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  /**
+   * Joins with these local tracks (either may be absent: watching and listening is fine).
+   * @param {{microphone?: MediaStreamTrack | null, camera?: MediaStreamTrack | null}} tracks
+   */
+  start(tracks) {
+    for (const source of /** @type {const} */ (["microphone", "camera"])) {
+      const track = tracks[source];
+      if (track) this.#local.set(source, track);
+    }
+    this.#signaling.connect();
+  }
+
+  /**
+   * Sends `track` as `source` from now on, or stops sending it (`null`).
+   * @param {TrackSource} source
+   * @param {MediaStreamTrack | null} track
+   */
+  async setLocalTrack(source, track) {
+    if (track) this.#local.set(source, track);
+    else this.#local.delete(source);
+    if (source !== "screen") this.#sendMediaState();
+    await this.#publisher?.setTrack(source, track);
+  }
+
+  /**
+   * @param {string} text
+   * @returns {boolean} whether it went out
+   */
+  sendChat(text) {
+    return this.#signaling.send({ type: "chat", text });
+  }
+
+  /** @param {boolean} raised */
+  setHand(raised) {
+    return this.#signaling.send({ type: "hand", raised });
+  }
+
+  leave() {
+    this.#signaling.leave();
+    this.#end(CallState.LEFT, null);
+  }
+
+  /** @param {any} message */
+  #joined(message) {
+    if (Array.isArray(message.iceServers)) this.#iceServers = message.iceServers;
+    const { added, updated, removed } = this.room.reset(message);
+    for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
+    for (const participant of added) {
+      this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
+    }
+    for (const participant of updated) this.#emit(CallEvent.PARTICIPANT_UPDATED, { participant });
+    this.#emit(CallEvent.JOINED, {
+      you: this.room.you,
+      room: message.room,
+      resumed: message.resumed === true,
+    });
+    // A resumed session keeps its media connections; a new one starts them afresh.
+    if (message.resumed === true && this.#publisher && this.#subscriber) this.#resubscribe();
+    else this.#startMedia();
+    this.#sendMediaState();
+    this.#updateState();
+  }
+
+  #startMedia() {
+    const recovering = this.#publisher !== null;
+    this.#publisher?.close();
+    this.#subscriber?.close();
+    for (const stream of this.#live.values()) this.#emit(CallEvent.TRACK_REMOVED, { stream });
+    this.#live.clear();
+    const publisher = new Publisher(this.#signaling, this.#iceServers);
+    const subscriber = new Subscriber(this.#signaling, this.#iceServers);
+    for (const connection of [publisher, subscriber]) {
+      if (recovering) connection.markRecovering();
+      connection.addEventListener(ConnectionEvent.STATE, () => this.#updateState());
+    }
+    subscriber.addEventListener(SubscriberEvent.TRACK, (event) => {
+      const { stream, track } = /** @type {CustomEvent} */ (event).detail;
+      this.#live.set(stream.id, stream);
+      this.#emit(CallEvent.TRACK_ADDED, { stream, track });
+    });
+    subscriber.addEventListener(SubscriberEvent.TRACK_ENDED, (event) => {
+      const { stream } = /** @type {CustomEvent} */ (event).detail;
+      if (this.#live.delete(stream.id)) this.#emit(CallEvent.TRACK_REMOVED, { stream });
+    });
+    this.#publisher = publisher;
+    this.#subscriber = subscriber;
+    for (const [source, track] of this.#local) void publisher.setTrack(source, track);
+    subscriber.setStreams(this.room.streams.values());
+    this.#updateState();
+  }
+
+  #resubscribe() {
+    this.#subscriber?.setStreams(this.room.streams.values());
+  }
+
+  /**
+   * @param {any} value
+   * @param {boolean} arrived
+   */
+  #participantChanged(value, arrived) {
+    if (!value || typeof value !== "object") return;
+    const { participant, isNew } = this.room.upsert(value);
+    if (isNew) this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived });
+    else this.#emit(CallEvent.PARTICIPANT_UPDATED, { participant });
+  }
+
+  /** @param {string} id */
+  #participantLeft(id) {
+    const hadStreams = this.room.remove(id).length > 0;
+    this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
+    if (hadStreams) this.#resubscribe();
+  }
+
+  /** @param {any} message */
+  #chat(message) {
+    this.#emit(CallEvent.CHAT, {
+      id: String(message.id),
+      from: String(message.from),
+      name: String(message.name),
+      text: String(message.text),
+      ts: Number(message.ts),
+      mine: message.from === this.room.you?.id,
+    });
+  }
+
+  /** @param {any} message */
+  #refused(message) {
+    const code = String(message.code);
+    if (NOTICE_CODES.has(code)) this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
+    // A stream can vanish while our subscribe is on its way; the retry asks for the rest.
+    else if (code === "unknown_stream") console.debug("klingel: a stream was gone", message.ref);
+    else console.warn("klingel: the server refused a message", code, message.ref);
+  }
+
+  #sendMediaState() {
+    this.#signaling.send({
+      type: "media_state",
+      audio: this.#local.has("microphone"),
+      video: this.#local.has("camera"),
+    });
+  }
+
+  /**
+   * @param {string} state
+   * @param {string | null} code
+   */
+  #end(state, code) {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#publisher?.close();
+    this.#subscriber?.close();
+    this.#publisher = null;
+    this.#subscriber = null;
+    this.#state = state;
+    this.#emit(CallEvent.STATE, { state, code });
+  }
+
+  #updateState() {
+    if (this.#ended) return;
+    const signaling = this.#signaling.state;
+    /** @type {string} */
+    let state = CallState.RECONNECTING;
+    if (signaling === SignalingState.CONNECTING || signaling === SignalingState.IDLE) {
+      state = CallState.JOINING;
+    } else if (
+      signaling === SignalingState.JOINED &&
+      (this.#publisher?.healthy ?? true) &&
+      (this.#subscriber?.healthy ?? true)
+    ) {
+      state = CallState.JOINED;
+    }
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#emit(CallEvent.STATE, { state, code: null });
+  }
+
+  /**
+   * @param {string} type
+   * @param {unknown} detail
+   */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,225 @@
+// @ts-check
+/**
+ * Our own microphone, camera and screen: opening and closing them, switching devices, and
+ * saying in one word why a device could not be opened. No DOM.
+ */
+
+export const LocalMediaEvent = Object.freeze({
+  /** detail: `{source, track}`: the track of `source` is now `track` (or `null`). */
+  TRACK: "track",
+});
+
+/** Why a device could not be opened; the UI turns each into a sentence. */
+export const DeviceProblem = Object.freeze({
+  DENIED: "denied",
+  MISSING: "missing",
+  BUSY: "busy",
+  INSECURE: "insecure",
+  FAILED: "failed",
+});
+
+/**
+ * @param {unknown} error what `getUserMedia` threw
+ * @returns {string} one of `DeviceProblem`
+ */
+export function classifyDeviceError(error) {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
+  switch (name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return DeviceProblem.DENIED;
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return DeviceProblem.MISSING;
+    case "NotReadableError":
+    case "AbortError":
+      return DeviceProblem.BUSY;
+    default:
+      return DeviceProblem.FAILED;
+  }
+}
+
+/** A device-opening failure that carries its `DeviceProblem`. */
+export class DeviceError extends Error {
+  /**
+   * @param {string} problem
+   * @param {unknown} cause
+   */
+  constructor(problem, cause) {
+    super(problem, { cause });
+    this.name = "DeviceError";
+    this.problem = problem;
+  }
+}
+
+/** @typedef {"microphone" | "camera" | "screen"} LocalSource */
+
+const AUDIO_PROCESSING = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+// 540p keeps a 50-person room within what one SFU core forwards; most tiles are small anyway.
+const CAMERA_SHAPE = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } };
+
+export class LocalMedia extends EventTarget {
+  /** @type {Map<LocalSource, MediaStreamTrack>} */
+  #tracks = new Map();
+  /** @type {{microphone: string, camera: string}} the chosen device ids ("" = default) */
+  devices = { microphone: "", camera: "" };
+
+  /**
+   * @param {LocalSource} source
+   * @returns {MediaStreamTrack | null}
+   */
+  track(source) {
+    return this.#tracks.get(source) ?? null;
+  }
+
+  /** Whether the browser can open devices at all (it needs a secure context). */
+  static get available() {
+    return Boolean(globalThis.navigator?.mediaDevices?.getUserMedia);
+  }
+
+  /**
+   * Opens the microphone and/or camera in one prompt; what cannot be opened stays closed.
+   * @param {{microphone: boolean, camera: boolean}} wanted
+   * @returns {Promise<{microphone?: string, camera?: string}>} the problem per failed source
+   */
+  async open(wanted) {
+    /** @type {{microphone?: string, camera?: string}} */
+    const problems = {};
+    if (!LocalMedia.available) {
+      if (wanted.microphone) problems.microphone = DeviceProblem.INSECURE;
+      if (wanted.camera) problems.camera = DeviceProblem.INSECURE;
+      return problems;
+    }
+    if (wanted.microphone && wanted.camera) {
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          audio: this.#audioConstraints(),
+          video: this.#videoConstraints(),
+        });
+        this.#take("microphone", stream.getAudioTracks()[0] ?? null);
+        this.#take("camera", stream.getVideoTracks()[0] ?? null);
+        return problems;
+      } catch {
+        // One of the two may still work on its own (a laptop without a camera).
+      }
+    }
+    for (const source of /** @type {const} */ (["microphone", "camera"])) {
+      if (!wanted[source]) continue;
+      try {
+        await this.openOne(source);
+      } catch (error) {
+        problems[source] = error instanceof DeviceError ? error.problem : DeviceProblem.FAILED;
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Opens (or reopens with the chosen device) the microphone or the camera.
+   * @param {"microphone" | "camera"} source
+   * @returns {Promise<MediaStreamTrack>}
+   */
+  async openOne(source) {
+    if (!LocalMedia.available) throw new DeviceError(DeviceProblem.INSECURE, null);
+    const constraints =
+      source === "microphone"
+        ? { audio: this.#audioConstraints() }
+        : { video: this.#videoConstraints() };
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(constraints);
+    } catch (error) {
+      const problem = classifyDeviceError(error);
+      if (problem === DeviceProblem.MISSING && this.devices[source]) {
+        // The remembered device is gone (unplugged headset): the default will do.
+        this.devices[source] = "";
+        return this.openOne(source);
+      }
+      throw new DeviceError(problem, error);
+    }
+    const track = (source === "microphone" ? stream.getAudioTracks() : stream.getVideoTracks())[0];
+    if (!track) throw new DeviceError(DeviceProblem.MISSING, null);
+    this.#take(source, track);
+    return track;
+  }
+
+  /**
+   * Switches microphone or camera to another device; if it is on, the new track replaces it.
+   * @param {"microphone" | "camera"} source
+   * @param {string} deviceId
+   */
+  async switchDevice(source, deviceId) {
+    this.devices[source] = deviceId;
+    const current = this.#tracks.get(source);
+    if (!current) return;
+    // Phones open one camera at a time: the old one must let go first.
+    current.stop();
+    try {
+      await this.openOne(source);
+    } catch (error) {
+      this.#take(source, null);
+      throw error;
+    }
+  }
+
+  /** Asks which screen, window or tab to share. @returns {Promise<MediaStreamTrack>} */
+  async openScreen() {
+    if (!navigator.mediaDevices?.getDisplayMedia) {
+      throw new DeviceError(DeviceProblem.FAILED, null);
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      throw new DeviceError(classifyDeviceError(error), error);
+    }
+    const track = stream.getVideoTracks()[0];
+    if (!track) throw new DeviceError(DeviceProblem.MISSING, null);
+    // Text on slides and code stays sharp; motion matters less than for a face.
+    track.contentHint = "detail";
+    // The browser's own "stop sharing" button ends the track without us.
+    track.addEventListener("ended", () => {
+      if (this.#tracks.get("screen") === track) this.close("screen");
+    });
+    this.#take("screen", track);
+    return track;
+  }
+
+  /** @param {LocalSource} source */
+  close(source) {
+    this.#take(source, null);
+  }
+
+  closeAll() {
+    for (const source of [...this.#tracks.keys()]) this.close(source);
+  }
+
+  /** @returns {Promise<MediaDeviceInfo[]>} */
+  async listDevices() {
+    if (!navigator.mediaDevices?.enumerateDevices) return [];
+    return navigator.mediaDevices.enumerateDevices();
+  }
+
+  /**
+   * @param {LocalSource} source
+   * @param {MediaStreamTrack | null} track
+   */
+  #take(source, track) {
+    const previous = this.#tracks.get(source);
+    if (previous === track) return;
+    previous?.stop();
+    if (track) this.#tracks.set(source, track);
+    else this.#tracks.delete(source);
+    this.dispatchEvent(new CustomEvent(LocalMediaEvent.TRACK, { detail: { source, track } }));
+  }
+
+  #audioConstraints() {
+    const id = this.devices.microphone;
+    return id ? { ...AUDIO_PROCESSING, deviceId: { exact: id } } : AUDIO_PROCESSING;
+  }
+
+  #videoConstraints() {
+    const id = this.devices.camera;
+    return id ? { ...CAMERA_SHAPE, deviceId: { exact: id } } : CAMERA_SHAPE;
+  }
+}

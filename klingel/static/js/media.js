@@ -1,0 +1,153 @@
+// @ts-check
+/**
+ * The two one-way media connections of a participant (docs/protocol.md): `Publisher` sends our
+ * microphone, camera and screen; `Subscriber` receives the other participants' streams. No DOM.
+ */
+
+import { OneWayConnection } from "./one-way-connection.js";
+
+export { ConnectionEvent } from "./one-way-connection.js";
+
+/** @typedef {"microphone" | "camera" | "screen"} TrackSource */
+/** @typedef {{id: string, participant: string, kind: "audio" | "video", source: TrackSource}} RemoteStream */
+
+export const SubscriberEvent = Object.freeze({
+  /** detail: `{stream, track}`: a remote stream now arrives on `track`. */
+  TRACK: "track",
+  /** detail: `{stream}`: that stream's track has ended. */
+  TRACK_ENDED: "track_ended",
+});
+
+/** The server takes at most this many stream requests in one `subscribe`. */
+export const MAX_SUBSCRIBED_STREAMS = 100;
+
+/** @type {Record<TrackSource, "audio" | "video">} */
+const KIND_OF_SOURCE = { microphone: "audio", camera: "video", screen: "video" };
+
+export class Publisher extends OneWayConnection {
+  /** @type {Map<TrackSource, RTCRtpTransceiver>} */
+  #transceivers = new Map();
+  /** @type {Map<string, string>} mid -> the stream id the server gave it */
+  streamIds = new Map();
+
+  /**
+   * Sends `track` as `source`, or stops sending it (`null`). Microphone and camera keep their
+   * transceiver when switched off or swapped, so that needs no new offer; a screen share that
+   * ends removes its transceiver, which tells the server the stream is gone.
+   * @param {TrackSource} source
+   * @param {MediaStreamTrack | null} track
+   */
+  async setTrack(source, track) {
+    const transceiver = this.#transceivers.get(source);
+    if (transceiver && track) {
+      await transceiver.sender.replaceTrack(track);
+      return;
+    }
+    if (transceiver && !track) {
+      if (source === "screen") {
+        transceiver.stop();
+        this.#transceivers.delete(source);
+        this.negotiate();
+      } else {
+        await transceiver.sender.replaceTrack(null);
+      }
+      return;
+    }
+    if (track) {
+      this.#transceivers.set(
+        source,
+        this.pc.addTransceiver(track, { direction: "sendonly", streams: [] }),
+      );
+      this.negotiate();
+    }
+  }
+
+  /** @param {string} sdp */
+  describeOffer(sdp) {
+    const tracks = [];
+    for (const [source, transceiver] of this.#transceivers) {
+      if (transceiver.mid === null) continue;
+      tracks.push({ mid: transceiver.mid, kind: KIND_OF_SOURCE[source], source });
+    }
+    return { type: /** @type {const} */ ("publish"), sdp, tracks };
+  }
+
+  /** @param {any} answer */
+  answered(answer) {
+    this.streamIds.clear();
+    for (const entry of Array.isArray(answer.tracks) ? answer.tracks : []) {
+      this.streamIds.set(String(entry.mid), String(entry.stream));
+    }
+  }
+}
+
+/**
+ * Which streams to ask for when there are more than the server takes: audio first (everyone
+ * must be heard), then screens, then cameras, each in the order they came.
+ * @param {Iterable<RemoteStream>} streams
+ * @param {number} limit
+ * @returns {RemoteStream[]}
+ */
+export function chooseStreams(streams, limit = MAX_SUBSCRIBED_STREAMS) {
+  /** @param {RemoteStream} stream */
+  const rank = (stream) => ({ microphone: 0, screen: 1, camera: 2 })[stream.source] ?? 3;
+  return [...streams]
+    .map((stream, index) => ({ stream, index }))
+    .sort((a, b) => rank(a.stream) - rank(b.stream) || a.index - b.index)
+    .slice(0, limit)
+    .map(({ stream }) => stream);
+}
+
+export class Subscriber extends OneWayConnection {
+  /** @type {Map<string, {stream: RemoteStream, transceiver: RTCRtpTransceiver, live: boolean}>} */
+  #receiving = new Map();
+
+  /**
+   * Makes the connection receive exactly these streams (a stream of our own must not be in it).
+   * @param {Iterable<RemoteStream>} streams
+   */
+  setStreams(streams) {
+    const wanted = new Map(chooseStreams(streams).map((stream) => [stream.id, stream]));
+    let changed = false;
+    for (const [id, entry] of this.#receiving) {
+      if (wanted.has(id)) continue;
+      entry.transceiver.stop();
+      this.#receiving.delete(id);
+      changed = true;
+      if (entry.live) {
+        this.dispatchEvent(
+          new CustomEvent(SubscriberEvent.TRACK_ENDED, { detail: { stream: entry.stream } }),
+        );
+      }
+    }
+    for (const [id, stream] of wanted) {
+      if (this.#receiving.has(id)) continue;
+      const transceiver = this.pc.addTransceiver(stream.kind, { direction: "recvonly" });
+      this.#receiving.set(id, { stream, transceiver, live: false });
+      changed = true;
+    }
+    if (changed) this.negotiate();
+  }
+
+  hasMedia() {
+    return this.#receiving.size > 0;
+  }
+
+  /** @param {string} sdp */
+  describeOffer(sdp) {
+    const streams = [];
+    for (const [id, { transceiver }] of this.#receiving) {
+      if (transceiver.mid !== null) streams.push({ mid: transceiver.mid, stream: id });
+    }
+    return { type: /** @type {const} */ ("subscribe"), sdp, streams };
+  }
+
+  answered() {
+    for (const entry of this.#receiving.values()) {
+      if (entry.live) continue;
+      entry.live = true;
+      const detail = { stream: entry.stream, track: entry.transceiver.receiver.track };
+      this.dispatchEvent(new CustomEvent(SubscriberEvent.TRACK, { detail }));
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// @ts-check
+/**
+ * What the publish and the subscribe connection share: one `RTCPeerConnection` to the SFU for
+ * which the browser always makes the offer and the server always answers (no glare), an offer
+ * loop that never runs twice at once, retries after refusals, and ICE restarts when the path
+ * breaks. The SFU is ICE-lite and learns our address from our checks, so the offer goes out at
+ * once, without waiting for candidates, and no candidate is ever trickled. No DOM here.
+ */
+
+import { backoffDelay } from "./protocol.js";
+
+export const ConnectionEvent = Object.freeze({
+  /** detail: `{state}`: the connection's `connectionState`, or `restarting`. */
+  STATE: "state",
+  /** detail: `{code}`: an offer was refused or got no answer; it is retried by itself. */
+  NEGOTIATION_FAILED: "negotiation_failed",
+});
+
+/** How long `disconnected` may last before we stop hoping it heals by itself. */
+const DISCONNECTED_GRACE_MS = 3_000;
+
+/**
+ * The part of `SignalingClient` this needs.
+ * @typedef {{request(message: {type: "publish" | "subscribe"} & Record<string, unknown>):
+ *   Promise<any>}} Requester
+ */
+
+export class OneWayConnection extends EventTarget {
+  #signaling;
+  #wantsOffer = false;
+  #offering = false;
+  #iceRestartWanted = false;
+  #closed = false;
+  #failures = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #retryTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #disconnectedTimer;
+  #everConnected = false;
+
+  /**
+   * @param {Requester} signaling
+   * @param {RTCIceServer[]} iceServers exactly those from `joined`: never a third party's.
+   */
+  constructor(signaling, iceServers) {
+    super();
+    this.#signaling = signaling;
+    this.pc = new RTCPeerConnection({
+      iceServers,
+      bundlePolicy: "max-bundle",
+      rtcpMuxPolicy: "require",
+    });
+    this.pc.addEventListener("connectionstatechange", () => this.#connectionChanged());
+    this.pc.addEventListener("iceconnectionstatechange", () => this.#connectionChanged());
+  }
+
+  /** Whether the connection carries anything yet; until then no offer is made. */
+  hasMedia() {
+    return this.pc.getTransceivers().length > 0;
+  }
+
+  /**
+   * The message that carries an offer (`publish` or `subscribe`).
+   * @param {string} _sdp
+   * @returns {{type: "publish" | "subscribe"} & Record<string, unknown>}
+   */
+  describeOffer(_sdp) {
+    throw new Error("describeOffer is abstract");
+  }
+
+  /**
+   * Called after the server's answer has been applied.
+   * @param {any} _answer
+   */
+  answered(_answer) {}
+
+  /** True while media can flow or is still coming up for the first time. */
+  get healthy() {
+    const state = this.pc.connectionState;
+    if (!this.hasMedia() || state === "connected") return true;
+    if (state === "failed" || state === "disconnected" || state === "closed") return false;
+    return !this.#everConnected && !this.#iceRestartWanted;
+  }
+
+  /**
+   * Marks this connection as replacing one that carried media: until it connects, it is
+   * counted as unhealthy, so the person sees that media is coming back.
+   */
+  markRecovering() {
+    this.#everConnected = true;
+  }
+
+  /** Asks for a new offer; several requests while one is under way make one more offer. */
+  negotiate() {
+    if (this.#closed) return;
+    this.#wantsOffer = true;
+    if (!this.#offering) void this.#offerLoop();
+  }
+
+  /** New ICE credentials with the next offer: the way back after the path broke. */
+  restartIce() {
+    if (this.#closed) return;
+    this.#iceRestartWanted = true;
+    this.#emitState("restarting");
+    this.negotiate();
+  }
+
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#disconnectedTimer);
+    this.pc.close();
+  }
+
+  async #offerLoop() {
+    this.#offering = true;
+    try {
+      while (this.#wantsOffer && !this.#closed) {
+        this.#wantsOffer = false;
+        try {
+          await this.#offerOnce();
+          this.#failures = 0;
+        } catch (error) {
+          if (this.#closed) return;
+          this.#scheduleRetry(error);
+          return;
+        }
+      }
+    } finally {
+      this.#offering = false;
+    }
+  }
+
+  async #offerOnce() {
+    if (!this.hasMedia()) return;
+    const restart = this.#iceRestartWanted;
+    if (restart) this.pc.restartIce();
+    await this.pc.setLocalDescription();
+    const local = this.pc.localDescription;
+    if (!local) throw new Error("no local description");
+    let answer;
+    try {
+      answer = await this.#signaling.request(this.describeOffer(local.sdp));
+    } catch (error) {
+      // Back to stable so the retry starts from a clean slate.
+      if (!this.#closed && this.pc.signalingState === "have-local-offer") {
+        await this.pc.setLocalDescription({ type: "rollback" });
+      }
+      throw error;
+    }
+    if (this.#closed) return;
+    await this.pc.setRemoteDescription({ type: "answer", sdp: String(answer.sdp) });
+    if (restart) this.#iceRestartWanted = false;
+    this.answered(answer);
+  }
+
+  /** @param {unknown} error */
+  #scheduleRetry(error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : "failed";
+    this.dispatchEvent(new CustomEvent(ConnectionEvent.NEGOTIATION_FAILED, { detail: { code } }));
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.negotiate(), backoffDelay(this.#failures + 1));
+    this.#failures += 1;
+  }
+
+  #connectionChanged() {
+    const state = this.pc.connectionState;
+    const ice = this.pc.iceConnectionState;
+    clearTimeout(this.#disconnectedTimer);
+    if (state === "connected") this.#everConnected = true;
+    if (state === "failed" || ice === "failed") {
+      this.restartIce();
+      return;
+    }
+    if (state === "disconnected" || ice === "disconnected") {
+      this.#disconnectedTimer = setTimeout(() => {
+        const now = this.pc.iceConnectionState;
+        if (now === "disconnected" || now === "failed") this.restartIce();
+      }, DISCONNECTED_GRACE_MS);
+    }
+    this.#emitState(state);
+  }
+
+  /** @param {string} state */
+  #emitState(state) {
+    this.dispatchEvent(new CustomEvent(ConnectionEvent.STATE, { detail: { state } }));
+  }
+}

@@ -1,0 +1,353 @@
+// @ts-check
+/**
+ * The signaling client: one WebSocket to `/ws` on the page's origin, speaking protocol
+ * version 1 (docs/protocol.md). It joins, keeps the resume token, reconnects with backoff,
+ * detects dead sockets with an app-level ping and pairs requests with their answers.
+ * No DOM here: the UI listens to the events it dispatches.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Events a `SignalingClient` dispatches; each is a `CustomEvent` whose `detail` is the message. */
+export const SignalingEvent = Object.freeze({
+  /** detail: `{state}`, one of `SignalingState`. */
+  STATE: "state",
+  /** detail: the `joined` message (after every successful join, `resumed` says which kind). */
+  JOINED: "joined",
+  /** detail: `{code, message}`; the client has stopped and will not reconnect. */
+  FATAL: "fatal",
+  /** detail: an `error` message that did not end the session. */
+  ERROR: "error",
+  PARTICIPANT_JOINED: "participant_joined",
+  PARTICIPANT_UPDATED: "participant_updated",
+  PARTICIPANT_LEFT: "participant_left",
+  STREAM_ADDED: "stream_added",
+  STREAM_REMOVED: "stream_removed",
+  CHAT: "chat",
+  ACTIVE_SPEAKER: "active_speaker",
+  MEDIA_RESET: "media_reset",
+});
+
+export const SignalingState = Object.freeze({
+  IDLE: "idle",
+  CONNECTING: "connecting",
+  JOINED: "joined",
+  RECONNECTING: "reconnecting",
+  CLOSED: "closed",
+});
+
+/** Server messages that are simply passed on as events of the same name. */
+const FORWARDED_TYPES = new Set([
+  SignalingEvent.PARTICIPANT_JOINED,
+  SignalingEvent.PARTICIPANT_UPDATED,
+  SignalingEvent.PARTICIPANT_LEFT,
+  SignalingEvent.STREAM_ADDED,
+  SignalingEvent.STREAM_REMOVED,
+  SignalingEvent.CHAT,
+  SignalingEvent.ACTIVE_SPEAKER,
+  SignalingEvent.MEDIA_RESET,
+]);
+
+/** Errors after which trying again cannot help: show them and stop. */
+export const FATAL_CODES = Object.freeze(
+  new Set(["bad_room", "bad_name", "room_full", "unsupported_version"]),
+);
+
+const WS_CLOSE_PROTOCOL_BASE = 4000;
+const PING_INTERVAL_MS = 10_000;
+const PING_TIMEOUT_MS = 6_000;
+const JOIN_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 8_000;
+
+/**
+ * Delay before reconnect attempt `attempt` (0-based): doubling from 0.5 s up to 8 s, with
+ * "equal jitter" so that a whole room cut off at once does not come back in lockstep.
+ * @param {number} attempt
+ * @param {() => number} [random]
+ * @returns {number} milliseconds
+ */
+export function backoffDelay(attempt, random = Math.random) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, attempt));
+  return ceiling / 2 + (random() * ceiling) / 2;
+}
+
+/** A refused request: `code` is the protocol's error code, or `disconnected` / `timeout`. */
+export class SignalingError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = "SignalingError";
+    this.code = code;
+  }
+}
+
+/**
+ * @typedef {{resolve: (answer: any) => void, reject: (error: Error) => void,
+ *   timer: ReturnType<typeof setTimeout>}} PendingRequest
+ */
+
+export class SignalingClient extends EventTarget {
+  /** @type {WebSocket | null} */
+  #socket = null;
+  /** @type {string} one of `SignalingState` */
+  #state = SignalingState.IDLE;
+  /** @type {string | null} */
+  #resumeToken = null;
+  #attempt = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #reconnectTimer;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  #pingTimer;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #pongDeadline;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #joinDeadline;
+  /** @type {Map<string, PendingRequest[]>} answer type -> requests waiting for it, oldest first */
+  #pending = new Map();
+
+  /**
+   * @param {{room: string, name: string, origin?: string}} options
+   *   `origin` defaults to the page's own (the socket never goes anywhere else).
+   */
+  constructor({ room, name, origin }) {
+    super();
+    this.room = room;
+    this.name = name;
+    this.origin = origin ?? globalThis.location.origin;
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  /** Opens the socket and joins; reconnects by itself until `leave()` or a fatal error. */
+  connect() {
+    if (this.#state !== SignalingState.IDLE) return;
+    this.#setState(SignalingState.CONNECTING);
+    this.#open();
+  }
+
+  /**
+   * Sends one message if joined; returns whether it went out.
+   * @param {{type: string} & Record<string, unknown>} message
+   */
+  send(message) {
+    if (this.#state !== SignalingState.JOINED) return false;
+    return this.#sendRaw(message);
+  }
+
+  /**
+   * Sends `publish` or `subscribe` and resolves with the matching `…_answer` message.
+   * Rejects with a `SignalingError` when the server refuses it, the socket drops or no answer
+   * comes in time. Answers of one type come in the order of the requests.
+   * @param {{type: "publish" | "subscribe"} & Record<string, unknown>} message
+   * @returns {Promise<any>}
+   */
+  request(message) {
+    const answerType = `${message.type}_answer`;
+    return new Promise((resolve, reject) => {
+      if (!this.send(message)) {
+        reject(new SignalingError("disconnected", "not connected"));
+        return;
+      }
+      const queue = this.#pending.get(answerType) ?? [];
+      this.#pending.set(answerType, queue);
+      /** @type {PendingRequest} */
+      const entry = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          queue.splice(queue.indexOf(entry), 1);
+          reject(new SignalingError("timeout", `no ${answerType}`));
+        }, REQUEST_TIMEOUT_MS),
+      };
+      queue.push(entry);
+    });
+  }
+
+  /** Says goodbye and stops for good. */
+  leave() {
+    if (this.#state === SignalingState.CLOSED) return;
+    this.send({ type: "leave" });
+    this.#stop();
+  }
+
+  /** @param {string} state */
+  #setState(state) {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.dispatchEvent(new CustomEvent(SignalingEvent.STATE, { detail: { state } }));
+  }
+
+  #open() {
+    const url = new URL("/ws", this.origin);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(url);
+    this.#socket = socket;
+    socket.addEventListener("open", () => {
+      if (socket !== this.#socket) return;
+      this.#sendRaw({
+        type: "join",
+        v: PROTOCOL_VERSION,
+        room: this.room,
+        name: this.name,
+        resume: this.#resumeToken,
+      });
+    });
+    socket.addEventListener("message", (event) => {
+      if (socket === this.#socket) this.#receive(event.data);
+    });
+    socket.addEventListener("close", (event) => {
+      if (socket === this.#socket) this.#lost(event.code, event.reason);
+    });
+    clearTimeout(this.#joinDeadline);
+    this.#joinDeadline = setTimeout(() => {
+      if (socket === this.#socket && this.#state !== SignalingState.JOINED) this.#lost(0, "");
+    }, JOIN_TIMEOUT_MS);
+  }
+
+  /** @param {unknown} data */
+  #receive(data) {
+    // Any frame proves the socket alive, not only a pong.
+    clearTimeout(this.#pongDeadline);
+    if (typeof data !== "string") return;
+    /** @type {any} */
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message === null || typeof message !== "object" || typeof message.type !== "string") {
+      return;
+    }
+    switch (message.type) {
+      case "joined":
+        this.#joined(message);
+        break;
+      case "pong":
+        break;
+      case "publish_answer":
+      case "subscribe_answer":
+        this.#settle(message.type, (request) => request.resolve(message));
+        break;
+      case "error":
+        this.#refused(message);
+        break;
+      default:
+        if (FORWARDED_TYPES.has(message.type)) {
+          this.dispatchEvent(new CustomEvent(message.type, { detail: message }));
+        }
+    }
+  }
+
+  /** @param {any} message */
+  #joined(message) {
+    clearTimeout(this.#joinDeadline);
+    this.#resumeToken = typeof message.resume === "string" ? message.resume : null;
+    this.#attempt = 0;
+    this.#setState(SignalingState.JOINED);
+    this.#startPing();
+    this.dispatchEvent(new CustomEvent(SignalingEvent.JOINED, { detail: message }));
+  }
+
+  /** @param {any} message */
+  #refused(message) {
+    const code = String(message.code);
+    if (FATAL_CODES.has(code)) {
+      this.#fatal(code, String(message.message ?? ""));
+      return;
+    }
+    if (message.ref === "publish" || message.ref === "subscribe") {
+      const error = new SignalingError(code, String(message.message ?? ""));
+      this.#settle(`${message.ref}_answer`, (request) => request.reject(error));
+    }
+    this.dispatchEvent(new CustomEvent(SignalingEvent.ERROR, { detail: message }));
+  }
+
+  /**
+   * @param {string} answerType
+   * @param {(request: PendingRequest) => void} settle
+   */
+  #settle(answerType, settle) {
+    const request = this.#pending.get(answerType)?.shift();
+    if (!request) return;
+    clearTimeout(request.timer);
+    settle(request);
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  #lost(code, reason) {
+    this.#dropSocket();
+    if (code >= WS_CLOSE_PROTOCOL_BASE && FATAL_CODES.has(reason)) {
+      this.#fatal(reason, "");
+      return;
+    }
+    if (this.#state === SignalingState.CLOSED) return;
+    if (this.#state === SignalingState.JOINED) this.#setState(SignalingState.RECONNECTING);
+    const delay = backoffDelay(this.#attempt);
+    this.#attempt += 1;
+    this.#reconnectTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  #fatal(code, message) {
+    if (this.#state === SignalingState.CLOSED) return;
+    this.#stop();
+    this.dispatchEvent(new CustomEvent(SignalingEvent.FATAL, { detail: { code, message } }));
+  }
+
+  #stop() {
+    this.#setState(SignalingState.CLOSED);
+    clearTimeout(this.#reconnectTimer);
+    const socket = this.#socket;
+    this.#dropSocket();
+    socket?.close(1000);
+  }
+
+  /** Forgets the current socket: its late events are ignored, its requests fail. */
+  #dropSocket() {
+    clearInterval(this.#pingTimer);
+    clearTimeout(this.#pongDeadline);
+    clearTimeout(this.#joinDeadline);
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.close(1000);
+    for (const queue of this.#pending.values()) {
+      for (const request of queue.splice(0)) {
+        clearTimeout(request.timer);
+        request.reject(new SignalingError("disconnected", "connection lost"));
+      }
+    }
+  }
+
+  #startPing() {
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = setInterval(() => {
+      if (!this.#sendRaw({ type: "ping" })) return;
+      clearTimeout(this.#pongDeadline);
+      // A socket can die without a close frame (NAT timeout, sleeping laptop): only silence
+      // tells, so it is dropped here and a new one resumes the session.
+      this.#pongDeadline = setTimeout(() => this.#lost(0, ""), PING_TIMEOUT_MS);
+    }, PING_INTERVAL_MS);
+  }
+
+  /** @param {Record<string, unknown>} message */
+  #sendRaw(message) {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+}

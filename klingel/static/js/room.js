@@ -1,0 +1,365 @@
+// @ts-check
+/**
+ * The room page (`/r/<room>`): wires the pre-join view, local media, the call and the call's
+ * views together. Nothing else imports both a connection module and a UI module.
+ */
+
+import { Call, CallEvent, CallState } from "./call.js";
+import { Doorbell } from "./doorbell.js";
+import { I18n, safeGet, safeSet } from "./i18n.js";
+import { LocalMedia, LocalMediaEvent } from "./local-media.js";
+import { roomFromPath } from "./slug.js";
+import { ChatPanel } from "./ui/chat.js";
+import { ControlBar } from "./ui/controls.js";
+import { find } from "./ui/dom.js";
+import { LevelMeter } from "./ui/level-meter.js";
+import { ParticipantList } from "./ui/participants.js";
+import { PrejoinView } from "./ui/prejoin.js";
+import { RemoteAudio } from "./ui/remote-audio.js";
+import { SettingsDialog } from "./ui/settings.js";
+import { TileGrid } from "./ui/tiles.js";
+import { Toasts } from "./ui/toasts.js";
+
+/** @typedef {import("./room-state.js").Participant} Participant */
+/** @typedef {import("./i18n.js").StringKey} StringKey */
+
+const NAME_KEY = "klingel.name";
+const DEVICES_KEY = "klingel.devices";
+/** Errors that mean: change something before trying again. */
+const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
+  room_full: "error.room_full",
+  bad_room: "error.bad_room",
+  unsupported_version: "error.unsupported_version",
+});
+
+/** @param {string} state */
+function showState(state) {
+  document.body.dataset.state = state;
+}
+
+function localStorageOrNull() {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function main() {
+  const storage = localStorageOrNull();
+  const i18n = new I18n(storage);
+  i18n.attach();
+  const room = roomFromPath(location.pathname);
+  const errorMessage = find("#error-message", HTMLElement);
+  const errorRetry = find("#error-retry", HTMLButtonElement);
+  /** @param {string} code */
+  const showError = (code) => {
+    i18n.bind(errorMessage, ERROR_TEXT[code] ?? "error.generic");
+    errorRetry.hidden = code === "bad_room";
+    i18n.bind(errorRetry, code === "unsupported_version" ? "error.reload" : "error.retry");
+    showState(CallState.ERROR);
+  };
+  for (const id of ["#prejoin-language"]) {
+    find(id, HTMLButtonElement).addEventListener("click", () => i18n.toggle());
+  }
+  if (room === null) {
+    showError("bad_room");
+    return;
+  }
+
+  const local = new LocalMedia();
+  const savedDevices = JSON.parse(safeGet(storage, DEVICES_KEY) ?? "{}");
+  local.devices.camera = String(savedDevices.camera ?? "");
+  local.devices.microphone = String(savedDevices.microphone ?? "");
+  let speaker = String(savedDevices.speaker ?? "");
+  const doorbell = new Doorbell(storage);
+  const toasts = new Toasts(find("#toasts", HTMLElement), i18n);
+  const remoteAudio = new RemoteAudio(find("#remote-audio", HTMLElement));
+  const tiles = new TileGrid(
+    i18n,
+    find("#stage", HTMLElement),
+    find("#grid", HTMLElement),
+    find("#presentation", HTMLElement),
+  );
+  const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
+  /** @type {AudioContext | null} */
+  let audio = null;
+  /** @type {LevelMeter | null} */
+  let meter = null;
+  /** @type {Call | null} */
+  let call = null;
+  /** @type {Participant | null} */
+  let self = null;
+  let name = "";
+
+  // Browsers start audio only after a gesture; the first one anywhere will do for the meter.
+  const unlockAudio = () => {
+    audio ??= new AudioContext();
+    if (audio.state === "suspended") void audio.resume();
+    if (!meter) {
+      meter = new LevelMeter(find("#prejoin-meter", HTMLElement), audio);
+      meter.setTrack(local.track("microphone"));
+    }
+    remoteAudio.resume();
+    return audio;
+  };
+  for (const type of ["pointerdown", "keydown"]) {
+    document.addEventListener(type, unlockAudio, { capture: true });
+  }
+
+  const rememberDevices = () =>
+    safeSet(storage, DEVICES_KEY, JSON.stringify({ ...local.devices, speaker }));
+  /** @param {import("./ui/device-fields.js").DeviceRole} role @param {string} deviceId */
+  const chooseDevice = (role, deviceId) => {
+    if (role === "speaker") {
+      speaker = deviceId;
+      void remoteAudio.setSinkId(deviceId);
+    } else {
+      local.switchDevice(role, deviceId).catch((error) => toasts.show(problemKey(role, error)));
+    }
+    rememberDevices();
+  };
+  const settings = new SettingsDialog(
+    find("#settings", HTMLDialogElement),
+    find("#settings-devices", HTMLElement),
+    i18n,
+    chooseDevice,
+  );
+  /** @param {"microphone" | "camera"} source */
+  const switchOn = (source) =>
+    local.openOne(source).catch((error) => {
+      if (call) toasts.show(problemKey(source, error));
+      else prejoin.showProblems({ [source]: error.problem ?? "failed" });
+    });
+
+  const prejoin = new PrejoinView(i18n, room, safeGet(storage, NAME_KEY) ?? "", {
+    onToggle: (source, on) => (on ? void switchOn(source) : local.close(source)),
+    onDevice: chooseDevice,
+    onJoin: (typed) => {
+      name = typed;
+      safeSet(storage, NAME_KEY, name);
+      doorbell.unlock(unlockAudio());
+      join();
+    },
+  });
+
+  const refreshDevices = async () => {
+    const devices = await local.listDevices();
+    const chosen = { ...local.devices, speaker };
+    prejoin.setDevices(devices, chosen);
+    settings.update(devices, chosen);
+  };
+  navigator.mediaDevices?.addEventListener("devicechange", () => void refreshDevices());
+
+  const chat = new ChatPanel(
+    {
+      panel: find("#chat-panel", HTMLElement),
+      log: find("#chat-log", HTMLElement),
+      empty: find("#chat-empty", HTMLElement),
+      form: find("#chat-form", HTMLFormElement),
+      input: find("#chat-input", HTMLTextAreaElement),
+    },
+    i18n,
+    {
+      send: (text) => {
+        const sent = call?.sendChat(text) ?? false;
+        if (!sent) toasts.show("chat.notSent");
+        return sent;
+      },
+      onUnread: (count) => controls.setUnread(count),
+    },
+  );
+  const peoplePanel = find("#people-panel", HTMLElement);
+  /** @param {"chat" | "people"} which @param {boolean} open */
+  const showPanel = (which, open) => {
+    // One side panel at a time keeps the stage usable on small screens.
+    chat.setOpen(which === "chat" && open);
+    peoplePanel.hidden = !(which === "people" && open);
+    controls.set("chat", chat.open);
+    controls.set("people", !peoplePanel.hidden);
+    tiles.layout();
+  };
+
+  const controls = new ControlBar(find("#controls", HTMLElement), i18n, {
+    onToggle: (toggle, on) => {
+      if (toggle === "microphone" || toggle === "camera") {
+        if (on) void switchOn(toggle);
+        else local.close(toggle);
+      } else if (toggle === "screen") {
+        if (on) local.openScreen().catch(() => toasts.show("problem.screen.failed"));
+        else local.close("screen");
+      } else if (toggle === "hand") {
+        if (call?.setHand(on)) controls.set("hand", on);
+      } else if (toggle === "chat" || toggle === "people") {
+        showPanel(toggle, on);
+      } else if (toggle === "doorbell") {
+        doorbell.setEnabled(on);
+        controls.set("doorbell", on);
+      }
+    },
+    onAction: (action) => {
+      if (action === "invite") void copyInvite(room, toasts);
+      else if (action === "settings") {
+        void refreshDevices();
+        settings.open();
+      } else if (action === "language") i18n.toggle();
+      else if (action === "leave") call?.leave();
+    },
+  });
+  controls.set("doorbell", doorbell.enabled);
+  controls.allowScreenShare(Boolean(navigator.mediaDevices?.getDisplayMedia));
+
+  /** Our own tiles and list entry follow our local tracks at once, not the server's echo. */
+  const showSelf = () => {
+    if (!self) return;
+    self = {
+      ...self,
+      audio: local.track("microphone") !== null,
+      video: local.track("camera") !== null,
+      screen: local.track("screen") !== null,
+    };
+    tiles.upsert(self);
+    people.upsert(self);
+    tiles.setTrack(self.id, "camera", local.track("camera"));
+    tiles.setTrack(self.id, "screen", local.track("screen"));
+  };
+
+  local.addEventListener(LocalMediaEvent.TRACK, (event) => {
+    const { source, track } = /** @type {CustomEvent} */ (event).detail;
+    if (source === "microphone") {
+      prejoin.microphone.set(Boolean(track));
+      meter?.setTrack(track);
+    } else if (source === "camera") {
+      prejoin.camera.set(Boolean(track));
+      prejoin.setPreview(track);
+    }
+    controls.set(source, Boolean(track));
+    void call?.setLocalTrack(source, track);
+    showSelf();
+  });
+
+  const join = () => {
+    tiles.clear();
+    people.clear();
+    self = null;
+    prejoin.setBusy(true);
+    showState(CallState.JOINING);
+    const current = new Call({ room, name });
+    call = current;
+    /** @param {string} type @param {(detail: any) => void} handler */
+    const on = (type, handler) =>
+      current.addEventListener(type, (event) => {
+        if (call === current) handler(/** @type {CustomEvent} */ (event).detail);
+      });
+    on(CallEvent.STATE, ({ state, code }) => {
+      if (state === CallState.ERROR && code === "bad_name") {
+        prejoin.setBusy(false);
+        prejoin.showNameProblem("error.bad_name");
+        showState("prejoin");
+        return;
+      }
+      if (state === CallState.ERROR) showError(code);
+      else showState(state);
+      if (state === CallState.LEFT) local.closeAll();
+      if (state !== CallState.JOINING) prejoin.setBusy(false);
+    });
+    on(CallEvent.JOINED, ({ you }) => {
+      if (self && self.id !== you.id) {
+        tiles.remove(self.id);
+        people.remove(self.id);
+      }
+      self = { ...you, you: true };
+      showSelf();
+      controls.set("hand", you.hand);
+    });
+    on(CallEvent.PARTICIPANT_ADDED, ({ participant, arrived }) => {
+      tiles.upsert(participant);
+      people.upsert(participant);
+      if (arrived) {
+        doorbell.participantArrived();
+        toasts.show("toast.joined", { name: participant.name });
+      }
+    });
+    on(CallEvent.PARTICIPANT_UPDATED, ({ participant }) => {
+      if (participant.you) {
+        controls.set("hand", participant.hand);
+        if (self) self = { ...self, name: participant.name, hand: participant.hand };
+        showSelf();
+        return;
+      }
+      const before = current.room.others.get(participant.id);
+      tiles.upsert(participant);
+      people.upsert(participant);
+      if (participant.hand && before && !before.hand) {
+        toasts.show("toast.hand", { name: participant.name });
+      }
+    });
+    on(CallEvent.PARTICIPANT_REMOVED, ({ id }) => {
+      const gone = people.nameOf(id);
+      tiles.remove(id);
+      people.remove(id);
+      if (gone) toasts.show("toast.left", { name: gone });
+    });
+    on(CallEvent.TRACK_ADDED, ({ stream, track }) => {
+      if (stream.kind === "audio") remoteAudio.add(stream.id, track);
+      else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", track);
+    });
+    on(CallEvent.TRACK_REMOVED, ({ stream }) => {
+      if (stream.kind === "audio") remoteAudio.remove(stream.id);
+      else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", null);
+    });
+    on(CallEvent.CHAT, (line) => chat.add(line));
+    on(CallEvent.ACTIVE_SPEAKER, ({ id }) => tiles.setActiveSpeaker(id));
+    on(CallEvent.NOTICE, ({ code }) => toasts.show(/** @type {StringKey} */ (`toast.${code}`)));
+    if (speaker) void remoteAudio.setSinkId(speaker);
+    current.start({ microphone: local.track("microphone"), camera: local.track("camera") });
+  };
+
+  /** Rejoining after leaving reopens what was on before. */
+  const wanted = { microphone: true, camera: true };
+  find("#rejoin", HTMLButtonElement).addEventListener("click", async () => {
+    await local.open(wanted);
+    join();
+  });
+  errorRetry.addEventListener("click", () => {
+    if (errorMessage.dataset.i18n === "error.unsupported_version") location.reload();
+    else join();
+  });
+  local.addEventListener(LocalMediaEvent.TRACK, () => {
+    if (call?.state === CallState.JOINED) {
+      wanted.microphone = local.track("microphone") !== null;
+      wanted.camera = local.track("camera") !== null;
+    }
+  });
+  addEventListener("pagehide", () => call?.leave());
+
+  void local.open(wanted).then(async (problems) => {
+    prejoin.showProblems(problems);
+    await refreshDevices();
+  });
+}
+
+/**
+ * @param {"microphone" | "camera"} source
+ * @param {any} error
+ * @returns {StringKey}
+ */
+function problemKey(source, error) {
+  return /** @type {StringKey} */ (`problem.${source}.${error?.problem ?? "failed"}`);
+}
+
+/**
+ * @param {string} room
+ * @param {Toasts} toasts
+ */
+async function copyInvite(room, toasts) {
+  const url = `${location.origin}/r/${room}`;
+  try {
+    await navigator.clipboard.writeText(url);
+    toasts.show("toast.linkCopied");
+  } catch {
+    toasts.show("toast.linkManual", { url });
+  }
+}
+
+main();

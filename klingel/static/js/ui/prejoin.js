@@ -1,0 +1,139 @@
+// @ts-check
+/** The page before joining: own preview, name, devices, and why a device is missing. */
+
+import { DeviceFields } from "./device-fields.js";
+import { find } from "./dom.js";
+import { ToggleButton } from "./toggle-button.js";
+
+/** @typedef {import("../i18n.js").I18n} I18n */
+/** @typedef {import("../i18n.js").StringKey} StringKey */
+/** @typedef {import("./device-fields.js").DeviceRole} DeviceRole */
+
+const MAX_NAME_LENGTH = 64;
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * The display name as the server will take it, or `null` if it would refuse it.
+ * @param {string} raw
+ */
+export function cleanName(raw) {
+  const name = raw.trim();
+  const length = [...name].length;
+  if (length < 1 || length > MAX_NAME_LENGTH || FORBIDDEN_IN_NAMES.test(name)) return null;
+  return name;
+}
+
+/**
+ * @typedef {{
+ *   onToggle: (source: "microphone" | "camera", on: boolean) => void,
+ *   onDevice: (role: DeviceRole, deviceId: string) => void,
+ *   onJoin: (name: string) => void,
+ * }} PrejoinHandlers
+ */
+
+export class PrejoinView {
+  #i18n;
+  #preview = find("#preview", HTMLVideoElement);
+  #name = find("#display-name", HTMLInputElement);
+  #nameMessage = find("#name-message", HTMLElement);
+  #problems = find("#prejoin-problems", HTMLElement);
+  #join = find("#join", HTMLButtonElement);
+  #devices;
+
+  /**
+   * @param {I18n} i18n
+   * @param {string} room
+   * @param {string} savedName
+   * @param {PrejoinHandlers} handlers
+   */
+  constructor(i18n, room, savedName, handlers) {
+    this.#i18n = i18n;
+    find("#prejoin-room", HTMLElement).textContent = `/r/${room}`;
+    this.setPreview(null);
+    this.#name.value = savedName;
+    this.microphone = new ToggleButton(
+      i18n,
+      { whenOn: "ctl.micOff", whenOff: "ctl.micOn", iconOn: "mic", iconOff: "mic-off" },
+      find("#prejoin-mic", HTMLButtonElement),
+    );
+    this.camera = new ToggleButton(
+      i18n,
+      { whenOn: "ctl.camOff", whenOff: "ctl.camOn", iconOn: "camera", iconOff: "camera-off" },
+      find("#prejoin-cam", HTMLButtonElement),
+    );
+    for (const [source, toggle] of /** @type {const} */ ([
+      ["microphone", this.microphone],
+      ["camera", this.camera],
+    ])) {
+      toggle.button.addEventListener("click", () => handlers.onToggle(source, !toggle.on));
+    }
+    this.#devices = new DeviceFields(
+      find("#prejoin-devices", HTMLElement),
+      i18n,
+      "prejoin",
+      handlers.onDevice,
+    );
+    find("#prejoin-form", HTMLFormElement).addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = cleanName(this.#name.value);
+      if (name === null) {
+        this.showNameProblem("error.bad_name");
+        this.#name.focus();
+        return;
+      }
+      this.showNameProblem(null);
+      handlers.onJoin(name);
+    });
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  setPreview(track) {
+    this.#preview.srcObject = track ? new MediaStream([track]) : null;
+    this.#preview.closest(".preview")?.classList.toggle("is-off", !track);
+  }
+
+  /**
+   * @param {MediaDeviceInfo[]} devices
+   * @param {Partial<Record<DeviceRole, string>>} chosen
+   */
+  setDevices(devices, chosen) {
+    this.#devices.update(devices, chosen);
+  }
+
+  /**
+   * Says which device is missing and why, and that joining to watch and listen still works.
+   * @param {{microphone?: string, camera?: string}} problems
+   */
+  showProblems(problems) {
+    const lines = [];
+    for (const source of /** @type {const} */ (["microphone", "camera"])) {
+      const problem = problems[source];
+      if (problem) lines.push(/** @type {StringKey} */ (`problem.${source}.${problem}`));
+    }
+    if (lines.length > 0) lines.push("prejoin.watchOnly");
+    if (Object.values(problems).includes("denied")) lines.push("prejoin.deniedHelp");
+    this.#problems.replaceChildren(
+      ...lines.map((key) => {
+        const line = document.createElement("p");
+        this.#i18n.bind(line, /** @type {StringKey} */ (key));
+        return line;
+      }),
+    );
+  }
+
+  /** @param {StringKey | null} key */
+  showNameProblem(key) {
+    if (key) this.#i18n.bind(this.#nameMessage, key);
+    else {
+      delete this.#nameMessage.dataset.i18n;
+      this.#nameMessage.textContent = "";
+    }
+    this.#name.setAttribute("aria-invalid", String(key !== null));
+  }
+
+  /** @param {boolean} busy */
+  setBusy(busy) {
+    this.#join.disabled = busy;
+    this.#i18n.bind(this.#join, busy ? "prejoin.joining" : "prejoin.join");
+  }
+}
