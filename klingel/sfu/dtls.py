@@ -15,11 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from aiortc.rtcdtlstransport import X509_DIGEST_ALGORITHMS, certificate_digest, generate_certificate
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from OpenSSL import SSL
 
+from klingel.sfu.certificate import (
+    DIGEST_ALGORITHMS,
+    certificate_fingerprint,
+    self_signed_certificate,
+)
 from klingel.sfu.srtp import SUPPORTED_PROFILES, SrtpKeys
 from klingel.sfu.transport import Fingerprint
 
@@ -58,7 +62,7 @@ class DtlsIdentity:
     @classmethod
     def generate(cls) -> DtlsIdentity:
         key = ec.generate_private_key(ec.SECP256R1())
-        certificate = generate_certificate(key)
+        certificate = self_signed_certificate(key)
         context = SSL.Context(SSL.DTLS_METHOD)
         context.set_options(SSL.OP_NO_TICKET)
         # Any self-signed certificate passes here; the fingerprint check after the handshake
@@ -72,7 +76,7 @@ class DtlsIdentity:
         context.set_tlsext_use_srtp(b":".join(p.openssl_name for p in SUPPORTED_PROFILES))
         return cls(
             certificate=certificate,
-            fingerprint=Fingerprint("sha-256", certificate_digest(certificate, "sha-256")),
+            fingerprint=Fingerprint("sha-256", certificate_fingerprint(certificate, "sha-256")),
             context=context,
         )
 
@@ -85,9 +89,9 @@ def _accept_any_certificate(
 
 def fingerprint_matches(certificate: x509.Certificate, expected: Fingerprint) -> bool:
     algorithm = expected.algorithm.lower()
-    if algorithm not in X509_DIGEST_ALGORITHMS:
+    if algorithm not in DIGEST_ALGORITHMS:
         return False
-    return bool(certificate_digest(certificate, algorithm) == expected.value.upper())
+    return bool(certificate_fingerprint(certificate, algorithm) == expected.value.upper())
 
 
 class DtlsEndpoint:

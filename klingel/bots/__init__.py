@@ -1,0 +1,22 @@
+"""Synthetic Klingel participants and the tools to drive a server with them.
+
+Used by the integration tests, the benchmarks and load tools: a ``ProtocolClient`` speaks the
+signaling protocol of ``docs/protocol.md`` and sends and receives media with aiortc, without a
+browser.
+"""
+
+from klingel.bots.client import ProtocolClient, ProtocolError, ReceivedCounts
+from klingel.bots.media_file import make_test_media
+from klingel.bots.metrics import MetricSample, parse_metrics, sum_metric
+from klingel.bots.server_process import ServerProcess
+
+__all__ = [
+    "MetricSample",
+    "ProtocolClient",
+    "ProtocolError",
+    "ReceivedCounts",
+    "ServerProcess",
+    "make_test_media",
+    "parse_metrics",
+    "sum_metric",
+]

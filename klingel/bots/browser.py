@@ -1,0 +1,282 @@
+"""Real participants in headless Chromium, driven by Playwright's async API.
+
+Chromium runs with a fake camera (a moving pattern) and a fake microphone (a beep), and may use
+loopback addresses for WebRTC. Every page gets an init script that keeps a reference to each
+``RTCPeerConnection`` it makes, so that ``getStats()`` can be read from outside: a call works
+when the decoded-frame and received-packet counters of the remote streams grow.
+
+Playwright is a test dependency (``pip install -e '.[test]'``); Debian's ``/usr/bin/chromium``
+is the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request
+
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "InboundCount",
+    "PageOpener",
+    "ProbedPage",
+    "csp_violations",
+    "flowing_streams",
+    "inbound_counts",
+    "launch_chromium",
+    "new_probed_page",
+    "wait_media_flowing",
+    "wait_until",
+]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = (
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    # getDisplayMedia then shares the (headless) screen without a picker.
+    "--auto-select-desktop-capture-source=Entire screen",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
+
+_TRACK_PEER_CONNECTIONS = """
+(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native || window.__klingelPeerConnections) return;
+  const connections = [];
+  Object.defineProperty(window, "__klingelPeerConnections", { value: connections });
+  class TrackedPeerConnection extends Native {
+    constructor(...args) {
+      super(...args);
+      connections.push(this);
+    }
+  }
+  window.RTCPeerConnection = TrackedPeerConnection;
+})();
+"""
+
+_RECORD_CSP_VIOLATIONS = """
+(() => {
+  const violations = [];
+  Object.defineProperty(window, "__klingelCspViolations", { value: violations });
+  document.addEventListener("securitypolicyviolation", (event) => {
+    violations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+  });
+})();
+"""
+
+# What a person who clicks "block" on the permission prompt gets.
+_DENY_CAMERA_AND_MICROPHONE = """
+(() => {
+  const refuse = () =>
+    Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+  if (navigator.mediaDevices) {
+    navigator.mediaDevices.getUserMedia = refuse;
+  }
+})();
+"""
+
+_READ_INBOUND = """
+async () => {
+  const found = [];
+  const connections = window.__klingelPeerConnections || [];
+  for (let index = 0; index < connections.length; index++) {
+    const pc = connections[index];
+    if (pc.connectionState === "closed") continue;
+    let report;
+    try { report = await pc.getStats(); } catch (e) { continue; }
+    report.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      found.push({
+        key: `${index}:${s.kind}:${s.ssrc}`,
+        kind: s.kind,
+        framesDecoded: s.framesDecoded || 0,
+        packetsReceived: s.packetsReceived || 0,
+        frameWidth: s.frameWidth || 0,
+      });
+    });
+  }
+  return found;
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCount:
+    """One received RTP stream of a page, as ``getStats()`` reports it."""
+
+    kind: Literal["audio", "video"]
+    frames_decoded: int
+    packets_received: int
+    frame_width: int
+
+
+@dataclass(slots=True)
+class ProbedPage:
+    """A page plus what it did: console messages and every request it made."""
+
+    page: Page
+    context: BrowserContext
+    console: list[ConsoleMessage] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.context.close()
+
+
+async def launch_chromium(playwright: Playwright, *extra_args: str) -> Browser:
+    return await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_ARGS, *extra_args],
+    )
+
+
+async def new_probed_page(
+    browser: Browser,
+    *,
+    media_allowed: bool = True,
+    locale: str = "de-DE",
+    width: int = 1280,
+    height: int = 800,
+) -> ProbedPage:
+    """A page in a context of its own (a person of its own) with camera and microphone
+    granted, or refused as when the person blocks the permission prompt."""
+    context = await browser.new_context(
+        locale=locale,
+        permissions=["camera", "microphone"] if media_allowed else [],
+        viewport={"width": width, "height": height},
+    )
+    await context.add_init_script(_TRACK_PEER_CONNECTIONS)
+    await context.add_init_script(_RECORD_CSP_VIOLATIONS)
+    if not media_allowed:
+        await context.add_init_script(_DENY_CAMERA_AND_MICROPHONE)
+    page = await context.new_page()
+    probed = ProbedPage(page, context)
+    page.on("console", lambda message: probed.console.append(message))
+    page.on("request", lambda request: _record_request(probed, request))
+    page.on("pageerror", lambda error: probed.page_errors.append(str(error)))
+    return probed
+
+
+class PageOpener:
+    """Opens pages, each in a browser context of its own (like separate people), and closes
+    them all at the end."""
+
+    def __init__(self, browser: Browser) -> None:
+        self._browser = browser
+        self._opened: list[ProbedPage] = []
+
+    async def __call__(
+        self,
+        url: str | None = None,
+        *,
+        media_allowed: bool = True,
+        locale: str = "de-DE",
+        width: int = 1280,
+        height: int = 800,
+    ) -> ProbedPage:
+        probed = await new_probed_page(
+            self._browser, media_allowed=media_allowed, locale=locale, width=width, height=height
+        )
+        self._opened.append(probed)
+        if url is not None:
+            await probed.page.goto(url)
+        return probed
+
+    async def close_all(self) -> None:
+        for probed in self._opened:
+            await probed.close()
+        self._opened.clear()
+
+
+def _record_request(probed: ProbedPage, request: Request) -> None:
+    probed.requests.append(request.url)
+
+
+async def csp_violations(page: Page) -> list[str]:
+    """Content-Security-Policy violations the page reported so far."""
+    found: list[str] = await page.evaluate("() => [...(window.__klingelCspViolations || [])]")
+    return found
+
+
+async def inbound_counts(page: Page) -> dict[str, InboundCount]:
+    """Every inbound RTP stream of every open peer connection of the page, keyed stably."""
+    found: list[dict[str, Any]] = await page.evaluate(_READ_INBOUND)
+    return {
+        entry["key"]: InboundCount(
+            kind=entry["kind"],
+            frames_decoded=int(entry["framesDecoded"]),
+            packets_received=int(entry["packetsReceived"]),
+            frame_width=int(entry["frameWidth"]),
+        )
+        for entry in found
+    }
+
+
+def flowing_streams(
+    before: Mapping[str, InboundCount], after: Mapping[str, InboundCount]
+) -> tuple[int, int]:
+    """How many video streams decoded more frames, and how many audio streams received more
+    packets, between two readings."""
+    video = audio = 0
+    for key, now in after.items():
+        then = before.get(key)
+        if now.kind == "video" and now.frames_decoded > (then.frames_decoded if then else 0):
+            video += 1
+        if now.kind == "audio" and now.packets_received > (then.packets_received if then else 0):
+            audio += 1
+    return video, audio
+
+
+async def wait_media_flowing(
+    page: Page,
+    *,
+    video: int,
+    audio: int,
+    timeout: float = 30.0,
+    window: float = 1.5,
+) -> tuple[int, int]:
+    """Wait until at least ``video`` remote videos decode new frames and ``audio`` remote audio
+    streams receive new packets within one ``window``; returns the counts of that window."""
+    deadline = time.monotonic() + timeout
+    seen = (0, 0)
+    while True:
+        before = await inbound_counts(page)
+        await asyncio.sleep(window)
+        seen = flowing_streams(before, await inbound_counts(page))
+        if seen[0] >= video and seen[1] >= audio:
+            return seen
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"media not flowing: {seen[0]} video / {seen[1]} audio streams grew, "
+                f"wanted {video} / {audio}"
+            )
+
+
+async def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 15.0,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> Any:
+    """Poll ``predicate`` (plain or async) until it returns something truthy; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{message} not met within {timeout} s")
+        await asyncio.sleep(interval)

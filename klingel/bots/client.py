@@ -1,0 +1,501 @@
+"""A participant without a browser: Klingel's signaling protocol plus aiortc media.
+
+``ProtocolClient`` joins a room over the signaling WebSocket (``docs/protocol.md``), publishes
+a pre-encoded VP8 + Opus file (no encoding, so many bots fit on one core) or aiortc's generated
+tracks, subscribes to every other participant's streams with ``recvonly`` transceivers and
+counts what arrives per stream. Like the browser client it keeps one peer connection to
+publish and one to subscribe, always makes the offer, and never uses a STUN server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaPlayer
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+from klingel.ids import ParticipantId, StreamId
+
+__all__ = ["Message", "ProtocolClient", "ProtocolError", "ReceivedCounts"]
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+PROTOCOL_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedCounts:
+    """What arrived on one subscribed stream so far: RTP packets and decoded frames."""
+
+    packets: int
+    frames: int
+
+
+class ProtocolError(Exception):
+    """The server answered a request with an ``error`` message."""
+
+    def __init__(self, code: str, message: str, ref: str | None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+@dataclass(frozen=True, slots=True)
+class _OutgoingTrack:
+    track: Any  # aiortc MediaStreamTrack
+    kind: str
+    source: str
+
+
+def _no_stun() -> RTCConfiguration:
+    # aiortc would otherwise add a public STUN server.
+    return RTCConfiguration(iceServers=[])
+
+
+def _websocket_url(base_url: str) -> str:
+    if base_url.startswith("https://"):
+        return "wss://" + base_url.removeprefix("https://") + "/ws"
+    return "ws://" + base_url.removeprefix("http://") + "/ws"
+
+
+def _pin_vp8(transceiver: RTCRtpTransceiver) -> None:
+    """A pass-through sender can only send the codec its file holds."""
+    capabilities = RTCRtpSender.getCapabilities("video")
+    vp8 = [c for c in capabilities.codecs if c.mimeType.lower() == "video/vp8"]
+    transceiver.setCodecPreferences(vp8)
+
+
+class ProtocolClient:
+    """One synthetic participant. Call ``join`` first and ``close`` at the end.
+
+    With ``auto_subscribe`` the client (re)subscribes whenever another participant's stream is
+    added, so it receives everything published in the room.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        room: str,
+        name: str,
+        *,
+        auto_subscribe: bool = True,
+        request_timeout: float = 15.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.room = room
+        self.name = name
+        self.auto_subscribe = auto_subscribe
+        self.request_timeout = request_timeout
+
+        self.messages: list[Message] = []
+        """Every message the server sent, in order, across reconnections."""
+        self.you: Message | None = None
+        self.resume_token: str | None = None
+        self.participants: dict[ParticipantId, Message] = {}
+        self.streams: dict[StreamId, Message] = {}
+        self.own_streams: dict[str, StreamId] = {}
+        """Stream ids the server gave to this client's published tracks, by mid."""
+
+        self._socket: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Condition()
+        self._publisher: RTCPeerConnection | None = None
+        self._subscriber: RTCPeerConnection | None = None
+        self._player: MediaPlayer | None = None
+        self._outgoing: list[_OutgoingTrack] = []
+        self._subscribed: dict[str, StreamId] = {}  # mid -> stream, every mid ever negotiated
+        self._wanted_mids: dict[StreamId, str] = {}  # streams currently subscribed -> mid
+        self._frames: dict[str, int] = {}  # mid -> decoded frames
+        self._consumers: set[asyncio.Task[None]] = set()
+        self._subscribe_lock = asyncio.Lock()
+        self._subscribe_task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def participant_id(self) -> ParticipantId:
+        if self.you is None:
+            raise RuntimeError("not joined")
+        return ParticipantId(str(self.you["id"]))
+
+    def others_streams(self) -> dict[StreamId, Message]:
+        mine = self.you["id"] if self.you else None
+        return {sid: s for sid, s in self.streams.items() if s["participant"] != mine}
+
+    # -- signaling ------------------------------------------------------------------------
+
+    async def join(self, *, resume: str | None = None) -> Message:
+        """Open the signaling socket and join (or resume with ``resume``); returns ``joined``."""
+        self._socket = await connect(
+            _websocket_url(self.base_url),
+            origin=Origin(self.base_url),
+            open_timeout=self.request_timeout,
+            max_size=2**20,
+        )
+        since = len(self.messages)
+        self._reader = asyncio.create_task(self._read(self._socket), name=f"read-{self.name}")
+        await self.send(
+            {
+                "type": "join",
+                "v": PROTOCOL_VERSION,
+                "room": self.room,
+                "name": self.name,
+                "resume": resume,
+            }
+        )
+        joined = await self._reply("joined", "join", since)
+        self.you = joined["you"]
+        self.resume_token = joined.get("resume")
+        self.participants = {p["id"]: p for p in joined["participants"]}
+        self.participants[joined["you"]["id"]] = joined["you"]
+        self.streams = {s["id"]: s for s in joined["streams"]}
+        if self.auto_subscribe and self.others_streams():
+            self._schedule_subscribe()
+        return joined
+
+    async def resume(self) -> Message:
+        """Join again with the resume token on a new socket; the media connections stay."""
+        if self.resume_token is None:
+            raise RuntimeError("no resume token: join first")
+        await self._close_socket()
+        return await self.join(resume=self.resume_token)
+
+    async def drop_socket(self) -> None:
+        """Lose the signaling socket as a failing network would: no close frame, no leave."""
+        socket = self._socket
+        if socket is not None:
+            socket.transport.abort()
+        await self._close_socket()
+
+    async def send(self, message: Message) -> None:
+        if self._socket is None:
+            raise RuntimeError("not connected")
+        await self._socket.send(json.dumps(message))
+
+    async def chat(self, text: str) -> None:
+        await self.send({"type": "chat", "text": text})
+
+    async def raise_hand(self, raised: bool = True) -> None:
+        await self.send({"type": "hand", "raised": raised})
+
+    async def set_media_state(self, *, audio: bool, video: bool) -> None:
+        await self.send({"type": "media_state", "audio": audio, "video": video})
+
+    async def ping(self) -> None:
+        since = len(self.messages)
+        await self.send({"type": "ping"})
+        await self._reply("pong", "ping", since)
+
+    async def leave(self) -> None:
+        """Say goodbye; the server closes the socket."""
+        if self._socket is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self.send({"type": "leave"})
+                await asyncio.wait_for(self._socket.wait_closed(), self.request_timeout)
+        await self._close_socket()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[Message], bool],
+        *,
+        since: int = 0,
+        timeout: float = 15.0,
+    ) -> Message:
+        """The first message from index ``since`` on that matches, waiting for it to arrive."""
+        async with asyncio.timeout(timeout), self._arrived:
+            while True:
+                for message in self.messages[since:]:
+                    if predicate(message):
+                        return message
+                await self._arrived.wait()
+
+    async def _reply(self, reply_type: str, request_type: str, since: int) -> Message:
+        message = await self.wait_for(
+            lambda m: (
+                m["type"] == reply_type
+                or (m["type"] == "error" and m.get("ref") in (request_type, None))
+            ),
+            since=since,
+            timeout=self.request_timeout,
+        )
+        if message["type"] == "error":
+            raise ProtocolError(str(message["code"]), str(message["message"]), message.get("ref"))
+        return message
+
+    async def _read(self, socket: ClientConnection) -> None:
+        try:
+            async for frame in socket:
+                message = json.loads(frame)
+                self._apply(message)
+                async with self._arrived:
+                    self.messages.append(message)
+                    self._arrived.notify_all()
+        except ConnectionClosed:
+            logger.debug("signaling socket closed")
+
+    def _apply(self, message: Message) -> None:
+        kind = message["type"]
+        if kind in ("participant_joined", "participant_updated"):
+            participant = message["participant"]
+            self.participants[participant["id"]] = participant
+        elif kind == "participant_left":
+            self.participants.pop(message["id"], None)
+        elif kind == "stream_added":
+            stream = message["stream"]
+            self.streams[stream["id"]] = stream
+            if self.auto_subscribe and self.you and stream["participant"] != self.you["id"]:
+                self._schedule_subscribe()
+        elif kind == "stream_removed":
+            self.streams.pop(message["id"], None)
+            if self.auto_subscribe and message["id"] in self._wanted_mids:
+                self._schedule_subscribe()
+        elif kind == "media_reset":
+            logger.debug("media reset: publishing and subscribing anew")
+            asyncio.get_running_loop().create_task(self._renew_media())
+
+    # -- publishing -----------------------------------------------------------------------
+
+    async def publish_file(self, path: Path, *, audio: bool = True, video: bool = True) -> None:
+        """Publish a pre-encoded VP8 + Opus file as camera and microphone, without decoding
+        or encoding. The file should be longer than the call: it is played once."""
+        self._player = MediaPlayer(str(path), decode=False)
+        tracks = []
+        if audio and self._player.audio is not None:
+            tracks.append(_OutgoingTrack(self._player.audio, "audio", "microphone"))
+        if video and self._player.video is not None:
+            tracks.append(_OutgoingTrack(self._player.video, "video", "camera"))
+        await self._publish(tracks)
+
+    async def publish_generated(self, *, audio: bool = True, video: bool = True) -> None:
+        """Publish aiortc's generated tracks (silence, a plain picture), encoded by aiortc."""
+        tracks = []
+        if audio:
+            tracks.append(_OutgoingTrack(AudioStreamTrack(), "audio", "microphone"))
+        if video:
+            tracks.append(_OutgoingTrack(VideoStreamTrack(), "video", "camera"))
+        await self._publish(tracks)
+
+    async def _publish(self, tracks: Sequence[_OutgoingTrack]) -> None:
+        if self._publisher is not None:
+            raise RuntimeError("already publishing")
+        self._outgoing = list(tracks)
+        publisher = RTCPeerConnection(_no_stun())
+        self._publisher = publisher
+        transceivers = []
+        for outgoing in tracks:
+            transceiver = publisher.addTransceiver(outgoing.track, direction="sendonly")
+            if outgoing.kind == "video":
+                _pin_vp8(transceiver)
+            transceivers.append(transceiver)
+        await publisher.setLocalDescription(await publisher.createOffer())
+        track_specs = [
+            {"mid": t.mid, "kind": o.kind, "source": o.source}
+            for t, o in zip(transceivers, tracks, strict=True)
+        ]
+        since = len(self.messages)
+        await self.send(
+            {"type": "publish", "sdp": publisher.localDescription.sdp, "tracks": track_specs}
+        )
+        answer = await self._reply("publish_answer", "publish", since)
+        await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        self.own_streams = {t["mid"]: StreamId(t["stream"]) for t in answer["tracks"]}
+
+    @property
+    def publish_state(self) -> str:
+        return "new" if self._publisher is None else str(self._publisher.connectionState)
+
+    # -- subscribing ----------------------------------------------------------------------
+
+    def _schedule_subscribe(self) -> None:
+        if self._closed:
+            return
+        if self._subscribe_task is None or self._subscribe_task.done():
+            self._subscribe_task = asyncio.get_running_loop().create_task(self._subscribe_loop())
+
+    async def _subscribe_loop(self) -> None:
+        # Streams that appear while one negotiation runs are taken by the next round.
+        while not self._closed and set(self.others_streams()) != set(self._wanted_mids):
+            try:
+                await self.subscribe_all()
+            except (ProtocolError, TimeoutError, ConnectionClosed, RuntimeError):
+                logger.warning("subscribing failed", exc_info=True)
+                return
+
+    async def subscribe_all(self) -> None:
+        """Receive every stream the other participants publish now (one offer)."""
+        async with self._subscribe_lock:
+            subscriber = self._subscriber
+            if subscriber is None:
+                subscriber = RTCPeerConnection(_no_stun())
+                subscriber.on("track", self._on_track)
+                self._subscriber = subscriber
+            else:
+                await self._settled(subscriber)
+            wanted = self.others_streams()
+            new_streams = [sid for sid in wanted if sid not in self._wanted_mids]
+            pending = []
+            for stream_id in new_streams:
+                kind = wanted[stream_id]["kind"]
+                pending.append((stream_id, subscriber.addTransceiver(kind, direction="recvonly")))
+            await subscriber.setLocalDescription(await subscriber.createOffer())
+            wanted_mids = {sid: mid for sid, mid in self._wanted_mids.items() if sid in wanted}
+            for stream_id, transceiver in pending:
+                mid = str(transceiver.mid)  # set by setLocalDescription
+                wanted_mids[stream_id] = mid
+                self._subscribed[mid] = stream_id
+            requests = [{"mid": mid, "stream": sid} for sid, mid in wanted_mids.items()]
+            since = len(self.messages)
+            await self.send(
+                {"type": "subscribe", "sdp": subscriber.localDescription.sdp, "streams": requests}
+            )
+            answer = await self._reply("subscribe_answer", "subscribe", since)
+            await subscriber.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+            self._wanted_mids = wanted_mids
+
+    async def _settled(self, pc: RTCPeerConnection) -> None:
+        """aiortc starts the receivers of all transceivers once a connection is up; one added
+        while it connects has no answer yet and breaks that start. Renegotiate only after."""
+        async with asyncio.timeout(self.request_timeout):
+            while pc.connectionState in ("new", "connecting"):
+                await asyncio.sleep(0.05)
+
+    def _on_track(self, track: Any) -> None:
+        assert self._subscriber is not None
+        mid = next(
+            (t.mid for t in self._subscriber.getTransceivers() if t.receiver.track is track), None
+        )
+        if mid is None:
+            return
+        self._frames.setdefault(mid, 0)
+        task = asyncio.get_running_loop().create_task(self._count_frames(mid, track))
+        self._consumers.add(task)
+        task.add_done_callback(self._consumers.discard)
+
+    async def _count_frames(self, mid: str, track: Any) -> None:
+        # Draining the track also keeps aiortc's decoded-frame queue from growing.
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self._frames[mid] += 1
+
+    async def received(self) -> dict[StreamId, ReceivedCounts]:
+        """Packets and decoded frames received so far on every stream ever subscribed."""
+        counts: dict[StreamId, ReceivedCounts] = {}
+        if self._subscriber is None:
+            return counts
+        for transceiver in self._subscriber.getTransceivers():
+            mid = transceiver.mid
+            stream_id = self._subscribed.get(mid) if mid is not None else None
+            if mid is None or stream_id is None:
+                continue
+            report = await transceiver.receiver.getStats()
+            packets = sum(
+                int(s.packetsReceived) for s in report.values() if s.type == "inbound-rtp"
+            )
+            counts[stream_id] = ReceivedCounts(packets, self._frames.get(mid, 0))
+        return counts
+
+    async def wait_receiving(
+        self,
+        streams: Mapping[StreamId, ReceivedCounts] | Sequence[StreamId],
+        *,
+        timeout: float = 30.0,
+        interval: float = 0.25,
+    ) -> dict[StreamId, ReceivedCounts]:
+        """Wait until each of ``streams`` has more packets and frames than the given baseline
+        (or than zero, for a plain list of ids); returns the counts then."""
+        baseline = (
+            dict(streams)
+            if isinstance(streams, Mapping)
+            else {sid: ReceivedCounts(0, 0) for sid in streams}
+        )
+        async with asyncio.timeout(timeout):
+            while True:
+                counts = await self.received()
+                if all(
+                    sid in counts
+                    and counts[sid].packets > base.packets
+                    and counts[sid].frames > base.frames
+                    for sid, base in baseline.items()
+                ):
+                    return counts
+                await asyncio.sleep(interval)
+
+    @property
+    def subscribe_state(self) -> str:
+        return "new" if self._subscriber is None else str(self._subscriber.connectionState)
+
+    # -- faults and the end ---------------------------------------------------------------
+
+    async def _renew_media(self) -> None:
+        """After ``media_reset``: the SFU lost both transports; make them anew."""
+        outgoing = self._outgoing
+        await self._close_peer_connections()
+        self._subscribed.clear()
+        self._wanted_mids.clear()
+        if outgoing:
+            fresh = [
+                _OutgoingTrack(
+                    AudioStreamTrack() if o.kind == "audio" else VideoStreamTrack(),
+                    o.kind,
+                    o.source,
+                )
+                if self._player is None
+                else o
+                for o in outgoing
+            ]
+            await self._publish(fresh)
+        if self.auto_subscribe:
+            self._schedule_subscribe()
+
+    async def _close_peer_connections(self) -> None:
+        for task in list(self._consumers):
+            task.cancel()
+        for pc in (self._publisher, self._subscriber):
+            if pc is not None:
+                await pc.close()
+        self._publisher = None
+        self._subscriber = None
+
+    async def _close_socket(self) -> None:
+        socket, reader = self._socket, self._reader
+        self._socket = None
+        self._reader = None
+        if socket is not None:
+            await socket.close()
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+
+    async def close(self) -> None:
+        """Close media and signaling without saying ``leave`` (the server times us out)."""
+        self._closed = True
+        if self._subscribe_task is not None:
+            self._subscribe_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._subscribe_task
+        await self._close_peer_connections()
+        for outgoing in self._outgoing:
+            outgoing.track.stop()
+        await self._close_socket()

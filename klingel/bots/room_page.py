@@ -1,0 +1,137 @@
+"""How a person uses Klingel's pages: the start page, the pre-join screen and the call.
+
+Controls are found the way a screen reader finds them, by role and German accessible name
+(``klingel/static/README.md`` lists them). The page exposes its state for tests on
+``document.body.dataset``: ``state`` (prejoin, joining, joined, reconnecting, left, error) and
+``chimesPlayed``; tiles are ``.tile[data-participant][data-source]`` holding a ``<video>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from playwright.async_api import Locator, Page
+
+from klingel.bots.browser import PageOpener, ProbedPage, wait_until
+
+JOIN_TIMEOUT = 30.0
+
+
+def _name(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+# Accessible names, German first; alternatives keep the tests from depending on one wording.
+ROOM_NAME_FIELD = _name(r"^raumname$")
+ENTER_ROOM_BUTTON = _name(r"^raum öffnen$")
+NEW_ROOM_BUTTON = _name(r"^konferenz starten$")
+DISPLAY_NAME_FIELD = _name(r"^ihr name$")
+JOIN_BUTTON = _name(r"^beitreten$")
+LEAVE_BUTTON = _name(r"^verlassen$")
+MICROPHONE_BUTTON = _name(r"^mikrofon (aus|an)$")
+CAMERA_BUTTON = _name(r"^kamera (aus|an)$")
+SCREEN_BUTTON = _name(r"^(bildschirm teilen|teilen beenden)$")
+HAND_BUTTON = _name(r"^hand (heben|senken)$")
+OPEN_CHAT_BUTTON = _name(r"^chat öffnen$")
+CHAT_FIELD = _name(r"^nachricht$")
+SEND_BUTTON = _name(r"^senden$")
+ENGLISH_SWITCH = _name(r"^english$")
+
+
+async def body_state(page: Page) -> str:
+    state: str = await page.evaluate("() => document.body.dataset.state || ''")
+    return state
+
+
+async def chimes_played(page: Page) -> int:
+    played: str = await page.evaluate("() => document.body.dataset.chimesPlayed || '0'")
+    return int(played)
+
+
+async def wait_state(page: Page, *states: str, timeout: float = JOIN_TIMEOUT) -> str:
+    state: str = await wait_until(
+        partial(_state_in, page, states), timeout=timeout, message=f"page state in {states}"
+    )
+    return state
+
+
+async def _state_in(page: Page, states: tuple[str, ...]) -> str:
+    state = await body_state(page)
+    return state if state in states else ""
+
+
+async def join_from_prejoin(page: Page, name: str) -> None:
+    """On the room page's pre-join screen: type a name and join."""
+    await wait_state(page, "prejoin")
+    await page.get_by_role("textbox", name=DISPLAY_NAME_FIELD).fill(name)
+    await page.get_by_role("button", name=JOIN_BUTTON).click()
+    await wait_state(page, "joined")
+
+
+async def open_chat(page: Page) -> Locator:
+    """Open the chat panel (if it is closed) and return its log."""
+    opener = page.get_by_role("button", name=OPEN_CHAT_BUTTON)
+    if await opener.count():
+        await opener.click()
+    log = page.get_by_role("log")
+    await log.wait_for()
+    return log
+
+
+async def has_class(element: Locator, name: str) -> bool:
+    classes = await element.get_attribute("class") or ""
+    return name in classes.split()
+
+
+async def lacks_class(element: Locator, name: str) -> bool:
+    return not await has_class(element, name)
+
+
+def tiles(page: Page) -> Locator:
+    return page.locator(".tile[data-participant]")
+
+
+def tile_of(page: Page, participant: str, source: str = "camera") -> Locator:
+    return page.locator(f'.tile[data-participant="{participant}"][data-source="{source}"]')
+
+
+async def own_id(page: Page) -> str:
+    participant = await page.locator('.tile[data-self="true"]').first.get_attribute(
+        "data-participant"
+    )
+    assert participant, "own tile has no participant id"
+    return participant
+
+
+async def remote_participants(page: Page) -> set[str]:
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('.tile[data-participant]')]
+            .filter((tile) => tile.dataset.self !== "true")
+            .map((tile) => tile.dataset.participant)"""
+    )
+    return set(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One person in a call: their page and the id the server gave them."""
+
+    name: str
+    probed: ProbedPage
+    id: str
+
+    @property
+    def page(self) -> Page:
+        return self.probed.page
+
+
+async def join_room(
+    opener: PageOpener, server: str, room: str, name: str, **page_options: Any
+) -> Person:
+    """Open the room's link, type a name on the pre-join screen and join."""
+    probed = await opener(f"{server}/r/{room}", **page_options)
+    await join_from_prejoin(probed.page, name)
+    return Person(name, probed, await own_id(probed.page))

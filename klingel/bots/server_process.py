@@ -1,0 +1,198 @@
+"""A Klingel server run as a child process on loopback, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["ServerProcess", "free_tcp_port", "free_udp_port_range"]
+
+_HOST = "127.0.0.1"
+
+
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((_HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def free_udp_port_range(size: int, *, attempts: int = 50) -> tuple[int, int]:
+    """A range of ``size`` consecutive UDP ports on 127.0.0.1 that are free right now."""
+    rng = random.Random()
+    for _ in range(attempts):
+        first = rng.randrange(20000, 60000 - size)
+        sockets: list[socket.socket] = []
+        try:
+            for port in range(first, first + size):
+                probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(probe)
+                probe.bind((_HOST, port))
+        except OSError:
+            continue
+        finally:
+            for probe in sockets:
+                probe.close()
+        return first, first + size - 1
+    raise RuntimeError(f"no {size} consecutive free UDP ports found")
+
+
+@dataclass(slots=True)
+class ServerProcess:
+    """``python -m klingel serve`` on 127.0.0.1 with free ports; its output goes to ``log_path``.
+
+    Use as a context manager, or call ``start`` and ``stop``.
+    """
+
+    log_path: Path
+    workers: int = 2
+    metrics: bool = True
+    announce_ip: str = _HOST
+    extra_args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    udp_ports: tuple[int, int] = (0, 0)
+    started_at: float = 0.0
+    ready_after: float = 0.0
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{_HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError("server not started")
+        return self._process.pid
+
+    def command(self) -> list[str]:
+        command = [
+            sys.executable,
+            "-m",
+            "klingel",
+            "serve",
+            "--host",
+            _HOST,
+            "--port",
+            str(self.port),
+            "--announce-ip",
+            self.announce_ip,
+            "--udp-ports",
+            f"{self.udp_ports[0]}-{self.udp_ports[1]}",
+            "--workers",
+            str(self.workers),
+        ]
+        if self.metrics:
+            command.append("--metrics")
+        command.extend(self.extra_args)
+        return command
+
+    def start(self, *, timeout: float = 30.0) -> None:
+        """Start the server and wait until ``/healthz`` says ok with every worker up."""
+        self.port = free_tcp_port()
+        self.udp_ports = free_udp_port_range(max(self.workers, 1) * 4)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.started_at = time.monotonic()
+            self._process = subprocess.Popen(
+                self.command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                # A group of its own, so that stopping it also stops its worker processes.
+                start_new_session=True,
+            )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_after = time.monotonic() - self.started_at
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_problem = "no answer"
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(
+                    f"klingel serve exited with {self._process.returncode} before it was "
+                    f"ready; its log: {self.log_path}\n{self.log_tail()}"
+                )
+            try:
+                health = self.get_json("/healthz", timeout=2.0)
+            except (OSError, ValueError) as problem:
+                last_problem = repr(problem)
+            else:
+                if health.get("status") == "ok" and health.get("workers") == self.workers:
+                    return
+                last_problem = f"/healthz said {health!r}"
+            time.sleep(0.05)
+        raise TimeoutError(
+            f"klingel serve not ready within {timeout} s ({last_problem}); "
+            f"its log: {self.log_path}\n{self.log_tail()}"
+        )
+
+    def get_text(self, path: str, *, timeout: float = 5.0) -> str:
+        with urllib.request.urlopen(self.base_url + path, timeout=timeout) as response:
+            body: bytes = response.read()
+            return body.decode()
+
+    def get_json(self, path: str, *, timeout: float = 5.0) -> dict[str, object]:
+        value = json.loads(self.get_text(path, timeout=timeout))
+        if not isinstance(value, dict):
+            raise ValueError(f"{path} did not return a JSON object")
+        return value
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, *, timeout: float = 10.0) -> int | None:
+        """Stop the server (SIGTERM, then SIGKILL) and its whole process group."""
+        process = self._process
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        # Worker processes that outlived their parent belong to its group: end them too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return process.returncode
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
