@@ -10,8 +10,8 @@ scripts/install.sh --no-start
 
 # chromium: the end-to-end tests' browser (Playwright drives Debian's build; its own browser
 # download is never used). ffmpeg: makes the test media. iproute2 and util-linux: the network
-# namespace of scripts/netns-run.
-test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core)
+# namespace of scripts/netns-run. nftables: a test cuts the media path inside that namespace.
+test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core nftables)
 missing=()
 for package in "${test_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -27,6 +27,7 @@ __all__ = [
     "EXT_TRANSPORT_CC",
     "MAX_CANDIDATES",
     "MAX_LINES",
+    "MAX_LINE_LENGTH",
     "MAX_MEDIA_SECTIONS",
     "MAX_SDP_BYTES",
     "AcceptedMedia",
@@ -47,6 +48,9 @@ __all__ = [
 MAX_SDP_BYTES = 64 * 1024
 MAX_LINES = 4000
 MAX_CANDIDATES = 32
+MAX_LINE_LENGTH = 4096
+"""Chromium's longest lines (fmtp, ssrc) are under 200 characters; fuzzing found parsers that
+fall over on huge lines elsewhere, so anything this long is refused outright."""
 MAX_MEDIA_SECTIONS = 100
 _MAX_FORMATS = 64
 _MAX_SSRCS = 32
@@ -276,6 +280,8 @@ def _split_lines(text: str) -> list[str]:
     for line in stripped:
         if len(line) < 2 or line[1] != "=" or not "a" <= line[0] <= "z":
             raise _bad("a line is not of the form x=...")
+        if len(line) > MAX_LINE_LENGTH:
+            raise _bad("SDP line too long")
         if _FORBIDDEN.search(line) or "\r" in line:
             raise _bad("control character in SDP")
         try:

@@ -295,3 +295,11 @@ def test_mutated_chromium_offers_raise_only_media_error(data: st.DataObject) -> 
         build_publish_answer(offer, LOCAL, ORIGIN, {"0": "audio", "1": "video"})
     except MediaError as error:
         assert error.code == "bad_sdp"
+
+
+def test_a_huge_line_is_refused() -> None:
+    text = fixture("publish_audio_video")
+    huge = text.replace("a=mid:0\r\n", "a=mid:0\r\na=x-junk:" + "A" * 5000 + "\r\n", 1)
+    with pytest.raises(MediaError) as error:
+        parse_offer(huge)
+    assert error.value.code == "bad_sdp"
