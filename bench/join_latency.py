@@ -1,14 +1,23 @@
 """Join to first remote decoded frame, in Chromium on loopback.
 
 One person (fake camera and microphone) is in the room. Ten times, another person opens the
-room page, types a name and clicks "join"; the time from that click until the page's first
-inbound video frame is decoded (``getStats`` ``framesDecoded`` > 0) is one sample.
+room page, types a name and clicks "join"; the time from that click (the ``click`` event as the
+page sees it) until the page's first inbound video frame is decoded (``getStats``
+``framesDecoded`` > 0) is one sample.
+
+The client marks the steps of its join path on the page's performance timeline
+(``klingel/static/js/join-timing.js``): each is a ``performance.measure`` named
+``klingel:<step>`` that starts at the click. They are read after each join and printed as a
+breakdown: the median time from the click to each step, and the median of each phase between
+two steps.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
+from collections.abc import Mapping, Sequence
 
 from harness import median, percentile, require_netns, save, start_server
 from playwright.async_api import Page, async_playwright
@@ -22,13 +31,33 @@ from klingel.bots.room_page import (
 )
 
 JOINS = 10
+TIMING_PREFIX = "klingel:"
 
-# Polls every connection's stats from inside the page, so the clock is the page's own.
+# The join path's phases, each from one step of the client's timeline to the next.
+PHASES: tuple[tuple[str, str], ...] = (
+    ("click", "socket-open"),
+    ("socket-open", "joined"),
+    ("joined", "subscribe-offer"),
+    ("subscribe-offer", "subscribe-answer"),
+    ("subscribe-answer", "subscribe-ice-connected"),
+    ("subscribe-ice-connected", "subscribe-dtls-connected"),
+    ("subscribe-dtls-connected", "first-frame"),
+    ("joined", "publish-offer"),
+    ("publish-offer", "publish-answer"),
+    ("publish-answer", "publish-ice-connected"),
+    ("publish-ice-connected", "publish-dtls-connected"),
+)
+
+# Polls every connection's stats from inside the page, so the clock is the page's own; the
+# clock starts at the click event itself, not when the automation starts to look for the button.
 _WATCH_FIRST_FRAME = """
 () => {
   window.__klingelFirstFrameMs = null;
-  const started = performance.now();
+  let started = null;
+  document.addEventListener("click", (event) => { started ??= event.timeStamp; },
+                            { capture: true, once: true });
   const timer = setInterval(async () => {
+    if (started === null) return;
     for (const pc of window.__klingelPeerConnections || []) {
       let report;
       try { report = await pc.getStats(); } catch (e) { continue; }
@@ -46,8 +75,25 @@ _WATCH_FIRST_FRAME = """
 }
 """
 
+_READ_JOIN_STEPS = f"""
+() => Object.fromEntries(
+  performance.getEntriesByType("measure")
+    .filter((m) => m.name.startsWith("{TIMING_PREFIX}"))
+    .map((m) => [m.name.slice({len(TIMING_PREFIX)}), m.duration])
+)
+"""
 
-async def one_join(opener: PageOpener, server: str, room: str, index: int) -> float:
+
+async def _first_frame_marked(page: Page) -> bool:
+    found: bool = await page.evaluate(
+        f"() => performance.getEntriesByName('{TIMING_PREFIX}first-frame', 'measure').length > 0"
+    )
+    return found
+
+
+async def one_join(
+    opener: PageOpener, server: str, room: str, index: int
+) -> tuple[float, dict[str, float]]:
     probed = await opener(f"{server}/r/{room}")
     page: Page = probed.page
     await wait_state(page, "prejoin")
@@ -62,8 +108,44 @@ async def one_join(opener: PageOpener, server: str, room: str, index: int) -> fl
         interval=0.05,
         message="first remote frame",
     )
+    steps: dict[str, float] = await page.evaluate(_READ_JOIN_STEPS)
+    if steps:  # a client without the join timeline gives the total only
+        await wait_until(
+            lambda: _first_frame_marked(page), timeout=10, interval=0.05, message="first-frame mark"
+        )
+        steps = await page.evaluate(_READ_JOIN_STEPS)
     await probed.close()
-    return elapsed
+    return elapsed, steps
+
+
+def breakdown(joins: Sequence[Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """Median time from the click to each step, and median duration of each phase."""
+    names = sorted({name for steps in joins for name in steps})
+    since_click = {
+        name: round(median([steps[name] for steps in joins if name in steps]), 1) for name in names
+    }
+    phases: dict[str, float] = {}
+    for start, end in PHASES:
+        spans = [
+            steps[end] - (0.0 if start == "click" else steps[start])
+            for steps in joins
+            if end in steps and (start == "click" or start in steps)
+        ]
+        if spans:
+            phases[f"{start} → {end}"] = round(median(spans), 1)
+    return {
+        "since_click_ms_p50": dict(sorted(since_click.items(), key=lambda item: item[1])),
+        "phase_ms_p50": phases,
+    }
+
+
+def print_breakdown(figures: Mapping[str, Mapping[str, float]]) -> None:
+    print("median ms from the click to each step:", file=sys.stderr)
+    for name, ms in figures["since_click_ms_p50"].items():
+        print(f"  {ms:8.1f}  {name}", file=sys.stderr)
+    print("median ms of each phase:", file=sys.stderr)
+    for name, ms in figures["phase_ms_p50"].items():
+        print(f"  {ms:8.1f}  {name}", file=sys.stderr)
 
 
 async def main() -> None:
@@ -75,13 +157,18 @@ async def main() -> None:
             opener = PageOpener(browser)
             room = f"bench-{uuid.uuid4().hex[:8]}"
             await join_room(opener, server.base_url, room, "Gastgeberin")
-            samples = []
+            samples: list[float] = []
+            timelines: list[dict[str, float]] = []
             for index in range(JOINS):
-                samples.append(await one_join(opener, server.base_url, room, index))
+                elapsed, steps = await one_join(opener, server.base_url, room, index)
+                samples.append(elapsed)
+                timelines.append(steps)
             await opener.close_all()
             await browser.close()
     finally:
         server.stop()
+    figures = breakdown(timelines)
+    print_breakdown(figures)
     save(
         "join_latency",
         {
@@ -89,6 +176,7 @@ async def main() -> None:
             "join_to_first_frame_ms_p50": round(median(samples), 1),
             "join_to_first_frame_ms_p95": round(percentile(samples, 0.95), 1),
             "samples_ms": [round(s, 1) for s in samples],
+            **figures,
         },
     )
 

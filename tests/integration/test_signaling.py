@@ -1,5 +1,9 @@
-"""The signaling server driven over real WebSockets: the app served by uvicorn on 127.0.0.1,
-with a recording stand-in for the SFU (no media flows in these tests)."""
+"""The signaling server driven over real WebSockets: the app served by uvicorn on 127.0.0.1.
+
+Here the SFU is replaced by a recorder, so that each test can check exactly what signaling asked
+of it (tracks, stream ids, removals) and feed it events on cue; no media flows. The same paths
+run against the real SFU worker in ``test_signaling_media.py`` and, with real browsers, in
+``tests/e2e``."""
 
 from __future__ import annotations
 

@@ -45,6 +45,7 @@ const NOTICE_CODES = new Set(["media_unavailable", "internal", "rate_limited"]);
 
 /** @typedef {import("./media.js").TrackSource} TrackSource */
 /** @typedef {import("./media.js").RemoteStream} RemoteStream */
+/** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
 
 export class Call extends EventTarget {
   room = new RoomState();
@@ -62,10 +63,21 @@ export class Call extends EventTarget {
   /** @type {string} one of `CallState` */
   #state = CallState.JOINING;
   #ended = false;
+  /**
+   * Whether the first offers have gone out. Until then the call stays `joining`: drawing the
+   * call view takes the main thread, which each offer needs for a moment before it can go.
+   */
+  #offersOut = false;
+  /** @type {JoinTiming | null} */
+  #timing;
 
-  /** @param {{room: string, name: string, origin?: string}} options */
+  /**
+   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null}} options
+   *   `timing` records the steps of this join on the performance timeline.
+   */
   constructor(options) {
     super();
+    this.#timing = options.timing ?? null;
     this.#signaling = new SignalingClient(options);
     const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
       this.#signaling.addEventListener(type, (event) =>
@@ -138,6 +150,10 @@ export class Call extends EventTarget {
   #joined(message) {
     if (Array.isArray(message.iceServers)) this.#iceServers = message.iceServers;
     const { added, updated, removed } = this.room.reset(message);
+    // Media first, so that the browser makes the offers while the people below are added.
+    // A resumed session keeps its media connections; a new one starts them afresh.
+    if (message.resumed === true && this.#subscriber) this.#resubscribe();
+    else this.#startMedia();
     for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
     for (const participant of added) {
       this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
@@ -148,25 +164,21 @@ export class Call extends EventTarget {
       room: message.room,
       resumed: message.resumed === true,
     });
-    // A resumed session keeps its media connections; a new one starts them afresh.
-    if (message.resumed === true && this.#publisher && this.#subscriber) this.#resubscribe();
-    else this.#startMedia();
     this.#sendMediaState();
     this.#updateState();
   }
 
   #startMedia() {
-    const recovering = this.#publisher !== null;
+    const recovering = this.#subscriber !== null;
     this.#publisher?.close();
     this.#subscriber?.close();
+    this.#publisher = null;
     for (const stream of this.#live.values()) this.#emit(CallEvent.TRACK_REMOVED, { stream });
     this.#live.clear();
-    const publisher = new Publisher(this.#signaling, this.#iceServers);
-    const subscriber = new Subscriber(this.#signaling, this.#iceServers);
-    for (const connection of [publisher, subscriber]) {
-      if (recovering) connection.markRecovering();
-      connection.addEventListener(ConnectionEvent.STATE, () => this.#updateState());
-    }
+    // The subscriber goes first: what the others send is what a person waits to see.
+    const subscriber = new Subscriber(this.#signaling, this.#iceServers, this.#timing);
+    this.#subscriber = subscriber;
+    this.#watch(subscriber, recovering);
     subscriber.addEventListener(SubscriberEvent.TRACK, (event) => {
       const { stream, track } = /** @type {CustomEvent} */ (event).detail;
       this.#live.set(stream.id, stream);
@@ -176,11 +188,35 @@ export class Call extends EventTarget {
       const { stream } = /** @type {CustomEvent} */ (event).detail;
       if (this.#live.delete(stream.id)) this.#emit(CallEvent.TRACK_REMOVED, { stream });
     });
-    this.#publisher = publisher;
-    this.#subscriber = subscriber;
-    for (const [source, track] of this.#local) void publisher.setTrack(source, track);
     subscriber.setStreams(this.room.streams.values());
+    // The server answers one offer of a socket at a time, so the publish offer would only wait
+    // behind the subscribe offer there. Made after it, the publish connection leaves the main
+    // thread to the subscribe offer until that is out; tracks that change meanwhile are in
+    // `#local` and go into its first offer.
+    const bothSent = subscriber.offerSent().then(() => {
+      if (this.#subscriber !== subscriber) return;
+      const publisher = new Publisher(this.#signaling, this.#iceServers, this.#timing);
+      this.#publisher = publisher;
+      this.#watch(publisher, recovering);
+      publisher.setTracks(this.#local);
+      return publisher.offerSent();
+    });
+    if (!this.#offersOut) {
+      void bothSent.then(() => {
+        this.#offersOut = true;
+        this.#updateState();
+      });
+    }
     this.#updateState();
+  }
+
+  /**
+   * @param {Publisher | Subscriber} connection
+   * @param {boolean} recovering
+   */
+  #watch(connection, recovering) {
+    if (recovering) connection.markRecovering();
+    connection.addEventListener(ConnectionEvent.STATE, () => this.#updateState());
   }
 
   #resubscribe() {
@@ -261,7 +297,8 @@ export class Call extends EventTarget {
       (this.#publisher?.healthy ?? true) &&
       (this.#subscriber?.healthy ?? true)
     ) {
-      state = CallState.JOINED;
+      const firstOffersPending = this.#state === CallState.JOINING && !this.#offersOut;
+      state = firstOffersPending ? CallState.JOINING : CallState.JOINED;
     }
     if (state === this.#state) return;
     this.#state = state;

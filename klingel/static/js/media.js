@@ -4,11 +4,14 @@
  * microphone, camera and screen; `Subscriber` receives the other participants' streams. No DOM.
  */
 
+import { JoinStep } from "./join-timing.js";
 import { OneWayConnection } from "./one-way-connection.js";
 
 export { ConnectionEvent } from "./one-way-connection.js";
 
 /** @typedef {"microphone" | "camera" | "screen"} TrackSource */
+/** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
+/** @typedef {import("./one-way-connection.js").Requester} Requester */
 /** @typedef {{id: string, participant: string, kind: "audio" | "video", source: TrackSource}} RemoteStream */
 
 export const SubscriberEvent = Object.freeze({
@@ -29,6 +32,39 @@ export class Publisher extends OneWayConnection {
   #transceivers = new Map();
   /** @type {Map<string, string>} mid -> the stream id the server gave it */
   streamIds = new Map();
+
+  /**
+   * @param {Requester} signaling
+   * @param {RTCIceServer[]} iceServers
+   * @param {JoinTiming | null} [timing]
+   */
+  constructor(signaling, iceServers, timing = null) {
+    const steps = {
+      offer: JoinStep.PUBLISH_OFFER,
+      answer: JoinStep.PUBLISH_ANSWER,
+      ice: JoinStep.PUBLISH_ICE,
+      dtls: JoinStep.PUBLISH_DTLS,
+    };
+    super(signaling, iceServers, steps, timing);
+  }
+
+  /**
+   * Starts sending these tracks, all in one offer.
+   * @param {Iterable<[TrackSource, MediaStreamTrack]>} tracks
+   */
+  setTracks(tracks) {
+    let added = false;
+    for (const [source, track] of tracks) {
+      const transceiver = this.#transceivers.get(source);
+      if (transceiver) {
+        void transceiver.sender.replaceTrack(track);
+        continue;
+      }
+      this.#transceivers.set(source, this.#addSending(track));
+      added = true;
+    }
+    if (added) this.negotiate();
+  }
 
   /**
    * Sends `track` as `source`, or stops sending it (`null`). Microphone and camera keep their
@@ -54,12 +90,14 @@ export class Publisher extends OneWayConnection {
       return;
     }
     if (track) {
-      this.#transceivers.set(
-        source,
-        this.pc.addTransceiver(track, { direction: "sendonly", streams: [] }),
-      );
+      this.#transceivers.set(source, this.#addSending(track));
       this.negotiate();
     }
+  }
+
+  /** @param {MediaStreamTrack} track */
+  #addSending(track) {
+    return this.pc.addTransceiver(track, { direction: "sendonly", streams: [] });
   }
 
   /** @param {string} sdp */
@@ -101,6 +139,21 @@ export function chooseStreams(streams, limit = MAX_SUBSCRIBED_STREAMS) {
 export class Subscriber extends OneWayConnection {
   /** @type {Map<string, {stream: RemoteStream, transceiver: RTCRtpTransceiver, live: boolean}>} */
   #receiving = new Map();
+
+  /**
+   * @param {Requester} signaling
+   * @param {RTCIceServer[]} iceServers
+   * @param {JoinTiming | null} [timing]
+   */
+  constructor(signaling, iceServers, timing = null) {
+    const steps = {
+      offer: JoinStep.SUBSCRIBE_OFFER,
+      answer: JoinStep.SUBSCRIBE_ANSWER,
+      ice: JoinStep.SUBSCRIBE_ICE,
+      dtls: JoinStep.SUBSCRIBE_DTLS,
+    };
+    super(signaling, iceServers, steps, timing);
+  }
 
   /**
    * Makes the connection receive exactly these streams (a stream of our own must not be in it).

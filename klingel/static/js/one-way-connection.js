@@ -9,6 +9,14 @@
 
 import { backoffDelay } from "./protocol.js";
 
+/** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
+/** @typedef {import("./join-timing.js").JoinStepName} JoinStepName */
+/**
+ * The join steps a connection passes through, in order.
+ * @typedef {{offer: JoinStepName, answer: JoinStepName, ice: JoinStepName,
+ *   dtls: JoinStepName}} ConnectionSteps
+ */
+
 export const ConnectionEvent = Object.freeze({
   /** detail: `{state}`: the connection's `connectionState`, or `restarting`. */
   STATE: "state",
@@ -37,14 +45,23 @@ export class OneWayConnection extends EventTarget {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #disconnectedTimer;
   #everConnected = false;
+  /** @type {(() => void)[]} */
+  #offerWaiters = [];
+  /** @type {JoinTiming | null} */
+  #timing;
+  #steps;
 
   /**
    * @param {Requester} signaling
    * @param {RTCIceServer[]} iceServers exactly those from `joined`: never a third party's.
+   * @param {ConnectionSteps} steps how this connection's steps are called in `timing`
+   * @param {JoinTiming | null} timing
    */
-  constructor(signaling, iceServers) {
+  constructor(signaling, iceServers, steps, timing) {
     super();
     this.#signaling = signaling;
+    this.#steps = steps;
+    this.#timing = timing;
     this.pc = new RTCPeerConnection({
       iceServers,
       bundlePolicy: "max-bundle",
@@ -97,6 +114,16 @@ export class OneWayConnection extends EventTarget {
     if (!this.#offering) void this.#offerLoop();
   }
 
+  /**
+   * Resolves once the offer being made has gone to the server (or could not be made), at once
+   * if none is being made.
+   * @returns {Promise<void>}
+   */
+  offerSent() {
+    if (!this.#offering) return Promise.resolve();
+    return new Promise((resolve) => this.#offerWaiters.push(resolve));
+  }
+
   /** New ICE credentials with the next offer: the way back after the path broke. */
   restartIce() {
     if (this.#closed) return;
@@ -129,7 +156,12 @@ export class OneWayConnection extends EventTarget {
       }
     } finally {
       this.#offering = false;
+      this.#releaseOfferWaiters();
     }
+  }
+
+  #releaseOfferWaiters() {
+    for (const resolve of this.#offerWaiters.splice(0)) resolve();
   }
 
   async #offerOnce() {
@@ -141,7 +173,10 @@ export class OneWayConnection extends EventTarget {
     if (!local) throw new Error("no local description");
     let answer;
     try {
-      answer = await this.#signaling.request(this.describeOffer(local.sdp));
+      const request = this.#signaling.request(this.describeOffer(local.sdp));
+      this.#timing?.mark(this.#steps.offer);
+      this.#releaseOfferWaiters();
+      answer = await request;
     } catch (error) {
       // Back to stable so the retry starts from a clean slate.
       if (!this.#closed && this.pc.signalingState === "have-local-offer") {
@@ -151,6 +186,7 @@ export class OneWayConnection extends EventTarget {
     }
     if (this.#closed) return;
     await this.pc.setRemoteDescription({ type: "answer", sdp: String(answer.sdp) });
+    this.#timing?.mark(this.#steps.answer);
     if (restart) this.#iceRestartWanted = false;
     this.answered(answer);
   }
@@ -168,7 +204,12 @@ export class OneWayConnection extends EventTarget {
     const state = this.pc.connectionState;
     const ice = this.pc.iceConnectionState;
     clearTimeout(this.#disconnectedTimer);
-    if (state === "connected") this.#everConnected = true;
+    if (ice === "connected" || ice === "completed") this.#timing?.mark(this.#steps.ice);
+    // `connected` needs DTLS up as well as ICE: from here media can flow.
+    if (state === "connected") {
+      this.#everConnected = true;
+      this.#timing?.mark(this.#steps.dtls);
+    }
     if (state === "failed" || ice === "failed") {
       this.restartIce();
       return;

@@ -6,6 +6,8 @@
  * No DOM here: the UI listens to the events it dispatches.
  */
 
+import { JoinStep } from "./join-timing.js";
+
 export const PROTOCOL_VERSION = 1;
 
 /** Events a `SignalingClient` dispatches; each is a `CustomEvent` whose `detail` is the message. */
@@ -89,6 +91,7 @@ export class SignalingError extends Error {
 /**
  * @typedef {{resolve: (answer: any) => void, reject: (error: Error) => void,
  *   timer: ReturnType<typeof setTimeout>}} PendingRequest
+ * @typedef {import("./join-timing.js").JoinTiming} JoinTiming
  */
 
 export class SignalingClient extends EventTarget {
@@ -109,16 +112,19 @@ export class SignalingClient extends EventTarget {
   #joinDeadline;
   /** @type {Map<string, PendingRequest[]>} answer type -> requests waiting for it, oldest first */
   #pending = new Map();
+  /** @type {JoinTiming | null} */
+  #timing;
 
   /**
-   * @param {{room: string, name: string, origin?: string}} options
+   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null}} options
    *   `origin` defaults to the page's own (the socket never goes anywhere else).
    */
-  constructor({ room, name, origin }) {
+  constructor({ room, name, origin, timing }) {
     super();
     this.room = room;
     this.name = name;
     this.origin = origin ?? globalThis.location.origin;
+    this.#timing = timing ?? null;
   }
 
   get state() {
@@ -191,6 +197,7 @@ export class SignalingClient extends EventTarget {
     this.#socket = socket;
     socket.addEventListener("open", () => {
       if (socket !== this.#socket) return;
+      this.#timing?.mark(JoinStep.SOCKET_OPEN);
       this.#sendRaw({
         type: "join",
         v: PROTOCOL_VERSION,
@@ -248,6 +255,7 @@ export class SignalingClient extends EventTarget {
 
   /** @param {any} message */
   #joined(message) {
+    this.#timing?.mark(JoinStep.JOINED);
     clearTimeout(this.#joinDeadline);
     this.#resumeToken = typeof message.resume === "string" ? message.resume : null;
     this.#attempt = 0;

@@ -7,6 +7,7 @@
 import { Call, CallEvent, CallState } from "./call.js";
 import { Doorbell } from "./doorbell.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
+import { JoinStep, JoinTiming } from "./join-timing.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
 import { roomFromPath } from "./slug.js";
 import { ChatPanel } from "./ui/chat.js";
@@ -137,9 +138,10 @@ function main() {
     onDevice: chooseDevice,
     onJoin: (typed) => {
       name = typed;
+      // The socket opens first; the rest of the click's work overlaps with its handshake.
+      join();
       safeSet(storage, NAME_KEY, name);
       doorbell.unlock(unlockAudio());
-      join();
     },
   });
 
@@ -239,12 +241,13 @@ function main() {
   });
 
   const join = () => {
+    const timing = new JoinTiming();
     tiles.clear();
     people.clear();
     self = null;
     prejoin.setBusy(true);
     showState(CallState.JOINING);
-    const current = new Call({ room, name });
+    const current = new Call({ room, name, timing });
     call = current;
     /** @param {string} type @param {(detail: any) => void} handler */
     const on = (type, handler) =>
@@ -301,8 +304,18 @@ function main() {
       if (gone) toasts.show("toast.left", { name: gone });
     });
     on(CallEvent.TRACK_ADDED, ({ stream, track }) => {
-      if (stream.kind === "audio") remoteAudio.add(stream.id, track);
-      else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", track);
+      if (stream.kind === "audio") {
+        remoteAudio.add(stream.id, track);
+        return;
+      }
+      const video = tiles.setTrack(
+        stream.participant,
+        stream.source === "screen" ? "screen" : "camera",
+        track,
+      );
+      if (video && !timing.has(JoinStep.FIRST_FRAME) && "requestVideoFrameCallback" in video) {
+        video.requestVideoFrameCallback(() => timing.mark(JoinStep.FIRST_FRAME));
+      }
     });
     on(CallEvent.TRACK_REMOVED, ({ stream }) => {
       if (stream.kind === "audio") remoteAudio.remove(stream.id);
@@ -317,9 +330,10 @@ function main() {
 
   /** Rejoining after leaving reopens what was on before. */
   const wanted = { microphone: true, camera: true };
-  find("#rejoin", HTMLButtonElement).addEventListener("click", async () => {
-    await local.open(wanted);
+  find("#rejoin", HTMLButtonElement).addEventListener("click", () => {
+    // Devices start while the socket joins; their tracks reach the call as they come.
     join();
+    void local.open(wanted);
   });
   errorRetry.addEventListener("click", () => {
     if (errorMessage.dataset.i18n === "error.unsupported_version") location.reload();

@@ -31,6 +31,7 @@ export class TileGrid {
   #people = new Map();
   /** @type {string | null} */
   #speaker = null;
+  #layoutPending = false;
 
   /**
    * @param {I18n} i18n
@@ -43,7 +44,7 @@ export class TileGrid {
     this.#stage = stage;
     this.#grid = grid;
     this.#presentation = presentation;
-    new ResizeObserver(() => this.layout()).observe(stage);
+    new ResizeObserver(() => this.#layoutNow()).observe(stage);
   }
 
   /** @param {Participant} participant someone to show, or their new state */
@@ -70,26 +71,29 @@ export class TileGrid {
    * @param {string} id
    * @param {TileSource} source
    * @param {MediaStreamTrack | null} track
+   * @returns {HTMLVideoElement | null} the element that now plays `track`
    */
   setTrack(id, source, track) {
     let tile = this.#tile(id, source);
     if (!tile && track && source === "screen") {
       const participant = this.#people.get(id);
-      if (!participant) return;
+      if (!participant) return null;
       tile = this.#create(participant, "screen");
       this.#label(tile, participant);
     }
-    if (!tile) return;
+    if (!tile) return null;
     const video = tile.querySelector("video");
-    if (!video) return;
+    if (!video) return null;
     if (!track && source === "screen") {
       tile.remove();
       this.layout();
-      return;
+      return null;
     }
     video.srcObject = track ? new MediaStream([track]) : null;
     tile.classList.toggle("has-track", Boolean(track));
-    if (track) video.play().catch(() => {});
+    if (!track) return null;
+    video.play().catch(() => {});
+    return video;
   }
 
   /** @param {string | null} id */
@@ -107,7 +111,21 @@ export class TileGrid {
     this.layout();
   }
 
+  /**
+   * Lays the tiles out again when the next frame is drawn. Reading the stage's size forces the
+   * browser to lay out the page, so many changes in one go (a whole room arriving at once) are
+   * laid out once, and never in the middle of handling a message.
+   */
   layout() {
+    if (this.#layoutPending) return;
+    this.#layoutPending = true;
+    requestAnimationFrame(() => {
+      this.#layoutPending = false;
+      this.#layoutNow();
+    });
+  }
+
+  #layoutNow() {
     const screens = this.#presentation.childElementCount;
     const cameras = this.#grid.childElementCount;
     const width = this.#stage.clientWidth;

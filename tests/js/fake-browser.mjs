@@ -1,0 +1,167 @@
+// Stand-ins for the browser's RTCPeerConnection and WebSocket, enough to drive the client's
+// connection modules under node: offers are SDP-like text that names each transceiver's mid,
+// and every socket a test opens is kept so that the test can play the server.
+
+export class FakeTransceiver {
+  /** @type {string | null} */
+  mid = null;
+  stopped = false;
+
+  /**
+   * @param {unknown} trackOrKind
+   * @param {{direction?: string}} init
+   */
+  constructor(trackOrKind, init) {
+    this.kind = typeof trackOrKind === "string" ? trackOrKind : "track";
+    this.direction = init?.direction ?? "sendrecv";
+    this.sender = {
+      track: typeof trackOrKind === "string" ? null : trackOrKind,
+      async replaceTrack(/** @type {unknown} */ track) {
+        this.track = track;
+      },
+    };
+    this.receiver = { track: { kind: this.kind, id: `remote-${Math.random()}` } };
+  }
+
+  stop() {
+    this.stopped = true;
+  }
+}
+
+export class FakePeerConnection extends EventTarget {
+  /** @type {FakePeerConnection[]} */
+  static made = [];
+  /** @type {FakeTransceiver[]} */
+  #transceivers = [];
+  #nextMid = 0;
+  /** @type {{type: string, sdp: string} | null} */
+  localDescription = null;
+  /** @type {{type: string, sdp: string} | null} */
+  remoteDescription = null;
+  signalingState = "stable";
+  connectionState = "new";
+  iceConnectionState = "new";
+
+  /** @param {unknown} configuration */
+  constructor(configuration) {
+    super();
+    this.configuration = configuration;
+    FakePeerConnection.made.push(this);
+  }
+
+  /**
+   * @param {unknown} trackOrKind
+   * @param {{direction?: string}} init
+   */
+  addTransceiver(trackOrKind, init) {
+    const transceiver = new FakeTransceiver(trackOrKind, init);
+    this.#transceivers.push(transceiver);
+    return transceiver;
+  }
+
+  getTransceivers() {
+    return [...this.#transceivers];
+  }
+
+  /** @param {{type: string, sdp?: string}} [description] */
+  async setLocalDescription(description) {
+    if (description?.type === "rollback") {
+      await Promise.resolve();
+      this.signalingState = "stable";
+      return;
+    }
+    // Like a browser with an empty operations chain, the offer is made of the transceivers
+    // there are at the call; one added a moment later waits for the next offer.
+    const live = this.#transceivers.filter((t) => !t.stopped);
+    await Promise.resolve();
+    for (const transceiver of live) transceiver.mid ??= String(this.#nextMid++);
+    const mids = live.map((t) => `a=mid:${t.mid} ${t.direction}`).join("\r\n");
+    this.localDescription = { type: "offer", sdp: `v=0\r\n${mids}\r\n` };
+    this.signalingState = "have-local-offer";
+  }
+
+  /** @param {{type: string, sdp: string}} description */
+  async setRemoteDescription(description) {
+    await Promise.resolve();
+    this.remoteDescription = description;
+    this.signalingState = "stable";
+  }
+
+  restartIce() {}
+
+  close() {
+    this.connectionState = "closed";
+    this.signalingState = "closed";
+  }
+
+  /**
+   * Lets the connection report a new state, as the browser would.
+   * @param {string} state
+   */
+  reach(state) {
+    this.connectionState = state;
+    this.iceConnectionState = state;
+    this.dispatchEvent(new Event("iceconnectionstatechange"));
+    this.dispatchEvent(new Event("connectionstatechange"));
+  }
+}
+
+export class FakeSocket extends EventTarget {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  /** @type {FakeSocket[]} */
+  static opened = [];
+  readyState = FakeSocket.CONNECTING;
+  /** @type {any[]} what the client sent, parsed */
+  sent = [];
+
+  /** @param {URL | string} url */
+  constructor(url) {
+    super();
+    this.url = String(url);
+    FakeSocket.opened.push(this);
+  }
+
+  /** @param {string} data */
+  send(data) {
+    this.sent.push(JSON.parse(data));
+  }
+
+  /** @param {number} [code] */
+  close(code) {
+    this.readyState = FakeSocket.CLOSED;
+    this.closeCode = code;
+  }
+
+  /** The server side: accept the connection. */
+  accept() {
+    this.readyState = FakeSocket.OPEN;
+    this.dispatchEvent(new Event("open"));
+  }
+
+  /** The server side: send one message. @param {object} message */
+  deliver(message) {
+    const event = new Event("message");
+    Object.defineProperty(event, "data", { value: JSON.stringify(message) });
+    this.dispatchEvent(event);
+  }
+
+  /** @param {string} type */
+  sentOf(type) {
+    return this.sent.filter((message) => message.type === type);
+  }
+}
+
+/** Installs the fakes as the globals the client modules use, fresh for each test. */
+export function installFakeBrowser() {
+  FakePeerConnection.made = [];
+  FakeSocket.opened = [];
+  Object.assign(globalThis, { RTCPeerConnection: FakePeerConnection, WebSocket: FakeSocket });
+}
+
+/** Lets every pending promise callback run (the fakes resolve within a few microtasks). */
+export async function settle() {
+  for (let round = 0; round < 20; round += 1) await Promise.resolve();
+}
