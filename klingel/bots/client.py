@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpSender,
@@ -66,9 +67,14 @@ class _OutgoingTrack:
     source: str
 
 
-def _no_stun() -> RTCConfiguration:
-    # aiortc would otherwise add a public STUN server.
-    return RTCConfiguration(iceServers=[])
+def _peer_configuration() -> RTCConfiguration:
+    """No STUN server (aiortc would otherwise add a public one), and one transport for every
+    m-section from the start, as the SFU BUNDLEs them all. With aiortc's default "balanced"
+    policy each further transceiver of a kind shares the transport of the first one of its
+    kind, and when the answer BUNDLEs, only that first one is moved onto the BUNDLE transport:
+    a second video m-section in the first offer stays on a stopped transport, receives
+    nothing, and its packets reach the first video receiver instead."""
+    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
 
 
 def _websocket_url(base_url: str) -> str:
@@ -299,7 +305,7 @@ class ProtocolClient:
         if self._publisher is not None:
             raise RuntimeError("already publishing")
         self._outgoing = list(tracks)
-        publisher = RTCPeerConnection(_no_stun())
+        publisher = RTCPeerConnection(_peer_configuration())
         self._publisher = publisher
         transceivers = []
         for outgoing in tracks:
@@ -346,7 +352,7 @@ class ProtocolClient:
         async with self._subscribe_lock:
             subscriber = self._subscriber
             if subscriber is None:
-                subscriber = RTCPeerConnection(_no_stun())
+                subscriber = RTCPeerConnection(_peer_configuration())
                 subscriber.on("track", self._on_track)
                 self._subscriber = subscriber
             else:

@@ -32,9 +32,11 @@ __all__ = [
     "Request",
     "SetForwarding",
     "Shutdown",
+    "Start",
     "Subscribe",
     "decode_frame_length",
     "encode_frame",
+    "read_frame_blocking",
 ]
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -125,7 +127,17 @@ class Shutdown:
     """Parent to worker: close every room and exit."""
 
 
-Message = Request | Reply | Ready | EventNotice | Shutdown
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Parent to worker, first of all: the parent's import path, then the worker's settings
+    (a pickled ``klingel.sfu.worker.WorkerSpec``, opened only once that path is in place, since
+    it may name a router factory from a module found through it)."""
+
+    search_path: tuple[str, ...]
+    spec: bytes
+
+
+Message = Request | Reply | Ready | EventNotice | Shutdown | Start
 
 
 def encode_frame(message: Message) -> bytes:
@@ -140,6 +152,29 @@ def decode_frame_length(header: bytes) -> int:
     if length > MAX_FRAME_BYTES:
         raise FrameError("frame longer than allowed")
     return int(length)
+
+
+def read_frame_blocking(sock: socket.socket) -> Message | None:
+    """One message read with blocking calls (before any event loop runs), or None when the
+    other end closed first."""
+    header = _receive_exactly(sock, _LENGTH.size)
+    if header is None:
+        return None
+    body = _receive_exactly(sock, decode_frame_length(header))
+    if body is None:
+        return None
+    message: Message = pickle.loads(body)
+    return message
+
+
+def _receive_exactly(sock: socket.socket, size: int) -> bytes | None:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
 
 
 class Channel:

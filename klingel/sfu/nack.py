@@ -96,26 +96,32 @@ class LossTracker:
     def missing_count(self) -> int:
         return len(self._missing)
 
-    def received(self, sequence: int, now: float) -> None:
+    def received(self, sequence: int, now: float) -> bool:
+        """Note an arrival; True when it revealed a new gap (something to NACK soon)."""
         highest = self._highest
         if highest < 0:
             self._highest = sequence
-            return
+            return False
         delta = (sequence - highest) & 0xFFFF
+        if delta == 1:  # in order: the usual case
+            self._highest = highest + 1
+            return False
         if delta == 0:
-            return
+            return False
         if delta < 0x8000:
             extended = highest + delta
+            self._highest = extended
             if delta - 1 > self._max_gap:
                 self._missing.clear()
-            else:
-                for lost in range(highest + 1, extended):
-                    self._missing[lost] = _Missing(now)
-                while len(self._missing) > self._max_missing:
-                    del self._missing[next(iter(self._missing))]
-            self._highest = extended
-        elif self._missing:
+                return False
+            for lost in range(highest + 1, extended):
+                self._missing[lost] = _Missing(now)
+            while len(self._missing) > self._max_missing:
+                del self._missing[next(iter(self._missing))]
+            return True
+        if self._missing:
             self._missing.pop(highest - (0x10000 - delta), None)
+        return False
 
     def due(self, now: float) -> list[int]:
         """Sequence numbers (16-bit) to NACK now; counts each as one more try."""

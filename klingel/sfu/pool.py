@@ -1,22 +1,26 @@
 """The SFU as the signaling side sees it: a pool of worker processes (``MediaBackend``).
 
 Each room lives on exactly one worker, chosen when the room first needs media (the live worker
-with the fewest rooms) and kept there. A worker that dies is noticed through its process
-sentinel or the end of its socketpair, replaced on the same UDP port, and its rooms are
-reported with ``WorkerRestarted`` so that their participants publish and subscribe anew.
+with the fewest rooms) and kept there. Workers are plain child processes
+(``python -m klingel.sfu``). A worker that dies is noticed through a pidfd of its process or
+the end of its socketpair, replaced on the same UDP port, and its rooms are reported with
+``WorkerRestarted`` so that their participants publish and subscribe anew.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
-import multiprocessing
+import os
+import pickle
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.process import BaseProcess
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
@@ -41,9 +45,10 @@ from klingel.sfu.ipc import (
     Request,
     SetForwarding,
     Shutdown,
+    Start,
     Subscribe,
 )
-from klingel.sfu.worker import RouterFactory, WorkerSpec, room_router, run_worker
+from klingel.sfu.worker import RouterFactory, WorkerSpec, room_router
 
 __all__ = ["WorkerPool"]
 
@@ -64,7 +69,8 @@ class _Worker:
     """The parent's handle on one running worker process."""
 
     index: int
-    process: BaseProcess
+    process: subprocess.Popen[bytes]
+    exit_fd: int | None  # a pidfd: readable once the process has ended
     channel: Channel
     pid: int
     started: float
@@ -94,7 +100,6 @@ class WorkerPool:
         self._router_factory = router_factory
         self._request_timeout = request_timeout
         self._start_timeout = start_timeout
-        self._context = multiprocessing.get_context("spawn")
         self._live: dict[int, _Worker] = {}
         self._live_changed = asyncio.Event()
         self._placement: dict[RoomId, int] = {}
@@ -251,14 +256,19 @@ class WorkerPool:
             log_level=logging.getLogger("klingel").getEffectiveLevel(),
         )
         ours, theirs = socket.socketpair()
-        process = self._context.Process(
-            target=run_worker, args=(spec, theirs), name=f"klingel-sfu-{index}", daemon=True
-        )
         try:
-            process.start()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "klingel.sfu", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError:
+            ours.close()
+            raise RuntimeError(f"SFU worker {index} could not be started") from None
         finally:
             theirs.close()
         channel = await Channel.open(ours)
+        channel.send(Start(tuple(sys.path), pickle.dumps(spec)))
         try:
             async with asyncio.timeout(self._start_timeout):
                 first = await channel.receive()
@@ -267,16 +277,21 @@ class WorkerPool:
         if not isinstance(first, Ready):
             channel.close()
             process.kill()
-            await asyncio.to_thread(process.join, _STOP_GRACE)
+            await asyncio.to_thread(_wait_for_exit, process)
             raise RuntimeError(f"SFU worker {index} did not start (port {spec.port})")
         logger.info("SFU worker %d started (pid %d)", index, first.pid)
         return _Worker(
-            index=index, process=process, channel=channel, pid=first.pid, started=time.monotonic()
+            index=index,
+            process=process,
+            exit_fd=_exit_fd(process.pid),
+            channel=channel,
+            pid=first.pid,
+            started=time.monotonic(),
         )
 
     def _go_live(self, worker: _Worker) -> None:
-        loop = asyncio.get_running_loop()
-        loop.add_reader(worker.process.sentinel, self._lose, worker)
+        if worker.exit_fd is not None:
+            asyncio.get_running_loop().add_reader(worker.exit_fd, self._lose, worker)
         worker.reader = asyncio.create_task(self._read_from(worker))
         self._live[worker.index] = worker
         self._live_changed.set()
@@ -296,11 +311,11 @@ class WorkerPool:
         self._lose(worker)
 
     def _lose(self, worker: _Worker) -> None:
-        """The worker's process ended (sentinel) or its socketpair did (EOF)."""
+        """The worker's process ended (pidfd) or its socketpair did (EOF)."""
         if worker.lost:
             return
         worker.lost = True
-        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
+        _stop_watching_exit(worker)
         worker.channel.close()
         if self._live.get(worker.index) is worker:
             del self._live[worker.index]
@@ -333,7 +348,7 @@ class WorkerPool:
             self._retry_delay[index] = min(delay, _MAX_RETRY_DELAY)
         else:
             self._retry_delay.pop(index, None)
-        await asyncio.to_thread(dead.process.join, _STOP_GRACE)
+        await asyncio.to_thread(_wait_for_exit, dead.process)
         while not self._stopping:
             await asyncio.sleep(min(delay, _MAX_RETRY_DELAY))
             try:
@@ -354,11 +369,11 @@ class WorkerPool:
         worker.lost = True
         if worker.reader is not None:
             worker.reader.cancel()
-        asyncio.get_running_loop().remove_reader(worker.process.sentinel)
-        await asyncio.to_thread(worker.process.join, _STOP_GRACE)
-        if worker.process.is_alive():
+        _stop_watching_exit(worker)
+        await asyncio.to_thread(_wait_for_exit, worker.process)
+        if worker.process.poll() is None:
             worker.process.kill()
-            await asyncio.to_thread(worker.process.join, _STOP_GRACE)
+            await asyncio.to_thread(_wait_for_exit, worker.process)
         worker.channel.close()
         gone = MediaError("media_unavailable", "the media server is stopping")
         for reply in worker.pending.values():
@@ -375,6 +390,28 @@ class WorkerPool:
                 await handler(event)
             except Exception:
                 logger.exception("media event handler failed on %s", type(event).__name__)
+
+
+def _exit_fd(pid: int) -> int | None:
+    """A descriptor that becomes readable when the process ends; None where the system has
+    none (the end of the socketpair then tells instead)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _stop_watching_exit(worker: _Worker) -> None:
+    if worker.exit_fd is not None:
+        asyncio.get_running_loop().remove_reader(worker.exit_fd)
+        os.close(worker.exit_fd)
+        worker.exit_fd = None
+
+
+def _wait_for_exit(process: subprocess.Popen[bytes]) -> None:
+    """Reap the process if it ends within the grace period (blocking: run in a thread)."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(_STOP_GRACE)
 
 
 def _answer(result: str | WorkerStats | None) -> str:

@@ -6,13 +6,15 @@ Publishers' packets arrive through ``on_rtp`` of their transport; each is parsed
 for congestion feedback, NACK and receiver reports, and then rewritten for every subscriber of
 its stream (SSRC, sequence number, timestamp, payload type, header extensions) and sent. That
 path runs synchronously in the datagram callback and allocates only the outgoing packets.
-Everything periodic (feedback, reports, keyframe requests, speaker detection) runs on one
-timer.
+Everything periodic (feedback, reports, speaker detection) runs on one timer, which stops in
+an empty room; a new gap is NACKed on a short one-off timer, and keyframe requests have their
+own pacing (``klingel.sfu.keyframes``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import struct
@@ -34,6 +36,7 @@ from klingel.sfu.api import (
     TransportStateChanged,
 )
 from klingel.sfu.counters import WorkerCounters
+from klingel.sfu.keyframes import KeyframeRequests
 from klingel.sfu.nack import LossTracker, RetransmissionBuffer
 from klingel.sfu.rewriter import StreamRewriter
 from klingel.sfu.rtcp import (
@@ -68,10 +71,11 @@ __all__ = ["RoomRouter"]
 
 logger = logging.getLogger(__name__)
 
-TICK_SECONDS = 0.05  # transport-cc feedback and NACKs
-REPORT_TICKS = 20  # receiver and sender reports, REMB: every second
-SPEAKER_TICKS = 6  # dominant speaker: every 300 ms
-KEYFRAME_REQUEST_INTERVAL = 0.5  # at most one PLI per stream per half second
+TICK_SECONDS = 0.1  # transport-cc feedback (libwebrtc's default interval), NACK retries
+REPORT_TICKS = 10  # receiver and sender reports, REMB: every second
+SPEAKER_TICKS = 3  # dominant speaker: every 300 ms
+NACK_DELAY = 0.02  # a new gap is NACKed this soon, not at the next tick: a short wait for
+# packets that were only reordered
 
 _FIXED = struct.Struct("!BBHII")
 _PADDING_ONLY = b"\x01"  # one padding byte that counts itself (RFC 3550 section 5.1)
@@ -108,8 +112,8 @@ class _Stream:
         "codec",
         "forwarding",
         "is_keyframe",
+        "keyframes",
         "kind",
-        "last_keyframe_request",
         "level_extension",
         "loss",
         "mid",
@@ -131,7 +135,7 @@ class _Stream:
         self.ssrc: int | None = None
         self.forwarding = True
         self.sinks: list[_Sink] = []
-        self.last_keyframe_request = -1.0
+        self.keyframes = KeyframeRequests(self._send_pli, self._sink_waits)
         self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
         self.codec = media.codec
         self.clock_rate = media.codec.clock_rate
@@ -141,6 +145,19 @@ class _Stream:
         self.loss: LossTracker | None = None
         self.reception = ReceptionStats(self.clock_rate)
         self.update(media)
+
+    def _send_pli(self) -> bool:
+        if self.ssrc is None or self.kind != "video":
+            return False
+        publisher = self.publisher
+        publisher.transport.send_rtcp(bytes(PictureLossIndication(publisher.rtcp_ssrc, self.ssrc)))
+        return True
+
+    def _sink_waits(self) -> bool:
+        """Some connected subscriber waits for a keyframe of this stream."""
+        return self.forwarding and any(
+            sink.waiting_for_keyframe and sink.subscriber.connected for sink in self.sinks
+        )
 
     def update(self, media: AcceptedMedia) -> None:
         self.mid = media.mid
@@ -259,6 +276,7 @@ class RoomRouter:
         self._streams: dict[StreamId, _Stream] = {}
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
         self._timer: asyncio.TimerHandle | None = None
+        self._nack_timer: asyncio.TimerHandle | None = None
         self._ticks = 0
         self._closed = False
 
@@ -363,8 +381,10 @@ class RoomRouter:
                 subscriber.by_mid[mid] = sink
                 subscriber.by_ssrc[sink.ssrc] = sink
                 stream.sinks.append(sink)
-                if sink.waiting_for_keyframe:
-                    self._request_keyframe(stream, time.monotonic())
+                if sink.waiting_for_keyframe and subscriber.connected:
+                    # A subscriber that is not connected yet would lose the keyframe; it is
+                    # asked for when the connection comes up.
+                    stream.keyframes.until_keyframe(time.monotonic())
             sink.payload_type = media.payload_type
             sink.level_extension = media.audio_level_extension
         self._ensure_timer()
@@ -380,7 +400,7 @@ class RoomRouter:
                 sink.rewriter.restart()
                 sink.waiting_for_keyframe = stream.kind == "video"
             if stream.kind == "video" and stream.sinks:
-                self._request_keyframe(stream, time.monotonic(), force=True)
+                stream.keyframes.until_keyframe(time.monotonic())
 
     def remove_participant(self, participant: ParticipantId) -> None:
         publisher = self._publishers.get(participant)
@@ -396,6 +416,9 @@ class RoomRouter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._nack_timer is not None:
+            self._nack_timer.cancel()
+            self._nack_timer = None
         for publisher in list(self._publishers.values()):
             self._drop_publisher(publisher)
         for subscriber in list(self._subscribers.values()):
@@ -415,9 +438,8 @@ class RoomRouter:
     def _attach_publisher(self, publisher: _Publisher) -> None:
         self._publishers[publisher.participant] = publisher
         transport = publisher.transport
-        transport.on_rtp = lambda packet, arrival: self._on_publisher_rtp(
-            publisher, packet, arrival
-        )
+        # partial, not a lambda: no extra Python frame for every packet
+        transport.on_rtp = functools.partial(self._on_publisher_rtp, publisher)
         transport.on_rtcp = lambda packet: self._on_publisher_rtcp(publisher, packet)
         transport.on_state = lambda state: self._on_state(publisher, "publish", state)
 
@@ -470,6 +492,7 @@ class RoomRouter:
 
     def _drop_stream(self, stream: _Stream) -> None:
         self._streams.pop(stream.stream_id, None)
+        stream.keyframes.cancel()
         for sink in list(stream.sinks):
             self._detach_sink(sink)
 
@@ -509,7 +532,7 @@ class RoomRouter:
                 sink.rewriter.restart()
                 if sink.stream.kind == "video":
                     sink.waiting_for_keyframe = True
-                    self._request_keyframe(sink.stream, now, force=True)
+                    sink.stream.keyframes.until_keyframe(now)
         self._emit(TransportStateChanged(self._room, peer.participant, direction, state))
 
     # --- media path ---------------------------------------------------------------------
@@ -542,7 +565,11 @@ class RoomRouter:
         buffer = stream.buffer
         if buffer is not None:
             buffer.store(packet, header, arrival)
-            stream.loss.received(sequence, arrival)  # type: ignore[union-attr]
+            loss = stream.loss
+            if loss is not None and loss.received(sequence, arrival) and self._nack_timer is None:
+                self._nack_timer = asyncio.get_running_loop().call_later(
+                    NACK_DELAY, self._send_due_nacks
+                )
         if not stream.forwarding:
             return
         level_id = stream.level_extension
@@ -581,6 +608,8 @@ class RoomRouter:
                         memoryview(packet)[payload_offset : header.payload_end]
                     )
                 if not keyframe:
+                    if not stream.keyframes.retrying:
+                        stream.keyframes.until_keyframe(arrival)
                     continue
                 sink.waiting_for_keyframe = False
                 sink.rewriter.restart()
@@ -640,12 +669,12 @@ class RoomRouter:
             elif isinstance(packet, PictureLossIndication):
                 sink = subscriber.by_ssrc.get(packet.media_ssrc)
                 if sink is not None:
-                    self._request_keyframe(sink.stream, now)
+                    sink.stream.keyframes.request(now)
             elif isinstance(packet, FullIntraRequest):
                 for ssrc, _number in packet.entries:
                     sink = subscriber.by_ssrc.get(ssrc)
                     if sink is not None:
-                        self._request_keyframe(sink.stream, now)
+                        sink.stream.keyframes.request(now)
 
     def _parse_rtcp(self, data: bytes) -> list[RtcpPacket]:
         try:
@@ -685,19 +714,6 @@ class RoomRouter:
             sink.subscriber.transport.send_rtp(out + body)
             self._counters.retransmitted += 1
 
-    def _request_keyframe(self, stream: _Stream, now: float, *, force: bool = False) -> None:
-        """Ask the publisher for a keyframe (PLI), at most once per interval per stream;
-        ``force`` skips the pacing for a new path (a connection just came up)."""
-        if stream.ssrc is None or stream.kind != "video":
-            return
-        if not force and now - stream.last_keyframe_request < KEYFRAME_REQUEST_INTERVAL:
-            return
-        stream.last_keyframe_request = now
-        publisher = stream.publisher
-        publisher.transport.send_rtcp(
-            bytes(PictureLossIndication(publisher.rtcp_ssrc, stream.ssrc))
-        )
-
     # --- timer --------------------------------------------------------------------------
 
     def _ensure_timer(self) -> None:
@@ -705,6 +721,11 @@ class RoomRouter:
             self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
 
     def _tick(self) -> None:
+        if not self._publishers and not self._subscribers and self._speakers.dominant is None:
+            # An empty room needs no timer until someone comes back (once it has said that
+            # nobody speaks any more).
+            self._timer = None
+            return
         self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
         self._ticks += 1
         now = time.monotonic()
@@ -726,18 +747,20 @@ class RoomRouter:
             if publisher.twcc is not None:
                 media_ssrc = next(iter(publisher.by_ssrc), 0)
                 rtcp.extend(publisher.twcc.build(publisher.rtcp_ssrc, media_ssrc))
-            for stream in publisher.by_mid.values():
-                if stream.loss is not None and stream.ssrc is not None:
-                    lost = stream.loss.due(now)
-                    if lost:
-                        rtcp.append(
-                            GenericNack.for_sequences(publisher.rtcp_ssrc, stream.ssrc, lost)
-                        )
+            rtcp.extend(_due_nacks(publisher, now))
             for packet in rtcp:
                 publisher.transport.send_rtcp(bytes(packet))
-        for stream in self._streams.values():
-            if stream.forwarding and any(sink.waiting_for_keyframe for sink in stream.sinks):
-                self._request_keyframe(stream, now)
+
+    def _send_due_nacks(self) -> None:
+        self._nack_timer = None
+        now = time.monotonic()
+        try:
+            for publisher in self._publishers.values():
+                if publisher.connected:
+                    for nack in _due_nacks(publisher, now):
+                        publisher.transport.send_rtcp(bytes(nack))
+        except Exception:
+            logger.exception("NACK timer failed")
 
     def _detect_speaker(self, now: float) -> None:
         if self._speakers.evaluate(now):
@@ -790,6 +813,16 @@ class RoomRouter:
             packet_count=sink.packets & 0xFFFF_FFFF,
             octet_count=sink.octets & 0xFFFF_FFFF,
         )
+
+
+def _due_nacks(publisher: _Publisher, now: float) -> list[GenericNack]:
+    nacks = []
+    for stream in publisher.by_mid.values():
+        if stream.loss is not None and stream.ssrc is not None:
+            lost = stream.loss.due(now)
+            if lost:
+                nacks.append(GenericNack.for_sequences(publisher.rtcp_ssrc, stream.ssrc, lost))
+    return nacks
 
 
 def _tail(first_plain: int, body: bytes, level_id: int, level_byte: int) -> tuple[int, bytes]:

@@ -51,6 +51,7 @@ class UdpMux(asyncio.DatagramProtocol):
         self._consent_timeout = consent_timeout
         self._candidates: tuple[Candidate, ...] = ()
         self._transport: asyncio.DatagramTransport | None = None
+        self._socket: socket.socket | None = None
         self._by_ufrag: dict[str, Connection] = {}
         self._by_address: dict[Address, Connection] = {}
         self._connections: set[Connection] = set()
@@ -70,6 +71,7 @@ class UdpMux(asyncio.DatagramProtocol):
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
         self._transport = transport
+        self._socket = sock
         port = int(sock.getsockname()[1])
         self._candidates = (Candidate(self._announce_ip, port),)
 
@@ -98,6 +100,7 @@ class UdpMux(asyncio.DatagramProtocol):
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+            self._socket = None
 
     # --- the socket's callbacks: the hot path starts here -----------------------------------
 
@@ -140,9 +143,16 @@ class UdpMux(asyncio.DatagramProtocol):
     # --- ConnectionHost -------------------------------------------------------------------
 
     def sendto(self, datagram: bytes, address: Address) -> None:
-        transport = self._transport
-        if transport is not None:
-            transport.sendto(datagram, address)
+        # Straight to the socket: the event loop's transport would add a buffer and its
+        # bookkeeping to every datagram. A datagram the kernel cannot take now is dropped, as
+        # the network would drop it; the socket's large send buffer makes that rare.
+        sock = self._socket
+        if sock is None:
+            return
+        try:
+            sock.sendto(datagram, address)
+        except OSError:
+            self.counters.dropped += 1
 
     def claim_ufrag(self, ufrag: str, connection: Connection) -> bool:
         if ufrag in self._by_ufrag:

@@ -1,6 +1,6 @@
 """An SFU worker process: one event loop, one UDP socket, one ``RoomRouter`` per room.
 
-The parent (``klingel.sfu.pool``) starts it with the spawn method and talks to it over a
+The parent (``klingel.sfu.pool``) starts it as ``python -m klingel.sfu`` and talks to it over a
 socketpair (``klingel.sfu.ipc``). Requests run synchronously on the loop, between datagrams;
 a request that fails never stops the worker: a ``MediaError`` goes back as it is, anything else
 as ``media_unavailable``.
@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
@@ -46,7 +46,9 @@ from klingel.sfu.ipc import (
     Subscribe,
 )
 from klingel.sfu.transport import TransportFactory
-from klingel.sfu.udp import UdpMux
+
+if TYPE_CHECKING:
+    from klingel.sfu.udp import UdpMux
 
 __all__ = ["Router", "RouterFactory", "WorkerSpec", "room_router", "run_worker"]
 
@@ -95,7 +97,7 @@ def room_router(
 
 @dataclass(frozen=True, slots=True)
 class WorkerSpec:
-    """Everything a worker process is started with (pickled by the spawn method)."""
+    """Everything a worker process is started with (pickled into its ``Start`` message)."""
 
     index: int
     settings: SfuSettings
@@ -137,6 +139,10 @@ class _Worker:
         self._mux: UdpMux | None = None
 
     async def run(self) -> None:
+        # Imported here, not at the top: the parent process imports this module for
+        # ``WorkerSpec`` and must not load the media stack (OpenSSL, libsrtp, aioice) with it.
+        from klingel.sfu.udp import UdpMux
+
         channel = await Channel.open(self._sock)
         self._channel = channel
         settings = self._spec.settings

@@ -64,3 +64,11 @@ def test_tracker_bounds_missing_entries() -> None:
     for sequence in range(0, 1000, 50):
         tracker.received(sequence, now=0.0)
     assert tracker.missing_count <= 16
+
+
+def test_tracker_says_when_an_arrival_reveals_a_new_gap() -> None:
+    tracker = LossTracker(max_gap=10)
+    revealed = [tracker.received(sequence, now=0.0) for sequence in (65535, 0, 1, 4, 2, 4, 3)]
+    assert revealed == [False, False, False, True, False, False, False]
+    assert tracker.received(100, now=0.0) is False  # too far to NACK
+    assert tracker.missing_count == 0
