@@ -41,6 +41,18 @@ class ErrorCode(StrEnum):
     ROOM_FULL = "room_full"
     MEDIA_UNAVAILABLE = "media_unavailable"
     INTERNAL = "internal"
+    IN_LOBBY = "in_lobby"
+    UNKNOWN_PARTICIPANT = "unknown_participant"
+    NOT_HOST = "not_host"
+    NOT_WAITING = "not_waiting"
+    NOT_ALLOWED = "not_allowed"
+    PASSWORD_REQUIRED = "password_required"
+    WRONG_PASSWORD = "wrong_password"
+    ROOM_LOCKED = "room_locked"
+    REMOVED = "removed"
+    SCREEN_SHARE_NOT_ALLOWED = "screen_share_not_allowed"
+    CHAT_NOT_ALLOWED = "chat_not_allowed"
+    UNMUTE_NOT_ALLOWED = "unmute_not_allowed"
 
     @property
     def is_user_error(self) -> bool:
@@ -58,6 +70,16 @@ _USER_ERRORS = frozenset(
         ErrorCode.ROOM_FULL,
         ErrorCode.MEDIA_UNAVAILABLE,
         ErrorCode.INTERNAL,
+        ErrorCode.NOT_HOST,
+        ErrorCode.NOT_WAITING,
+        ErrorCode.NOT_ALLOWED,
+        ErrorCode.PASSWORD_REQUIRED,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.ROOM_LOCKED,
+        ErrorCode.REMOVED,
+        ErrorCode.SCREEN_SHARE_NOT_ALLOWED,
+        ErrorCode.CHAT_NOT_ALLOWED,
+        ErrorCode.UNMUTE_NOT_ALLOWED,
     }
 )
 
@@ -68,6 +90,10 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.BAD_ROOM,
         ErrorCode.BAD_NAME,
         ErrorCode.ROOM_FULL,
+        ErrorCode.PASSWORD_REQUIRED,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.ROOM_LOCKED,
+        ErrorCode.REMOVED,
     }
 )
 

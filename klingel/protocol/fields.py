@@ -65,6 +65,12 @@ class FieldReader:
             self._fail(key, "true or false")
         return value
 
+    def optional_boolean(self, key: str) -> bool | None:
+        """A boolean that may be left out (but not null: "no change" is said by leaving out)."""
+        if key not in self._data:
+            return None
+        return self.boolean(key)
+
     def integer(self, key: str, minimum: int, maximum: int) -> int:
         value = self._data.get(key)
         if isinstance(value, bool) or not isinstance(value, int):

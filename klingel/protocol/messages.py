@@ -14,6 +14,34 @@ from typing import Any, ClassVar, Self, TypeVar
 from klingel.ids import ParticipantId, StreamId
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.fields import FieldReader
+from klingel.protocol.moderation import (
+    MAX_PASSWORD_LENGTH,
+    Admit,
+    AllowUnmute,
+    ConversationEnded,
+    Denied,
+    Deny,
+    EndConversation,
+    EndMeeting,
+    LobbyChanged,
+    LobbyRing,
+    MeetingEnded,
+    Mute,
+    MuteAll,
+    MutedByHost,
+    QueuePosition,
+    Remove,
+    Removed,
+    RoomSettingsChange,
+    RoomUpdated,
+    SetPassword,
+    SetRole,
+    StopVideo,
+    Unmute,
+    UnmuteAllowed,
+    VideoStopped,
+    Waiting,
+)
 from klingel.protocol.objects import (
     MAX_ID_LENGTH,
     IceServer,
@@ -27,6 +55,7 @@ from klingel.protocol.objects import (
 
 __all__ = [
     "CLIENT_MESSAGES",
+    "HOST_COMMANDS",
     "MAX_CANDIDATES",
     "MAX_CHAT_LENGTH",
     "MAX_SUBSCRIPTIONS",
@@ -38,6 +67,7 @@ __all__ = [
     "ClientMessage",
     "Error",
     "Hand",
+    "HostCommand",
     "Join",
     "Joined",
     "Leave",
@@ -67,6 +97,7 @@ MAX_CANDIDATES = 32
 MAX_ROOM_FIELD_LENGTH = 256
 """Room and name fields are checked by the domain; this only bounds what it is handed."""
 MAX_RESUME_LENGTH = 128
+MAX_SECRET_LENGTH = 128
 MAX_SDP_LENGTH = 60_000
 
 _T = TypeVar("_T")
@@ -109,6 +140,8 @@ class Join:
     room: str
     name: str
     resume: str | None = None
+    host_secret: str | None = None
+    password: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Self:
@@ -120,23 +153,38 @@ class Join:
                 ErrorCode.UNSUPPORTED_VERSION, "This page is out of date: reload it."
             )
         reader = FieldReader(
-            data, cls.TYPE, _fields("type", "v", "room", "name"), _fields("resume")
+            data,
+            cls.TYPE,
+            _fields("type", "v", "room", "name"),
+            _fields("resume", "hostSecret", "password"),
         )
         return cls(
             v=reader.integer("v", PROTOCOL_VERSION, PROTOCOL_VERSION),
             room=reader.string("room", 0, MAX_ROOM_FIELD_LENGTH),
             name=reader.string("name", 0, MAX_ROOM_FIELD_LENGTH),
             resume=reader.optional_string("resume", MAX_RESUME_LENGTH),
+            host_secret=reader.optional_string("hostSecret", MAX_SECRET_LENGTH),
+            password=reader.optional_string("password", MAX_PASSWORD_LENGTH),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result: dict[str, Any] = {
             "type": self.TYPE,
             "v": self.v,
             "room": self.room,
             "name": self.name,
             "resume": self.resume,
         }
+        # Left out when unused, so that a join without them reads as it always did.
+        if self.host_secret is not None:
+            result["hostSecret"] = self.host_secret
+        if self.password is not None:
+            result["password"] = self.password
+        return result
+
+    def __repr__(self) -> str:
+        # A join is never printed with its secrets, not even in a debug log.
+        return f"Join(v={self.v}, room=..., name=..., secrets=...)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +300,38 @@ class Leave:
         return {"type": self.TYPE}
 
 
-ClientMessage = Join | Publish | Subscribe | MediaState | Chat | Hand | Ping | Leave
+HostCommand = (
+    RoomSettingsChange
+    | SetPassword
+    | Admit
+    | Deny
+    | EndConversation
+    | Mute
+    | MuteAll
+    | AllowUnmute
+    | StopVideo
+    | Remove
+    | SetRole
+    | EndMeeting
+)
+HOST_COMMANDS: tuple[type[HostCommand], ...] = (
+    RoomSettingsChange,
+    SetPassword,
+    Admit,
+    Deny,
+    EndConversation,
+    Mute,
+    MuteAll,
+    AllowUnmute,
+    StopVideo,
+    Remove,
+    SetRole,
+    EndMeeting,
+)
+
+ClientMessage = (
+    Join | Publish | Subscribe | MediaState | Chat | Hand | Ping | Leave | Unmute | HostCommand
+)
 
 
 # --- server to client -------------------------------------------------------------------------
@@ -531,10 +610,34 @@ ServerMessage = (
     | MediaReset
     | Pong
     | Error
+    | Waiting
+    | LobbyChanged
+    | LobbyRing
+    | QueuePosition
+    | Denied
+    | RoomUpdated
+    | MutedByHost
+    | UnmuteAllowed
+    | VideoStopped
+    | Removed
+    | ConversationEnded
+    | MeetingEnded
 )
 
 CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
-    cls.TYPE: cls for cls in (Join, Publish, Subscribe, MediaState, Chat, Hand, Ping, Leave)
+    cls.TYPE: cls
+    for cls in (
+        Join,
+        Publish,
+        Subscribe,
+        MediaState,
+        Chat,
+        Hand,
+        Ping,
+        Leave,
+        Unmute,
+        *HOST_COMMANDS,
+    )
 }
 SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
     cls.TYPE: cls
@@ -552,6 +655,18 @@ SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
         MediaReset,
         Pong,
         Error,
+        Waiting,
+        LobbyChanged,
+        LobbyRing,
+        QueuePosition,
+        Denied,
+        RoomUpdated,
+        MutedByHost,
+        UnmuteAllowed,
+        VideoStopped,
+        Removed,
+        ConversationEnded,
+        MeetingEnded,
     )
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Self, cast, get_args
+from typing import Any, Literal, Self, cast, get_args
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, ProtocolError
@@ -14,14 +14,20 @@ from klingel.sfu.api import MediaKind, TrackSource
 __all__ = [
     "MAX_ID_LENGTH",
     "MAX_NAME_LENGTH",
+    "ROLES",
+    "ROOM_SETTING_FIELDS",
     "SOURCE_KIND",
+    "VIDEO_SOURCES",
     "IceServer",
+    "LobbyEntry",
     "ParticipantInfo",
+    "Role",
     "RoomInfo",
     "StreamInfo",
     "StreamRequest",
     "TrackAssignment",
     "TrackInfo",
+    "VideoSource",
 ]
 
 MAX_ID_LENGTH = 64
@@ -29,6 +35,11 @@ MAX_NAME_LENGTH = 64
 MAX_MID_LENGTH = 32
 MEDIA_KINDS: tuple[str, ...] = get_args(MediaKind)
 TRACK_SOURCES: tuple[str, ...] = get_args(TrackSource)
+Role = Literal["host", "cohost", "guest"]
+"""``host`` and ``cohost`` may do every host action; only a ``host`` may hand roles out."""
+ROLES: tuple[str, ...] = get_args(Role)
+VideoSource = Literal["camera", "screen"]
+VIDEO_SOURCES: tuple[str, ...] = get_args(VideoSource)
 SOURCE_KIND: dict[TrackSource, MediaKind] = {
     "microphone": "audio",
     "camera": "video",
@@ -59,8 +70,12 @@ class ParticipantInfo:
     screen: bool
     hand: bool
     you: bool
+    role: Role = "guest"
+    muted_by_host: bool = False
 
-    _FIELDS = _required("id", "name", "audio", "video", "screen", "hand", "you")
+    _FIELDS = _required(
+        "id", "name", "audio", "video", "screen", "hand", "you", "role", "mutedByHost"
+    )
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -73,6 +88,8 @@ class ParticipantInfo:
             screen=reader.boolean("screen"),
             hand=reader.boolean("hand"),
             you=reader.boolean("you"),
+            role=cast(Role, reader.choice("role", ROLES)),
+            muted_by_host=reader.boolean("mutedByHost"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,7 +101,30 @@ class ParticipantInfo:
             "screen": self.screen,
             "hand": self.hand,
             "you": self.you,
+            "role": self.role,
+            "mutedByHost": self.muted_by_host,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyEntry:
+    """Someone waiting in the lobby, as hosts see them: nothing but id and name."""
+
+    id: ParticipantId
+    name: str
+
+    _FIELDS = _required("id", "name")
+
+    @classmethod
+    def from_dict(cls, data: object) -> Self:
+        reader = FieldReader(data, "lobby entry", cls._FIELDS)
+        return cls(
+            id=ParticipantId(reader.string("id", 1, MAX_ID_LENGTH)),
+            name=reader.string("name", 1, MAX_NAME_LENGTH),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +226,32 @@ class TrackAssignment:
         return {"mid": self.mid, "stream": self.stream}
 
 
+ROOM_SETTING_FIELDS: tuple[str, ...] = (
+    "lobby",
+    "locked",
+    "officeHours",
+    "screenShareAllowed",
+    "chatAllowed",
+    "unmuteAllowed",
+)
+"""The switches of a room that hosts set (``room_settings``), as named on the wire."""
+
+
 @dataclass(frozen=True, slots=True)
 class RoomInfo:
+    """A room's public face: never its secrets, never its password (only whether it has one)."""
+
     id: RoomId
     capacity: int
+    lobby: bool = False
+    locked: bool = False
+    office_hours: bool = False
+    screen_share_allowed: bool = True
+    chat_allowed: bool = True
+    unmute_allowed: bool = True
+    has_password: bool = False
 
-    _FIELDS = _required("id", "capacity")
+    _FIELDS = _required("id", "capacity", "hasPassword", *ROOM_SETTING_FIELDS)
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -199,10 +259,27 @@ class RoomInfo:
         return cls(
             id=RoomId(reader.string("id", 1, MAX_ID_LENGTH)),
             capacity=reader.integer("capacity", 1, 100_000),
+            lobby=reader.boolean("lobby"),
+            locked=reader.boolean("locked"),
+            office_hours=reader.boolean("officeHours"),
+            screen_share_allowed=reader.boolean("screenShareAllowed"),
+            chat_allowed=reader.boolean("chatAllowed"),
+            unmute_allowed=reader.boolean("unmuteAllowed"),
+            has_password=reader.boolean("hasPassword"),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "capacity": self.capacity}
+        return {
+            "id": self.id,
+            "capacity": self.capacity,
+            "lobby": self.lobby,
+            "locked": self.locked,
+            "officeHours": self.office_hours,
+            "screenShareAllowed": self.screen_share_allowed,
+            "chatAllowed": self.chat_allowed,
+            "unmuteAllowed": self.unmute_allowed,
+            "hasPassword": self.has_password,
+        }
 
 
 @dataclass(frozen=True, slots=True)

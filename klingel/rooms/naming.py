@@ -11,7 +11,7 @@ import secrets
 import unicodedata
 
 from klingel.ids import RoomId
-from klingel.protocol.errors import ErrorCode, UserError
+from klingel.protocol.errors import ErrorCode, ProtocolError, UserError
 
 __all__ = [
     "MAX_DISPLAY_NAME_LENGTH",
@@ -20,6 +20,7 @@ __all__ = [
     "ONE_CLICK_LENGTH",
     "is_room_id",
     "new_room_id",
+    "parse_denial_message",
     "parse_display_name",
     "parse_room_id",
     "slugify",
@@ -72,3 +73,12 @@ def parse_display_name(text: str) -> str:
     if any(unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES for char in name):
         raise UserError(ErrorCode.BAD_NAME, "A name may not hold control characters.")
     return name
+
+
+def parse_denial_message(text: str | None) -> str | None:
+    """A host's short note to someone they did not let in: plain text, one paragraph."""
+    if text is None or not (note := text.strip()):
+        return None
+    if any(unicodedata.category(char) in _FORBIDDEN_NAME_CATEGORIES for char in note):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "The message may not hold control characters.")
+    return note

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from klingel.ids import ParticipantId, StreamId
-from klingel.protocol.objects import SOURCE_KIND, ParticipantInfo, StreamInfo
+from klingel.protocol.objects import SOURCE_KIND, ParticipantInfo, Role, StreamInfo, VideoSource
 from klingel.rooms.ratelimit import RateLimit, TokenBucket
 from klingel.sfu.api import TrackSource
 
@@ -14,7 +14,12 @@ CHAT_LIMIT = RateLimit(rate=3.0, burst=10.0)
 
 class Participant:
     """Mutable state of one participant. ``detached_since`` is set while their socket is gone
-    and they may still resume."""
+    and they may still resume.
+
+    ``muted_by_host``: a host muted them; their microphone is not forwarded until they unmute,
+    which they may only when the room allows it or a host let them (``may_unmute``).
+    ``stopped_sources``: video a host stopped; it stays unforwarded until they end that track.
+    """
 
     __slots__ = (
         "audio",
@@ -22,16 +27,31 @@ class Participant:
         "detached_since",
         "hand",
         "id",
+        "may_unmute",
+        "muted_by_host",
         "name",
         "resume_token",
+        "role",
+        "stopped_sources",
         "streams",
         "video",
     )
 
-    def __init__(self, id: ParticipantId, name: str, resume_token: str, now: float) -> None:
+    def __init__(
+        self,
+        id: ParticipantId,
+        name: str,
+        resume_token: str,
+        now: float,
+        role: Role = "guest",
+    ) -> None:
         self.id = id
         self.name = name
         self.resume_token = resume_token
+        self.role: Role = role
+        self.muted_by_host = False
+        self.may_unmute = False
+        self.stopped_sources: set[VideoSource] = set()
         self.audio = False
         self.video = False
         self.hand = False
@@ -39,6 +59,11 @@ class Participant:
         self.detached_since: float | None = None
         # Kept with the participant, not the socket: reconnecting does not refill it.
         self.chat_bucket = TokenBucket(CHAT_LIMIT, now)
+
+    @property
+    def is_moderator(self) -> bool:
+        """Hosts and co-hosts may do every host action."""
+        return self.role != "guest"
 
     @property
     def screen(self) -> bool:
@@ -54,6 +79,8 @@ class Participant:
             screen=self.screen,
             hand=self.hand,
             you=viewer == self.id,
+            role=self.role,
+            muted_by_host=self.muted_by_host,
         )
 
     def stream_infos(self) -> list[StreamInfo]:

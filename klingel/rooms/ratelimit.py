@@ -27,11 +27,19 @@ class TokenBucket:
         self._tokens = limit.burst
         self._updated = now
 
-    def take(self, now: float) -> bool:
-        """Spend one token if there is one."""
+    def _refill(self, now: float) -> None:
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(self._limit.burst, self._tokens + elapsed * self._limit.rate)
         self._updated = now
+
+    def has_token(self, now: float) -> bool:
+        """Whether ``take`` would succeed now, without spending anything."""
+        self._refill(now)
+        return self._tokens >= 1.0
+
+    def take(self, now: float) -> bool:
+        """Spend one token if there is one."""
+        self._refill(now)
         if self._tokens < 1.0:
             return False
         self._tokens -= 1.0
@@ -51,6 +59,12 @@ class KeyedRateLimiter:
         self._limit = limit
         self._max_keys = max_keys
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def allows(self, key: str, now: float) -> bool:
+        """Whether ``take(key)`` would succeed now, without spending anything (for limits
+        that only failures spend, such as wrong passwords)."""
+        bucket = self._buckets.get(key)
+        return bucket is None or bucket.has_token(now)
 
     def take(self, key: str, now: float) -> bool:
         bucket = self._buckets.get(key)

@@ -1,8 +1,11 @@
 """All rooms of the server, and the resume tokens that bring a dropped socket back.
 
-A room is created by the first join and forgotten when its last participant leaves. A
-participant whose socket drops stays (media included) for a grace period, during which a join
-with their resume token returns the same participant.
+A room comes into being in one of two ways. ``create`` (``POST /api/rooms``) makes it with host
+keys and keeps it reserved for a while so that its creator can arrive; re-creating a room that
+exists is refused, so re-creating never makes anyone host. A join of a room nobody created makes
+a room without keys, which never has a host. Once joined, a room is forgotten when nobody is in
+it and nobody waits. A participant whose socket drops stays (media included) for a grace
+period, during which a join with their resume token returns the same participant.
 """
 
 from __future__ import annotations
@@ -10,13 +13,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from klingel.ids import ParticipantId, RoomId
+from klingel.protocol.objects import Role
 from klingel.rooms.identifiers import new_participant_id, new_resume_token
+from klingel.rooms.keys import new_host_keys
 from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
+from klingel.rooms.settings import RoomSettings
 
-__all__ = ["Admission", "Registry"]
+__all__ = [
+    "MAX_RESERVED_ROOMS",
+    "RESERVATION_SECONDS",
+    "Admission",
+    "Registry",
+    "RoomExists",
+    "TooManyRooms",
+]
 
 RESUME_GRACE_SECONDS = 30.0
+RESERVATION_SECONDS = 15 * 60.0
+"""How long a created room waits for its first participant."""
+MAX_RESERVED_ROOMS = 10_000
+"""Created rooms nobody joined yet, at most: memory stays bounded whatever the callers do."""
+
+
+class RoomExists(Exception):
+    """The room is in use or reserved: creating it again is refused."""
+
+
+class TooManyRooms(Exception):
+    """Too many created rooms wait for their first participant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +68,8 @@ class Registry:
 
     @property
     def room_count(self) -> int:
-        return len(self._rooms)
+        """Rooms with at least one participant (not those reserved or with a lobby only)."""
+        return sum(not room.is_empty for room in self._rooms.values())
 
     @property
     def participant_count(self) -> int:
@@ -55,29 +81,73 @@ class Registry:
     def get(self, room: RoomId) -> Room | None:
         return self._rooms.get(room)
 
+    # --- creating rooms --------------------------------------------------------------------------
+
+    def create(self, room_id: RoomId, lobby: bool, now: float) -> Room:
+        """A new room with fresh host keys (``RoomExists`` if it is in use or reserved)."""
+        existing = self._rooms.get(room_id)
+        if existing is not None:
+            if not self._reservation_over(existing, now):
+                raise RoomExists(room_id)
+            del self._rooms[room_id]
+        if self._reserved_count() >= MAX_RESERVED_ROOMS:
+            self.expire_reservations(now)
+            if self._reserved_count() >= MAX_RESERVED_ROOMS:
+                raise TooManyRooms()
+        room = Room(
+            room_id,
+            self._capacity,
+            keys=new_host_keys(),
+            settings=RoomSettings(lobby=lobby),
+            created_at=now,
+        )
+        self._rooms[room_id] = room
+        return room
+
+    def _reservation_over(self, room: Room, now: float) -> bool:
+        return (
+            not room.was_joined and room.is_unused and now - room.created_at >= RESERVATION_SECONDS
+        )
+
+    def _reserved_count(self) -> int:
+        return sum(not room.was_joined for room in self._rooms.values())
+
+    def expire_reservations(self, now: float) -> int:
+        """Forget created rooms nobody joined in time; returns how many."""
+        over = [room for room in self._rooms.values() if self._reservation_over(room, now)]
+        for room in over:
+            del self._rooms[room.id]
+        return len(over)
+
+    def open(self, room_id: RoomId, now: float) -> Room:
+        """The room to join: the one that exists, or a new one without host keys."""
+        room = self._rooms.get(room_id)
+        if room is None or self._reservation_over(room, now):
+            room = Room(room_id, self._capacity, created_at=now)
+            self._rooms[room_id] = room
+        return room
+
+    # --- joining ---------------------------------------------------------------------------------
+
     def admit(self, room_id: RoomId, name: str, resume: str | None, now: float) -> Admission:
         """Join ``room_id``: the same participant again if ``resume`` is theirs and still valid
-        for this room, otherwise a new one named ``name`` (``UserError`` room_full if there is
-        no place). A resumed participant keeps their name; the caller may change it.
+        for this room, otherwise a new guest named ``name`` (``UserError`` room_full if there
+        is no place). A resumed participant keeps their name; the caller may change it.
 
         Every admission hands out a fresh resume token; the old one stops working.
         """
-        resumed = self._resume(room_id, resume)
-        if resumed is not None:
-            room, participant = resumed
-            participant.detached_since = None
-            self._issue_token(room, participant)
-            return Admission(room=room, participant=participant, resumed=True)
-        room = self._rooms.get(room_id) or Room(room_id, self._capacity)
-        participant = Participant(new_participant_id(), name, resume_token="", now=now)
-        while participant.id in room:  # 80 random bits: practically never taken
-            participant.id = new_participant_id()
-        room.add(participant)
-        self._rooms[room_id] = room
-        self._issue_token(room, participant)
+        resumable = self.resumable(room_id, resume)
+        if resumable is not None:
+            return Admission(room=resumable[0], participant=self.resume(*resumable), resumed=True)
+        room = self.open(room_id, now)
+        try:
+            participant = self.enter(room, name, now)
+        finally:
+            self.forget_if_unused(room)
         return Admission(room=room, participant=participant, resumed=False)
 
-    def _resume(self, room_id: RoomId, token: str | None) -> tuple[Room, Participant] | None:
+    def resumable(self, room_id: RoomId, token: str | None) -> tuple[Room, Participant] | None:
+        """The room and participant ``token`` brings back, if it is valid for ``room_id``."""
         holder = self._tokens.get(token) if token else None
         if holder is None or holder.room != room_id:
             return None
@@ -87,23 +157,70 @@ class Registry:
             return None
         return room, participant
 
+    def resume(self, room: Room, participant: Participant) -> Participant:
+        participant.detached_since = None
+        self._issue_token(room, participant)
+        return participant
+
+    def enter(
+        self,
+        room: Room,
+        name: str,
+        now: float,
+        role: Role = "guest",
+        id: ParticipantId | None = None,
+    ) -> Participant:
+        """A new participant in ``room`` (``UserError`` room_full if there is no place)."""
+        participant = Participant(id or new_participant_id(), name, "", now=now, role=role)
+        while participant.id in room:  # 80 random bits: practically never taken
+            participant.id = new_participant_id()
+        room.add(participant)
+        self._issue_token(room, participant)
+        return participant
+
+    def new_waiting_id(self, room: Room) -> ParticipantId:
+        """An id for someone entering the lobby; they keep it when admitted."""
+        person = new_participant_id()
+        while person in room or person in room.lobby:
+            person = new_participant_id()
+        return person
+
     def _issue_token(self, room: Room, participant: Participant) -> None:
         self._tokens.pop(participant.resume_token, None)
         participant.resume_token = new_resume_token()
         self._tokens[participant.resume_token] = _TokenHolder(room.id, participant.id)
+
+    # --- leaving ---------------------------------------------------------------------------------
 
     def detach(self, participant: Participant, now: float) -> None:
         """Their socket dropped: the grace period starts."""
         participant.detached_since = now
 
     def remove(self, room: Room, participant: ParticipantId) -> Participant | None:
-        """Take a participant out for good; the room goes when it is empty."""
+        """Take a participant out for good; the room goes when nobody is in it or waits."""
         removed = room.remove(participant)
         if removed is not None:
             self._tokens.pop(removed.resume_token, None)
-        if room.is_empty and self._rooms.get(room.id) is room:
-            del self._rooms[room.id]
+        self.forget_if_unused(room)
         return removed
+
+    def forget_if_unused(self, room: Room) -> None:
+        """Forget a joined room that nobody is in and nobody waits for (a reserved room stays
+        until its reservation is over)."""
+        if room.is_unused and room.was_joined and self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+
+    def close(self, room: Room) -> list[Participant]:
+        """The meeting ended: everyone is out and the room is gone. Returns who was in it."""
+        participants = list(room)
+        for participant in participants:
+            room.remove(participant.id)
+            self._tokens.pop(participant.resume_token, None)
+        for person in room.lobby:
+            room.lobby.take(person.id)
+        if self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+        return participants
 
     def expired(self, now: float) -> list[tuple[Room, Participant]]:
         """Detached participants whose grace period is over (not yet removed)."""

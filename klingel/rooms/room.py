@@ -1,25 +1,66 @@
-"""One room: its participants, their streams, and its capacity."""
+"""One room: its participants, their streams, its capacity, and what hosts set on it.
+
+A room made by ``POST /api/rooms`` has host keys; a room that came into being by someone
+joining a name nobody created has none, and so never has a host.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import RoomInfo, StreamInfo
+from klingel.rooms.keys import HostKeys
+from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
+from klingel.rooms.settings import RoomSettings
 
 __all__ = ["Room"]
 
 
-class Room:
-    __slots__ = ("_chat_sequence", "_participants", "capacity", "id")
+def _digest(text: str) -> bytes:
+    # Equal-length digests: comparing them says nothing about the password's length.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
-    def __init__(self, id: RoomId, capacity: int) -> None:
+
+class Room:
+    __slots__ = (
+        "_banned_tokens",
+        "_chat_sequence",
+        "_participants",
+        "_password",
+        "capacity",
+        "created_at",
+        "id",
+        "keys",
+        "lobby",
+        "settings",
+        "was_joined",
+    )
+
+    def __init__(
+        self,
+        id: RoomId,
+        capacity: int,
+        *,
+        keys: HostKeys | None = None,
+        settings: RoomSettings | None = None,
+        created_at: float = 0.0,
+    ) -> None:
         self.id = id
         self.capacity = capacity
+        self.keys = keys
+        self.settings = settings or RoomSettings()
+        self.created_at = created_at
+        self.was_joined = False
+        self.lobby = Lobby()
         self._participants: dict[ParticipantId, Participant] = {}
         self._chat_sequence = 0
+        self._password: bytes | None = None
+        self._banned_tokens: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._participants)
@@ -30,12 +71,58 @@ class Room:
     def __contains__(self, participant: ParticipantId) -> bool:
         return participant in self._participants
 
+    def __repr__(self) -> str:
+        return f"Room(participants={len(self._participants)}, waiting={len(self.lobby)})"
+
     @property
     def is_empty(self) -> bool:
+        """Nobody in the room (people may still be waiting in its lobby)."""
         return not self._participants
 
+    @property
+    def is_unused(self) -> bool:
+        """Nobody in it and nobody waiting: the room may be forgotten."""
+        return not self._participants and not self.lobby
+
     def info(self) -> RoomInfo:
-        return RoomInfo(id=self.id, capacity=self.capacity)
+        settings = self.settings
+        return RoomInfo(
+            id=self.id,
+            capacity=self.capacity,
+            lobby=settings.lobby,
+            locked=settings.locked,
+            office_hours=settings.office_hours,
+            screen_share_allowed=settings.screen_share_allowed,
+            chat_allowed=settings.chat_allowed,
+            unmute_allowed=settings.unmute_allowed,
+            has_password=self._password is not None,
+        )
+
+    # --- protection ------------------------------------------------------------------------------
+
+    @property
+    def has_password(self) -> bool:
+        return self._password is not None
+
+    def set_password(self, password: str | None) -> None:
+        self._password = None if password is None else _digest(password)
+
+    def password_matches(self, password: str | None) -> bool:
+        if self._password is None:
+            return True
+        return password is not None and hmac.compare_digest(_digest(password), self._password)
+
+    def ban(self, resume_token: str) -> None:
+        """A removed participant's token never brings them back while the room lives."""
+        self._banned_tokens.add(resume_token)
+
+    def is_banned(self, resume_token: str | None) -> bool:
+        return resume_token is not None and resume_token in self._banned_tokens
+
+    def moderators(self) -> list[Participant]:
+        return [p for p in self._participants.values() if p.is_moderator]
+
+    # --- participants ----------------------------------------------------------------------------
 
     def get(self, participant: ParticipantId) -> Participant | None:
         return self._participants.get(participant)
@@ -45,6 +132,7 @@ class Room:
         if len(self._participants) >= self.capacity:
             raise UserError(ErrorCode.ROOM_FULL, "This room is full.")
         self._participants[participant.id] = participant
+        self.was_joined = True
 
     def remove(self, participant: ParticipantId) -> Participant | None:
         return self._participants.pop(participant, None)

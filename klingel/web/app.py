@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from klingel.config import Settings
-from klingel.rooms.naming import new_room_id
+from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.sfu.api import MediaBackend
@@ -34,6 +34,8 @@ JOIN_LIMIT = RateLimit(rate=3.0, burst=60.0)
 ROOM_CREATION_LIMIT = RateLimit(rate=1.0, burst=20.0)
 """``POST /api/rooms`` per client address."""
 STATS_TIMEOUT_SECONDS = 3.0
+MAX_CREATE_BODY_BYTES = 1024
+_NO_STORE = {"cache-control": "no-store"}
 
 
 class _Api:
@@ -42,12 +44,23 @@ class _Api:
         self._media = media
         self._hub = hub
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
+        self._creation = RoomCreation(hub.registry)
 
     async def create_room(self, request: Request) -> Response:
+        """A new room and its two secrets, which only this answer ever carries."""
         address = request.client.host if request.client else ""
         if not self._room_creations.take(address, time.monotonic()):
             return JSONResponse({"error": "rate_limited"}, status_code=429)
-        return JSONResponse({"room": new_room_id()}, headers={"cache-control": "no-store"})
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_CREATE_BODY_BYTES:
+                return JSONResponse({"error": "too_large"}, status_code=413)
+        try:
+            created = self._creation.create(body, time.monotonic())
+        except RoomCreationRefused as refusal:
+            return JSONResponse({"error": refusal.code}, status_code=refusal.status)
+        return JSONResponse(created.to_dict(), headers=_NO_STORE)
 
     async def health(self, request: Request) -> Response:
         try:

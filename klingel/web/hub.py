@@ -1,9 +1,11 @@
-"""What happens in rooms: joins, leaves, media, chat, and who hears about it.
+"""What happens in rooms: joins, the lobby, leaves, media, chat, and who hears about it.
 
-The hub owns the registry of rooms, the sockets of joined participants, and the way to the SFU.
-Everything it relays carries the sender the hub knows from the socket, never one a client
-claims. It runs on one event loop; after each ``await`` it checks again that the participant is
-still there.
+The hub owns the registry of rooms, the sockets of joined participants and of people waiting
+in lobbies, and the way to the SFU. Everything it relays carries the sender the hub knows from
+the socket, never one a client claims. Roles come only from a room's host keys. It runs on one
+event loop; after each ``await`` it checks again that the participant is still there.
+
+Host commands are in ``klingel.web.moderation``; they use the hub's sending and removal.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from dataclasses import dataclass
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.codec import encode_frame
-from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError, error_for
+from klingel.protocol.errors import (
+    ErrorCode,
+    KlingelError,
+    ProtocolError,
+    UserError,
+    error_for,
+)
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
     ActiveSpeakerChanged,
@@ -34,10 +42,20 @@ from klingel.protocol.messages import (
     Subscribe,
     SubscribeAnswer,
 )
-from klingel.protocol.objects import SOURCE_KIND, StreamInfo, TrackAssignment
+from klingel.protocol.moderation import (
+    MAX_LOBBY_SIZE,
+    LobbyChanged,
+    LobbyRing,
+    QueuePosition,
+    RoomUpdated,
+    Waiting,
+)
+from klingel.protocol.objects import SOURCE_KIND, Role, StreamInfo, TrackAssignment
 from klingel.rooms.identifiers import new_stream_id
+from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.naming import parse_display_name, parse_room_id
 from klingel.rooms.participant import Participant
+from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.rooms.room import Room
 from klingel.sfu.api import (
@@ -50,11 +68,14 @@ from klingel.sfu.api import (
     TrackSpec,
     WorkerRestarted,
 )
-from klingel.web.connection import CLOSE_NORMAL, CLOSE_REPLACED, Connection
+from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 
-__all__ = ["Seat", "SignalingHub"]
+__all__ = ["PASSWORD_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
 
 logger = logging.getLogger(__name__)
+
+PASSWORD_LIMIT = RateLimit(rate=0.1, burst=10.0)
+"""Wrong passwords per client address and room: ten tries, then one every ten seconds."""
 
 _MEDIA_ERROR_CODES = frozenset(
     {
@@ -64,6 +85,12 @@ _MEDIA_ERROR_CODES = frozenset(
         ErrorCode.MEDIA_UNAVAILABLE,
     }
 )
+_RANK: dict[Role, int] = {"guest": 0, "cohost": 1, "host": 2}
+
+
+def _role_for(room: Room, host_secret: str | None) -> Role:
+    """Only a room's own keys give a role; a room without keys has guests only."""
+    return room.keys.role_for(host_secret) if room.keys is not None else "guest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +99,18 @@ class Seat:
 
     room: Room
     participant: Participant
+
+
+class LobbyTicket:
+    """A socket waiting in a room's lobby. ``seat`` is set when a host lets them in."""
+
+    __slots__ = ("connection", "person", "room", "seat")
+
+    def __init__(self, room: Room, person: WaitingPerson, connection: Connection) -> None:
+        self.room = room
+        self.person = person
+        self.connection = connection
+        self.seat: Seat | None = None
 
 
 class SignalingHub:
@@ -87,21 +126,74 @@ class SignalingHub:
         self._clock = clock
         self._wall_clock = wall_clock
         self._connections: dict[ParticipantId, Connection] = {}
+        self._tickets: dict[ParticipantId, LobbyTicket] = {}
+        self._password_failures = KeyedRateLimiter(PASSWORD_LIMIT)
 
     @property
     def registry(self) -> Registry:
         return self._registry
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
     # --- joining and leaving ------------------------------------------------------------------
 
-    def join(self, connection: Connection, message: Join) -> Seat:
-        """Admit the socket's participant (new or resumed) and tell everyone who needs to know."""
+    def join(self, connection: Connection, message: Join, address: str = "") -> Seat | LobbyTicket:
+        """Admit the socket's participant (new or resumed), or put them in the lobby, and tell
+        everyone who needs to know."""
         room_id = parse_room_id(message.room)
         name = parse_display_name(message.name)
-        admission = self._registry.admit(room_id, name, message.resume, self._clock())
-        room, participant = admission.room, admission.participant
-        renamed = participant.name != name
-        participant.name = name
+        now = self._clock()
+        existing = self._registry.get(room_id)
+        if existing is not None and existing.is_banned(message.resume):
+            raise UserError(ErrorCode.REMOVED, "You were removed from this room.")
+        resumable = self._registry.resumable(room_id, message.resume)
+        if resumable is not None:
+            room, participant = resumable
+            role = _role_for(room, message.host_secret)
+            self._registry.resume(room, participant)
+            changed = participant.name != name or _RANK[role] > _RANK[participant.role]
+            participant.name = name
+            if _RANK[role] > _RANK[participant.role]:
+                participant.role = role
+            return self._seat(connection, room, participant, resumed=True, changed=changed)
+        room = self._registry.open(room_id, now)
+        role = _role_for(room, message.host_secret)
+        try:
+            if role == "guest":
+                self._check_entry(room, message.password, address, now)
+                if room.settings.lobby:
+                    return self._ring(connection, room, name)
+            participant = self._registry.enter(room, name, now, role)
+        finally:
+            self._registry.forget_if_unused(room)
+        return self._seat(connection, room, participant, resumed=False)
+
+    def _check_entry(self, room: Room, password: str | None, address: str, now: float) -> None:
+        """Lock and password, for those without a host key."""
+        if room.settings.locked:
+            raise UserError(ErrorCode.ROOM_LOCKED, "This room is locked.")
+        if not room.has_password:
+            return
+        key = f"{address}\n{room.id}"
+        if not self._password_failures.allows(key, now):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many wrong passwords; wait a bit.")
+        if password is None:
+            raise UserError(ErrorCode.PASSWORD_REQUIRED, "This room has a password.")
+        if not room.password_matches(password):
+            self._password_failures.take(key, now)
+            raise UserError(ErrorCode.WRONG_PASSWORD, "The password is not right.")
+
+    def _seat(
+        self,
+        connection: Connection,
+        room: Room,
+        participant: Participant,
+        *,
+        resumed: bool,
+        changed: bool = False,
+    ) -> Seat:
         previous = self._connections.get(participant.id)
         if previous is not None and previous is not connection:
             previous.close(CLOSE_REPLACED, "replaced")
@@ -111,7 +203,7 @@ class SignalingHub:
                 v=PROTOCOL_VERSION,
                 you=participant.info(participant.id),
                 resume=participant.resume_token,
-                resumed=admission.resumed,
+                resumed=resumed,
                 room=room.info(),
                 participants=tuple(
                     other.info(participant.id) for other in room.others(participant.id)
@@ -119,12 +211,14 @@ class SignalingHub:
                 streams=tuple(room.streams()),
             )
         )
-        if admission.resumed:
-            # Nobody else noticed the socket drop; only a new name is news.
-            if renamed:
-                self._announce_update(room, participant)
+        if resumed:
+            # Nobody else noticed the socket drop; only a new name or role is news.
+            if changed:
+                self.announce_update(room, participant)
         else:
-            self._send_to(room.others(participant.id), ParticipantJoined(participant.info()))
+            self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
+        if participant.is_moderator and room.lobby:
+            connection.send(LobbyChanged(room.lobby.entries()))
         return Seat(room, participant)
 
     def is_current(self, seat: Seat, connection: Connection) -> bool:
@@ -143,50 +237,149 @@ class SignalingHub:
             self._registry.detach(seat.participant, self._clock())
 
     async def leave(self, seat: Seat) -> None:
-        await self._remove(seat.room, seat.participant)
+        await self.remove(seat.room, seat.participant)
 
     async def expire_detached(self) -> int:
         """Remove everyone whose grace period is over; returns how many."""
+        self._registry.expire_reservations(self._clock())
         expired = self._registry.expired(self._clock())
         for room, participant in expired:
-            await self._remove(room, participant)
+            await self.remove(room, participant)
         return len(expired)
 
-    async def _remove(self, room: Room, participant: Participant) -> None:
+    async def remove(
+        self, room: Room, participant: Participant, farewell: ServerMessage | None = None
+    ) -> None:
+        """Take a participant out. ``farewell`` (from a host) is their last message and the
+        reason their socket closes with ``CLOSE_ENDED``; without it, they left."""
         if self._registry.remove(room, participant.id) is None:
             return
         connection = self._connections.pop(participant.id, None)
         if connection is not None:
-            connection.close(CLOSE_NORMAL, "left")
+            if farewell is None:
+                connection.close(CLOSE_NORMAL, "left")
+            else:
+                connection.send(farewell)
+                connection.close(CLOSE_ENDED, farewell.TYPE)
         remaining = list(room)
         for stream in participant.stream_infos():
-            self._send_to(remaining, StreamRemoved(stream.id))
+            self.send_to(remaining, StreamRemoved(stream.id))
         participant.streams.clear()
-        self._send_to(remaining, ParticipantLeft(participant.id))
+        self.send_to(remaining, ParticipantLeft(participant.id))
         await self._release_media(room, participant.id)
 
     async def _release_media(self, room: Room, participant: ParticipantId) -> None:
         try:
             await self._media.remove_participant(room.id, participant)
-            if room.is_empty and self._registry.get(room.id) is None:
+            if room.is_empty and self._registry.get(room.id) in (None, room):
                 await self._media.close_room(room.id)
         except Exception as error:  # the participant is gone from signaling either way
             logger.warning("The SFU could not release a participant: %s", type(error).__name__)
             logger.debug("SFU release failure", exc_info=True)
 
+    def end_meeting(self, room: Room, farewell: ServerMessage) -> list[Participant]:
+        """Everyone in the room and its lobby gets ``farewell`` and is closed; the room is
+        gone. Returns who was in it (the caller releases their media)."""
+        for person in room.lobby:
+            ticket = self._tickets.pop(person.id, None)
+            if ticket is not None:
+                ticket.connection.send(farewell)
+                ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
+        participants = self._registry.close(room)
+        for participant in participants:
+            connection = self._connections.pop(participant.id, None)
+            if connection is not None:
+                connection.send(farewell)
+                connection.close(CLOSE_ENDED, farewell.TYPE)
+        return participants
+
+    # --- the lobby ----------------------------------------------------------------------------
+
+    def _ring(self, connection: Connection, room: Room, name: str) -> LobbyTicket:
+        if len(room.lobby) >= MAX_LOBBY_SIZE:
+            raise UserError(ErrorCode.ROOM_FULL, "Too many people are waiting for this room.")
+        person = WaitingPerson(self._registry.new_waiting_id(room), name)
+        room.lobby.add(person)
+        ticket = LobbyTicket(room, person, connection)
+        self._tickets[person.id] = ticket
+        connection.send(Waiting(v=PROTOCOL_VERSION, office_hours=room.settings.office_hours))
+        self.lobby_changed(room)
+        self.send_to(room.moderators(), LobbyRing(person.id))
+        return ticket
+
+    def ticket(self, room: Room, person: ParticipantId) -> LobbyTicket | None:
+        """The ticket of someone waiting in this room's lobby."""
+        ticket = self._tickets.get(person)
+        return ticket if ticket is not None and ticket.room is room else None
+
+    def admit(self, ticket: LobbyTicket) -> Seat:
+        """Let someone in from the lobby: they get the normal ``joined``."""
+        room = ticket.room
+        participant = self._registry.enter(
+            room, ticket.person.name, self._clock(), "guest", ticket.person.id
+        )
+        room.lobby.take(ticket.person.id)
+        self._tickets.pop(ticket.person.id, None)
+        ticket.seat = self._seat(ticket.connection, room, participant, resumed=False)
+        self.lobby_changed(room)
+        return ticket.seat
+
+    def dismiss(self, ticket: LobbyTicket, farewell: ServerMessage | None) -> None:
+        """Someone leaves the lobby without getting in: denied (with ``farewell``) or gone."""
+        room = ticket.room
+        if self._tickets.get(ticket.person.id) is not ticket:
+            return
+        del self._tickets[ticket.person.id]
+        room.lobby.take(ticket.person.id)
+        if farewell is None:
+            ticket.connection.close(CLOSE_NORMAL, "left")
+        else:
+            ticket.connection.send(farewell)
+            ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
+        self.lobby_changed(room)
+        self._registry.forget_if_unused(room)
+
+    def lobby_changed(self, room: Room) -> None:
+        """Hosts see who waits; in office hours everyone waiting learns their place."""
+        self.send_to(room.moderators(), LobbyChanged(room.lobby.entries()))
+        if not room.settings.office_hours:
+            return
+        waiting = list(room.lobby)
+        for place, person in enumerate(waiting, start=1):
+            ticket = self._tickets.get(person.id)
+            if ticket is not None:
+                ticket.connection.send(QueuePosition(position=place, length=len(waiting)))
+
+    def lobby_mode_changed(self, room: Room) -> None:
+        """Office hours went on or off: everyone waiting hears which screen to show."""
+        if not room.lobby:
+            return
+        notice = Waiting(v=PROTOCOL_VERSION, office_hours=room.settings.office_hours)
+        for person in room.lobby:
+            ticket = self._tickets.get(person.id)
+            if ticket is not None:
+                ticket.connection.send(notice)
+        self.lobby_changed(room)
+
+    def room_changed(self, room: Room) -> None:
+        self.send_to(room, RoomUpdated(room.info()))
+
     # --- what a joined participant says -------------------------------------------------------
 
     def set_media_state(self, seat: Seat, audio: bool, video: bool) -> None:
-        seat.participant.audio = audio
+        # Muted by a host means silent for everyone, whatever the client says.
+        seat.participant.audio = audio and not seat.participant.muted_by_host
         seat.participant.video = video
-        self._announce_update(seat.room, seat.participant)
+        self.announce_update(seat.room, seat.participant)
 
     def set_hand(self, seat: Seat, raised: bool) -> None:
         seat.participant.hand = raised
-        self._announce_update(seat.room, seat.participant)
+        self.announce_update(seat.room, seat.participant)
 
     def chat(self, seat: Seat, text: str) -> None:
         participant = seat.participant
+        if not participant.is_moderator and not seat.room.settings.chat_allowed:
+            raise UserError(ErrorCode.CHAT_NOT_ALLOWED, "A host has switched the chat off.")
         if not participant.chat_bucket.take(self._clock()):
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many chat messages.")
         line = ChatLine(
@@ -196,10 +389,36 @@ class SignalingHub:
             text=text,
             ts=int(self._wall_clock() * 1000),
         )
-        self._send_to(seat.room, line)
+        self.send_to(seat.room, line)
+
+    async def unmute(self, seat: Seat, connection: Connection) -> None:
+        """A participant a host muted wants to be heard again."""
+        room, participant = seat.room, seat.participant
+        if not participant.muted_by_host:
+            return
+        allowed = room.settings.unmute_allowed or participant.may_unmute
+        if not (allowed or participant.is_moderator):
+            raise UserError(ErrorCode.UNMUTE_NOT_ALLOWED, "Raise your hand to ask a host.")
+        microphone = participant.streams.get("microphone")
+        if microphone is not None:
+            await self.set_forwarding(room, microphone, True)
+        if not self.is_current(seat, connection):
+            return
+        participant.muted_by_host = False
+        participant.may_unmute = False
+        self.announce_update(room, participant)
 
     async def publish(self, seat: Seat, connection: Connection, message: Publish) -> None:
         room, participant = seat.room, seat.participant
+        starts_screen = "screen" not in participant.streams and any(
+            track.source == "screen" for track in message.tracks
+        )
+        if (
+            starts_screen
+            and not participant.is_moderator
+            and not room.settings.screen_share_allowed
+        ):
+            raise UserError(ErrorCode.SCREEN_SHARE_NOT_ALLOWED, "A host has switched sharing off.")
         # A source keeps its stream id across renegotiations; a new source gets a new one.
         wanted: dict[TrackSource, StreamId] = {
             track.source: participant.streams.get(track.source) or new_stream_id()
@@ -216,6 +435,16 @@ class SignalingHub:
         )
         if not self.is_current(seat, connection):
             return
+        # What a host stopped stays stopped, also when re-offered: before the answer, so that
+        # not one packet of it is forwarded. A track the participant ended is theirs again.
+        participant.stopped_sources &= set(wanted)
+        silenced = [wanted[source] for source in participant.stopped_sources]
+        if participant.muted_by_host and "microphone" in wanted:
+            silenced.append(wanted["microphone"])
+        for stream_id in silenced:
+            await self.set_forwarding(room, stream_id, False)
+        if not self.is_current(seat, connection):
+            return
         before = dict(participant.streams)
         was_sharing = participant.screen
         participant.streams = wanted
@@ -227,13 +456,13 @@ class SignalingHub:
         )
         for source, stream_id in before.items():
             if wanted.get(source) != stream_id:
-                self._send_to(room, StreamRemoved(stream_id))
+                self.send_to(room, StreamRemoved(stream_id))
         for source, stream_id in wanted.items():
             if before.get(source) != stream_id:
                 info = StreamInfo(stream_id, participant.id, SOURCE_KIND[source], source)
-                self._send_to(room, StreamAdded(info))
+                self.send_to(room, StreamAdded(info))
         if participant.screen != was_sharing:
-            self._announce_update(room, participant)
+            self.announce_update(room, participant)
 
     async def subscribe(self, seat: Seat, connection: Connection, message: Subscribe) -> None:
         room = seat.room
@@ -246,6 +475,15 @@ class SignalingHub:
         )
         if self.is_current(seat, connection):
             connection.send(SubscribeAnswer(sdp=answer))
+
+    async def set_forwarding(self, room: Room, stream_id: StreamId, enabled: bool) -> None:
+        """Start or stop forwarding one stream to everyone (host mute, stopped video)."""
+        try:
+            await self._media.set_forwarding(room.id, stream_id, enabled)
+        except Exception as error:
+            logger.warning("The SFU could not switch forwarding: %s", type(error).__name__)
+            logger.debug("SFU forwarding failure", exc_info=True)
+            raise error_for(ErrorCode.MEDIA_UNAVAILABLE, "The media server is busy.") from None
 
     async def _ask_media(self, request: Awaitable[str]) -> str:
         try:
@@ -263,13 +501,20 @@ class SignalingHub:
             logger.debug("SFU request failure", exc_info=True)
             raise error_for(ErrorCode.MEDIA_UNAVAILABLE, "The media server is busy.") from None
 
+    async def close_media(self, room: Room) -> None:
+        try:
+            await self._media.close_room(room.id)
+        except Exception as error:
+            logger.warning("The SFU could not close a room: %s", type(error).__name__)
+            logger.debug("SFU close failure", exc_info=True)
+
     # --- what the SFU says --------------------------------------------------------------------
 
     async def on_media_event(self, event: MediaEvent) -> None:
         if isinstance(event, ActiveSpeaker):
             room = self._registry.get(event.room)
             if room is not None and (event.participant is None or event.participant in room):
-                self._send_to(room, ActiveSpeakerChanged(event.participant))
+                self.send_to(room, ActiveSpeakerChanged(event.participant))
         elif isinstance(event, WorkerRestarted):
             for room_id in event.rooms:
                 self._reset_media(room_id)
@@ -282,24 +527,29 @@ class SignalingHub:
         for participant in room:
             was_sharing = participant.screen
             for stream in participant.stream_infos():
-                self._send_to(room, StreamRemoved(stream.id))
+                self.send_to(room, StreamRemoved(stream.id))
             participant.streams.clear()
+            participant.stopped_sources.clear()
             if was_sharing:
-                self._announce_update(room, participant)
-        self._send_to(room, MediaReset())
+                self.announce_update(room, participant)
+        self.send_to(room, MediaReset())
 
     # --- sending ------------------------------------------------------------------------------
 
-    def _send_to(self, participants: Iterable[Participant], message: ServerMessage) -> None:
+    def send_to(self, participants: Iterable[Participant], message: ServerMessage) -> None:
+        """To joined participants only: nobody waiting in a lobby hears room messages."""
         frame = encode_frame(message.to_dict())
         for participant in participants:
             connection = self._connections.get(participant.id)
             if connection is not None:
                 connection.send_encoded(frame)
 
-    def _announce_update(self, room: Room, participant: Participant) -> None:
+    def send_to_one(self, participant: Participant, message: ServerMessage) -> None:
+        self.send_to((participant,), message)
+
+    def announce_update(self, room: Room, participant: Participant) -> None:
         """``participant_updated`` to everyone; only the subject's own copy says ``you``."""
-        self._send_to(room.others(participant.id), ParticipantUpdated(participant.info()))
+        self.send_to(room.others(participant.id), ParticipantUpdated(participant.info()))
         own = self._connections.get(participant.id)
         if own is not None:
             own.send(ParticipantUpdated(participant.info(participant.id)))
@@ -308,3 +558,6 @@ class SignalingHub:
         for connection in self._connections.values():
             connection.close(1001, "shutdown")
         self._connections.clear()
+        for ticket in self._tickets.values():
+            ticket.connection.close(1001, "shutdown")
+        self._tickets.clear()

@@ -2,7 +2,8 @@
 
 Every frame goes through the strict codec and the message classes; anything refused gets an
 ``error`` with its stable code, and the codes that close do close (4000, reason = the code).
-Before ``joined`` only ``join`` is accepted, and only once.
+Before ``joined`` only ``join`` is accepted, and only once. A socket waiting in a lobby may only
+``ping`` and ``leave`` until a host lets it in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.websockets import WebSocket
 from klingel.protocol.codec import decode_frame
 from klingel.protocol.errors import CLOSE_CODE, ErrorCode, KlingelError, ProtocolError, error_for
 from klingel.protocol.messages import (
+    HOST_COMMANDS,
     Chat,
     ClientMessage,
     Error,
@@ -32,9 +34,11 @@ from klingel.protocol.messages import (
     client_message_type,
     parse_client_message,
 )
+from klingel.protocol.moderation import Unmute
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit, TokenBucket
 from klingel.web.connection import Connection
-from klingel.web.hub import Seat, SignalingHub
+from klingel.web.hub import LobbyTicket, Seat, SignalingHub
+from klingel.web.moderation import HostCommands
 
 __all__ = ["MESSAGE_LIMIT", "SignalingEndpoint", "SignalingSession"]
 
@@ -57,13 +61,29 @@ class SignalingSession:
         connection: Connection,
         join_allowed: Callable[[], bool],
         clock: Callable[[], float] = time.monotonic,
+        address: str = "",
     ) -> None:
         self._hub = hub
+        self._host_commands = HostCommands(hub)
         self._connection = connection
         self._join_allowed = join_allowed
         self._clock = clock
+        self._address = address
         self._bucket = TokenBucket(MESSAGE_LIMIT, clock())
-        self.seat: Seat | None = None
+        self._seat: Seat | None = None
+        self._ticket: LobbyTicket | None = None
+
+    @property
+    def seat(self) -> Seat | None:
+        """The seat this socket speaks for, once joined (also after waiting in a lobby)."""
+        if self._seat is None and self._ticket is not None and self._ticket.seat is not None:
+            self._seat, self._ticket = self._ticket.seat, None
+        return self._seat
+
+    @property
+    def has_joined(self) -> bool:
+        """Joined or waiting in a lobby: the idle timeout applies, not the join timeout."""
+        return self.seat is not None or self._ticket is not None
 
     async def handle_frame(self, frame: str | bytes) -> None:
         """Handle one frame completely (answer, relay or refuse) before the next one."""
@@ -89,11 +109,18 @@ class SignalingSession:
     async def _dispatch(self, message: ClientMessage) -> None:
         seat = self.seat
         if isinstance(message, Join):
-            if seat is not None:
+            if self.has_joined:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
             if not self._join_allowed():
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many joins; try again soon.")
-            self.seat = self._hub.join(self._connection, message)
+            place = self._hub.join(self._connection, message, self._address)
+            if isinstance(place, Seat):
+                self._seat = place
+            else:
+                self._ticket = place
+            return
+        if seat is None and self._ticket is not None:
+            await self._while_waiting(self._ticket, message)
             return
         if seat is None:
             raise ProtocolError(ErrorCode.NOT_JOINED, "Send join first.")
@@ -114,10 +141,27 @@ class SignalingSession:
                 self._connection.send(Pong())
             case Leave():
                 await self._hub.leave(seat)
+            case Unmute():
+                await self._hub.unmute(seat, self._connection)
+            case _ if isinstance(message, HOST_COMMANDS):
+                await self._host_commands.handle(seat, message)
+
+    async def _while_waiting(self, ticket: LobbyTicket, message: ClientMessage) -> None:
+        """In the lobby: no room state, no media, no chat; only staying alive or going."""
+        match message:
+            case Ping():
+                self._connection.send(Pong())
+            case Leave():
+                self._hub.dismiss(ticket, None)
+            case _:
+                raise ProtocolError(ErrorCode.IN_LOBBY, "Wait until a host lets you in.")
 
     def socket_lost(self) -> None:
-        if self.seat is not None:
-            self._hub.disconnected(self.seat, self._connection)
+        seat = self.seat
+        if seat is not None:
+            self._hub.disconnected(seat, self._connection)
+        elif self._ticket is not None:
+            self._hub.dismiss(self._ticket, None)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -147,7 +191,10 @@ class SignalingEndpoint:
         address = websocket.client.host if websocket.client else ""
         connection = Connection()
         session = SignalingSession(
-            self._hub, connection, lambda: self._joins.take(address, time.monotonic())
+            self._hub,
+            connection,
+            lambda: self._joins.take(address, time.monotonic()),
+            address=address,
         )
         writer = asyncio.create_task(connection.write_to(websocket))
         try:
@@ -170,7 +217,7 @@ class SignalingEndpoint:
         while not connection.closing:
             receive = asyncio.ensure_future(websocket.receive())
             # Also wake when the writer ends (it closed the socket, or the socket failed).
-            timeout = self._join_timeout if session.seat is None else IDLE_TIMEOUT_SECONDS
+            timeout = IDLE_TIMEOUT_SECONDS if session.has_joined else self._join_timeout
             await asyncio.wait(
                 {receive, writer}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )

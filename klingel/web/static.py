@@ -31,6 +31,11 @@ async def start_page(request: Request) -> Response:
     return _page("index.html")
 
 
+async def help_page(request: Request) -> Response:
+    """Roles, the lobby and office hours explained for hosts, in German and English."""
+    return _page("help.html")
+
+
 async def room_page(request: Request) -> Response:
     if not is_room_id(request.path_params["room"]):
         return PlainTextResponse("Not Found", status_code=404)
@@ -41,6 +46,7 @@ def static_routes() -> list[Route | Mount]:
     return [
         Route("/", start_page, methods=["GET", "HEAD"]),
         Route("/r/{room}", room_page, methods=["GET", "HEAD"]),
+        Route("/help", help_page, methods=["GET", "HEAD"]),
         Mount(
             "/static",
             app=StaticFiles(directory=STATIC_DIRECTORY, check_dir=False),

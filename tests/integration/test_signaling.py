@@ -8,6 +8,7 @@ run against the real SFU worker in ``test_signaling_media.py`` and, with real br
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import uuid
@@ -58,6 +59,7 @@ class RecordingMedia:
     )
     removed: list[tuple[RoomId, ParticipantId]] = field(default_factory=list)
     closed_rooms: list[RoomId] = field(default_factory=list)
+    forwarding: list[tuple[RoomId, StreamId, bool]] = field(default_factory=list)
     refuse_with: MediaError | None = None
     handler: Callable[[MediaEvent], Awaitable[None]] | None = None
     running: bool = False
@@ -81,7 +83,7 @@ class RecordingMedia:
         return "v=0\r\ns=subscribe-answer\r\n"
 
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
-        pass
+        self.forwarding.append((room, stream_id, enabled))
 
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         self.removed.append((room, participant))
@@ -151,12 +153,10 @@ class Client:
         return bool((await self.receive())["type"] == "pong")
 
 
-@pytest_asyncio.fixture
-async def server() -> AsyncIterator[Server]:
+@contextlib.asynccontextmanager
+async def running_server(settings: Settings) -> AsyncIterator[Server]:
+    """The app on uvicorn on a free loopback port, with a recording SFU."""
     media = RecordingMedia()
-    settings = Settings(
-        room_capacity=3, resume_grace_seconds=1.0, join_timeout_seconds=1.0, metrics=True
-    )
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -179,6 +179,15 @@ async def server() -> AsyncIterator[Server]:
         await asyncio.wait_for(task, TIMEOUT)
         listener.close()
     assert not media.running
+
+
+@pytest_asyncio.fixture
+async def server() -> AsyncIterator[Server]:
+    settings = Settings(
+        room_capacity=3, resume_grace_seconds=1.0, join_timeout_seconds=1.0, metrics=True
+    )
+    async with running_server(settings) as running:
+        yield running
 
 
 @pytest_asyncio.fixture
@@ -215,7 +224,18 @@ async def test_join_and_leave_are_announced(join: JoinFn, server: Server) -> Non
     anna, joined = await join("musikschule-geige", "Anna")
     assert joined["participants"] == [] and joined["streams"] == []
     assert joined["you"]["you"] is True and joined["you"]["name"] == "Anna"
-    assert joined["room"] == {"id": "musikschule-geige", "capacity": 3}
+    assert joined["room"] == {
+        "id": "musikschule-geige",
+        "capacity": 3,
+        "lobby": False,
+        "locked": False,
+        "officeHours": False,
+        "screenShareAllowed": True,
+        "chatAllowed": True,
+        "unmuteAllowed": True,
+        "hasPassword": False,
+    }
+    assert joined["you"]["role"] == "guest"  # a room nobody created has no host
     assert joined["resumed"] is False and joined["resume"]
 
     ben, ben_joined = await join("musikschule-geige", "Ben")

@@ -4,8 +4,15 @@ import pytest
 
 from klingel.protocol.errors import ErrorCode, ProtocolError, UserError, error_for
 
-USER_CODES = {"bad_room", "bad_name", "room_full", "media_unavailable", "internal"}
-CLOSING_CODES = {"too_large", "unsupported_version", "bad_room", "bad_name", "room_full"}
+USER_CODES = {
+    "bad_room", "bad_name", "room_full", "media_unavailable", "internal", "not_host",
+    "not_waiting", "not_allowed", "password_required", "wrong_password", "room_locked",
+    "removed", "screen_share_not_allowed", "chat_not_allowed", "unmute_not_allowed",
+}  # fmt: skip
+CLOSING_CODES = {
+    "too_large", "unsupported_version", "bad_room", "bad_name", "room_full",
+    "password_required", "wrong_password", "room_locked", "removed",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("code", list(ErrorCode))

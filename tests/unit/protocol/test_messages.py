@@ -65,12 +65,23 @@ def test_unknown_fields_are_refused_with_ref(direction: str, kind: str) -> None:
     assert (caught.value.code, caught.value.ref) == (ErrorCode.BAD_MESSAGE, kind)
 
 
+OPTIONAL_FIELDS = {
+    "join": {"resume", "hostSecret", "password"},
+    "deny": {"message"},
+    "room_settings": {
+        "lobby", "locked", "officeHours", "screenShareAllowed", "chatAllowed", "unmuteAllowed",
+    },
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("kind", sorted(CLIENT_MESSAGES))
 def test_every_defined_field_is_required_or_typed(kind: str) -> None:
     data = fixture("client", kind)
-    for field in [key for key in data if key not in ("type", "resume")]:
-        missing = {key: value for key, value in data.items() if key != field}
-        assert client_refusal(missing).code is ErrorCode.BAD_MESSAGE
+    optional = OPTIONAL_FIELDS.get(kind, set())
+    for field in [key for key in data if key != "type"]:
+        if field not in optional:
+            missing = {key: value for key, value in data.items() if key != field}
+            assert client_refusal(missing).code is ErrorCode.BAD_MESSAGE
         wrong = {**data, field: {"not": "this"}}
         assert client_refusal(wrong).code is ErrorCode.BAD_MESSAGE
 
@@ -85,10 +96,18 @@ def test_server_only_types_are_unknown_from_a_client() -> None:
     assert client_refusal(fixture("server", "pong")).code is ErrorCode.UNKNOWN_TYPE
 
 
-def test_join_resume_is_optional() -> None:
+def test_join_resume_and_secrets_are_optional() -> None:
     data = fixture("client", "join")
-    del data["resume"]
+    for optional in OPTIONAL_FIELDS["join"]:
+        data.pop(optional, None)
     assert parse_client_message(data) == Join(v=1, room="musikschule-geige", name="Anna")
+
+
+def test_a_join_never_shows_its_secrets() -> None:
+    join = Join(v=1, room="r", name="n", host_secret="Kq9zHostKey", password="Geige2026")
+    for shown in (repr(join), str(join)):
+        assert "Kq9zHostKey" not in shown and "Geige2026" not in shown
+    assert parse_client_message(join.to_dict()) == join
 
 
 @pytest.mark.parametrize("version", [0, 2, 99])

@@ -41,3 +41,14 @@ def test_keys_are_bounded() -> None:
     assert len(limiter) == 3
     assert limiter.take("a", 0.0)  # forgotten, so full again
     assert not limiter.take("f", 0.0)
+
+
+def test_allows_looks_without_spending() -> None:
+    limiter = KeyedRateLimiter(RateLimit(rate=0.1, burst=2.0))
+    assert all(limiter.allows("a", 0.0) for _ in range(5))
+    assert len(limiter) == 0  # looking makes no bucket
+    limiter.take("a", 0.0)
+    limiter.take("a", 0.0)
+    assert not limiter.allows("a", 0.0)
+    assert limiter.allows("a", 10.0)
+    assert limiter.allows("b", 0.0)

@@ -4,7 +4,8 @@ import pytest
 
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, UserError
-from klingel.rooms.registry import Registry
+from klingel.rooms.lobby import WaitingPerson
+from klingel.rooms.registry import RESERVATION_SECONDS, Registry, RoomExists, TooManyRooms
 
 ROOM = RoomId("musikschule-geige")
 OTHER = RoomId("gemeinderat")
@@ -80,3 +81,60 @@ def test_participant_ids_are_unique_in_a_room() -> None:
     registry = Registry(capacity=50)
     ids = {registry.admit(ROOM, f"P{i}", None, now=0.0).participant.id for i in range(50)}
     assert len(ids) == 50
+
+
+def test_created_rooms_are_reserved_then_forgotten() -> None:
+    registry = Registry(capacity=5)
+    room = registry.create(ROOM, lobby=True, now=0.0)
+    assert registry.get(ROOM) is room and registry.room_count == 0
+    with pytest.raises(RoomExists):
+        registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS - 1)
+    assert registry.expire_reservations(now=RESERVATION_SECONDS - 1) == 0
+    assert registry.expire_reservations(now=RESERVATION_SECONDS) == 1
+    assert registry.get(ROOM) is None
+
+
+def test_a_joined_room_is_kept_while_used_and_not_re_created() -> None:
+    registry = Registry(capacity=5)
+    room = registry.create(ROOM, lobby=False, now=0.0)
+    anna = registry.admit(ROOM, "Anna", None, now=1.0)
+    assert anna.room is room and anna.participant.role == "guest"
+    assert registry.expire_reservations(now=RESERVATION_SECONDS * 2) == 0
+    with pytest.raises(RoomExists):
+        registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS * 2)
+    registry.remove(room, anna.participant.id)
+    assert registry.get(ROOM) is None
+    assert registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS * 2) is not room
+
+
+def test_reserved_rooms_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("klingel.rooms.registry.MAX_RESERVED_ROOMS", 3)
+    registry = Registry(capacity=5)
+    for n in range(3):
+        registry.create(RoomId(f"raum-{n}"), lobby=False, now=0.0)
+    with pytest.raises(TooManyRooms):
+        registry.create(RoomId("raum-3"), lobby=False, now=1.0)
+    # Once reservations are over, there is room again.
+    assert registry.create(RoomId("raum-3"), lobby=False, now=RESERVATION_SECONDS).id == "raum-3"
+
+
+def test_a_room_with_people_waiting_stays() -> None:
+    registry = Registry(capacity=5)
+    room = registry.open(ROOM, now=0.0)
+    anna = registry.enter(room, "Anna", now=0.0)
+    room.lobby.add(WaitingPerson(registry.new_waiting_id(room), "Ben"))
+    registry.remove(room, anna.id)
+    assert registry.get(ROOM) is room
+    for person in room.lobby:
+        room.lobby.take(person.id)
+    registry.forget_if_unused(room)
+    assert registry.get(ROOM) is None
+
+
+def test_closing_a_room_forgets_everyone_and_their_tokens() -> None:
+    registry = Registry(capacity=5)
+    anna = registry.admit(ROOM, "Anna", None, now=0.0)
+    token = anna.participant.resume_token
+    assert registry.close(anna.room) == [anna.participant]
+    assert registry.get(ROOM) is None
+    assert registry.resumable(ROOM, token) is None

@@ -26,3 +26,29 @@ def test_streams_and_participant_views() -> None:
 def test_chat_ids_count_up_per_room() -> None:
     room = Room(RoomId("chor"), capacity=3)
     assert [room.next_chat_id() for _ in range(3)] == ["c-1", "c-2", "c-3"]
+
+
+def test_the_password_is_checked_but_never_shown() -> None:
+    room = Room(RoomId("chor"), capacity=3)
+    assert room.password_matches(None) and not room.info().has_password
+    room.set_password("Geige2026")
+    assert room.info().has_password
+    assert room.password_matches("Geige2026")
+    assert not room.password_matches("geige2026")
+    assert not room.password_matches(None)
+    assert "Geige2026" not in repr(room.info()) and "Geige2026" not in repr(room)
+    room.set_password(None)
+    assert room.password_matches("anything") and not room.info().has_password
+
+
+def test_banned_tokens_and_who_moderates() -> None:
+    room = Room(RoomId("chor"), capacity=3)
+    host = Participant(ParticipantId("p-h"), "Hanna", "t1", now=0.0, role="host")
+    cohost = Participant(ParticipantId("p-c"), "Conny", "t2", now=0.0, role="cohost")
+    guest = Participant(ParticipantId("p-g"), "Gustav", "t3", now=0.0)
+    for participant in (host, cohost, guest):
+        room.add(participant)
+    assert room.moderators() == [host, cohost]
+    assert guest.info().role == "guest" and host.info().role == "host"
+    room.ban("t3")
+    assert room.is_banned("t3") and not room.is_banned("t2") and not room.is_banned(None)

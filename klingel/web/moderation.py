@@ -1,0 +1,206 @@
+"""Host commands: what hosts and co-hosts may do to a room and the people in it and waiting.
+
+Every command checks the sender's role first (``not_host``), then its target: an id that is
+not in this room is ``unknown_participant``. A refused command changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from klingel.ids import ParticipantId
+from klingel.protocol.errors import ErrorCode, ProtocolError, UserError
+from klingel.protocol.messages import HostCommand
+from klingel.protocol.moderation import (
+    Admit,
+    AllowUnmute,
+    ConversationEnded,
+    Denied,
+    Deny,
+    EndConversation,
+    EndMeeting,
+    LobbyChanged,
+    MeetingEnded,
+    Mute,
+    MuteAll,
+    MutedByHost,
+    Remove,
+    Removed,
+    RoomSettingsChange,
+    SetPassword,
+    SetRole,
+    StopVideo,
+    UnmuteAllowed,
+    VideoStopped,
+)
+from klingel.protocol.objects import VideoSource
+from klingel.rooms.naming import parse_denial_message
+from klingel.rooms.participant import Participant
+from klingel.rooms.room import Room
+from klingel.web.hub import LobbyTicket, Seat, SignalingHub
+
+__all__ = ["HostCommands"]
+
+logger = logging.getLogger(__name__)
+
+
+def _unknown() -> ProtocolError:
+    return ProtocolError(ErrorCode.UNKNOWN_PARTICIPANT, "Nobody with this id is in this room.")
+
+
+class HostCommands:
+    def __init__(self, hub: SignalingHub) -> None:
+        self._hub = hub
+
+    async def handle(self, seat: Seat, command: HostCommand) -> None:
+        if not seat.participant.is_moderator:
+            raise UserError(ErrorCode.NOT_HOST, "Only hosts may do that.")
+        room, actor = seat.room, seat.participant
+        match command:
+            case RoomSettingsChange():
+                await self._change_settings(room, command)
+            case SetPassword(password=password):
+                room.set_password(password)
+                self._hub.room_changed(room)
+            case Admit(id=person):
+                self._admit(room, self._waiting(room, person))
+            case Deny(id=person, message=note):
+                ticket = self._waiting(room, person)
+                self._hub.dismiss(ticket, Denied(parse_denial_message(note)))
+            case EndConversation(id=target):
+                await self._hub.remove(room, self._target(room, actor, target), ConversationEnded())
+            case Mute(id=target):
+                await self._mute(room, self._target(room, actor, target))
+            case MuteAll():
+                for participant in room.others(actor.id):
+                    if not participant.is_moderator and room.get(participant.id) is participant:
+                        await self._mute(room, participant)
+            case AllowUnmute(id=target):
+                self._allow_unmute(room, self._target(room, actor, target))
+            case StopVideo(id=target, source=source):
+                await self._stop_video(room, self._target(room, actor, target), source)
+            case Remove(id=target):
+                await self._remove(room, self._target(room, actor, target))
+            case SetRole():
+                self._set_role(room, actor, command)
+            case EndMeeting():
+                await self._end_meeting(room)
+
+    # --- who a command is about ---------------------------------------------------------------
+
+    def _target(self, room: Room, actor: Participant, target_id: ParticipantId) -> Participant:
+        target = room.get(target_id)
+        if target is None:
+            raise _unknown()
+        if target is actor:
+            raise UserError(ErrorCode.NOT_ALLOWED, "Not on yourself.")
+        if target.role == "host" and actor.role != "host":
+            raise UserError(ErrorCode.NOT_ALLOWED, "A co-host cannot do that to a host.")
+        return target
+
+    def _waiting(self, room: Room, person: ParticipantId) -> LobbyTicket:
+        ticket = self._hub.ticket(room, person)
+        if ticket is not None:
+            return ticket
+        if room.get(person) is not None:
+            raise UserError(ErrorCode.NOT_WAITING, "This person is not waiting.")
+        raise _unknown()
+
+    # --- the room -----------------------------------------------------------------------------
+
+    async def _change_settings(self, room: Room, change: RoomSettingsChange) -> None:
+        before = room.settings
+        after = before.changed(
+            lobby=change.lobby,
+            locked=change.locked,
+            office_hours=change.office_hours,
+            screen_share_allowed=change.screen_share_allowed,
+            chat_allowed=change.chat_allowed,
+            unmute_allowed=change.unmute_allowed,
+        )
+        if after == before:
+            return
+        room.settings = after
+        self._hub.room_changed(room)
+        if after.office_hours != before.office_hours and after.lobby:
+            self._hub.lobby_mode_changed(room)
+        if before.lobby and not after.lobby:
+            # Nobody is left standing at a door that no longer exists.
+            for person in room.lobby:
+                ticket = self._hub.ticket(room, person.id)
+                if ticket is not None and len(room) < room.capacity:
+                    self._hub.admit(ticket)
+        if before.screen_share_allowed and not after.screen_share_allowed:
+            for participant in room:
+                if not participant.is_moderator and participant.screen:
+                    await self._stop_video(room, participant, "screen")
+
+    def _admit(self, room: Room, ticket: LobbyTicket) -> None:
+        if len(room) >= room.capacity:
+            raise UserError(ErrorCode.NOT_ALLOWED, "The room is full.")
+        self._hub.admit(ticket)
+
+    async def _end_meeting(self, room: Room) -> None:
+        participants = self._hub.end_meeting(room, MeetingEnded())
+        logger.info("A host ended a meeting of %d participants", len(participants))
+        await self._hub.close_media(room)
+
+    # --- people -------------------------------------------------------------------------------
+
+    async def _mute(self, room: Room, target: Participant) -> None:
+        if target.muted_by_host:
+            return
+        microphone = target.streams.get("microphone")
+        if microphone is not None:
+            await self._hub.set_forwarding(room, microphone, False)
+        if room.get(target.id) is not target:
+            return
+        target.muted_by_host = True
+        target.may_unmute = False
+        target.audio = False
+        self._hub.send_to_one(target, MutedByHost())
+        self._hub.announce_update(room, target)
+
+    def _allow_unmute(self, room: Room, target: Participant) -> None:
+        target.may_unmute = True
+        self._hub.send_to_one(target, UnmuteAllowed())
+        if target.hand:
+            target.hand = False
+            self._hub.announce_update(room, target)
+
+    async def _stop_video(self, room: Room, target: Participant, source: VideoSource) -> None:
+        stream = target.streams.get(source)
+        if stream is None or source in target.stopped_sources:
+            return
+        await self._hub.set_forwarding(room, stream, False)
+        if room.get(target.id) is not target or target.streams.get(source) != stream:
+            return
+        target.stopped_sources.add(source)
+        self._hub.send_to_one(target, VideoStopped(source))
+        if source == "camera" and target.video:
+            target.video = False
+            self._hub.announce_update(room, target)
+
+    async def _remove(self, room: Room, target: Participant) -> None:
+        room.ban(target.resume_token)
+        await self._hub.remove(room, target, Removed())
+        if not room.settings.lobby:
+            # The link alone must not let them back in.
+            room.settings = room.settings.changed(lobby=True)
+            self._hub.room_changed(room)
+
+    def _set_role(self, room: Room, actor: Participant, command: SetRole) -> None:
+        if actor.role != "host":
+            raise UserError(ErrorCode.NOT_HOST, "Only a host may give roles.")
+        target = self._target(room, actor, command.id)
+        if command.role == "host":
+            # Handing over: the old host stays as co-host.
+            actor.role = "cohost"
+            self._hub.announce_update(room, actor)
+        elif target.role == "host":
+            raise UserError(ErrorCode.NOT_ALLOWED, "A host keeps their role.")
+        was_moderator = target.is_moderator
+        target.role = command.role
+        self._hub.announce_update(room, target)
+        if target.is_moderator and not was_moderator:
+            self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
