@@ -143,6 +143,8 @@ class _Worker:
         # ``WorkerSpec`` and must not load the media stack (OpenSSL, libsrtp, aioice) with it.
         from klingel.sfu.udp import UdpMux
 
+        # Loaded before Ready, so that the first room of a worker does not wait for the import.
+        importlib.import_module("klingel.sfu.router")
         channel = await Channel.open(self._sock)
         self._channel = channel
         settings = self._spec.settings
