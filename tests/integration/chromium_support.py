@@ -57,7 +57,7 @@ _PEER_SCRIPT = """
     return frames;
   };
   window.klingelPeer = {
-    async publish(tone) {
+    async publish(tone, videoCodec) {
       const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
       let audio = media.getAudioTracks()[0];
       if (tone) {
@@ -73,6 +73,12 @@ _PEER_SCRIPT = """
       const peer = connection();
       const added = [audio, media.getVideoTracks()[0]].map((track) =>
         peer.addTransceiver(track, { direction: "sendonly", streams: [media] }));
+      if (videoCodec) {
+        // Offer only this codec, as a browser without VP8 would.
+        const codecs = RTCRtpSender.getCapabilities("video").codecs
+          .filter((codec) => codec.mimeType === `video/${videoCodec}`);
+        added[1].setCodecPreferences(codecs);
+      }
       const sdp = await offerAgain();
       return { sdp, mids: added.map((t) => [t.mid, t.sender.track.kind]) };
     },
@@ -258,10 +264,15 @@ class ChromiumPeer:
         await page.evaluate(_PEER_SCRIPT)
         return cls(page)
 
-    async def publish_offer(self, *, tone: bool = False) -> Offer:
+    async def publish_offer(self, *, tone: bool = False, video_codec: str | None = None) -> Offer:
         """Fake camera and microphone on ``sendonly`` transceivers; with ``tone``, a steady
-        440 Hz sine (Web Audio) replaces the microphone."""
-        return _offer(await self.page.evaluate("(t) => window.klingelPeer.publish(t)", tone))
+        440 Hz sine (Web Audio) replaces the microphone; with ``video_codec`` (e.g. "H264")
+        the video offers only that codec."""
+        return _offer(
+            await self.page.evaluate(
+                "([t, c]) => window.klingelPeer.publish(t, c)", [tone, video_codec]
+            )
+        )
 
     async def receive_offer(self, kinds: list[MediaKind]) -> Offer:
         """New ``recvonly`` transceivers, one per kind, offered with any earlier ones."""

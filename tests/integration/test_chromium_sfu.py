@@ -133,11 +133,17 @@ async def open_peer(open_page: PageOpener, page_server: BlankPageServer) -> Peer
 
 
 async def publish(
-    sfu: Sfu, room: RoomId, name: str, peer: ChromiumPeer, *, tone: bool = False
+    sfu: Sfu,
+    room: RoomId,
+    name: str,
+    peer: ChromiumPeer,
+    *,
+    tone: bool = False,
+    video_codec: str | None = None,
 ) -> Published:
     """Camera and microphone (or a steady tone) of ``peer`` as participant ``name``."""
     participant = ParticipantId(name)
-    offer = await peer.publish_offer(tone=tone)
+    offer = await peer.publish_offer(tone=tone, video_codec=video_codec)
     tracks = [
         TrackSpec(
             mid,
@@ -209,6 +215,16 @@ async def test_subscribers_decode_the_camera_and_receive_the_microphone(
         assert stats.connection_state == "connected"
     await wait_outbound_video_growing(sender)
     assert (await sfu.worker_stats()).rtp_forwarded > 0
+
+
+async def test_a_publisher_that_offers_only_h264_reaches_subscribers(
+    sfu: Sfu, room: RoomId, open_peer: PeerOpener
+) -> None:
+    sender = await open_peer()
+    anna = await publish(sfu, room, "anna", sender, video_codec="H264")
+    ben, ben_mids = await new_subscriber(sfu, room, "ben", open_peer, [anna])
+    assert await wait_inbound_growing(ben.peer, ben_mids) >= ben_mids
+    assert "H264/90000" in ben.answers[-1]
 
 
 async def test_late_subscriber_gets_a_keyframe(
