@@ -5,6 +5,10 @@ a pre-encoded VP8 + Opus file (no encoding, so many bots fit on one core) or aio
 tracks, subscribes to every other participant's streams with ``recvonly`` transceivers and
 counts what arrives per stream. Like the browser client it keeps one peer connection to
 publish and one to subscribe, always makes the offer, and never uses a STUN server.
+
+It also speaks the host side (``hostSecret`` in ``join``, the host commands) and waits in a
+room's lobby like a guest who rang, so tests can drive hosts and waiting guests without a
+browser.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiortc import (
     RTCBundlePolicy,
@@ -40,6 +44,20 @@ logger = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 PROTOCOL_VERSION = 1
+Role = Literal["host", "cohost", "guest"]
+VideoSource = Literal["camera", "screen"]
+
+ENDING_TYPES = frozenset({"denied", "removed", "conversation_ended", "meeting_ended"})
+"""Messages with which a host ends someone's part; the server closes the socket after them."""
+
+_SETTING_FIELDS = {
+    "lobby": "lobby",
+    "locked": "locked",
+    "office_hours": "officeHours",
+    "screen_share_allowed": "screenShareAllowed",
+    "chat_allowed": "chatAllowed",
+    "unmute_allowed": "unmuteAllowed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +138,15 @@ class ProtocolClient:
         self.streams: dict[StreamId, Message] = {}
         self.own_streams: dict[str, StreamId] = {}
         """Stream ids the server gave to this client's published tracks, by mid."""
+        self.waiting = False
+        """Whether the last ``join`` was answered with ``waiting`` and no ``joined`` came yet."""
+        self.room_settings: Message | None = None
+        """The room's settings from the last ``joined`` or ``room_updated``."""
+        self.lobby: list[Message] = []
+        """Who waits in the lobby, as the last ``lobby`` message said (hosts only)."""
+        self.queue_position: tuple[int, int] | None = None
+        """Our place in the office-hours queue and its length, while waiting."""
+        self._waiting_since = 0
 
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -150,8 +177,16 @@ class ProtocolClient:
 
     # -- signaling ------------------------------------------------------------------------
 
-    async def join(self, *, resume: str | None = None) -> Message:
-        """Open the signaling socket and join (or resume with ``resume``); returns ``joined``."""
+    async def join(
+        self,
+        *,
+        resume: str | None = None,
+        host_secret: str | None = None,
+        password: str | None = None,
+    ) -> Message:
+        """Open the signaling socket and join (or resume with ``resume``); returns ``joined``,
+        or ``waiting`` when the room's lobby takes us (then ``wait_admitted``).
+        ``host_secret`` is the room's host or co-host secret, ``password`` its password."""
         self._socket = await connect(
             _websocket_url(self.base_url),
             origin=Origin(self.base_url),
@@ -160,16 +195,54 @@ class ProtocolClient:
         )
         since = len(self.messages)
         self._reader = asyncio.create_task(self._read(self._socket), name=f"read-{self.name}")
-        await self.send(
-            {
-                "type": "join",
-                "v": PROTOCOL_VERSION,
-                "room": self.room,
-                "name": self.name,
-                "resume": resume,
-            }
+        join: Message = {
+            "type": "join",
+            "v": PROTOCOL_VERSION,
+            "room": self.room,
+            "name": self.name,
+            "resume": resume,
+        }
+        if host_secret is not None:
+            join["hostSecret"] = host_secret
+        if password is not None:
+            join["password"] = password
+        await self.send(join)
+        answer = await self._reply(("joined", "waiting"), "join", since)
+        if answer["type"] == "waiting":
+            self.waiting = True
+            self._waiting_since = since
+            return answer
+        return self._take_joined(answer)
+
+    async def wait_admitted(self, *, timeout: float = 15.0) -> Message:
+        """While waiting in the lobby: wait for a host's admission; returns ``joined``.
+        Raises ``ProtocolError`` (code ``denied``, ``meeting_ended``) when it ends instead."""
+        message = await self.wait_for(
+            lambda m: m["type"] == "joined" or m["type"] in ENDING_TYPES,
+            since=self._waiting_since,
+            timeout=timeout,
         )
-        joined = await self._reply("joined", "join", since)
+        if message["type"] != "joined":
+            raise ProtocolError(message["type"], str(message.get("message") or ""), None)
+        return self._take_joined(message)
+
+    async def wait_ended(self, *, since: int = 0, timeout: float = 15.0) -> Message:
+        """The message with which a host ended our part (``denied``, ``removed``, ...)."""
+        return await self.wait_for(
+            lambda m: m["type"] in ENDING_TYPES, since=since, timeout=timeout
+        )
+
+    async def wait_lobby(self, count: int, *, timeout: float = 15.0) -> list[Message]:
+        """As a host: wait until exactly ``count`` people wait in the lobby; returns them."""
+        async with asyncio.timeout(timeout), self._arrived:
+            while len(self.lobby) != count:
+                await self._arrived.wait()
+            return list(self.lobby)
+
+    def _take_joined(self, joined: Message) -> Message:
+        self.waiting = False
+        self.queue_position = None
+        self.room_settings = joined.get("room")
         self.you = joined["you"]
         self.resume_token = joined.get("resume")
         self.participants = {p["id"]: p for p in joined["participants"]}
@@ -178,6 +251,55 @@ class ProtocolClient:
         if self.auto_subscribe and self.others_streams():
             self._schedule_subscribe()
         return joined
+
+    # -- host commands (the server refuses them from guests with ``not_host``) ------------
+
+    async def change_settings(self, **settings: bool) -> None:
+        """``room_settings`` with the named switches: ``lobby``, ``locked``, ``office_hours``,
+        ``screen_share_allowed``, ``chat_allowed``, ``unmute_allowed``."""
+        unknown = set(settings) - set(_SETTING_FIELDS)
+        if unknown or not settings:
+            raise ValueError(f"unknown or no settings: {sorted(unknown)}")
+        message: Message = {"type": "room_settings"}
+        message.update({_SETTING_FIELDS[key]: value for key, value in settings.items()})
+        await self.send(message)
+
+    async def set_password(self, password: str | None) -> None:
+        await self.send({"type": "set_password", "password": password})
+
+    async def admit(self, participant: str) -> None:
+        await self.send({"type": "admit", "id": participant})
+
+    async def deny(self, participant: str, message: str | None = None) -> None:
+        await self.send({"type": "deny", "id": participant, "message": message})
+
+    async def end_conversation(self, participant: str) -> None:
+        await self.send({"type": "end_conversation", "id": participant})
+
+    async def mute(self, participant: str) -> None:
+        await self.send({"type": "mute", "id": participant})
+
+    async def mute_all(self) -> None:
+        await self.send({"type": "mute_all"})
+
+    async def allow_unmute(self, participant: str) -> None:
+        await self.send({"type": "allow_unmute", "id": participant})
+
+    async def stop_video(self, participant: str, source: VideoSource) -> None:
+        await self.send({"type": "stop_video", "id": participant, "source": source})
+
+    async def remove(self, participant: str) -> None:
+        await self.send({"type": "remove", "id": participant})
+
+    async def set_role(self, participant: str, role: Role) -> None:
+        await self.send({"type": "set_role", "id": participant, "role": role})
+
+    async def end_meeting(self) -> None:
+        await self.send({"type": "end_meeting"})
+
+    async def unmute(self) -> None:
+        """Ask to be heard again after a host muted us (refused unless allowed)."""
+        await self.send({"type": "unmute"})
 
     async def resume(self) -> Message:
         """Join again with the resume token on a new socket; the media connections stay."""
@@ -235,10 +357,13 @@ class ProtocolClient:
                         return message
                 await self._arrived.wait()
 
-    async def _reply(self, reply_type: str, request_type: str, since: int) -> Message:
+    async def _reply(
+        self, reply_type: str | tuple[str, ...], request_type: str, since: int
+    ) -> Message:
+        reply_types = (reply_type,) if isinstance(reply_type, str) else reply_type
         message = await self.wait_for(
             lambda m: (
-                m["type"] == reply_type
+                m["type"] in reply_types
                 or (m["type"] == "error" and m.get("ref") in (request_type, None))
             ),
             since=since,
@@ -275,6 +400,12 @@ class ProtocolClient:
             self.streams.pop(message["id"], None)
             if self.auto_subscribe and message["id"] in self._wanted_mids:
                 self._schedule_subscribe()
+        elif kind == "lobby":
+            self.lobby = list(message["waiting"])
+        elif kind == "queue_position":
+            self.queue_position = (int(message["position"]), int(message["length"]))
+        elif kind == "room_updated":
+            self.room_settings = message["room"]
         elif kind == "media_reset":
             logger.debug("media reset: publishing and subscribing anew")
             asyncio.get_running_loop().create_task(self._renew_media())

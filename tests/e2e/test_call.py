@@ -6,12 +6,14 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from functools import partial
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator
 
 from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel.bots.host_page import LOBBY, switch
 from klingel.bots.room_page import (
     CAMERA_BUTTON,
     CHAT_FIELD,
@@ -39,17 +41,19 @@ XSS_PAYLOAD = '<img src=x onerror="window.__pwned=1">'
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def call(browser: Browser, server: str) -> AsyncIterator[list[Person]]:
-    """Anna opens the start page and names a room; Ben and Cem follow her link."""
+    """Anna opens the start page and names a room (she becomes its host; a named room starts
+    with the lobby on, which she turns off); Ben and Cem follow her link."""
     opener = PageOpener(browser)
     try:
         anna_page = await opener(server + "/")
         page = anna_page.page
         await page.get_by_role("textbox", name=ROOM_NAME_FIELD).fill("Musikschule Geige 7")
         await page.get_by_role("button", name=ENTER_ROOM_BUTTON).click()
-        await page.wait_for_url("**/r/musikschule-geige-7")
+        await page.wait_for_url(re.compile(r"/r/musikschule-geige-7#host=.+$"))
         await join_from_prejoin(page, "Anna")
         anna = Person("Anna", anna_page, await own_id(page))
-        room = page.url.rsplit("/", 1)[1]
+        await switch(page, LOBBY, False)
+        room = urlsplit(page.url).path.rsplit("/", 1)[1]
         ben = await join_room(opener, server, room, "Ben")
         cem = await join_room(opener, server, room, "Cem")
         yield [anna, ben, cem]

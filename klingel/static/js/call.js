@@ -7,10 +7,14 @@
 
 import { ConnectionEvent, Publisher, Subscriber, SubscriberEvent } from "./media.js";
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
-import { RoomState } from "./room-state.js";
+import { HostCommands } from "./host-commands.js";
+import { RoomState, toRoomSettings } from "./room-state.js";
 
 export const CallEvent = Object.freeze({
-  /** detail: `{state, code}`: one of `CallState`; `code` says why for `error`. */
+  /**
+   * detail: `{state, code, message}`: one of `CallState`; `code` says why for `error`;
+   * `message` is a host's note to a denied person (or `null`).
+   */
   STATE: "state",
   /** detail: `{you, room, resumed}` after each join. */
   JOINED: "joined",
@@ -30,25 +34,90 @@ export const CallEvent = Object.freeze({
   ACTIVE_SPEAKER: "active_speaker",
   /** detail: `{code}`: a refusal to tell the person about; the call goes on. */
   NOTICE: "notice",
+  /** detail: `{officeHours}`: we wait in the lobby (again, when office hours change). */
+  WAITING: "waiting",
+  /** detail: `{position, length}`: our place in the office-hours queue. */
+  QUEUE_POSITION: "queue_position",
+  /** detail: `{waiting}`: who waits in the lobby (hosts only), in order of arrival. */
+  LOBBY: "lobby",
+  /** detail: `{id}`: someone new rang at the lobby (hosts only). */
+  LOBBY_RING: "lobby_ring",
+  /** detail: `{room}`: the room's settings (`RoomSettings`), after `joined` and each change. */
+  ROOM_UPDATED: "room_updated",
+  /** A host muted us: the microphone must go off. */
+  MUTED_BY_HOST: "muted_by_host",
+  /** A host lets us unmute. */
+  UNMUTE_ALLOWED: "unmute_allowed",
+  /** detail: `{source}`: a host stopped our `camera` or `screen`; that track must end. */
+  VIDEO_STOPPED: "video_stopped",
 });
 
 export const CallState = Object.freeze({
   JOINING: "joining",
+  /** In the lobby, waiting to be let in. */
+  WAITING: "waiting",
   JOINED: "joined",
   RECONNECTING: "reconnecting",
   LEFT: "left",
   ERROR: "error",
+  /** The room wants a password (or a right one): ask for it and join again. */
+  PASSWORD: "password",
+  /** The room is locked: nobody new gets in. */
+  LOCKED: "locked",
+  /** A host did not let us in. */
+  DENIED: "denied",
+  /** A host removed us. */
+  REMOVED: "removed",
+  /** A host ended the meeting, or our conversation in office hours. */
+  ENDED: "ended",
 });
 
+/** Why the call stopped for good, for the codes that are not an error of the connection. */
+const END_STATES = /** @type {Record<string, string>} */ ({
+  password_required: CallState.PASSWORD,
+  wrong_password: CallState.PASSWORD,
+  password_rate_limited: CallState.PASSWORD,
+  room_locked: CallState.LOCKED,
+  denied: CallState.DENIED,
+  removed: CallState.REMOVED,
+  conversation_ended: CallState.ENDED,
+  meeting_ended: CallState.ENDED,
+});
+
+/**
+ * The state a call ends in after the client stopped for good with `code`.
+ * @param {string} code
+ */
+export function endStateFor(code) {
+  return END_STATES[code] ?? CallState.ERROR;
+}
+
 /** Refusals a person can understand and act on. */
-const NOTICE_CODES = new Set(["media_unavailable", "internal", "rate_limited"]);
+const NOTICE_CODES = new Set([
+  "media_unavailable",
+  "internal",
+  "rate_limited",
+  "not_host",
+  "not_waiting",
+  "not_allowed",
+  "screen_share_not_allowed",
+  "chat_not_allowed",
+  "unmute_not_allowed",
+]);
 
 /** @typedef {import("./media.js").TrackSource} TrackSource */
 /** @typedef {import("./media.js").RemoteStream} RemoteStream */
 /** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
 
+/** @typedef {import("./room-state.js").RoomSettings} RoomSettings */
+/** @typedef {{id: string, name: string}} LobbyEntry */
+
 export class Call extends EventTarget {
   room = new RoomState();
+  /** @type {RoomSettings | null} the room's settings, once joined */
+  settings = null;
+  /** @type {LobbyEntry[]} who waits in the lobby (known to hosts only) */
+  lobby = [];
   #signaling;
   /** @type {Publisher | null} */
   #publisher = null;
@@ -72,20 +141,25 @@ export class Call extends EventTarget {
   #timing;
 
   /**
-   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null}} options
+   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
+   *   hostSecret?: string | null, password?: string | null}} options
    *   `timing` records the steps of this join on the performance timeline.
    */
   constructor(options) {
     super();
     this.#timing = options.timing ?? null;
     this.#signaling = new SignalingClient(options);
+    /** What hosts and co-hosts may ask of the room; the server refuses everyone else. */
+    this.host = new HostCommands((message) => this.#signaling.send(message));
     const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
       this.#signaling.addEventListener(type, (event) =>
         handler(/** @type {CustomEvent} */ (event).detail),
       );
     on(SignalingEvent.STATE, () => this.#updateState());
     on(SignalingEvent.JOINED, (message) => this.#joined(message));
-    on(SignalingEvent.FATAL, ({ code }) => this.#end(CallState.ERROR, code));
+    on(SignalingEvent.FATAL, ({ code, message }) =>
+      this.#end(endStateFor(code), code, message || null),
+    );
     on(SignalingEvent.ERROR, (message) => this.#refused(message));
     on(SignalingEvent.PARTICIPANT_JOINED, (m) => this.#participantChanged(m.participant, true));
     on(SignalingEvent.PARTICIPANT_UPDATED, (m) => this.#participantChanged(m.participant, false));
@@ -98,6 +172,31 @@ export class Call extends EventTarget {
       this.#emit(CallEvent.ACTIVE_SPEAKER, { id: this.room.activeSpeaker });
     });
     on(SignalingEvent.MEDIA_RESET, () => this.#startMedia());
+    on(SignalingEvent.WAITING, (m) => {
+      this.#updateState();
+      this.#emit(CallEvent.WAITING, { officeHours: m.officeHours === true });
+    });
+    on(SignalingEvent.QUEUE_POSITION, (m) =>
+      this.#emit(CallEvent.QUEUE_POSITION, {
+        position: Number(m.position),
+        length: Number(m.length),
+      }),
+    );
+    on(SignalingEvent.LOBBY, (m) => {
+      this.lobby = (Array.isArray(m.waiting) ? m.waiting : []).map(
+        (/** @type {any} */ entry) => ({ id: String(entry?.id), name: String(entry?.name) }),
+      );
+      this.#emit(CallEvent.LOBBY, { waiting: this.lobby });
+    });
+    on(SignalingEvent.LOBBY_RING, (m) => this.#emit(CallEvent.LOBBY_RING, { id: String(m.id) }));
+    on(SignalingEvent.ROOM_UPDATED, (m) => this.#roomUpdated(m.room));
+    on(SignalingEvent.MUTED_BY_HOST, () => this.#emit(CallEvent.MUTED_BY_HOST, {}));
+    on(SignalingEvent.UNMUTE_ALLOWED, () => this.#emit(CallEvent.UNMUTE_ALLOWED, {}));
+    on(SignalingEvent.VIDEO_STOPPED, (m) => {
+      if (m.source === "camera" || m.source === "screen") {
+        this.#emit(CallEvent.VIDEO_STOPPED, { source: m.source });
+      }
+    });
   }
 
   get state() {
@@ -141,9 +240,21 @@ export class Call extends EventTarget {
     return this.#signaling.send({ type: "hand", raised });
   }
 
+  /** Asks to be heard again after a host muted us (`unmute_not_allowed` if not allowed). */
+  requestUnmute() {
+    return this.#signaling.send({ type: "unmute" });
+  }
+
   leave() {
     this.#signaling.leave();
-    this.#end(CallState.LEFT, null);
+    this.#end(CallState.LEFT, null, null);
+  }
+
+  /** @param {any} value */
+  #roomUpdated(value) {
+    if (!value || typeof value !== "object") return;
+    this.settings = toRoomSettings(value);
+    this.#emit(CallEvent.ROOM_UPDATED, { room: this.settings });
   }
 
   /** @param {any} message */
@@ -164,6 +275,7 @@ export class Call extends EventTarget {
       room: message.room,
       resumed: message.resumed === true,
     });
+    this.#roomUpdated(message.room);
     this.#sendMediaState();
     this.#updateState();
   }
@@ -273,8 +385,9 @@ export class Call extends EventTarget {
   /**
    * @param {string} state
    * @param {string | null} code
+   * @param {string | null} message a host's note (for `denied`)
    */
-  #end(state, code) {
+  #end(state, code, message) {
     if (this.#ended) return;
     this.#ended = true;
     this.#publisher?.close();
@@ -282,7 +395,7 @@ export class Call extends EventTarget {
     this.#publisher = null;
     this.#subscriber = null;
     this.#state = state;
-    this.#emit(CallEvent.STATE, { state, code });
+    this.#emit(CallEvent.STATE, { state, code, message });
   }
 
   #updateState() {
@@ -292,6 +405,8 @@ export class Call extends EventTarget {
     let state = CallState.RECONNECTING;
     if (signaling === SignalingState.CONNECTING || signaling === SignalingState.IDLE) {
       state = CallState.JOINING;
+    } else if (signaling === SignalingState.WAITING) {
+      state = CallState.WAITING;
     } else if (
       signaling === SignalingState.JOINED &&
       (this.#publisher?.healthy ?? true) &&
@@ -302,7 +417,7 @@ export class Call extends EventTarget {
     }
     if (state === this.#state) return;
     this.#state = state;
-    this.#emit(CallEvent.STATE, { state, code: null });
+    this.#emit(CallEvent.STATE, { state, code: null, message: null });
   }
 
   /**

@@ -13,6 +13,11 @@ const BURST_WINDOW_MS = 3_000;
 /** A join waits this long for company before it rings: a burst's first join stays quiet too. */
 const SETTLE_MS = 400;
 const MIN_GAP_MS = 3_000;
+/**
+ * Someone ringing at the lobby always rings for hosts (they must answer each one); only rings
+ * on top of each other are one chime.
+ */
+const LOBBY_GAP_MS = 1_000;
 
 /** [frequency in Hz, start in s, length in s]: E5, then C5. */
 const TONES = /** @type {const} */ ([
@@ -59,6 +64,7 @@ export class Doorbell {
   #policy = new ChimePolicy();
   #storage;
   #enabled;
+  #lastLobbyRing = -Infinity;
 
   /** @param {Storage | null} storage where "off" is remembered */
   constructor(storage) {
@@ -92,6 +98,14 @@ export class Doorbell {
     setTimeout(() => {
       if (this.#policy.settle(joinedAt, performance.now()) && this.#enabled) this.ring();
     }, SETTLE_MS);
+  }
+
+  /** Someone rang at the lobby (we are a host): "Palim Palim". */
+  lobbyRing() {
+    const now = performance.now();
+    if (!this.#enabled || now - this.#lastLobbyRing < LOBBY_GAP_MS) return;
+    this.#lastLobbyRing = now;
+    this.ring();
   }
 
   /** Plays the chime now; returns whether it started. */

@@ -28,11 +28,22 @@ export const SignalingEvent = Object.freeze({
   CHAT: "chat",
   ACTIVE_SPEAKER: "active_speaker",
   MEDIA_RESET: "media_reset",
+  /** detail: the `waiting` message: we are in the lobby (again, when office hours change). */
+  WAITING: "waiting",
+  QUEUE_POSITION: "queue_position",
+  LOBBY: "lobby",
+  LOBBY_RING: "lobby_ring",
+  ROOM_UPDATED: "room_updated",
+  MUTED_BY_HOST: "muted_by_host",
+  UNMUTE_ALLOWED: "unmute_allowed",
+  VIDEO_STOPPED: "video_stopped",
 });
 
 export const SignalingState = Object.freeze({
   IDLE: "idle",
   CONNECTING: "connecting",
+  /** In the room's lobby: nothing but `ping` and `leave` may be sent. */
+  WAITING: "waiting",
   JOINED: "joined",
   RECONNECTING: "reconnecting",
   CLOSED: "closed",
@@ -48,14 +59,41 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.CHAT,
   SignalingEvent.ACTIVE_SPEAKER,
   SignalingEvent.MEDIA_RESET,
+  SignalingEvent.QUEUE_POSITION,
+  SignalingEvent.LOBBY,
+  SignalingEvent.LOBBY_RING,
+  SignalingEvent.ROOM_UPDATED,
+  SignalingEvent.MUTED_BY_HOST,
+  SignalingEvent.UNMUTE_ALLOWED,
+  SignalingEvent.VIDEO_STOPPED,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */
 export const FATAL_CODES = Object.freeze(
-  new Set(["bad_room", "bad_name", "room_full", "unsupported_version"]),
+  new Set([
+    "bad_room",
+    "bad_name",
+    "room_full",
+    "unsupported_version",
+    "password_required",
+    "wrong_password",
+    "room_locked",
+    "removed",
+  ]),
+);
+
+/**
+ * Messages with which a host ends our part in the room; the socket closes after them (code
+ * 4002, the reason repeats the type) and the client must not come back by itself.
+ */
+export const ENDING_TYPES = Object.freeze(
+  new Set(["denied", "removed", "conversation_ended", "meeting_ended"]),
 );
 
 const WS_CLOSE_PROTOCOL_BASE = 4000;
+/** Another socket resumed this session: coming back would only take it away again. */
+const WS_CLOSE_REPLACED = 4001;
+const WS_CLOSE_ENDED_BY_HOST = 4002;
 const PING_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 6_000;
 const JOIN_TIMEOUT_MS = 10_000;
@@ -116,13 +154,17 @@ export class SignalingClient extends EventTarget {
   #timing;
 
   /**
-   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null}} options
-   *   `origin` defaults to the page's own (the socket never goes anywhere else).
+   * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
+   *   hostSecret?: string | null, password?: string | null}} options
+   *   `origin` defaults to the page's own (the socket never goes anywhere else); `hostSecret`
+   *   (host or co-host) and `password` go only into `join`.
    */
-  constructor({ room, name, origin, timing }) {
+  constructor({ room, name, origin, timing, hostSecret, password }) {
     super();
     this.room = room;
     this.name = name;
+    this.hostSecret = hostSecret ?? null;
+    this.password = password ?? null;
     this.origin = origin ?? globalThis.location.origin;
     this.#timing = timing ?? null;
   }
@@ -179,7 +221,9 @@ export class SignalingClient extends EventTarget {
   /** Says goodbye and stops for good. */
   leave() {
     if (this.#state === SignalingState.CLOSED) return;
-    this.send({ type: "leave" });
+    if (this.#state === SignalingState.JOINED || this.#state === SignalingState.WAITING) {
+      this.#sendRaw({ type: "leave" });
+    }
     this.#stop();
   }
 
@@ -198,13 +242,17 @@ export class SignalingClient extends EventTarget {
     socket.addEventListener("open", () => {
       if (socket !== this.#socket) return;
       this.#timing?.mark(JoinStep.SOCKET_OPEN);
-      this.#sendRaw({
+      /** @type {Record<string, unknown>} */
+      const join = {
         type: "join",
         v: PROTOCOL_VERSION,
         room: this.room,
         name: this.name,
         resume: this.#resumeToken,
-      });
+      };
+      if (this.hostSecret) join.hostSecret = this.hostSecret;
+      if (this.password) join.password = this.password;
+      this.#sendRaw(join);
     });
     socket.addEventListener("message", (event) => {
       if (socket === this.#socket) this.#receive(event.data);
@@ -233,9 +281,16 @@ export class SignalingClient extends EventTarget {
     if (message === null || typeof message !== "object" || typeof message.type !== "string") {
       return;
     }
+    if (ENDING_TYPES.has(message.type)) {
+      this.#fatal(message.type, typeof message.message === "string" ? message.message : "");
+      return;
+    }
     switch (message.type) {
       case "joined":
         this.#joined(message);
+        break;
+      case "waiting":
+        this.#waiting(message);
         break;
       case "pong":
         break;
@@ -265,8 +320,24 @@ export class SignalingClient extends EventTarget {
   }
 
   /** @param {any} message */
+  #waiting(message) {
+    clearTimeout(this.#joinDeadline);
+    // Nobody resumes into the lobby: a lost socket joins afresh.
+    this.#resumeToken = null;
+    this.#attempt = 0;
+    this.#setState(SignalingState.WAITING);
+    this.#startPing();
+    this.dispatchEvent(new CustomEvent(SignalingEvent.WAITING, { detail: message }));
+  }
+
+  /** @param {any} message */
   #refused(message) {
     const code = String(message.code);
+    if (code === "rate_limited" && message.ref === "join" && this.password) {
+      // Too many wrong passwords: trying again by itself would only be refused again.
+      this.#fatal("password_rate_limited", "");
+      return;
+    }
     if (FATAL_CODES.has(code)) {
       this.#fatal(code, String(message.message ?? ""));
       return;
@@ -295,6 +366,14 @@ export class SignalingClient extends EventTarget {
    */
   #lost(code, reason) {
     this.#dropSocket();
+    if (code === WS_CLOSE_ENDED_BY_HOST) {
+      this.#fatal(ENDING_TYPES.has(reason) ? reason : "removed", "");
+      return;
+    }
+    if (code === WS_CLOSE_REPLACED) {
+      this.#fatal("replaced", "");
+      return;
+    }
     if (code >= WS_CLOSE_PROTOCOL_BASE && FATAL_CODES.has(reason)) {
       this.#fatal(reason, "");
       return;

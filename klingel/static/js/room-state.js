@@ -5,10 +5,46 @@
  */
 
 /**
+ * @typedef {"host" | "cohost" | "guest"} Role
  * @typedef {{id: string, name: string, audio: boolean, video: boolean, screen: boolean,
- *   hand: boolean, you: boolean}} Participant
+ *   hand: boolean, you: boolean, role: Role, mutedByHost: boolean}} Participant
+ * @typedef {{id: string, capacity: number, lobby: boolean, locked: boolean,
+ *   officeHours: boolean, screenShareAllowed: boolean, chatAllowed: boolean,
+ *   unmuteAllowed: boolean, hasPassword: boolean}} RoomSettings
  * @typedef {import("./media.js").RemoteStream} RemoteStream
  */
+
+/** @param {unknown} value @returns {Role} anything unknown is the least: a guest */
+export function toRole(value) {
+  return value === "host" || value === "cohost" ? value : "guest";
+}
+
+/** @param {Role} role whether it may send host commands */
+export function isHostRole(role) {
+  return role === "host" || role === "cohost";
+}
+
+/**
+ * The room's public settings as `joined` and `room_updated` carry them. What is missing is
+ * taken as the protocol's default, so an older server reads as a room without protection.
+ * @param {any} value
+ * @returns {RoomSettings}
+ */
+export function toRoomSettings(value) {
+  const flag = (/** @type {string} */ key, /** @type {boolean} */ fallback) =>
+    typeof value?.[key] === "boolean" ? value[key] : fallback;
+  return {
+    id: String(value?.id ?? ""),
+    capacity: Number(value?.capacity ?? 0),
+    lobby: flag("lobby", false),
+    locked: flag("locked", false),
+    officeHours: flag("officeHours", false),
+    screenShareAllowed: flag("screenShareAllowed", true),
+    chatAllowed: flag("chatAllowed", true),
+    unmuteAllowed: flag("unmuteAllowed", true),
+    hasPassword: flag("hasPassword", false),
+  };
+}
 
 /**
  * @param {any} value
@@ -23,6 +59,8 @@ export function toParticipant(value) {
     screen: value.screen === true,
     hand: value.hand === true,
     you: value.you === true,
+    role: toRole(value.role),
+    mutedByHost: value.mutedByHost === true,
   };
 }
 

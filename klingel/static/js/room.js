@@ -6,20 +6,26 @@
 
 import { Call, CallEvent, CallState } from "./call.js";
 import { Doorbell } from "./doorbell.js";
+import { HostSecrets, inviteLink } from "./host-secrets.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
 import { JoinStep, JoinTiming } from "./join-timing.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
+import { HostTools } from "./room-host.js";
+import { isHostRole } from "./room-state.js";
 import { roomFromPath } from "./slug.js";
 import { ChatPanel } from "./ui/chat.js";
 import { ControlBar } from "./ui/controls.js";
 import { find } from "./ui/dom.js";
+import { EndScreen } from "./ui/end-screen.js";
 import { LevelMeter } from "./ui/level-meter.js";
 import { ParticipantList } from "./ui/participants.js";
+import { PasswordScreen } from "./ui/password-screen.js";
 import { PrejoinView } from "./ui/prejoin.js";
 import { RemoteAudio } from "./ui/remote-audio.js";
 import { SettingsDialog } from "./ui/settings.js";
 import { TileGrid } from "./ui/tiles.js";
 import { Toasts } from "./ui/toasts.js";
+import { WaitingView } from "./ui/waiting-view.js";
 
 /** @typedef {import("./room-state.js").Participant} Participant */
 /** @typedef {import("./i18n.js").StringKey} StringKey */
@@ -31,7 +37,18 @@ const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
   room_full: "error.room_full",
   bad_room: "error.bad_room",
   unsupported_version: "error.unsupported_version",
+  replaced: "error.replaced",
 });
+/** Call states that show the end screen: a host's decision, not a fault. */
+const END_SCREEN_STATES = new Set([
+  CallState.DENIED,
+  CallState.REMOVED,
+  CallState.ENDED,
+  CallState.LOCKED,
+]);
+
+/** @type {Record<import("./room-state.js").Role, StringKey>} */
+const ROLE_TOASTS = { host: "toast.roleHost", cohost: "toast.roleCohost", guest: "toast.roleGuest" };
 
 /** @param {string} state */
 function showState(state) {
@@ -83,6 +100,13 @@ function main() {
     find("#presentation", HTMLElement),
   );
   const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
+  const secrets = new HostSecrets(storage);
+  // Read once: the fragment's secret is kept in this browser for reloads and later visits.
+  const hostSecret = secrets.forRoom(room, location.hash);
+  /** @type {string | null} the room password, once asked for */
+  let password = null;
+  /** Whether we asked to be heard again after a host muted us. */
+  let unmuteAsked = false;
   /** @type {AudioContext | null} */
   let audio = null;
   /** @type {LevelMeter | null} */
@@ -172,27 +196,47 @@ function main() {
     },
   );
   const peoplePanel = find("#people-panel", HTMLElement);
-  /** @param {"chat" | "people"} which @param {boolean} open */
+  const hostPanel = find("#host-panel", HTMLElement);
+  const narrow = matchMedia("(max-width: 700px)");
+  /** @param {"chat" | "people" | "host"} which @param {boolean} open */
   const showPanel = (which, open) => {
-    // One side panel at a time keeps the stage usable on small screens.
-    chat.setOpen(which === "chat" && open);
-    peoplePanel.hidden = !(which === "people" && open);
+    // Chat and people share one side: one at a time keeps the stage usable. A host moderates
+    // with the list of people and the host tools side by side, except where a panel covers
+    // the whole stage (phones): there too, one at a time.
+    if (which === "host") {
+      hostPanel.hidden = !open;
+      if (open && narrow.matches) {
+        chat.setOpen(false);
+        peoplePanel.hidden = true;
+      }
+    } else {
+      chat.setOpen(which === "chat" && open);
+      peoplePanel.hidden = !(which === "people" && open);
+      if (open && narrow.matches) hostPanel.hidden = true;
+    }
     controls.set("chat", chat.open);
     controls.set("people", !peoplePanel.hidden);
+    controls.set("host", !hostPanel.hidden);
     tiles.layout();
   };
 
   const controls = new ControlBar(find("#controls", HTMLElement), i18n, {
     onToggle: (toggle, on) => {
-      if (toggle === "microphone" || toggle === "camera") {
+      if (toggle === "microphone" && on && self?.mutedByHost) {
+        // Only the server knows whether we may: it says so with our update or a refusal.
+        unmuteAsked = call?.requestUnmute() ?? false;
+      } else if (toggle === "microphone" || toggle === "camera") {
         if (on) void switchOn(toggle);
         else local.close(toggle);
       } else if (toggle === "screen") {
-        if (on) local.openScreen().catch(() => toasts.show("problem.screen.failed"));
+        const forbidden = hostTools.settings?.screenShareAllowed === false;
+        if (on && forbidden && !isHostRole(self?.role ?? "guest")) {
+          toasts.show("toast.screen_share_not_allowed");
+        } else if (on) local.openScreen().catch(() => toasts.show("problem.screen.failed"));
         else local.close("screen");
       } else if (toggle === "hand") {
         if (call?.setHand(on)) controls.set("hand", on);
-      } else if (toggle === "chat" || toggle === "people") {
+      } else if (toggle === "chat" || toggle === "people" || toggle === "host") {
         showPanel(toggle, on);
       } else if (toggle === "doorbell") {
         doorbell.setEnabled(on);
@@ -209,6 +253,27 @@ function main() {
     },
   });
   controls.set("doorbell", doorbell.enabled);
+  const hostTools = new HostTools({
+    i18n,
+    room,
+    toasts,
+    doorbell,
+    controls,
+    people,
+    secrets,
+    closePanel: () => {
+      if (!hostPanel.hidden) showPanel("host", false);
+    },
+  });
+  const waiting = new WaitingView(i18n, () => call?.leave());
+  const endScreen = new EndScreen(i18n, () => {
+    join();
+    void local.open(wanted);
+  });
+  const passwordScreen = new PasswordScreen(i18n, (typed) => {
+    password = typed;
+    join();
+  });
   controls.allowScreenShare(Boolean(navigator.mediaDevices?.getDisplayMedia));
 
   /** Our own tiles and list entry follow our local tracks at once, not the server's echo. */
@@ -234,6 +299,7 @@ function main() {
     } else if (source === "camera") {
       prejoin.camera.set(Boolean(track));
       prejoin.setPreview(track);
+      waiting.setPreview(track);
     }
     controls.set(source, Boolean(track));
     void call?.setLocalTrack(source, track);
@@ -247,14 +313,17 @@ function main() {
     self = null;
     prejoin.setBusy(true);
     showState(CallState.JOINING);
-    const current = new Call({ room, name, timing });
+    const current = new Call({ room, name, timing, hostSecret, password });
     call = current;
+    unmuteAsked = false;
+    hostTools.attach(current);
+    hostTools.setRole("guest");
     /** @param {string} type @param {(detail: any) => void} handler */
     const on = (type, handler) =>
       current.addEventListener(type, (event) => {
         if (call === current) handler(/** @type {CustomEvent} */ (event).detail);
       });
-    on(CallEvent.STATE, ({ state, code }) => {
+    on(CallEvent.STATE, ({ state, code, message }) => {
       if (state === CallState.ERROR && code === "bad_name") {
         prejoin.setBusy(false);
         prejoin.showNameProblem("error.bad_name");
@@ -262,9 +331,28 @@ function main() {
         return;
       }
       if (state === CallState.ERROR) showError(code);
-      else showState(state);
-      if (state === CallState.LEFT) local.closeAll();
+      else if (END_SCREEN_STATES.has(state)) {
+        endScreen.show(code, message);
+        showState(state);
+      } else {
+        showState(state);
+        if (state === CallState.PASSWORD) passwordScreen.show(code);
+      }
+      if (state === CallState.WAITING) waiting.setPreview(local.track("camera"));
+      if (state === CallState.LEFT || END_SCREEN_STATES.has(state)) local.closeAll();
       if (state !== CallState.JOINING) prejoin.setBusy(false);
+    });
+    on(CallEvent.WAITING, ({ officeHours }) => waiting.setOfficeHours(officeHours));
+    on(CallEvent.QUEUE_POSITION, ({ position, length }) => waiting.setPosition(position, length));
+    on(CallEvent.MUTED_BY_HOST, () => {
+      if (self) self = { ...self, mutedByHost: true };
+      local.close("microphone");
+      toasts.show("toast.mutedByHost");
+    });
+    on(CallEvent.UNMUTE_ALLOWED, () => toasts.show("toast.unmuteAllowed"));
+    on(CallEvent.VIDEO_STOPPED, ({ source }) => {
+      local.close(source);
+      toasts.show(source === "screen" ? "toast.screenStopped" : "toast.cameraStopped");
     });
     on(CallEvent.JOINED, ({ you }) => {
       if (self && self.id !== you.id) {
@@ -274,10 +362,14 @@ function main() {
       self = { ...you, you: true };
       showSelf();
       controls.set("hand", you.hand);
+      hostTools.setRole(you.role);
+      // A host muted us before we lost the socket: stay quiet, as the server still is.
+      if (you.mutedByHost) local.close("microphone");
     });
     on(CallEvent.PARTICIPANT_ADDED, ({ participant, arrived }) => {
       tiles.upsert(participant);
       people.upsert(participant);
+      hostTools.peopleChanged();
       if (arrived) {
         doorbell.participantArrived();
         toasts.show("toast.joined", { name: participant.name });
@@ -286,8 +378,20 @@ function main() {
     on(CallEvent.PARTICIPANT_UPDATED, ({ participant }) => {
       if (participant.you) {
         controls.set("hand", participant.hand);
-        if (self) self = { ...self, name: participant.name, hand: participant.hand };
+        const before = self;
+        if (self) {
+          const { name, hand, role, mutedByHost } = participant;
+          self = { ...self, name, hand, role, mutedByHost };
+        }
         showSelf();
+        if (before && before.role !== participant.role) {
+          hostTools.setRole(participant.role);
+          toasts.show(ROLE_TOASTS[participant.role]);
+        }
+        if (before?.mutedByHost && !participant.mutedByHost && unmuteAsked) {
+          unmuteAsked = false;
+          void switchOn("microphone");
+        }
         return;
       }
       const before = current.room.others.get(participant.id);
@@ -296,11 +400,13 @@ function main() {
       if (participant.hand && before && !before.hand) {
         toasts.show("toast.hand", { name: participant.name });
       }
+      hostTools.peopleChanged();
     });
     on(CallEvent.PARTICIPANT_REMOVED, ({ id }) => {
       const gone = people.nameOf(id);
       tiles.remove(id);
       people.remove(id);
+      hostTools.peopleChanged();
       if (gone) toasts.show("toast.left", { name: gone });
     });
     on(CallEvent.TRACK_ADDED, ({ stream, track }) => {
@@ -323,7 +429,12 @@ function main() {
     });
     on(CallEvent.CHAT, (line) => chat.add(line));
     on(CallEvent.ACTIVE_SPEAKER, ({ id }) => tiles.setActiveSpeaker(id));
-    on(CallEvent.NOTICE, ({ code }) => toasts.show(/** @type {StringKey} */ (`toast.${code}`)));
+    on(CallEvent.NOTICE, ({ code }) => {
+      if (code === "unmute_not_allowed") unmuteAsked = false;
+      // The server refused our screen share: ending it stops the publish retries too.
+      if (code === "screen_share_not_allowed") local.close("screen");
+      toasts.show(/** @type {StringKey} */ (`toast.${code}`));
+    });
     if (speaker) void remoteAudio.setSinkId(speaker);
     current.start({ microphone: local.track("microphone"), camera: local.track("camera") });
   };
@@ -367,7 +478,8 @@ function problemKey(source, error) {
  * @param {Toasts} toasts
  */
 async function copyInvite(room, toasts) {
-  const url = `${location.origin}/r/${room}`;
+  // Never the page's own address: its fragment may hold a host secret.
+  const url = inviteLink(location.origin, room);
   try {
     await navigator.clipboard.writeText(url);
     toasts.show("toast.linkCopied");

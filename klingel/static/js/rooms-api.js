@@ -1,23 +1,54 @@
 // @ts-check
-/** The HTTP side of rooms: asking the server for a fresh one-click room. No DOM. */
+/** The HTTP side of rooms: asking the server for a fresh room, one-click or named. No DOM. */
 
-import { ONE_CLICK_ID } from "./slug.js";
+import { isRoomId } from "./slug.js";
+
+/** @typedef {{room: string, hostSecret: string, cohostSecret: string}} CreatedRoom */
+
+/** `POST /api/rooms` refused; `code` is the answer's `error` (or the HTTP status). */
+export class RoomCreationError extends Error {
+  /**
+   * @param {string} code
+   * @param {number} status
+   */
+  constructor(code, status) {
+    super(`POST /api/rooms: ${status} ${code}`);
+    this.name = "RoomCreationError";
+    this.code = code;
+    this.status = status;
+  }
+}
 
 /**
+ * Creates a room: a one-click one without `name`, else the typed name's room (lobby on).
+ * Someone already in the named room gives a `RoomCreationError` with code `room_exists`.
+ * @param {string | null} [name] the name as typed; the server makes the slug
  * @param {typeof fetch} [fetcher]
- * @returns {Promise<string>} the new room's id
+ * @returns {Promise<CreatedRoom>}
  */
-export async function createRoom(fetcher = fetch) {
-  const response = await fetcher("/api/rooms", {
+export async function createRoom(name = null, fetcher = fetch) {
+  /** @type {RequestInit} */
+  const request = {
     method: "POST",
     headers: { Accept: "application/json" },
     credentials: "same-origin",
-  });
-  if (!response.ok) throw new Error(`POST /api/rooms: ${response.status}`);
-  const body = await response.json();
-  const room = body?.room;
-  if (typeof room !== "string" || !ONE_CLICK_ID.test(room)) {
-    throw new Error("POST /api/rooms: no room id in the answer");
+  };
+  if (name !== null) {
+    request.headers = { Accept: "application/json", "Content-Type": "application/json" };
+    request.body = JSON.stringify({ name });
   }
-  return room;
+  const response = await fetcher("/api/rooms", request);
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const code = typeof body?.error === "string" ? body.error : String(response.status);
+    throw new RoomCreationError(code, response.status);
+  }
+  const { room, hostSecret, cohostSecret } = body ?? {};
+  if (typeof room !== "string" || !isRoomId(room)) {
+    throw new RoomCreationError("bad_answer", response.status);
+  }
+  if (typeof hostSecret !== "string" || typeof cohostSecret !== "string") {
+    throw new RoomCreationError("bad_answer", response.status);
+  }
+  return { room, hostSecret, cohostSecret };
 }

@@ -1,26 +1,44 @@
 // @ts-check
 /** The start page (`/`): wires the page to room creation and the room names' slugs. */
 
+import { HostSecrets, secretLink } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
-import { createRoom } from "./rooms-api.js";
+import { createRoom, RoomCreationError } from "./rooms-api.js";
 import { slugify } from "./slug.js";
 import { find } from "./ui/dom.js";
 import { mountStartPage } from "./ui/start-page.js";
+
+/** @typedef {import("./rooms-api.js").CreatedRoom} CreatedRoom */
 
 function main() {
   let storage = null;
   try {
     storage = globalThis.localStorage;
   } catch {
-    // Without storage the language choice is simply not remembered.
+    // Without storage the language choice and host secrets are simply not remembered.
   }
   const i18n = new I18n(storage);
   i18n.attach();
+  const secrets = new HostSecrets(storage);
   find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
+  /** The creator enters as host: the secret rides in the fragment, which is never sent. */
+  const enterAsHost = (/** @type {CreatedRoom} */ created) => {
+    secrets.rememberCreated(created.room, created);
+    location.assign(secretLink("", created.room, "host", created.hostSecret));
+  };
   mountStartPage(i18n, {
-    create: async () => location.assign(`/r/${await createRoom()}`),
+    create: async () => enterAsHost(await createRoom()),
     slugify,
-    open: (slug) => location.assign(`/r/${slug}`),
+    open: async (name, slug) => {
+      try {
+        enterAsHost(await createRoom(name));
+      } catch (error) {
+        // Someone made this room before: come in as a guest, like anyone with the link.
+        if (error instanceof RoomCreationError && error.code === "room_exists") {
+          location.assign(`/r/${slug}`);
+        } else throw error;
+      }
+    },
   });
 }
 

@@ -8,7 +8,8 @@ import { ToggleButton } from "./toggle-button.js";
 /** @typedef {import("../i18n.js").StringKey} StringKey */
 
 /**
- * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell"} Toggle
+ * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell" |
+ *   "host"} Toggle
  * @typedef {"invite" | "settings" | "language" | "leave"} Action
  */
 
@@ -42,6 +43,10 @@ const TOGGLES = {
     whenOn: "ctl.bellOff", whenOff: "ctl.bellOn", iconOn: "bell", iconOff: "bell-off",
     caption: "ctl.bellCaption",
   },
+  host: {
+    whenOn: "ctl.hostClose", whenOff: "ctl.hostOpen", iconOn: "shield", iconOff: "shield",
+    caption: "ctl.hostCaption",
+  },
 };
 
 /** @type {[Action, StringKey, string, StringKey | null][]} name, label, icon, caption */
@@ -55,7 +60,7 @@ const ACTIONS = [
 /** Which buttons go where: the first group matters most and stays in reach on a phone. */
 const LAYOUT = /** @type {const} */ ([
   ["microphone", "camera", "screen", "hand"],
-  ["chat", "people", "invite", "doorbell", "settings", "language"],
+  ["host", "chat", "people", "invite", "doorbell", "settings", "language"],
   ["leave"],
 ]);
 
@@ -64,6 +69,8 @@ export class ControlBar {
   toggles = new Map();
   #unread;
   #unreadText;
+  #waiting;
+  #waitingText;
   #i18n;
 
   /**
@@ -101,12 +108,37 @@ export class ControlBar {
     const chat = buttons.get("chat");
     chat?.append(this.#unread, this.#unreadText);
     chat?.setAttribute("aria-describedby", "chat-unread");
+    this.#waiting = h("span", { className: "badge waiting-badge", attrs: { "aria-hidden": "true" } });
+    this.#waitingText = h("span", { className: "visually-hidden", attrs: { id: "host-waiting" } });
+    const host = buttons.get("host");
+    host?.append(this.#waiting, this.#waitingText);
+    host?.setAttribute("aria-describedby", "host-waiting");
     container.replaceChildren(
       ...LAYOUT.map((group) =>
         h("div", { className: "control-group" }, group.map((name) => /** @type {HTMLButtonElement} */ (buttons.get(name)))),
       ),
     );
     this.setUnread(0);
+    this.setWaiting(0);
+    this.showHostTools(false);
+  }
+
+  /** Host tools are for hosts and co-hosts only. @param {boolean} shown */
+  showHostTools(shown) {
+    const button = this.toggles.get("host")?.button;
+    if (button) button.hidden = !shown;
+  }
+
+  /** @param {number} count people waiting in the lobby */
+  setWaiting(count) {
+    this.#waiting.textContent = count > 99 ? "99+" : String(count);
+    this.#waiting.hidden = count === 0;
+    this.#waiting.dataset.count = String(count);
+    if (count > 0) this.#i18n.bind(this.#waitingText, "ctl.waitingCount", { n: count });
+    else {
+      delete this.#waitingText.dataset.i18n;
+      this.#waitingText.textContent = "";
+    }
   }
 
   /**

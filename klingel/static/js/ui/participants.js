@@ -1,10 +1,64 @@
 // @ts-check
-/** The participant list: everyone's name with microphone, camera and hand state. */
+/**
+ * The participant list: everyone's name with microphone, camera and hand state, their role,
+ * and for hosts the buttons that act on each other person.
+ */
 
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
+/** @typedef {import("../i18n.js").StringKey} StringKey */
 /** @typedef {import("../room-state.js").Participant} Participant */
+/** @typedef {import("../room-state.js").Role} Role */
+
+/**
+ * @typedef {"mute" | "allowUnmute" | "stopCamera" | "stopScreen" | "remove" | "makeCohost" |
+ *   "makeGuest" | "makeHost"} PersonAction
+ */
+
+/**
+ * Which buttons a viewer with `viewer`'s role gets for `person`: the server's rules, so that
+ * nobody is offered what would be refused (a co-host never acts on a host, only a host changes
+ * roles, nobody acts on themselves).
+ * @param {Role} viewer
+ * @param {Participant} person
+ * @returns {PersonAction[]}
+ */
+export function actionsFor(viewer, person) {
+  if (person.you || viewer === "guest") return [];
+  if (viewer === "cohost" && person.role === "host") return [];
+  /** @type {PersonAction[]} */
+  const actions = [person.mutedByHost ? "allowUnmute" : "mute", "stopCamera"];
+  if (person.screen) actions.push("stopScreen");
+  actions.push("remove");
+  if (viewer === "host" && person.role === "guest") actions.push("makeCohost");
+  if (viewer === "host" && person.role === "cohost") actions.push("makeGuest", "makeHost");
+  return actions;
+}
+
+/** @type {Record<PersonAction, StringKey>} */
+const ACTION_LABELS = {
+  mute: "people.mute",
+  allowUnmute: "people.allowUnmute",
+  stopCamera: "people.stopCamera",
+  stopScreen: "people.stopScreen",
+  remove: "people.remove",
+  makeCohost: "people.makeCohost",
+  makeGuest: "people.makeGuest",
+  makeHost: "people.makeHost",
+};
+
+/** Small buttons in a list row: an icon each; the name (also the tooltip) says it all. */
+const ACTION_ICONS = /** @type {Record<PersonAction, string>} */ ({
+  mute: "mic-off",
+  allowUnmute: "mic",
+  stopCamera: "camera-off",
+  stopScreen: "screen",
+  remove: "leave",
+  makeCohost: "shield",
+  makeGuest: "people",
+  makeHost: "shield",
+});
 
 export class ParticipantList {
   #list;
@@ -12,8 +66,12 @@ export class ParticipantList {
   #i18n;
   /** @type {Map<string, HTMLLIElement>} */
   #items = new Map();
-  /** @type {Map<string, string>} */
-  #names = new Map();
+  /** @type {Map<string, Participant>} */
+  #people = new Map();
+  /** @type {Role} */
+  #viewer = "guest";
+  /** @type {(action: PersonAction, person: Participant) => void} */
+  #onAction = () => {};
 
   /**
    * @param {HTMLElement} list a `role="list"` element
@@ -27,9 +85,20 @@ export class ParticipantList {
     this.#count();
   }
 
+  /**
+   * Our own role decides which buttons each item gets.
+   * @param {Role} viewer
+   * @param {(action: PersonAction, person: Participant) => void} onAction
+   */
+  setViewer(viewer, onAction) {
+    this.#viewer = viewer;
+    this.#onAction = onAction;
+    for (const person of this.#people.values()) this.upsert(person);
+  }
+
   /** @param {Participant} participant */
   upsert(participant) {
-    this.#names.set(participant.id, participant.name);
+    this.#people.set(participant.id, participant);
     let item = this.#items.get(participant.id);
     if (!item) {
       item = h("li", { className: "person", attrs: { role: "listitem" }, dataset: { participant: participant.id } });
@@ -41,10 +110,15 @@ export class ParticipantList {
     if (participant.you) this.#i18n.bind(name, "tile.you", { name: participant.name });
     else name.textContent = participant.name;
     const states = h("span", { className: "person-states" });
-    /** @type {[boolean, string, import("../i18n.js").StringKey][]} */
+    if (participant.role !== "guest") {
+      const role = h("span", { className: "person-role" });
+      this.#i18n.bind(role, participant.role === "host" ? "role.host" : "role.cohost");
+      states.append(role);
+    }
+    /** @type {[boolean, string, StringKey][]} */
     const marks = [
       [participant.hand, "hand", "tile.hand"],
-      [!participant.audio, "mic-off", "tile.muted"],
+      [!participant.audio, "mic-off", participant.mutedByHost ? "tile.mutedByHost" : "tile.muted"],
       [!participant.video, "camera-off", "tile.cameraOff"],
     ];
     for (const [shown, glyph, label] of marks) {
@@ -56,26 +130,57 @@ export class ParticipantList {
     item.dataset.audio = String(participant.audio);
     item.dataset.video = String(participant.video);
     item.dataset.hand = String(participant.hand);
-    item.replaceChildren(name, states);
+    item.dataset.role = participant.role;
+    item.dataset.mutedByHost = String(participant.mutedByHost);
+    const row = h("div", { className: "person-row" }, [name, states]);
+    item.replaceChildren(row);
+    const actions = actionsFor(this.#viewer, participant);
+    if (actions.length > 0) item.append(this.#buttons(actions, participant));
     this.#count();
+  }
+
+  /**
+   * @param {PersonAction[]} actions
+   * @param {Participant} participant
+   */
+  #buttons(actions, participant) {
+    return h(
+      "div",
+      { className: "person-actions" },
+      actions.map((action) => {
+        const button = h("button", {
+          className: `person-action person-action-${action}`,
+          attrs: { type: "button" },
+        });
+        this.#i18n.bind(button, ACTION_LABELS[action], { name: participant.name }, "label");
+        button.append(icon(ACTION_ICONS[action]));
+        button.addEventListener("click", () => this.#onAction(action, participant));
+        return button;
+      }),
+    );
   }
 
   /** @param {string} id */
   remove(id) {
     this.#items.get(id)?.remove();
     this.#items.delete(id);
-    this.#names.delete(id);
+    this.#people.delete(id);
     this.#count();
   }
 
   /** @param {string} id */
   nameOf(id) {
-    return this.#names.get(id) ?? "";
+    return this.#people.get(id)?.name ?? "";
+  }
+
+  /** The others in the room now. */
+  others() {
+    return [...this.#people.values()].filter((person) => !person.you);
   }
 
   clear() {
     this.#items.clear();
-    this.#names.clear();
+    this.#people.clear();
     this.#list.replaceChildren();
     this.#count();
   }

@@ -9,7 +9,7 @@ import { find } from "./dom.js";
  * @typedef {{
  *   create: () => Promise<void>,
  *   slugify: (name: string) => string,
- *   open: (slug: string) => void,
+ *   open: (name: string, slug: string) => Promise<void>,
  * }} StartHandlers
  */
 
@@ -58,6 +58,11 @@ export function mountStartPage(i18n, handlers) {
       input.focus();
       return;
     }
-    handlers.open(slug);
+    const submit = /** @type {HTMLButtonElement | null} */ (form.querySelector("button[type=submit]"));
+    if (submit) submit.disabled = true;
+    handlers.open(input.value, slug).catch(() => {
+      i18n.bind(nameMessage, "start.createFailed");
+      if (submit) submit.disabled = false;
+    });
   });
 }

@@ -11,13 +11,16 @@ import { h, icon } from "./dom.js";
 
 /**
  * @typedef {{whenOn: StringKey, whenOff: StringKey, iconOn: string, iconOff: string,
- *   caption?: StringKey}} ToggleLook
+ *   caption?: StringKey, labelled?: boolean}} ToggleLook
+ *   `labelled` shows the name itself as the button's text (for rows of switches in a panel).
  */
 
 export class ToggleButton {
   #i18n;
   #look;
   #on = false;
+  /** @type {HTMLElement | null} */
+  #label = null;
 
   /**
    * @param {I18n} i18n
@@ -34,6 +37,10 @@ export class ToggleButton {
       i18n.bind(caption, look.caption);
       this.button.append(caption);
     }
+    if (look.labelled) {
+      this.#label = h("span", { className: "toggle-label", attrs: { "aria-hidden": "true" } });
+      this.button.append(this.#label);
+    }
     this.set(false);
   }
 
@@ -45,7 +52,9 @@ export class ToggleButton {
   set(on) {
     this.#on = on;
     this.button.setAttribute("aria-pressed", String(on));
-    this.#i18n.bind(this.button, on ? this.#look.whenOn : this.#look.whenOff, undefined, "label");
+    const name = on ? this.#look.whenOn : this.#look.whenOff;
+    this.#i18n.bind(this.button, name, undefined, "label");
+    if (this.#label) this.#i18n.bind(this.#label, name);
     const glyph = this.button.querySelector(".icon");
     if (glyph) glyph.className = `icon icon-${on ? this.#look.iconOn : this.#look.iconOff}`;
   }

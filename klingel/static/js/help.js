@@ -1,0 +1,19 @@
+// @ts-check
+/** The help page for hosts (`/help`): German by default, English one click away. */
+
+import { I18n } from "./i18n.js";
+import { find } from "./ui/dom.js";
+
+function main() {
+  let storage = null;
+  try {
+    storage = globalThis.localStorage;
+  } catch {
+    // Without storage the language choice is simply not remembered.
+  }
+  const i18n = new I18n(storage);
+  i18n.attach();
+  find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
+}
+
+main();

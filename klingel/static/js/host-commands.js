@@ -1,0 +1,76 @@
+// @ts-check
+/**
+ * The host commands of docs/protocol.md as methods. The server enforces every one of them: a
+ * command from a guest, or about someone it may not touch, comes back as an `error` and changes
+ * nothing. Each returns whether the message went out. No DOM.
+ */
+
+/** @typedef {import("./room-state.js").RoomSettings} RoomSettings */
+/** @typedef {import("./room-state.js").Role} Role */
+
+export class HostCommands {
+  #send;
+
+  /** @param {(message: {type: string} & Record<string, unknown>) => boolean} send */
+  constructor(send) {
+    this.#send = send;
+  }
+
+  /** @param {Partial<Omit<RoomSettings, "id" | "capacity" | "hasPassword">>} changes */
+  changeSettings(changes) {
+    return this.#send({ type: "room_settings", ...changes });
+  }
+
+  /** @param {string | null} password `null` removes it */
+  setPassword(password) {
+    return this.#send({ type: "set_password", password });
+  }
+
+  /** @param {string} id */
+  admit(id) {
+    return this.#send({ type: "admit", id });
+  }
+
+  /** @param {string} id @param {string | null} message */
+  deny(id, message) {
+    return this.#send({ type: "deny", id, message });
+  }
+
+  /** @param {string} id */
+  endConversation(id) {
+    return this.#send({ type: "end_conversation", id });
+  }
+
+  /** @param {string} id */
+  mute(id) {
+    return this.#send({ type: "mute", id });
+  }
+
+  muteAll() {
+    return this.#send({ type: "mute_all" });
+  }
+
+  /** @param {string} id */
+  allowUnmute(id) {
+    return this.#send({ type: "allow_unmute", id });
+  }
+
+  /** @param {string} id @param {"camera" | "screen"} source */
+  stopVideo(id, source) {
+    return this.#send({ type: "stop_video", id, source });
+  }
+
+  /** @param {string} id */
+  remove(id) {
+    return this.#send({ type: "remove", id });
+  }
+
+  /** @param {string} id @param {Role} role */
+  setRole(id, role) {
+    return this.#send({ type: "set_role", id, role });
+  }
+
+  endMeeting() {
+    return this.#send({ type: "end_meeting" });
+  }
+}

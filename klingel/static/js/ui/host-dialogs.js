@@ -1,0 +1,68 @@
+// @ts-check
+/**
+ * The host's small dialogs: the room password, "end the meeting for everyone?", and the
+ * optional note to someone not let in. Each `<dialog>` is in room.html; a button's `value`
+ * says which one closed it.
+ */
+
+import { find } from "./dom.js";
+
+/**
+ * Opens `dialog` and calls `onClose` with the value of the button that closed it ("" for Esc).
+ * @param {HTMLDialogElement} dialog
+ * @param {(value: string) => void} onClose
+ */
+function openOnce(dialog, onClose) {
+  dialog.returnValue = "";
+  dialog.addEventListener("close", () => onClose(dialog.returnValue), { once: true });
+  dialog.showModal();
+}
+
+export class HostDialogs {
+  #password = find("#password-dialog", HTMLDialogElement);
+  #passwordInput = find("#room-password", HTMLInputElement);
+  #passwordRemove = find("#password-remove", HTMLButtonElement);
+  #end = find("#end-dialog", HTMLDialogElement);
+  #deny = find("#deny-dialog", HTMLDialogElement);
+  #denyName = find("#deny-name", HTMLElement);
+  #denyMessage = find("#deny-message", HTMLTextAreaElement);
+
+  /**
+   * @param {boolean} hasPassword whether "remove" makes sense
+   * @param {(password: string | null) => void} onChoice a new password, or `null` to remove it
+   */
+  askPassword(hasPassword, onChoice) {
+    if (this.#password.open) return;
+    this.#passwordInput.value = "";
+    this.#passwordRemove.hidden = !hasPassword;
+    openOnce(this.#password, (value) => {
+      // Taken as typed: guests must type exactly the same.
+      const password = this.#passwordInput.value;
+      if (value === "remove") onChoice(null);
+      else if (value === "save" && password.length > 0) onChoice(password);
+    });
+  }
+
+  /** @param {() => void} onConfirm */
+  confirmEnd(onConfirm) {
+    if (this.#end.open) return;
+    openOnce(this.#end, (value) => {
+      if (value === "end") onConfirm();
+    });
+  }
+
+  /**
+   * @param {string} name shown as text
+   * @param {(message: string | null) => void} onDeny
+   */
+  askDenial(name, onDeny) {
+    if (this.#deny.open) return;
+    this.#denyName.textContent = name;
+    this.#denyMessage.value = "";
+    openOnce(this.#deny, (value) => {
+      if (value !== "deny") return;
+      const message = this.#denyMessage.value.trim();
+      onDeny(message.length > 0 ? message : null);
+    });
+  }
+}

@@ -1,0 +1,117 @@
+// @ts-check
+/**
+ * The host tools panel: the room's switches (lobby, lock, office hours, what guests may do) as
+ * toggles, and the host's buttons (mute all, password, co-host link, end meeting, help). It
+ * shows the settings the server confirmed; a click only asks for a change.
+ */
+
+import { h, icon } from "./dom.js";
+import { ToggleButton } from "./toggle-button.js";
+
+/** @typedef {import("../i18n.js").I18n} I18n */
+/** @typedef {import("../i18n.js").StringKey} StringKey */
+/** @typedef {import("../room-state.js").RoomSettings} RoomSettings */
+
+/**
+ * The switches a host can flip, as the protocol names them.
+ * @typedef {"lobby" | "locked" | "officeHours" | "screenShareAllowed" | "chatAllowed" |
+ *   "unmuteAllowed"} Setting
+ * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting"} HostAction
+ */
+
+/** @type {[Setting, import("./toggle-button.js").ToggleLook][]} */
+const ENTRY_SWITCHES = [
+  ["lobby", { whenOn: "host.lobbyOff", whenOff: "host.lobbyOn", iconOn: "door", iconOff: "door" }],
+  ["locked", { whenOn: "host.unlock", whenOff: "host.lock", iconOn: "lock", iconOff: "unlock" }],
+  [
+    "officeHours",
+    { whenOn: "host.officeEnd", whenOff: "host.officeStart", iconOn: "queue", iconOff: "queue" },
+  ],
+];
+
+/** @type {[Setting, import("./toggle-button.js").ToggleLook][]} */
+const GUEST_SWITCHES = [
+  [
+    "screenShareAllowed",
+    { whenOn: "host.screenForbid", whenOff: "host.screenAllow", iconOn: "screen", iconOff: "screen" },
+  ],
+  ["chatAllowed", { whenOn: "host.chatForbid", whenOff: "host.chatAllow", iconOn: "chat", iconOff: "chat" }],
+  [
+    "unmuteAllowed",
+    { whenOn: "host.unmuteForbid", whenOff: "host.unmuteAllow", iconOn: "mic", iconOff: "mic-off" },
+  ],
+];
+
+/** @type {[HostAction, StringKey, string][]} */
+const ACTIONS = [
+  ["muteAll", "host.muteAll", "mic-off"],
+  ["password", "host.password", "lock"],
+  ["cohostLink", "host.cohostLink", "link"],
+  ["endMeeting", "host.endMeeting", "leave"],
+];
+
+export class HostPanel {
+  /** @type {Map<Setting, ToggleButton>} */
+  #switches = new Map();
+  #passwordNote;
+
+  /**
+   * @param {HTMLElement} container inside the panel
+   * @param {I18n} i18n
+   * @param {{onSetting: (setting: Setting, on: boolean) => void,
+   *   onAction: (action: HostAction) => void}} handlers `onSetting` gets the state asked for
+   */
+  constructor(container, i18n, handlers) {
+    /** @param {[Setting, import("./toggle-button.js").ToggleLook][]} switches */
+    const group = (switches) =>
+      switches.map(([setting, look]) => {
+        const toggle = new ToggleButton(i18n, { ...look, labelled: true });
+        toggle.button.classList.add("host-switch");
+        toggle.button.addEventListener("click", () => handlers.onSetting(setting, !toggle.on));
+        this.#switches.set(setting, toggle);
+        return toggle.button;
+      });
+    /** @param {StringKey} key */
+    const heading = (key) => {
+      const element = h("h3");
+      i18n.bind(element, key);
+      return element;
+    };
+    this.#passwordNote = h("p", { className: "hint host-password-note" });
+    i18n.bind(this.#passwordNote, "host.passwordIsSet");
+    const actions = ACTIONS.map(([action, label, glyph]) => {
+      const button = h("button", {
+        className: `host-action host-action-${action}`,
+        attrs: { type: "button" },
+      });
+      const text = h("span");
+      i18n.bind(text, label);
+      button.append(icon(glyph), text);
+      button.addEventListener("click", () => handlers.onAction(action));
+      return button;
+    });
+    const help = h("a", {
+      className: "link-button host-help",
+      attrs: { href: "/help", target: "_blank", rel: "noopener" },
+    });
+    i18n.bind(help, "host.help");
+    container.replaceChildren(
+      heading("host.entryTitle"),
+      h("div", { className: "host-switches" }, group(ENTRY_SWITCHES)),
+      heading("host.guestsTitle"),
+      h("div", { className: "host-switches" }, group(GUEST_SWITCHES)),
+      h("div", { className: "host-actions" }, actions),
+      this.#passwordNote,
+      help,
+    );
+    this.#passwordNote.hidden = true;
+  }
+
+  /** @param {RoomSettings} settings as the server confirmed them */
+  update(settings) {
+    for (const [setting, toggle] of this.#switches) {
+      toggle.set(settings[setting]);
+    }
+    this.#passwordNote.hidden = !settings.hasPassword;
+  }
+}
