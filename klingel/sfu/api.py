@@ -156,6 +156,26 @@ class MediaBackend(Protocol):
         """Stop or resume forwarding one stream to everyone (host mute)."""
         ...
 
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        """Which simulcast layer of one video stream ``participant`` receives: 0 the smallest,
+        higher numbers larger ones, None paused (no video at all; audio streams are never
+        paused, and a request for one changes nothing).
+
+        A publisher that sends one layer has only layer 0. If the requested layer is not
+        published (the publisher never offered it, or its encoder dropped it for lack of
+        bandwidth), the nearest lower one is used, else the lowest there is; the choice follows
+        the layers as they come and go. A new subscription starts at the highest layer the
+        publisher sends. The switch happens at the next keyframe of the new layer, which the
+        SFU asks the publisher for; until then the old layer keeps flowing, and the subscriber
+        sees continuous sequence numbers and timestamps. Resuming from pause also waits for a
+        keyframe. A request may come before the subscription: it applies once it exists.
+
+        Raises ``MediaError("unknown_stream")`` if the room has no such stream; ``ValueError``
+        for a negative layer."""
+        ...
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         """Close both transports of a participant and drop its streams."""
         ...

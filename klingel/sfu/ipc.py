@@ -31,6 +31,7 @@ __all__ = [
     "Reply",
     "Request",
     "SetForwarding",
+    "SetLayer",
     "Shutdown",
     "Start",
     "Subscribe",
@@ -71,6 +72,14 @@ class SetForwarding:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLayer:
+    room: RoomId
+    participant: ParticipantId
+    stream_id: StreamId
+    layer: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveParticipant:
     room: RoomId
     participant: ParticipantId
@@ -86,7 +95,7 @@ class CollectStats:
     pass
 
 
-Call = Publish | Subscribe | SetForwarding | RemoveParticipant | CloseRoom | CollectStats
+Call = Publish | Subscribe | SetForwarding | SetLayer | RemoveParticipant | CloseRoom | CollectStats
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ from klingel.sfu.ipc import (
     Reply,
     Request,
     SetForwarding,
+    SetLayer,
     Shutdown,
     Start,
     Subscribe,
@@ -174,6 +175,16 @@ class WorkerPool:
         if worker is None:
             raise MediaError("unknown_stream", "no such stream in this room")
         await self._request(worker, SetForwarding(room, stream_id, enabled))
+
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        if layer is not None and layer < 0:
+            raise ValueError("a layer is None or at least 0")
+        worker = self._placed_worker(room)
+        if worker is None:
+            raise MediaError("unknown_stream", "no such stream in this room")
+        await self._request(worker, SetLayer(room, participant, stream_id, layer))
 
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         worker = self._placed_worker(room)

@@ -6,6 +6,11 @@ Publishers' packets arrive through ``on_rtp`` of their transport; each is parsed
 for congestion feedback, NACK and receiver reports, and then rewritten for every subscriber of
 its stream (SSRC, sequence number, timestamp, payload type, header extensions) and sent. That
 path runs synchronously in the datagram callback and allocates only the outgoing packets.
+
+A published track has one *layer* per SSRC: one, or one per simulcast encoding
+(``klingel.sfu.simulcast``). Each subscription forwards one layer at a time; it moves to
+another (or starts, or resumes) only at a keyframe of that layer, and keeps forwarding the old
+one until then. The rewriter keeps the subscriber's numbering continuous across such moves.
 Everything periodic (feedback, reports, speaker detection) runs on one timer, which stops in
 an empty room; a new gap is NACKed on a short one-off timer, and keyframe requests have their
 own pacing (``klingel.sfu.keyframes``).
@@ -63,6 +68,7 @@ from klingel.sfu.sdp import (
     build_subscribe_answer,
     parse_offer,
 )
+from klingel.sfu.simulcast import HIGHEST_LAYER, LAYER_IDLE_SECONDS, read_rid, select_layer
 from klingel.sfu.speaker import SpeakerDetector
 from klingel.sfu.transport import MediaTransport, TransportFactory
 from klingel.sfu.twcc import FeedbackGenerator, RembEstimator
@@ -73,7 +79,7 @@ logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.1  # transport-cc feedback (libwebrtc's default interval), NACK retries
 REPORT_TICKS = 10  # receiver and sender reports, REMB: every second
-SPEAKER_TICKS = 3  # dominant speaker: every 300 ms
+SPEAKER_TICKS = 3  # dominant speaker and simulcast layers coming and going: every 300 ms
 NACK_DELAY = 0.02  # a new gap is NACKed this soon, not at the next tick: a short wait for
 # packets that were only reordered
 
@@ -107,22 +113,18 @@ class _Stream:
     """One published track. Mutable state of the forwarding path."""
 
     __slots__ = (
-        "buffer",
         "clock_rate",
         "codec",
         "forwarding",
         "is_keyframe",
-        "keyframes",
         "kind",
+        "layers",
         "level_extension",
-        "loss",
         "mid",
         "publisher",
-        "reception",
-        "sender_report",
+        "rid_extension",
         "sinks",
         "source",
-        "ssrc",
         "stream_id",
     )
 
@@ -132,40 +134,82 @@ class _Stream:
         self.source: TrackSource = spec.source
         self.kind: MediaKind = media.kind
         self.mid = media.mid
-        self.ssrc: int | None = None
         self.forwarding = True
         self.sinks: list[_Sink] = []
-        self.keyframes = KeyframeRequests(self._send_pli, self._sink_waits)
-        self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
         self.codec = media.codec
         self.clock_rate = media.codec.clock_rate
         self.level_extension = 0
+        self.rid_extension = 0
         self.is_keyframe: KeyframeTest = _never_keyframe
-        self.buffer: RetransmissionBuffer | None = None
-        self.loss: LossTracker | None = None
-        self.reception = ReceptionStats(self.clock_rate)
+        self.layers: tuple[_Layer, ...] = ()
         self.update(media)
 
-    def _send_pli(self) -> bool:
-        if self.ssrc is None or self.kind != "video":
-            return False
-        publisher = self.publisher
-        publisher.transport.send_rtcp(bytes(PictureLossIndication(publisher.rtcp_ssrc, self.ssrc)))
-        return True
-
-    def _sink_waits(self) -> bool:
-        """Some connected subscriber waits for a keyframe of this stream."""
-        return self.forwarding and any(
-            sink.waiting_for_keyframe and sink.subscriber.connected for sink in self.sinks
-        )
-
-    def update(self, media: AcceptedMedia) -> None:
+    def update(self, media: AcceptedMedia) -> bool:
+        """Take a (re)negotiated m-section; True if the layers were made anew (the simulcast
+        layers changed), so every subscription must find its layer again."""
         self.mid = media.mid
         self.codec = media.codec
         self.clock_rate = media.codec.clock_rate
         self.level_extension = media.audio_level_extension
+        self.rid_extension = media.rid_extension
         self.is_keyframe = _keyframe_test(media.codec) if media.kind == "video" else _never_keyframe
         nack = media.kind == "video" and "nack" in media.codec.feedback
+        rids = media.rids or ("",)
+        if tuple(layer.rid for layer in self.layers) == rids:
+            for layer in self.layers:
+                layer.set_nack(nack)
+            return False
+        for layer in self.layers:
+            layer.keyframes.cancel()
+        self.layers = tuple(_Layer(self, index, rid, nack) for index, rid in enumerate(rids))
+        return True
+
+    def layer_of_rid(self, rid: str | None) -> _Layer | None:
+        for layer in self.layers:
+            if layer.rid == rid:
+                return layer
+        return None
+
+    def active_layers(self, now: float) -> list[bool]:
+        return [
+            layer.ssrc is not None and now - layer.last_arrival < LAYER_IDLE_SECONDS
+            for layer in self.layers
+        ]
+
+
+class _Layer:
+    """One SSRC of a published track: the track itself, or one of its simulcast layers. Its
+    own receive statistics, NACKs, retransmission buffer and keyframe requests."""
+
+    __slots__ = (
+        "buffer",
+        "index",
+        "keyframes",
+        "last_arrival",
+        "loss",
+        "reception",
+        "rid",
+        "sender_report",
+        "sinks",
+        "ssrc",
+        "stream",
+    )
+
+    def __init__(self, stream: _Stream, index: int, rid: str, nack: bool) -> None:
+        self.stream = stream
+        self.index = index
+        self.rid = rid  # "" when the track is not simulcast
+        self.ssrc: int | None = None
+        self.sinks: list[_Sink] = []  # forwarded from this layer, or waiting to switch to it
+        self.keyframes = KeyframeRequests(self._send_pli, self.waited_for)
+        self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
+        self.reception = ReceptionStats(stream.clock_rate)
+        self.last_arrival = float("-inf")
+        self.buffer: RetransmissionBuffer | None = None
+        self.loss: LossTracker | None = None
+        self.set_nack(nack)
+
+    def set_nack(self, nack: bool) -> None:
         if nack and self.buffer is None:
             self.buffer = RetransmissionBuffer()
             self.loss = LossTracker()
@@ -173,28 +217,60 @@ class _Stream:
             self.buffer = None
             self.loss = None
 
+    def learn(self, ssrc: int) -> None:
+        self.ssrc = ssrc
+        self.reception = ReceptionStats(self.stream.clock_rate)
+        self.sender_report = None
+
+    def _send_pli(self) -> bool:
+        stream = self.stream
+        if self.ssrc is None or stream.kind != "video":
+            return False
+        publisher = stream.publisher
+        publisher.transport.send_rtcp(bytes(PictureLossIndication(publisher.rtcp_ssrc, self.ssrc)))
+        return True
+
+    def waited_for(self) -> bool:
+        """Some connected subscriber waits for a keyframe of this layer."""
+        return self.stream.forwarding and any(
+            sink.pending is self and sink.subscriber.connected for sink in self.sinks
+        )
+
 
 class _Sink:
-    """One subscribed stream on one subscriber's transport."""
+    """One subscribed stream on one subscriber's transport. ``current`` is the layer it
+    forwards (None: nothing, until a keyframe), ``pending`` the layer it waits to switch to."""
 
     __slots__ = (
+        "current",
         "level_extension",
         "mid",
         "octets",
         "packets",
         "payload_type",
+        "pending",
+        "requested",
         "rewriter",
         "ssrc",
         "stream",
         "subscriber",
-        "waiting_for_keyframe",
     )
 
-    def __init__(self, subscriber: _Subscriber, mid: str, stream: _Stream, ssrc: int) -> None:
+    def __init__(
+        self,
+        subscriber: _Subscriber,
+        mid: str,
+        stream: _Stream,
+        ssrc: int,
+        requested: int | None,
+    ) -> None:
         self.subscriber = subscriber
         self.mid = mid
         self.stream = stream
         self.ssrc = ssrc
+        self.requested = requested
+        self.current: _Layer | None = None
+        self.pending: _Layer | None = None
         self.payload_type = stream.codec.payload_type
         self.level_extension = 0
         self.rewriter = StreamRewriter(
@@ -203,7 +279,6 @@ class _Sink:
             initial_sequence=secrets.randbits(16),
             initial_timestamp=secrets.randbits(32),
         )
-        self.waiting_for_keyframe = stream.kind == "video"
         self.packets = 0
         self.octets = 0
 
@@ -241,7 +316,7 @@ class _Publisher(_Peer):
     def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
         super().__init__(participant, transport)
         self.by_mid: dict[str, _Stream] = {}
-        self.by_ssrc: dict[int, _Stream] = {}
+        self.by_ssrc: dict[int, _Layer] = {}
         self.mid_extension = 0
         self.twcc_extension = 0
         self.twcc: FeedbackGenerator | None = None
@@ -274,6 +349,8 @@ class RoomRouter:
         self._publishers: dict[ParticipantId, _Publisher] = {}
         self._subscribers: dict[ParticipantId, _Subscriber] = {}
         self._streams: dict[StreamId, _Stream] = {}
+        # set_layer requests, kept for subscriptions made later
+        self._layer_requests: dict[tuple[ParticipantId, StreamId], int | None] = {}
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
         self._timer: asyncio.TimerHandle | None = None
         self._nack_timer: asyncio.TimerHandle | None = None
@@ -377,14 +454,14 @@ class RoomRouter:
                 sink = existing
             else:
                 stream = wanted[mid]
-                sink = _Sink(subscriber, mid, stream, plans[mid].ssrc)
+                requested = self._layer_requests.get((participant, stream.stream_id), HIGHEST_LAYER)
+                sink = _Sink(subscriber, mid, stream, plans[mid].ssrc, requested)
                 subscriber.by_mid[mid] = sink
                 subscriber.by_ssrc[sink.ssrc] = sink
                 stream.sinks.append(sink)
-                if sink.waiting_for_keyframe and subscriber.connected:
-                    # A subscriber that is not connected yet would lose the keyframe; it is
-                    # asked for when the connection comes up.
-                    stream.keyframes.until_keyframe(time.monotonic())
+                # A subscriber that is not connected yet would lose a keyframe: it is asked
+                # for when the connection comes up.
+                self._aim(sink, time.monotonic())
             sink.payload_type = media.payload_type
             sink.level_extension = media.audio_level_extension
         self._ensure_timer()
@@ -396,11 +473,33 @@ class RoomRouter:
             return
         stream.forwarding = enabled
         if enabled:
+            now = time.monotonic()
             for sink in stream.sinks:
-                sink.rewriter.restart()
-                sink.waiting_for_keyframe = stream.kind == "video"
-            if stream.kind == "video" and stream.sinks:
-                stream.keyframes.until_keyframe(time.monotonic())
+                self._start_afresh(sink, now)
+
+    def set_layer(self, participant: ParticipantId, stream_id: StreamId, layer: int | None) -> None:
+        """Which layer of a video stream ``participant`` receives (see
+        ``MediaBackend.set_layer``); remembered for a subscription made later."""
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            raise MediaError("unknown_stream", "no such stream in this room")
+        if layer is not None and layer < 0:
+            raise ValueError("a layer is None or at least 0")
+        if stream.kind != "video":
+            return  # audio is never paused and has one layer
+        self._layer_requests[(participant, stream_id)] = layer
+        subscriber = self._subscribers.get(participant)
+        if subscriber is None:
+            return
+        now = time.monotonic()
+        for sink in subscriber.by_mid.values():
+            if sink.stream is stream and sink.requested != layer:
+                resuming = sink.requested is None
+                sink.requested = layer
+                if resuming:
+                    self._start_afresh(sink, now)
+                else:
+                    self._aim(sink, now)
 
     def remove_participant(self, participant: ParticipantId) -> None:
         publisher = self._publishers.get(participant)
@@ -410,6 +509,8 @@ class RoomRouter:
         if subscriber is not None:
             self._drop_subscriber(subscriber)
         self._speakers.remove(participant)
+        for key in [key for key in self._layer_requests if key[0] == participant]:
+            del self._layer_requests[key]
 
     def close(self) -> None:
         self._closed = True
@@ -468,15 +569,16 @@ class RoomRouter:
             if stream is None:
                 stream = _Stream(publisher, spec, media)
                 self._streams[spec.stream_id] = stream
-            else:
-                stream.update(media)
-            if media.ssrc is not None:
-                if stream.ssrc != media.ssrc:
-                    stream.ssrc = media.ssrc
-                    stream.reception = ReceptionStats(stream.clock_rate)
-                publisher.by_ssrc[media.ssrc] = stream
-            elif stream.ssrc is not None:
-                publisher.by_ssrc[stream.ssrc] = stream
+            elif stream.update(media):
+                now = time.monotonic()
+                for sink in stream.sinks:
+                    sink.current = sink.pending = None
+                    self._start_afresh(sink, now)
+            if media.ssrc is not None and stream.layers[0].ssrc != media.ssrc:
+                stream.layers[0].learn(media.ssrc)
+            for layer in stream.layers:
+                if layer.ssrc is not None:
+                    publisher.by_ssrc[layer.ssrc] = layer
             publisher.by_mid[media.mid] = stream
             publisher.mid_extension = publisher.mid_extension or media.mid_extension
             publisher.twcc_extension = publisher.twcc_extension or media.transport_cc_extension
@@ -492,9 +594,12 @@ class RoomRouter:
 
     def _drop_stream(self, stream: _Stream) -> None:
         self._streams.pop(stream.stream_id, None)
-        stream.keyframes.cancel()
+        for layer in stream.layers:
+            layer.keyframes.cancel()
         for sink in list(stream.sinks):
             self._detach_sink(sink)
+        for key in [key for key in self._layer_requests if key[1] == stream.stream_id]:
+            del self._layer_requests[key]
 
     def _detach_sink(self, sink: _Sink) -> None:
         subscriber = sink.subscriber
@@ -504,6 +609,56 @@ class RoomRouter:
             del subscriber.by_ssrc[sink.ssrc]
         if sink in sink.stream.sinks:
             sink.stream.sinks.remove(sink)
+        _unhook(sink)
+
+    # --- layers of a subscription ---------------------------------------------------------
+
+    def _aim(self, sink: _Sink, now: float, active: list[bool] | None = None) -> None:
+        """Point ``sink`` at the layer its request calls for: audio forwards its one layer at
+        once; video waits for a keyframe of the new layer (asked for, paced) and forwards the
+        old one meanwhile. ``active`` is ``stream.active_layers(now)`` if already known."""
+        stream = sink.stream
+        if stream.kind != "video":
+            if sink.current is None:
+                sink.current = stream.layers[0]
+                sink.current.sinks.append(sink)
+            return
+        if active is None:
+            active = stream.active_layers(now)
+        index = select_layer(sink.requested, active)
+        if index is None:
+            _unhook(sink)
+            return
+        target = stream.layers[index]
+        if target is sink.current or target is sink.pending:
+            if target is sink.current and sink.pending is not None:
+                sink.pending.sinks.remove(sink)
+                sink.pending = None
+            return
+        if sink.pending is not None:
+            sink.pending.sinks.remove(sink)
+        sink.pending = target
+        target.sinks.append(sink)
+        if sink.subscriber.connected and stream.forwarding:
+            target.keyframes.until_keyframe(now)
+
+    def _start_afresh(self, sink: _Sink, now: float) -> None:
+        """Whatever was forwarded before is gone (the path just came up, or forwarding
+        resumes): video starts again at a keyframe, and the numbering goes on without a gap."""
+        sink.rewriter.restart()
+        if sink.stream.kind == "video":
+            _unhook(sink)
+        self._aim(sink, now)
+
+    def _follow_layers(self, now: float) -> None:
+        """Simulcast layers come and go with the publisher's bandwidth: move subscriptions to
+        the layer that now fits their request best."""
+        for stream in self._streams.values():
+            if len(stream.layers) > 1 and stream.sinks:
+                active = stream.active_layers(now)
+                for sink in stream.sinks:
+                    if sink.requested is not None:
+                        self._aim(sink, now, active)
 
     def _drop_publisher(self, publisher: _Publisher) -> None:
         if self._publishers.get(publisher.participant) is publisher:
@@ -529,10 +684,7 @@ class RoomRouter:
             # whatever was sent before the path was up is lost: start each stream afresh
             now = time.monotonic()
             for sink in peer.by_mid.values():
-                sink.rewriter.restart()
-                if sink.stream.kind == "video":
-                    sink.waiting_for_keyframe = True
-                    sink.stream.keyframes.until_keyframe(now)
+                self._start_afresh(sink, now)
         self._emit(TransportStateChanged(self._room, peer.participant, direction, state))
 
     # --- media path ---------------------------------------------------------------------
@@ -554,22 +706,24 @@ class RoomRouter:
                 twcc.record((packet[start] << 8) | packet[start + 1], arrival)
         elif publisher.remb is not None:
             publisher.remb.record(len(packet))
-        stream = publisher.by_ssrc.get(header.ssrc)
-        if stream is None:
-            stream = self._learn_ssrc(publisher, packet, header)
-            if stream is None:
+        layer = publisher.by_ssrc.get(header.ssrc)
+        if layer is None:
+            layer = self._learn_ssrc(publisher, packet, header)
+            if layer is None:
                 self._counters.dropped += 1
                 return
         sequence = header.sequence
-        stream.reception.update(sequence, header.timestamp, arrival)
-        buffer = stream.buffer
+        layer.reception.update(sequence, header.timestamp, arrival)
+        layer.last_arrival = arrival
+        buffer = layer.buffer
         if buffer is not None:
             buffer.store(packet, header, arrival)
-            loss = stream.loss
+            loss = layer.loss
             if loss is not None and loss.received(sequence, arrival) and self._nack_timer is None:
                 self._nack_timer = asyncio.get_running_loop().call_later(
                     NACK_DELAY, self._send_due_nacks
                 )
+        stream = layer.stream
         if not stream.forwarding:
             return
         level_id = stream.level_extension
@@ -580,12 +734,13 @@ class RoomRouter:
                 level_byte = packet[element.start]
                 if stream.source == "microphone":
                     self._speakers.add_level(publisher.participant, level_byte)
-        if stream.sinks:
-            self._forward(stream, packet, header, arrival, level_byte)
+        if layer.sinks:
+            self._forward(layer, packet, header, arrival, level_byte)
 
     def _forward(
-        self, stream: _Stream, packet: bytes, header: RtpHeader, arrival: float, level_byte: int
+        self, layer: _Layer, packet: bytes, header: RtpHeader, arrival: float, level_byte: int
     ) -> None:
+        stream = layer.stream
         payload_offset = header.payload_offset
         if payload_offset == header.payload_end:
             body = _PADDING_ONLY  # a probe: keep the numbering, not the bytes
@@ -599,20 +754,19 @@ class RoomRouter:
         tails: dict[int, tuple[int, bytes]] = {}
         pack = _FIXED.pack
         forwarded = 0
-        for sink in stream.sinks:
+        for sink in layer.sinks:
             if not sink.subscriber.connected:
                 continue
-            if sink.waiting_for_keyframe:
+            if sink.current is not layer:  # it waits for a keyframe of this layer
                 if keyframe is None:
                     keyframe = stream.is_keyframe(
                         memoryview(packet)[payload_offset : header.payload_end]
                     )
                 if not keyframe:
-                    if not stream.keyframes.retrying:
-                        stream.keyframes.until_keyframe(arrival)
+                    if not layer.keyframes.retrying:
+                        layer.keyframes.until_keyframe(arrival)
                     continue
-                sink.waiting_for_keyframe = False
-                sink.rewriter.restart()
+                _switch(sink, layer)
             mapped = sink.rewriter.map(source, sequence, timestamp, arrival)
             if mapped is None:
                 continue
@@ -628,11 +782,10 @@ class RoomRouter:
             forwarded += 1
         self._counters.rtp_forwarded += forwarded
 
-    def _learn_ssrc(
-        self, publisher: _Publisher, packet: bytes, header: RtpHeader
-    ) -> _Stream | None:
+    def _learn_ssrc(self, publisher: _Publisher, packet: bytes, header: RtpHeader) -> _Layer | None:
         """An SSRC the offer did not list: the mid header extension (RFC 8843 section 15)
-        says which m-section it belongs to."""
+        says which m-section it belongs to and, for simulcast, the RID extension (RFC 8852)
+        which layer."""
         element = find_extension(packet, header, publisher.mid_extension)
         if element is None:
             return None
@@ -641,22 +794,30 @@ class RoomRouter:
         except UnicodeDecodeError:
             return None
         stream = publisher.by_mid.get(mid)
-        if stream is None or stream.ssrc is not None:
+        if stream is None:
             return None
-        stream.ssrc = header.ssrc
-        stream.reception = ReceptionStats(stream.clock_rate)
-        publisher.by_ssrc[header.ssrc] = stream
-        return stream
+        if len(stream.layers) == 1:
+            layer: _Layer | None = stream.layers[0]
+        else:
+            layer = stream.layer_of_rid(read_rid(packet, header, stream.rid_extension))
+        if layer is None or layer.ssrc is not None:
+            return None
+        layer.learn(header.ssrc)
+        publisher.by_ssrc[header.ssrc] = layer
+        if layer.waited_for():
+            # the request made when the subscriber came could not name this SSRC yet
+            layer.keyframes.request(time.monotonic())
+        return layer
 
     def _on_publisher_rtcp(self, publisher: _Publisher, data: bytes) -> None:
         packets = self._parse_rtcp(data)
         now = time.monotonic()
         for packet in packets:
             if isinstance(packet, SenderReport):
-                stream = publisher.by_ssrc.get(packet.ssrc)
-                if stream is not None:
-                    stream.sender_report = (packet.ntp_timestamp, packet.rtp_timestamp, now)
-                    stream.reception.sender_report(packet.ntp_timestamp, now)
+                layer = publisher.by_ssrc.get(packet.ssrc)
+                if layer is not None:
+                    layer.sender_report = (packet.ntp_timestamp, packet.rtp_timestamp, now)
+                    layer.reception.sender_report(packet.ntp_timestamp, now)
 
     def _on_subscriber_rtcp(self, subscriber: _Subscriber, data: bytes) -> None:
         packets = self._parse_rtcp(data)
@@ -669,12 +830,12 @@ class RoomRouter:
             elif isinstance(packet, PictureLossIndication):
                 sink = subscriber.by_ssrc.get(packet.media_ssrc)
                 if sink is not None:
-                    sink.stream.keyframes.request(now)
+                    _request_keyframe(sink, now)
             elif isinstance(packet, FullIntraRequest):
                 for ssrc, _number in packet.entries:
                     sink = subscriber.by_ssrc.get(ssrc)
                     if sink is not None:
-                        sink.stream.keyframes.request(now)
+                        _request_keyframe(sink, now)
 
     def _parse_rtcp(self, data: bytes) -> list[RtcpPacket]:
         try:
@@ -685,14 +846,17 @@ class RoomRouter:
 
     def _retransmit(self, sink: _Sink, sequences: list[int], now: float) -> None:
         stream = sink.stream
-        buffer = stream.buffer
-        if buffer is None or not sink.subscriber.connected:
+        if not sink.subscriber.connected:
             return
+        by_ssrc = stream.publisher.by_ssrc
         for out_sequence in sequences[:64]:
             origin = sink.rewriter.source_of(out_sequence)
-            if origin is None or origin[0] != stream.ssrc:
+            if origin is None:
                 continue
-            entry = buffer.get(origin[1], now)
+            layer = by_ssrc.get(origin[0])
+            if layer is None or layer.stream is not stream or layer.buffer is None:
+                continue
+            entry = layer.buffer.get(origin[1], now)
             if entry is None:
                 continue
             header = entry.header
@@ -733,6 +897,7 @@ class RoomRouter:
             self._send_feedback(now)
             if self._ticks % SPEAKER_TICKS == 0:
                 self._detect_speaker(now)
+                self._follow_layers(now)
             if self._ticks % REPORT_TICKS == 0:
                 self._send_reports(now)
         except Exception:
@@ -772,9 +937,9 @@ class RoomRouter:
                 continue
             blocks = []
             worst_loss = 0
-            for ssrc, stream in publisher.by_ssrc.items():
-                if stream.reception.received:
-                    block = stream.reception.report_block(ssrc, now)
+            for ssrc, layer in publisher.by_ssrc.items():
+                if layer.reception.received:
+                    block = layer.reception.report_block(ssrc, now)
                     worst_loss = max(worst_loss, block.fraction_lost)
                     blocks.append(block)
             compound: list[RtcpPacket] = [ReceiverReport(publisher.rtcp_ssrc, tuple(blocks[:31]))]
@@ -798,18 +963,18 @@ class RoomRouter:
     def _sender_report(self, sink: _Sink, now: float) -> SenderReport | None:
         """The publisher's last (NTP, RTP) pair, carried forward to now and into the
         subscriber's timestamp space, so its audio and video stay in sync."""
-        stream = sink.stream
-        if stream.sender_report is None or stream.ssrc is None or not sink.packets:
+        layer = sink.current
+        if layer is None or layer.sender_report is None or layer.ssrc is None or not sink.packets:
             return None
-        ntp, rtp, arrival = stream.sender_report
-        mapped = sink.rewriter.map_timestamp(stream.ssrc, rtp)
+        ntp, rtp, arrival = layer.sender_report
+        mapped = sink.rewriter.map_timestamp(layer.ssrc, rtp)
         if mapped is None:
             return None
         elapsed = max(0.0, now - arrival)
         return SenderReport(
             ssrc=sink.ssrc,
             ntp_timestamp=(ntp + int(elapsed * _NTP_UNITS)) & 0xFFFF_FFFF_FFFF_FFFF,
-            rtp_timestamp=(mapped + int(elapsed * stream.clock_rate)) & 0xFFFF_FFFF,
+            rtp_timestamp=(mapped + int(elapsed * sink.stream.clock_rate)) & 0xFFFF_FFFF,
             packet_count=sink.packets & 0xFFFF_FFFF,
             octet_count=sink.octets & 0xFFFF_FFFF,
         )
@@ -817,12 +982,39 @@ class RoomRouter:
 
 def _due_nacks(publisher: _Publisher, now: float) -> list[GenericNack]:
     nacks = []
-    for stream in publisher.by_mid.values():
-        if stream.loss is not None and stream.ssrc is not None:
-            lost = stream.loss.due(now)
+    for ssrc, layer in publisher.by_ssrc.items():
+        if layer.loss is not None:
+            lost = layer.loss.due(now)
             if lost:
-                nacks.append(GenericNack.for_sequences(publisher.rtcp_ssrc, stream.ssrc, lost))
+                nacks.append(GenericNack.for_sequences(publisher.rtcp_ssrc, ssrc, lost))
     return nacks
+
+
+def _switch(sink: _Sink, layer: _Layer) -> None:
+    """A keyframe of ``layer`` arrived for a sink waiting for one: forward that layer from
+    now on. The restart makes the rewriter open a new segment even when it switches back to a
+    source it had before, continuing one sequence number after the last one sent."""
+    old = sink.current
+    if old is not None:
+        old.sinks.remove(sink)
+    sink.current = layer
+    sink.pending = None
+    sink.rewriter.restart()
+
+
+def _unhook(sink: _Sink) -> None:
+    """Forward nothing to ``sink`` and wait for nothing (paused, or about to start afresh)."""
+    for layer in (sink.current, sink.pending):
+        if layer is not None and sink in layer.sinks:
+            layer.sinks.remove(sink)
+    sink.current = sink.pending = None
+
+
+def _request_keyframe(sink: _Sink, now: float) -> None:
+    """The subscriber lost a picture (PLI or FIR): ask the layer it gets or is about to get."""
+    layer = sink.pending or sink.current
+    if layer is not None:
+        layer.keyframes.request(now)
 
 
 def _tail(first_plain: int, body: bytes, level_id: int, level_byte: int) -> tuple[int, bytes]:

@@ -1,5 +1,5 @@
 """SDP offers from browsers and the SFU's answers (RFC 8866 syntax, RFC 8829 JSEP, RFC 8843
-BUNDLE, RFC 8839 ICE, RFC 8842 DTLS, RFC 8285 header extensions).
+BUNDLE, RFC 8839 ICE, RFC 8842 DTLS, RFC 8285 header extensions, RFC 8851 RIDs, RFC 8853 simulcast).
 
 The offer comes from the network, so parsing has hard limits (size, lines, m-sections,
 candidates) and checks every value it keeps; anything invalid is ``MediaError("bad_sdp")``.
@@ -7,8 +7,11 @@ Unknown attributes are skipped: browsers add new ones all the time.
 
 Answers: the SFU is ICE-lite and the DTLS server, one transport per peer connection (BUNDLE,
 rtcp-mux). A publish answer receives Opus and VP8 (else H.264 packetization-mode 1) without
-RTX, so retransmissions arrive on the primary SSRC; it declines simulcast and the video
-orientation extension. A subscribe answer sends, per subscribed mid, the publisher's codec.
+RTX, so retransmissions arrive on the primary SSRC; it declines the video orientation extension.
+It receives simulcast (``a=simulcast:recv``) when the offer sends RIDs with the RID header
+extension: every layer on its own SSRC, learnt from that extension, in the order of the offer's
+``a=simulcast`` line (smallest first, as the client lists its encodings). A subscribe answer
+sends, per subscribed mid, the publisher's codec on one SSRC.
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ __all__ = [
     "EXT_ABS_SEND_TIME",
     "EXT_AUDIO_LEVEL",
     "EXT_MID",
+    "EXT_REPAIRED_RID",
+    "EXT_RID",
     "EXT_TRANSPORT_CC",
     "MAX_CANDIDATES",
     "MAX_LINES",
     "MAX_LINE_LENGTH",
     "MAX_MEDIA_SECTIONS",
     "MAX_SDP_BYTES",
+    "MAX_SIMULCAST_LAYERS",
     "AcceptedMedia",
     "Codec",
     "Extension",
@@ -55,14 +61,19 @@ MAX_MEDIA_SECTIONS = 100
 _MAX_FORMATS = 64
 _MAX_SSRCS = 32
 _MAX_RIDS = 16
+MAX_SIMULCAST_LAYERS = 4
+"""Browsers send at most three (libwebrtc's cap is four); more are declined."""
 
 EXT_MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 EXT_AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 EXT_TRANSPORT_CC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 EXT_ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+EXT_RID = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+EXT_REPAIRED_RID = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]{1,64}")
 _MID = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
+_RID = re.compile(r"[A-Za-z0-9_\-]{1,16}")  # RFC 8851 rid-id, with a length cap
 _ICE_CHARS = re.compile(r"[A-Za-z0-9+/]+")
 _FINGERPRINT = re.compile(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}")
 _CODEC_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
@@ -125,8 +136,9 @@ class MediaDescription:
     extensions: tuple[Extension, ...]
     ssrcs: tuple[int, ...]  # in order of first appearance
     ssrc_groups: tuple[tuple[str, tuple[int, ...]], ...]
-    rids: tuple[str, ...]
-    simulcast: bool
+    rids: tuple[str, ...]  # every a=rid, either direction
+    send_rids: tuple[str, ...]  # the a=rid lines with direction "send"
+    simulcast: tuple[str, ...]  # a=simulcast:send, first alternative of each, in order
     rtcp_mux: bool
     rtcp_reduced_size: bool
     ice_ufrag: str | None
@@ -192,7 +204,8 @@ class _Section:
         self.ssrcs: dict[int, None] = {}
         self.ssrc_groups: list[tuple[str, tuple[int, ...]]] = []
         self.rids: list[str] = []
-        self.simulcast = False
+        self.send_rids: list[str] = []
+        self.simulcast: tuple[str, ...] = ()
         self.rtcp_mux = False
         self.rtcp_reduced_size = False
         self.ice_ufrag: str | None = None
@@ -234,6 +247,7 @@ class _Section:
             ssrcs=tuple(self.ssrcs),
             ssrc_groups=tuple(self.ssrc_groups),
             rids=tuple(self.rids),
+            send_rids=tuple(self.send_rids),
             simulcast=self.simulcast,
             rtcp_mux=self.rtcp_mux,
             rtcp_reduced_size=self.rtcp_reduced_size,
@@ -390,12 +404,35 @@ def _parse_attribute(
         if len(section.ssrc_groups) > _MAX_SSRCS:
             raise _bad("too many SSRC groups")
     elif name == "rid":
-        rid = argument.split(" ", 1)[0]
-        if not _MID.fullmatch(rid) or len(section.rids) >= _MAX_RIDS:
+        rid, _, rest = argument.partition(" ")
+        if not _RID.fullmatch(rid) or len(section.rids) >= _MAX_RIDS or rid in section.rids:
             raise _bad("bad rid")
         section.rids.append(rid)
+        if rest.split(" ", 1)[0] == "send":
+            section.send_rids.append(rid)
     elif name == "simulcast":
-        section.simulcast = True
+        section.simulcast = _parse_simulcast(argument)
+
+
+def _parse_simulcast(argument: str) -> tuple[str, ...]:
+    """The send half of ``a=simulcast`` (RFC 8853 section 5.1): ``send q;h;f``, where an entry
+    may list alternatives (``a,b``: the first is kept) and ``~`` marks a paused one (it is
+    received all the same: the browser may resume it without renegotiating)."""
+    if len(argument) > 512:
+        raise _bad("bad simulcast")
+    words = argument.split(" ")
+    for direction, streams in zip(words[::2], words[1::2], strict=False):
+        if direction != "send":
+            continue
+        rids = []
+        for entry in streams.split(";"):
+            rid = entry.split(",", 1)[0].removeprefix("~")
+            if not _RID.fullmatch(rid):
+                raise _bad("bad simulcast")
+            if rid not in rids:
+                rids.append(rid)
+        return tuple(rids[:_MAX_RIDS])
+    return ()
 
 
 def _parse_transport_attribute(name: str, argument: str, target: _Section | _Session) -> None:
@@ -501,6 +538,8 @@ class AcceptedMedia:
     audio_level_extension: int
     transport_cc_extension: int
     abs_send_time_extension: int
+    rids: tuple[str, ...] = ()  # simulcast layers, smallest first; empty without simulcast
+    rid_extension: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -686,6 +725,12 @@ def build_publish_answer(
         feedback = tuple(item for item in codec.feedback if item in allowed_feedback)
         parameters = _OPUS_ANSWER_PARAMETERS if kind == "audio" else codec.parameters
         receiving = section.mid in track_mids
+        rids = _simulcast_layers(section) if receiving and kind == "video" else ()
+        extra: tuple[str, ...] = ()
+        if rids:
+            wanted += [EXT_RID, EXT_REPAIRED_RID]
+            extensions = tuple(e for e in section.extensions if e.uri in wanted)
+            extra = (*(f"a=rid:{rid} recv" for rid in rids), "a=simulcast:recv " + ";".join(rids))
         writer.accepted(
             section,
             "recvonly" if receiving else "inactive",
@@ -693,6 +738,7 @@ def build_publish_answer(
             feedback=feedback,
             parameters=parameters,
             extensions=extensions,
+            extra=extra,
         )
         if receiving:
             accepted.append(
@@ -709,9 +755,21 @@ def build_publish_answer(
                     abs_send_time_extension=(
                         0 if transport_cc else section.extension_id(EXT_ABS_SEND_TIME)
                     ),
+                    rids=rids,
+                    rid_extension=section.extension_id(EXT_RID) if rids else 0,
                 )
             )
     return PublishAnswer(writer.text(), tuple(accepted))
+
+
+def _simulcast_layers(section: MediaDescription) -> tuple[str, ...]:
+    """The layers to receive: the offer's simulcast send list, each declared ``a=rid:X send``.
+    Without the RID and mid extensions the SFU could not tell the layers apart, so it then
+    declines simulcast and the browser sends one layer."""
+    if not section.extension_id(EXT_RID) or not section.extension_id(EXT_MID):
+        return ()
+    rids = tuple(rid for rid in section.simulcast if rid in section.send_rids)
+    return rids[:MAX_SIMULCAST_LAYERS] if len(rids) > 1 else ()
 
 
 def build_subscribe_answer(

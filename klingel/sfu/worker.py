@@ -42,6 +42,7 @@ from klingel.sfu.ipc import (
     Reply,
     Request,
     SetForwarding,
+    SetLayer,
     Shutdown,
     Subscribe,
 )
@@ -67,6 +68,10 @@ class Router(Protocol):
     ) -> str: ...
 
     def set_forwarding(self, stream_id: StreamId, enabled: bool) -> None: ...
+
+    def set_layer(
+        self, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None: ...
 
     def remove_participant(self, participant: ParticipantId) -> None: ...
 
@@ -198,6 +203,12 @@ class _Worker:
                 if router is None:
                     raise MediaError("unknown_stream", "no such stream in this room")
                 router.set_forwarding(stream_id, enabled)
+                return None
+            case SetLayer(room, participant, stream_id, layer):
+                router = self._routers.get(room)
+                if router is None:
+                    raise MediaError("unknown_stream", "no such stream in this room")
+                router.set_layer(participant, stream_id, layer)
                 return None
             case RemoveParticipant(room, participant):
                 router = self._routers.get(room)

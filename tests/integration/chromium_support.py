@@ -57,7 +57,7 @@ _PEER_SCRIPT = """
     return frames;
   };
   window.klingelPeer = {
-    async publish(tone, videoCodec) {
+    async publish(tone, videoCodec, simulcast) {
       const media = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
       let audio = media.getAudioTracks()[0];
       if (tone) {
@@ -72,7 +72,15 @@ _PEER_SCRIPT = """
       }
       const peer = connection();
       const added = [audio, media.getVideoTracks()[0]].map((track) =>
-        peer.addTransceiver(track, { direction: "sendonly", streams: [media] }));
+        peer.addTransceiver(track, {
+          direction: "sendonly",
+          streams: [media],
+          // three layers, smallest first: a quarter, half and the full size
+          sendEncodings: simulcast && track.kind === "video"
+            ? [{ rid: "q", scaleResolutionDownBy: 4 }, { rid: "h", scaleResolutionDownBy: 2 },
+               { rid: "f" }]
+            : undefined,
+        }));
       if (videoCodec) {
         // Offer only this codec, as a browser without VP8 would.
         const codecs = RTCRtpSender.getCapabilities("video").codecs
@@ -136,11 +144,16 @@ _PEER_SCRIPT = """
             framesDecoded: s.framesDecoded || 0,
             keyFramesDecoded: s.keyFramesDecoded || 0,
             frameWidth: s.frameWidth || 0,
+            frameHeight: s.frameHeight || 0,
+            framesDropped: s.framesDropped || 0,
+            freezeCount: s.freezeCount || 0,
             packetsLost: s.packetsLost || 0,
           });
         } else if (s.type === "outbound-rtp") {
           found.outbound.push({
             mid: s.mid || "",
+            rid: s.rid || "",
+            frameHeight: s.frameHeight || 0,
             kind: s.kind,
             bytesSent: s.bytesSent || 0,
             packetsSent: s.packetsSent || 0,
@@ -220,12 +233,17 @@ class InboundRtp:
     frames_decoded: int
     key_frames_decoded: int
     frame_width: int
+    frame_height: int
+    frames_dropped: int
+    freeze_count: int
     packets_lost: int
 
 
 @dataclass(frozen=True, slots=True)
 class OutboundRtp:
     mid: str
+    rid: str  # the simulcast layer, "" without simulcast
+    frame_height: int
     kind: MediaKind
     bytes_sent: int
     packets_sent: int
@@ -246,7 +264,7 @@ class PeerStats:
     dtls_state: str | None
     available_outgoing_bitrate: float | None
     inbound: Mapping[str, InboundRtp]  # by mid
-    outbound: Mapping[str, OutboundRtp]  # by mid
+    outbound: Mapping[str, OutboundRtp]  # by mid, or "mid/rid" for a simulcast layer
 
     def outbound_of(self, kind: MediaKind) -> OutboundRtp:
         return next(stream for stream in self.outbound.values() if stream.kind == kind)
@@ -264,13 +282,17 @@ class ChromiumPeer:
         await page.evaluate(_PEER_SCRIPT)
         return cls(page)
 
-    async def publish_offer(self, *, tone: bool = False, video_codec: str | None = None) -> Offer:
+    async def publish_offer(
+        self, *, tone: bool = False, video_codec: str | None = None, simulcast: bool = False
+    ) -> Offer:
         """Fake camera and microphone on ``sendonly`` transceivers; with ``tone``, a steady
         440 Hz sine (Web Audio) replaces the microphone; with ``video_codec`` (e.g. "H264")
-        the video offers only that codec."""
+        the video offers only that codec; with ``simulcast`` the camera is sent in three
+        layers (rids q, h, f at a quarter, half and full size)."""
         return _offer(
             await self.page.evaluate(
-                "([t, c]) => window.klingelPeer.publish(t, c)", [tone, video_codec]
+                "([t, c, s]) => window.klingelPeer.publish(t, c, s)",
+                [tone, video_codec, simulcast],
             )
         )
 
@@ -313,13 +335,18 @@ class ChromiumPeer:
                     frames_decoded=int(entry["framesDecoded"]),
                     key_frames_decoded=int(entry["keyFramesDecoded"]),
                     frame_width=int(entry["frameWidth"]),
+                    frame_height=int(entry["frameHeight"]),
+                    frames_dropped=int(entry["framesDropped"]),
+                    freeze_count=int(entry["freezeCount"]),
                     packets_lost=int(entry["packetsLost"]),
                 )
                 for entry in raw["inbound"]
             },
             outbound={
-                entry["mid"]: OutboundRtp(
+                (f"{entry['mid']}/{entry['rid']}" if entry["rid"] else entry["mid"]): OutboundRtp(
                     mid=entry["mid"],
+                    rid=entry["rid"],
+                    frame_height=int(entry["frameHeight"]),
                     kind=entry["kind"],
                     bytes_sent=int(entry["bytesSent"]),
                     packets_sent=int(entry["packetsSent"]),

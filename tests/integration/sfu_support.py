@@ -236,6 +236,10 @@ class EchoRoomRouter:
         if stream_id not in self._streams:
             raise MediaError("unknown_stream", "no such stream")
 
+    def set_layer(self, participant: ParticipantId, stream_id: StreamId, layer: int | None) -> None:
+        if stream_id not in self._streams:
+            raise MediaError("unknown_stream", "no such stream")
+
     def remove_participant(self, participant: ParticipantId) -> None:
         for table in (self._publishers, self._subscribers):
             transport = table.pop(participant, None)

@@ -24,11 +24,13 @@ import pytest_asyncio
 from chromium_support import (
     BlankPageServer,
     ChromiumPeer,
+    InboundRtp,
     grown_inbound,
     wait_inbound_growing,
 )
+from playwright.async_api import async_playwright
 
-from klingel.bots.browser import PageOpener, wait_until
+from klingel.bots.browser import PageOpener, launch_chromium, wait_until
 from klingel.bots.server_process import free_udp_port_range
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
@@ -140,10 +142,11 @@ async def publish(
     *,
     tone: bool = False,
     video_codec: str | None = None,
+    simulcast: bool = False,
 ) -> Published:
     """Camera and microphone (or a steady tone) of ``peer`` as participant ``name``."""
     participant = ParticipantId(name)
-    offer = await peer.publish_offer(tone=tone, video_codec=video_codec)
+    offer = await peer.publish_offer(tone=tone, video_codec=video_codec, simulcast=simulcast)
     tracks = [
         TrackSpec(
             mid,
@@ -326,6 +329,88 @@ async def test_removing_the_publisher_stops_the_subscribers_frames(
         return not grown_inbound(before, await ben.peer.stats())
 
     await wait_until(stopped, timeout=20.0, message="the subscriber's media stops")
+
+
+SIMULCAST_FIELD_TRIALS = "--force-fieldtrials=WebRTC-LegacySimulcastLayerLimit/Disabled/"
+"""libwebrtc sends only as many simulcast layers as its table allows for the camera's size,
+two for 640x480; without that limit it sends all three that the page asks for."""
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def open_simulcast_peer(page_server: BlankPageServer) -> AsyncIterator[PeerOpener]:
+    require_netns()
+    async with async_playwright() as playwright:
+        browser = await launch_chromium(playwright, SIMULCAST_FIELD_TRIALS)
+        opener = PageOpener(browser)
+
+        async def open_peer() -> ChromiumPeer:
+            probed = await opener()
+            return await ChromiumPeer.open(probed.page, page_server.url)
+
+        try:
+            yield open_peer
+        finally:
+            await opener.close_all()
+            await browser.close()
+
+
+async def test_simulcast_subscriber_gets_the_layer_it_asks_for_or_none(
+    sfu: Sfu, room: RoomId, open_simulcast_peer: PeerOpener
+) -> None:
+    open_peer = open_simulcast_peer
+    sender = await open_peer()
+    anna = await publish(sfu, room, "anna", sender, simulcast=True)
+    ben, mids = await new_subscriber(sfu, room, "ben", open_peer, [anna])
+    video_mid = next(m for m, s in ben.streams.items() if s == anna.streams["video"])
+    audio_mid = next(m for m, s in ben.streams.items() if s == anna.streams["audio"])
+    assert await wait_inbound_growing(ben.peer, mids, timeout=45.0) >= mids
+    camera = anna.streams["video"]
+    report: list[str] = []
+
+    async def video() -> InboundRtp:
+        return (await ben.peer.stats()).inbound[video_mid]
+
+    async def note(step: str) -> None:
+        inbound = await video()
+        layers = sorted(
+            f"{o.rid}:{o.frame_height}p"
+            for o in (await sender.stats()).outbound.values()
+            if o.kind == "video"
+        )
+        report.append(
+            f"  {step}: frameHeight {inbound.frame_height}, framesDecoded "
+            f"{inbound.frames_decoded}, framesDropped {inbound.frames_dropped}, freezeCount "
+            f"{inbound.freeze_count}, keyFramesDecoded {inbound.key_frames_decoded}; "
+            f"publisher sends {', '.join(layers)}"
+        )
+
+    async def shows(height: int) -> bool:
+        return (await video()).frame_height == height
+
+    # By default the highest layer there is, once the publisher's bandwidth allows it.
+    await wait_until(lambda: shows(480), timeout=60.0, message="the full layer (480p) arrives")
+    await note("default")
+    for layer, height in ((0, 120), (2, 480), (1, 240)):
+        await sfu.pool.set_layer(room, ben.participant, camera, layer)
+        await wait_until(lambda h=height: shows(h), timeout=30.0, message=f"{height}p arrives")
+        assert await wait_inbound_growing(ben.peer, mids) >= mids
+        await note(f"layer {layer}")
+
+    await sfu.pool.set_layer(room, ben.participant, camera, None)
+
+    async def paused() -> bool:
+        before = await ben.peer.stats()
+        await asyncio.sleep(2.0)
+        return grown_inbound(before, await ben.peer.stats()) == {audio_mid}
+
+    await wait_until(paused, timeout=20.0, message="video stops while audio flows")
+    await note("paused")
+
+    await sfu.pool.set_layer(room, ben.participant, camera, 0)
+    assert await wait_inbound_growing(ben.peer, mids) >= mids
+    await wait_until(lambda: shows(120), timeout=30.0, message="120p after resuming")
+    await note("resumed at layer 0")
+    print("\nsimulcast subscriber, step by step:\n" + "\n".join(report))
 
 
 # --- measurements (printed; asserted only in that media flowed) -----------------------------

@@ -85,6 +85,11 @@ class RecordingMedia:
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
         self.forwarding.append((room, stream_id, enabled))
 
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        pass
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         self.removed.append((room, participant))
 

@@ -99,6 +99,16 @@ async def test_refusals_and_crashes_come_back_as_media_errors(
         await workers.set_forwarding(RoomId("nowhere"), StreamId("s-1"), False)
     assert no_room.value.code == "unknown_stream"
     await workers.set_forwarding(room, StreamId("s-1"), False)
+    await workers.set_layer(room, ANNA, StreamId("s-1"), None)
+    await workers.set_layer(room, ANNA, StreamId("s-1"), 0)
+    with pytest.raises(MediaError) as unknown_layer:
+        await workers.set_layer(room, ANNA, StreamId("s-unknown"), 1)
+    assert unknown_layer.value.code == "unknown_stream"
+    with pytest.raises(MediaError) as no_room_layer:
+        await workers.set_layer(RoomId("nowhere"), ANNA, StreamId("s-1"), 1)
+    assert no_room_layer.value.code == "unknown_stream"
+    with pytest.raises(ValueError):
+        await workers.set_layer(room, ANNA, StreamId("s-1"), -1)
     assert pid_of(await workers.publish(room, ANNA, "offer", [TRACK])) == pid
 
 

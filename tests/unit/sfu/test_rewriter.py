@@ -113,3 +113,61 @@ def test_in_order_stream_with_one_switch_is_gapless(
         assert mapped is not None
         outs.append(mapped[0])
     assert outs == [(first + i) & 0xFFFF for i in range(len(outs))]
+
+
+C = 0xCCCC
+
+
+def test_switching_back_to_an_earlier_source_continues_after_a_restart() -> None:
+    """Simulcast: q -> h -> q. Without the restart the packets of q would count as late
+    packets of the segment before and be dropped."""
+    r = rewriter()
+    assert r.map(A, 100, 1000, 1.0) == (1000, 50_000)
+    r.restart()
+    assert r.map(B, 7000, 555, 1.5) == (1001, 50_000 + 45_000)  # half a second later
+    r.restart()
+    assert r.map(A, 130, 91_000, 2.0) == (1002, 50_000 + 90_000)
+    assert r.map(A, 131, 94_000, 2.033) == (1003, 50_000 + 93_000)  # A's own pace again
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([A, B, C]),  # the layer switched to
+            st.integers(1, 20),  # packets of that layer forwarded
+            st.floats(0.001, 2.0),  # seconds since the last packet sent
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 0xFFFF_FFFF),
+)
+def test_layer_switches_have_no_gap_no_jump_back_and_keep_time(
+    switches: list[tuple[int, int, float]], first_sequence: int, first_timestamp: int
+) -> None:
+    r = StreamRewriter(1, 90000, initial_sequence=first_sequence, initial_timestamp=first_timestamp)
+    # each layer has its own numbering and timestamp base, as a browser's encodings do
+    bases = {A: (100, 7), B: (40_000, 3_000_000_000), C: (65_530, 0xFFFF_FF00)}
+    sent = {A: 0, B: 0, C: 0}
+    now = 0.0
+    last: tuple[int, int] | None = None
+    for source, count, pause in switches:
+        r.restart()
+        for index in range(count):
+            now += pause if index == 0 else 0.05
+            sequence_base, timestamp_base = bases[source]
+            sent[source] += 1
+            mapped = r.map(
+                source,
+                (sequence_base + sent[source]) & 0xFFFF,
+                (timestamp_base + int(now * 90000)) & 0xFFFF_FFFF,
+                now,
+            )
+            assert mapped is not None
+            if last is not None:
+                assert mapped[0] == (last[0] + 1) & 0xFFFF  # no gap, no jump back
+                step = (mapped[1] - last[1]) & 0xFFFF_FFFF
+                elapsed = 0.05 if index else pause
+                assert abs(step - elapsed * 90000) <= 2  # the time that passed, in ticks
+            last = mapped

@@ -249,7 +249,7 @@ async def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -
     room = Room()
     room.send_video(VP8_KEY)  # Ben has his keyframe: nobody waits
     plis = room.publisher.rtcp_of
-    await wait_for(lambda: not room.router._streams[CAM].keyframes.retrying)
+    await wait_for(lambda: not room.router._streams[CAM].layers[0].keyframes.retrying)
     await asyncio.sleep(KEYFRAME_REQUEST_INTERVAL)
     before = len(plis(PictureLossIndication))
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
@@ -267,7 +267,7 @@ async def test_requests_stop_once_a_keyframe_arrived() -> None:
     first = len(room.publisher.rtcp_of(PictureLossIndication))
     await wait_for(lambda: len(room.publisher.rtcp_of(PictureLossIndication)) > first)
     room.send_video(VP8_KEY)
-    await wait_for(lambda: not room.router._streams[CAM].keyframes.retrying)
+    await wait_for(lambda: not room.router._streams[CAM].layers[0].keyframes.retrying)
     after = len(room.publisher.rtcp_of(PictureLossIndication))
     await asyncio.sleep(2 * KEYFRAME_REQUEST_INTERVAL)
     assert len(room.publisher.rtcp_of(PictureLossIndication)) == after
@@ -457,7 +457,8 @@ async def test_late_subscriber_gets_keyframe_then_frames() -> None:
 async def test_ssrc_is_learnt_from_the_mid_extension() -> None:
     factory = FakeFactory()
     router = RoomRouter(ROOM, factory, lambda event: None, WorkerCounters())
-    offer = fixture("publish_simulcast")
+    # a video offer without a=ssrc lines, as a simulcast offer whose simulcast is declined
+    offer = fixture("publish_simulcast").replace("a=simulcast:send q;h;f\r\n", "")
     router.publish(ANNA, offer, [TrackSpec("0", "video", "camera", CAM)])
     router.subscribe(BEN, subscribe_offer(), [Subscription("1", CAM)])
     publisher, subscriber = factory.created

@@ -11,6 +11,8 @@ from klingel.sfu.sdp import (
     EXT_ABS_SEND_TIME,
     EXT_AUDIO_LEVEL,
     EXT_MID,
+    EXT_REPAIRED_RID,
+    EXT_RID,
     EXT_TRANSPORT_CC,
     Origin,
     SubscriptionPlan,
@@ -109,13 +111,61 @@ def test_h264_only_offer_gets_packetization_mode_1() -> None:
     assert f"a=fmtp:{codec.payload_type} {codec.parameters}" in video
 
 
-def test_simulcast_is_declined_and_ssrc_left_to_the_mid_extension() -> None:
+def test_simulcast_offer_is_received_layer_by_layer() -> None:
     offer = parse_offer(fixture("publish_simulcast"))
-    assert offer.media[0].rids == ("q", "h", "f") and offer.media[0].simulcast
+    assert offer.media[0].rids == ("q", "h", "f")
+    assert offer.media[0].simulcast == ("q", "h", "f")
     answer = build_publish_answer(offer, LOCAL, ORIGIN, {"0": "video"})
+    (video,) = sections(answer.sdp)
+    rids = ["a=rid:q recv", "a=rid:h recv", "a=rid:f recv"]
+    assert video[-6:-2] == [*rids, "a=simulcast:recv q;h;f"]
+    assert "a=recvonly" in video
+    assert f"a=extmap:10 {EXT_RID}" in video
+    assert f"a=extmap:11 {EXT_REPAIRED_RID}" in video
+    assert f"a=extmap:9 {EXT_MID}" in video
+    (accepted,) = answer.media
+    assert accepted.rids == ("q", "h", "f")
+    assert accepted.rid_extension == 10 and accepted.mid_extension == 9
+    assert accepted.ssrc is None  # learnt from the RID extension of the first packets
+
+
+def test_simulcast_without_the_rid_extension_is_declined() -> None:
+    text = fixture("publish_simulcast").replace(
+        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", ""
+    )
+    answer = build_publish_answer(parse_offer(text), LOCAL, ORIGIN, {"0": "video"})
     assert "a=rid" not in answer.sdp and "a=simulcast" not in answer.sdp
     assert "rtp-stream-id" not in answer.sdp
-    assert answer.media[0].ssrc is None and answer.media[0].mid_extension > 0
+    assert answer.media[0].rids == () and answer.media[0].ssrc is None
+
+
+def test_simulcast_line_keeps_order_first_alternatives_and_paused_layers() -> None:
+    text = fixture("publish_simulcast").replace(
+        "a=simulcast:send q;h;f", "a=simulcast:send ~q;h,x;f recv z"
+    )
+    offer = parse_offer(text)
+    assert offer.media[0].simulcast == ("q", "h", "f")
+    answer = build_publish_answer(offer, LOCAL, ORIGIN, {"0": "video"})
+    assert answer.media[0].rids == ("q", "h", "f")
+    assert "a=simulcast:recv q;h;f" in answer.sdp
+
+
+def test_simulcast_receives_only_rids_declared_for_sending() -> None:
+    text = fixture("publish_simulcast").replace("a=rid:f send", "a=rid:f recv")
+    answer = build_publish_answer(parse_offer(text), LOCAL, ORIGIN, {"0": "video"})
+    assert answer.media[0].rids == ("q", "h")
+    assert "a=rid:f" not in answer.sdp and "a=simulcast:recv q;h\r\n" in answer.sdp
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["a=rid:q$ send", "a=rid:q send\r\na=rid:q send", "a=simulcast:send q;h!;f"],
+)
+def test_bad_rid_lines_are_refused(line: str) -> None:
+    text = fixture("publish_simulcast").replace("a=rid:q send", line)
+    with pytest.raises(MediaError) as error:
+        parse_offer(text)
+    assert error.value.code == "bad_sdp"
 
 
 def test_publish_inactive_for_unnamed_sending_mid() -> None:

@@ -30,6 +30,11 @@ class IdleMedia:
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
         pass
 
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        pass
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         self.removed.append(participant)
 

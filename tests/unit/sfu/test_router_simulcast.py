@@ -1,0 +1,438 @@
+"""Simulcast in the room router: layers learnt from the RID extension, one layer per
+subscription, switches only at keyframes with continuous numbering, pause and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import time
+from typing import NamedTuple
+
+import pytest
+from test_router import (
+    ANNA,
+    BEN,
+    CAM,
+    CEM,
+    MIC,
+    ROOM,
+    SUBSCRIPTIONS,
+    TRACKS,
+    VP8_DELTA,
+    VP8_KEY,
+    FakeFactory,
+    fixture,
+    ssrc_lines,
+    subscribe_offer,
+)
+
+from klingel.sfu.api import MediaError, Subscription
+from klingel.sfu.counters import WorkerCounters
+from klingel.sfu.router import RoomRouter
+from klingel.sfu.rtcp import GenericNack, PictureLossIndication, ReceiverReport
+from klingel.sfu.rtp import build_packet, parse_rtp
+from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
+
+RIDS = ("q", "h", "f")
+LAYER_SSRCS = (0x1111_0000, 0x2222_0000, 0x3333_0000)
+MID_ID, RID_ID, TWCC_ID, LEVEL_ID = 4, 10, 3, 1  # as the offer numbers them
+
+
+def simulcast_offer() -> str:
+    """Chromium's audio + video offer with its video sent as three RID layers (SSRCs not
+    announced), as Chromium offers ``sendEncodings`` with rids."""
+    audio, video = fixture("publish_audio_video").split("m=video")
+    lines = [line for line in video.split("\r\n") if line and not line.startswith("a=ssrc")]
+    lines += [f"a=rid:{rid} send" for rid in RIDS] + ["a=simulcast:send q;h;f"]
+    return audio + "m=video" + "\r\n".join(lines) + "\r\n"
+
+
+class Out(NamedTuple):
+    """One forwarded video packet as the subscriber sees it, and the layer it came from."""
+
+    sequence: int
+    timestamp: int
+    layer: int
+    keyframe: bool
+
+
+class SimulcastRoom:
+    """Anna publishes her microphone and a three-layer camera; Ben subscribes to both."""
+
+    def __init__(self) -> None:
+        self.factory = FakeFactory()
+        self.counters = WorkerCounters()
+        self.router = RoomRouter(ROOM, self.factory, lambda event: None, self.counters)
+        offer = simulcast_offer()
+        self.audio_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[0])
+        self.publish_answer = self.router.publish(ANNA, offer, TRACKS)
+        self.publisher = self.factory.created[0]
+        answer = self.router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
+        self.subscriber = self.factory.created[1]
+        self.ssrcs = ssrc_lines(answer)
+        self.publisher.set_state("connected")
+        self.subscriber.set_state("connected")
+        self.sequences = [1000, 30000, 65500]  # each layer numbers its own packets
+        self.timestamp_bases = [7, 2_000_000_000, 0xFFFF_0000]
+        self.audio_sequence = 0
+        self.twcc_sequence = 0
+        self.arrivals: dict[tuple[int, int], float] = {}  # (layer, sequence) -> arrival
+
+    def send(
+        self,
+        layer: int,
+        payload: bytes,
+        *,
+        arrival: float | None = None,
+        rid: bool = True,
+        sequence: int | None = None,
+    ) -> None:
+        if arrival is None:
+            arrival = time.monotonic()
+        if sequence is None:
+            self.sequences[layer] += 1
+            sequence = self.sequences[layer]
+        self.twcc_sequence += 1
+        extensions = [(TWCC_ID, self.twcc_sequence.to_bytes(2, "big"))]
+        if rid:
+            extensions += [(MID_ID, b"1"), (RID_ID, RIDS[layer].encode())]
+        packet = build_packet(
+            payload_type=96,
+            sequence=sequence & 0xFFFF,
+            timestamp=(self.timestamp_bases[layer] + int(arrival * 90000)) & 0xFFFF_FFFF,
+            ssrc=LAYER_SSRCS[layer],
+            payload=payload + bytes([layer]),  # the last byte tells the layer apart
+            marker=True,
+            extensions=extensions,
+        )
+        self.arrivals[(layer, sequence & 0xFFFF)] = arrival
+        self.publisher.on_rtp(bytes(packet), arrival)
+
+    def send_all(self, payload: bytes, *, layers: tuple[int, ...] = (0, 1, 2)) -> None:
+        for layer in layers:
+            self.send(layer, payload)
+
+    def send_audio(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.audio_sequence += 1
+            packet = build_packet(
+                payload_type=111,
+                sequence=self.audio_sequence,
+                timestamp=self.audio_sequence * 960,
+                ssrc=self.audio_ssrc,
+                payload=b"opus",
+                extensions=[(LEVEL_ID, b"\x9e")],
+            )
+            self.publisher.on_rtp(bytes(packet), time.monotonic())
+
+    def video(self) -> list[Out]:
+        out = []
+        for data in self.subscriber.rtp:
+            header = parse_rtp(data)
+            if header.ssrc == self.ssrcs["1"]:
+                payload = data[header.payload_offset :]
+                out.append(
+                    Out(header.sequence, header.timestamp, payload[-1], payload[:-1] == VP8_KEY)
+                )
+        return out
+
+    def audio_count(self) -> int:
+        return sum(parse_rtp(p).ssrc == self.ssrcs["0"] for p in self.subscriber.rtp)
+
+    def plis_for(self, layer: int) -> int:
+        plis = self.publisher.rtcp_of(PictureLossIndication)
+        return sum(pli.media_ssrc == LAYER_SSRCS[layer] for pli in plis)
+
+    def layers(self) -> list[int]:
+        """The layer of each forwarded video packet, in order."""
+        return [out.layer for out in self.video()]
+
+
+def assert_continuous(out: list[Out]) -> None:
+    """No gap and no jump back in sequence numbers; timestamps never go back."""
+    for before, after in itertools.pairwise(out):
+        assert after.sequence == (before.sequence + 1) & 0xFFFF
+        assert 0 < (after.timestamp - before.timestamp) & 0xFFFF_FFFF < 0x8000_0000
+
+
+async def settle() -> None:
+    await asyncio.sleep(0)
+
+
+# --- learning the layers --------------------------------------------------------------------
+
+
+async def test_publish_answer_receives_the_three_layers() -> None:
+    room = SimulcastRoom()
+    assert "a=simulcast:recv q;h;f" in room.publish_answer
+    assert [layer.rid for layer in room.router._streams[CAM].layers] == list(RIDS)
+    room.router.close()
+
+
+async def test_each_layer_ssrc_is_learnt_from_its_rid() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_DELTA)
+    layers = room.router._streams[CAM].layers
+    assert [layer.ssrc for layer in layers] == list(LAYER_SSRCS)
+    # once known, an SSRC needs no extension (Chromium stops sending them)
+    for layer in range(3):
+        room.send(layer, VP8_DELTA, rid=False)
+    assert [layer.reception.received for layer in layers] == [2, 2, 2]
+    assert room.counters.dropped == 0
+    room.router.close()
+
+
+async def test_unknown_or_missing_rid_is_dropped() -> None:
+    room = SimulcastRoom()
+    unknown = build_packet(
+        payload_type=96,
+        sequence=1,
+        timestamp=1,
+        ssrc=0x4444,
+        payload=VP8_KEY,
+        extensions=[(MID_ID, b"1"), (RID_ID, b"x")],
+    )
+    room.publisher.on_rtp(bytes(unknown), time.monotonic())
+    room.send(0, VP8_KEY, rid=False)  # a simulcast SSRC without its RID
+    assert room.counters.dropped == 2
+    assert all(layer.ssrc is None for layer in room.router._streams[CAM].layers)
+    room.router.close()
+
+
+async def test_receive_stats_and_nacks_are_kept_per_layer() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    room.send(1, VP8_DELTA, sequence=room.sequences[1] + 3)  # two of layer h lost
+    room.sequences[1] += 3
+    room.send_all(VP8_DELTA)
+
+    def nacks() -> list[GenericNack]:
+        return room.publisher.rtcp_of(GenericNack)
+
+    deadline = time.monotonic() + 5
+    while not nacks() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    (nack, *_) = nacks()
+    assert nack.media_ssrc == LAYER_SSRCS[1]
+    assert sorted(nack.lost_sequences()) == [30002, 30003]
+    while not room.publisher.rtcp_of(ReceiverReport) and time.monotonic() < deadline + 5:
+        await asyncio.sleep(0.05)
+    reports = room.publisher.rtcp_of(ReceiverReport)
+    blocks = {block.ssrc for report in reports for block in report.reports}
+    assert set(LAYER_SSRCS) <= blocks
+    room.router.close()
+
+
+# --- which layer a subscription gets ---------------------------------------------------------
+
+
+async def test_a_new_subscription_gets_the_highest_layer() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_DELTA)
+    # asked for as soon as the layer's SSRC is known
+    assert room.plis_for(2) == 1 and room.plis_for(0) == 0
+    room.send_all(VP8_KEY)
+    room.send_all(VP8_DELTA)
+    assert room.layers() == [2, 2]
+    assert room.video()[0].keyframe
+    room.router.close()
+
+
+async def test_switch_waits_for_a_keyframe_of_the_new_layer_and_keeps_the_old_until_then() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    room.send_all(VP8_DELTA)
+    room.router.set_layer(BEN, CAM, 0)
+    assert room.plis_for(0) == 1  # asked for at once, of the new layer only
+    room.send_all(VP8_DELTA)
+    room.send_all(VP8_DELTA)
+    assert room.layers() == [2, 2, 2, 2]  # still the old layer: no keyframe of q yet
+    room.send(1, VP8_KEY)  # a keyframe of another layer changes nothing
+    room.send(0, VP8_KEY)
+    room.send_all(VP8_DELTA)
+    assert room.layers() == [2, 2, 2, 2, 0, 0]
+    assert room.video()[4].keyframe
+    assert_continuous(room.video())
+    room.router.close()
+
+
+async def test_timestamps_advance_by_the_time_between_the_layers_packets() -> None:
+    room = SimulcastRoom()
+    start = time.monotonic()
+    room.send(0, VP8_DELTA, arrival=start)  # q is published too, but not forwarded
+    room.send(2, VP8_KEY, arrival=start)
+    room.send(2, VP8_DELTA, arrival=start + 0.05)
+    room.router.set_layer(BEN, CAM, 0)
+    room.send(0, VP8_KEY, arrival=start + 0.25)  # 0.2 s after the last packet sent
+    room.send(0, VP8_DELTA, arrival=start + 0.30)
+    first, second, switched, after = room.video()
+    assert [o.layer for o in (first, second, switched, after)] == [2, 2, 0, 0]
+    assert (switched.timestamp - second.timestamp) & 0xFFFF_FFFF == pytest.approx(18_000, abs=1)
+    assert (after.timestamp - switched.timestamp) & 0xFFFF_FFFF == pytest.approx(4_500, abs=1)
+    assert_continuous(room.video())
+    room.router.close()
+
+
+async def test_switching_up_down_and_back_keeps_numbering_continuous() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    for target in (0, 1, 2, 0, 2, 1):
+        room.router.set_layer(BEN, CAM, target)
+        room.send_all(VP8_DELTA)
+        room.send_all(VP8_KEY, layers=(target,))
+        room.send_all(VP8_DELTA)
+        assert room.layers()[-1] == target
+    assert_continuous(room.video())
+    # each time: the old layer until the new one's keyframe, then the new one
+    assert room.layers() == [2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 2, 2, 2, 1, 1]
+    keyframes = [index for index, out in enumerate(room.video()) if out.keyframe]
+    assert keyframes == [0, 2, 5, 8, 11, 14, 17]
+    room.router.close()
+
+
+async def test_a_layer_that_is_not_published_falls_back_to_the_nearest_lower_one() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY, layers=(0, 1))  # f never comes (a narrow uplink)
+    room.router.set_layer(BEN, CAM, 2)  # the same as the default: nothing to do
+    room.router._follow_layers(time.monotonic())
+    room.send_all(VP8_KEY, layers=(0, 1))
+    assert room.layers() == [1]
+    room.router.set_layer(BEN, CAM, 7)
+    room.send_all(VP8_DELTA, layers=(0, 1))
+    assert room.layers() == [1, 1]
+    room.router.close()
+
+
+async def test_layers_that_come_and_go_move_the_subscription() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY, layers=(0,))  # at first only q comes
+    await settle()
+    room.router._follow_layers(time.monotonic())
+    room.send_all(VP8_KEY, layers=(0,))
+    assert room.layers() == [0]
+    room.send_all(VP8_DELTA)  # then all three
+    room.router._follow_layers(time.monotonic())
+    assert room.plis_for(2) >= 1
+    room.send_all(VP8_DELTA)
+    room.send_all(VP8_KEY, layers=(2,))
+    assert room.layers()[-1] == 2
+    # f stops (its encoder was dropped): back to h at h's next keyframe
+    later = time.monotonic() + 2 * LAYER_IDLE_SECONDS
+    room.send(0, VP8_DELTA, arrival=later)
+    room.send(1, VP8_DELTA, arrival=later)
+    room.router._follow_layers(later)
+    assert room.layers()[-1] == 2  # f's last frame still shows until h's keyframe
+    room.send(1, VP8_KEY, arrival=later + 0.05)
+    room.send(1, VP8_DELTA, arrival=later + 0.1)
+    assert room.layers()[-2:] == [1, 1]
+    assert_continuous(room.video())
+    room.router.close()
+
+
+# --- pause and resume -------------------------------------------------------------------------
+
+
+async def test_pause_stops_video_but_never_audio() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    room.send_audio(2)
+    room.router.set_layer(BEN, CAM, None)
+    room.router.set_layer(BEN, MIC, None)  # audio is never paused
+    before = room.layers()
+    room.send_all(VP8_KEY)
+    room.send_all(VP8_DELTA)
+    room.send_audio(3)
+    assert room.layers() == before == [2]
+    assert room.audio_count() == 5
+    room.router._follow_layers(time.monotonic())  # following layers does not resume it
+    room.send_all(VP8_KEY)
+    assert room.layers() == [2]
+    room.router.close()
+
+
+async def test_resume_waits_for_a_keyframe_and_continues_the_numbering() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    room.send_all(VP8_DELTA)
+    room.router.set_layer(BEN, CAM, None)
+    room.send_all(VP8_DELTA)
+    plis = room.plis_for(1)
+    room.router.set_layer(BEN, CAM, 1)
+    assert room.plis_for(1) == plis + 1
+    room.send_all(VP8_DELTA)
+    assert room.layers() == [2, 2]
+    room.send_all(VP8_KEY, layers=(1,))
+    room.send_all(VP8_DELTA)
+    assert room.layers() == [2, 2, 1, 1]
+    assert_continuous(room.video())
+    room.router.close()
+
+
+async def test_pause_and_resume_of_a_stream_without_simulcast() -> None:
+    from test_router import Room
+
+    room = Room()
+    room.send_video(VP8_KEY)
+    room.router.set_layer(BEN, CAM, None)
+    room.send_video(VP8_KEY)
+    assert len(room.received(room.ssrcs["1"])) == 1
+    room.router.set_layer(BEN, CAM, 2)  # only layer 0 exists: that one
+    room.send_video(VP8_DELTA)
+    room.send_video(VP8_KEY)
+    room.send_video(VP8_DELTA)
+    sequences = [parse_rtp(p).sequence for p in room.received(room.ssrcs["1"])]
+    assert sequences == [(sequences[0] + i) & 0xFFFF for i in range(3)]
+    room.router.close()
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+async def test_a_request_before_the_subscription_applies_to_it() -> None:
+    room = SimulcastRoom()
+    room.router.set_layer(CEM, CAM, 0)
+    room.router.subscribe(CEM, subscribe_offer(), [Subscription("1", CAM)])
+    cem = room.factory.created[-1]
+    cem.set_state("connected")
+    room.send_all(VP8_KEY)
+    assert [parse_rtp(p).ssrc for p in cem.rtp] and len(cem.rtp) == 1
+    assert cem.rtp[0][-1] == 0
+    assert room.layers() == [2]  # Ben still has the default
+    room.router.close()
+
+
+async def test_bad_requests() -> None:
+    room = SimulcastRoom()
+    with pytest.raises(MediaError) as error:
+        room.router.set_layer(BEN, CAM.__class__("s-none"), 0)
+    assert error.value.code == "unknown_stream"
+    with pytest.raises(ValueError):
+        room.router.set_layer(BEN, CAM, -1)
+    room.router.close()
+
+
+async def test_subscriber_pli_and_nack_go_to_the_layer_it_receives() -> None:
+    room = SimulcastRoom()
+    room.send_all(VP8_KEY)
+    room.send_all(VP8_DELTA)
+    room.router.set_layer(BEN, CAM, 0)
+    room.send_all(VP8_KEY, layers=(0,))
+    room.send_all(VP8_DELTA)
+    out = room.video()
+    assert [o.layer for o in out] == [2, 2, 0, 0]
+    await asyncio.sleep(0.4)  # past the keyframe pacing
+    before = (room.plis_for(0), room.plis_for(2))
+    room.subscriber.on_rtcp(bytes(PictureLossIndication(1, room.ssrcs["1"])))
+    assert (room.plis_for(0), room.plis_for(2)) == (before[0] + 1, before[1])
+    # a NACK for a packet of the old layer and one of the new: each from its own buffer
+    sent = len(room.subscriber.rtp)
+    nack = GenericNack.for_sequences(1, room.ssrcs["1"], [out[1].sequence, out[3].sequence])
+    room.subscriber.on_rtcp(bytes(nack))
+    again = room.video()[len(out) :]
+    assert len(room.subscriber.rtp) == sent + 2
+    assert [(o.sequence, o.layer) for o in again] == [
+        (out[1].sequence, 2),
+        (out[3].sequence, 0),
+    ]
+    room.router.close()
