@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from klingel.ids import ParticipantId, StreamId
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.fields import FieldReader
+from klingel.protocol.layers import SetLayers
 from klingel.protocol.moderation import (
     MAX_PASSWORD_LENGTH,
     Admit,
@@ -330,7 +331,17 @@ HOST_COMMANDS: tuple[type[HostCommand], ...] = (
 )
 
 ClientMessage = (
-    Join | Publish | Subscribe | MediaState | Chat | Hand | Ping | Leave | Unmute | HostCommand
+    Join
+    | Publish
+    | Subscribe
+    | SetLayers
+    | MediaState
+    | Chat
+    | Hand
+    | Ping
+    | Leave
+    | Unmute
+    | HostCommand
 )
 
 
@@ -630,6 +641,7 @@ CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
         Join,
         Publish,
         Subscribe,
+        SetLayers,
         MediaState,
         Chat,
         Hand,

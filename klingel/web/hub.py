@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.codec import encode_frame
@@ -24,6 +25,7 @@ from klingel.protocol.errors import (
     UserError,
     error_for,
 )
+from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
     ActiveSpeakerChanged,
@@ -86,6 +88,7 @@ _MEDIA_ERROR_CODES = frozenset(
     }
 )
 _RANK: dict[Role, int] = {"guest": 0, "cohost": 1, "host": 2}
+_T = TypeVar("_T")
 
 
 def _role_for(room: Room, host_secret: str | None) -> Role:
@@ -476,6 +479,21 @@ class SignalingHub:
         if self.is_current(seat, connection):
             connection.send(SubscribeAnswer(sdp=answer))
 
+    async def set_layers(self, seat: Seat, connection: Connection, message: SetLayers) -> None:
+        """Which simulcast layer of each named video stream this participant receives. Every
+        stream is checked before any is changed."""
+        room = seat.room
+        for request in message.layers:
+            stream = room.find_stream(request.stream)
+            if stream is None or stream.kind != "video":
+                raise ProtocolError(ErrorCode.UNKNOWN_STREAM, "No such video stream in this room.")
+        for request in message.layers:
+            if not self.is_current(seat, connection):
+                return
+            await self._ask_media(
+                self._media.set_layer(room.id, seat.participant.id, request.stream, request.layer)
+            )
+
     async def set_forwarding(self, room: Room, stream_id: StreamId, enabled: bool) -> None:
         """Start or stop forwarding one stream to everyone (host mute, stopped video)."""
         try:
@@ -485,7 +503,7 @@ class SignalingHub:
             logger.debug("SFU forwarding failure", exc_info=True)
             raise error_for(ErrorCode.MEDIA_UNAVAILABLE, "The media server is busy.") from None
 
-    async def _ask_media(self, request: Awaitable[str]) -> str:
+    async def _ask_media(self, request: Awaitable[_T]) -> _T:
         try:
             return await request
         except MediaError as error:

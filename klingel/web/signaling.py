@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 
 from klingel.protocol.codec import decode_frame
 from klingel.protocol.errors import CLOSE_CODE, ErrorCode, KlingelError, ProtocolError, error_for
+from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     HOST_COMMANDS,
     Chat,
@@ -131,6 +132,8 @@ class SignalingSession:
                 await self._hub.publish(seat, self._connection, message)
             case Subscribe():
                 await self._hub.subscribe(seat, self._connection, message)
+            case SetLayers():
+                await self._hub.set_layers(seat, self._connection, message)
             case MediaState(audio=audio, video=video):
                 self._hub.set_media_state(seat, audio, video)
             case Chat(text=text):

@@ -60,6 +60,7 @@ class RecordingMedia:
     removed: list[tuple[RoomId, ParticipantId]] = field(default_factory=list)
     closed_rooms: list[RoomId] = field(default_factory=list)
     forwarding: list[tuple[RoomId, StreamId, bool]] = field(default_factory=list)
+    layers: list[tuple[RoomId, ParticipantId, StreamId, int | None]] = field(default_factory=list)
     refuse_with: MediaError | None = None
     handler: Callable[[MediaEvent], Awaitable[None]] | None = None
     running: bool = False
@@ -88,7 +89,7 @@ class RecordingMedia:
     async def set_layer(
         self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
     ) -> None:
-        pass
+        self.layers.append((room, participant, stream_id, layer))
 
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         self.removed.append((room, participant))
@@ -419,6 +420,46 @@ async def test_subscribe_to_an_unknown_stream(join: JoinFn, server: Server) -> N
     error = await ben.error("unknown_stream")
     assert error["ref"] == "subscribe"
     assert server.media.subscribed == []
+
+
+async def test_set_layers_reaches_the_sfu_for_video_streams_only(
+    join: JoinFn, server: Server
+) -> None:
+    anna, _ = await join("chor", "Anna")
+    ben, ben_joined = await join("chor", "Ben")
+    olga, _ = await join("anderswo", "Olga")
+    await anna.expect("participant_joined")
+    tracks = [
+        {"mid": "0", "kind": "audio", "source": "microphone"},
+        {"mid": "1", "kind": "video", "source": "camera"},
+    ]
+    await anna.send({"type": "publish", "sdp": OFFER, "tracks": tracks})
+    ids = {t["mid"]: t["stream"] for t in (await anna.expect("publish_answer"))["tracks"]}
+    microphone, camera = ids["0"], ids["1"]
+    for _ in range(2):
+        await ben.expect("stream_added")
+
+    await ben.send({"type": "set_layers", "layers": [{"stream": camera, "layer": 0}]})
+    await ben.send({"type": "set_layers", "layers": [{"stream": camera, "layer": None}]})
+    assert await ben.nothing_pending()  # accepted without an answer
+    ben_id = ben_joined["you"]["id"]
+    assert server.media.layers == [
+        ("chor", ben_id, camera, 0),
+        ("chor", ben_id, camera, None),
+    ]
+
+    # Audio is never layered; a stream of another room or none at all is unknown. One bad
+    # request refuses the whole message.
+    for stream in (microphone, "s-nowhere"):
+        mixed = [{"stream": camera, "layer": 2}, {"stream": stream, "layer": 1}]
+        await ben.send({"type": "set_layers", "layers": mixed})
+        assert (await ben.error("unknown_stream"))["ref"] == "set_layers"
+    await olga.send({"type": "set_layers", "layers": [{"stream": camera, "layer": 1}]})
+    await olga.error("unknown_stream")
+    await ben.send({"type": "set_layers", "layers": [{"stream": camera, "layer": 4}]})
+    await ben.error("bad_message")
+    assert await ben.nothing_pending()
+    assert len(server.media.layers) == 2
 
 
 async def test_media_errors_keep_their_code(join: JoinFn, server: Server) -> None:

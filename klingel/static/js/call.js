@@ -8,6 +8,7 @@
 import { ConnectionEvent, Publisher, Subscriber, SubscriberEvent } from "./media.js";
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
 import { HostCommands } from "./host-commands.js";
+import { LayerRequests } from "./layers.js";
 import { RoomState, toRoomSettings } from "./room-state.js";
 
 export const CallEvent = Object.freeze({
@@ -139,6 +140,8 @@ export class Call extends EventTarget {
   #offersOut = false;
   /** @type {JoinTiming | null} */
   #timing;
+  /** @type {LayerRequests} */
+  #layers;
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
@@ -151,6 +154,7 @@ export class Call extends EventTarget {
     this.#signaling = new SignalingClient(options);
     /** What hosts and co-hosts may ask of the room; the server refuses everyone else. */
     this.host = new HostCommands((message) => this.#signaling.send(message));
+    this.#layers = new LayerRequests((message) => this.#signaling.send(message));
     const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
       this.#signaling.addEventListener(type, (event) =>
         handler(/** @type {CustomEvent} */ (event).detail),
@@ -165,7 +169,10 @@ export class Call extends EventTarget {
     on(SignalingEvent.PARTICIPANT_UPDATED, (m) => this.#participantChanged(m.participant, false));
     on(SignalingEvent.PARTICIPANT_LEFT, (m) => this.#participantLeft(String(m.id)));
     on(SignalingEvent.STREAM_ADDED, (m) => this.room.addStream(m.stream) && this.#resubscribe());
-    on(SignalingEvent.STREAM_REMOVED, (m) => this.room.removeStream(m.id) && this.#resubscribe());
+    on(SignalingEvent.STREAM_REMOVED, (m) => {
+      this.#layers.forget(String(m.id));
+      if (this.room.removeStream(m.id)) this.#resubscribe();
+    });
     on(SignalingEvent.CHAT, (m) => this.#chat(m));
     on(SignalingEvent.ACTIVE_SPEAKER, (m) => {
       this.room.activeSpeaker = typeof m.id === "string" ? m.id : null;
@@ -245,7 +252,17 @@ export class Call extends EventTarget {
     return this.#signaling.send({ type: "unmute" });
   }
 
+  /**
+   * The simulcast layer we want of each remote video stream (`null`: paused); streams left out
+   * keep what the server was told last. Sent a little later, with the changes only.
+   * @param {ReadonlyMap<string, number | null>} wanted by stream id
+   */
+  setLayers(wanted) {
+    if (!this.#ended) this.#layers.want(wanted);
+  }
+
   leave() {
+    this.#layers.close();
     this.#signaling.leave();
     this.#end(CallState.LEFT, null, null);
   }
@@ -263,8 +280,10 @@ export class Call extends EventTarget {
     const { added, updated, removed } = this.room.reset(message);
     // Media first, so that the browser makes the offers while the people below are added.
     // A resumed session keeps its media connections; a new one starts them afresh.
-    if (message.resumed === true && this.#subscriber) this.#resubscribe();
-    else this.#startMedia();
+    if (message.resumed === true && this.#subscriber) {
+      this.#resubscribe();
+      this.#layers.resumed();
+    } else this.#startMedia();
     for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
     for (const participant of added) {
       this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
@@ -287,6 +306,7 @@ export class Call extends EventTarget {
     this.#publisher = null;
     for (const stream of this.#live.values()) this.#emit(CallEvent.TRACK_REMOVED, { stream });
     this.#live.clear();
+    this.#layers.reset();
     // The subscriber goes first: what the others send is what a person waits to see.
     const subscriber = new Subscriber(this.#signaling, this.#iceServers, this.#timing);
     this.#subscriber = subscriber;
@@ -368,6 +388,7 @@ export class Call extends EventTarget {
   /** @param {any} message */
   #refused(message) {
     const code = String(message.code);
+    if (message.ref === "set_layers") this.#layers.refused();
     if (NOTICE_CODES.has(code)) this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
     // A stream can vanish while our subscribe is on its way; the retry asks for the rest.
     else if (code === "unknown_stream") console.debug("klingel: a stream was gone", message.ref);
@@ -390,6 +411,7 @@ export class Call extends EventTarget {
   #end(state, code, message) {
     if (this.#ended) return;
     this.#ended = true;
+    this.#layers.close();
     this.#publisher?.close();
     this.#subscriber?.close();
     this.#publisher = null;

@@ -55,8 +55,9 @@ export class DeviceError extends Error {
 /** @typedef {"microphone" | "camera" | "screen"} LocalSource */
 
 const AUDIO_PROCESSING = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-// 540p keeps a 50-person room within what one SFU core forwards; most tiles are small anyway.
-const CAMERA_SHAPE = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } };
+// 720p gives the full simulcast ladder (browsers send fewer layers for small captures); the
+// many small tiles of a large room receive the small layers, so the SFU forwards little more.
+const CAMERA_SHAPE = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24 } };
 
 export class LocalMedia extends EventTarget {
   /** @type {Map<LocalSource, MediaStreamTrack>} */

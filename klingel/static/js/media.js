@@ -27,6 +27,17 @@ export const MAX_SUBSCRIBED_STREAMS = 100;
 /** @type {Record<TrackSource, "audio" | "video">} */
 const KIND_OF_SOURCE = { microphone: "audio", camera: "video", screen: "video" };
 
+/**
+ * The camera in three sizes, smallest first (layer 0 = `q`), so each subscriber can receive the
+ * one that fits its tile. Browsers leave out the largest ones for small captures.
+ * @type {readonly RTCRtpEncodingParameters[]}
+ */
+export const CAMERA_LAYERS = Object.freeze([
+  { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: "f", maxBitrate: 1_500_000 },
+]);
+
 export class Publisher extends OneWayConnection {
   /** @type {Map<TrackSource, RTCRtpTransceiver>} */
   #transceivers = new Map();
@@ -60,7 +71,7 @@ export class Publisher extends OneWayConnection {
         void transceiver.sender.replaceTrack(track);
         continue;
       }
-      this.#transceivers.set(source, this.#addSending(track));
+      this.#transceivers.set(source, this.#addSending(source, track));
       added = true;
     }
     if (added) this.negotiate();
@@ -90,13 +101,27 @@ export class Publisher extends OneWayConnection {
       return;
     }
     if (track) {
-      this.#transceivers.set(source, this.#addSending(track));
+      this.#transceivers.set(source, this.#addSending(source, track));
       this.negotiate();
     }
   }
 
-  /** @param {MediaStreamTrack} track */
-  #addSending(track) {
+  /**
+   * The camera goes out in simulcast layers; a screen share stays one layer (its text must stay
+   * sharp, and a subscriber shows it large anyway).
+   * @param {TrackSource} source
+   * @param {MediaStreamTrack} track
+   */
+  #addSending(source, track) {
+    if (source === "camera") {
+      const sendEncodings = CAMERA_LAYERS.map((layer) => ({ ...layer }));
+      try {
+        return this.pc.addTransceiver(track, { direction: "sendonly", streams: [], sendEncodings });
+      } catch (error) {
+        // A browser without simulcast by RID: one layer still works for everyone.
+        console.debug("klingel: camera without simulcast", error);
+      }
+    }
     return this.pc.addTransceiver(track, { direction: "sendonly", streams: [] });
   }
 

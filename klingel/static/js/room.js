@@ -9,6 +9,7 @@ import { Doorbell } from "./doorbell.js";
 import { HostSecrets, inviteLink } from "./host-secrets.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
 import { JoinStep, JoinTiming } from "./join-timing.js";
+import { wantedLayers } from "./layers.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
 import { HostTools } from "./room-host.js";
 import { isHostRole } from "./room-state.js";
@@ -93,11 +94,21 @@ function main() {
   const doorbell = new Doorbell(storage);
   const toasts = new Toasts(find("#toasts", HTMLElement), i18n);
   const remoteAudio = new RemoteAudio(find("#remote-audio", HTMLElement));
+  /** Asks for each remote video in the size its tile shows it (or not at all, unseen). */
+  const updateLayers = () => {
+    const current = call;
+    if (!current) return;
+    const { streams, activeSpeaker } = current.room;
+    const viewOf = (/** @type {string} */ id, /** @type {"camera" | "screen"} */ source) =>
+      tiles.viewOf(id, source);
+    current.setLayers(wantedLayers(streams.values(), viewOf, activeSpeaker, devicePixelRatio));
+  };
   const tiles = new TileGrid(
     i18n,
     find("#stage", HTMLElement),
     find("#grid", HTMLElement),
     find("#presentation", HTMLElement),
+    updateLayers,
   );
   const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
   const secrets = new HostSecrets(storage);
@@ -419,6 +430,7 @@ function main() {
         stream.source === "screen" ? "screen" : "camera",
         track,
       );
+      updateLayers();
       if (video && !timing.has(JoinStep.FIRST_FRAME) && "requestVideoFrameCallback" in video) {
         video.requestVideoFrameCallback(() => timing.mark(JoinStep.FIRST_FRAME));
       }
@@ -428,7 +440,10 @@ function main() {
       else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", null);
     });
     on(CallEvent.CHAT, (line) => chat.add(line));
-    on(CallEvent.ACTIVE_SPEAKER, ({ id }) => tiles.setActiveSpeaker(id));
+    on(CallEvent.ACTIVE_SPEAKER, ({ id }) => {
+      tiles.setActiveSpeaker(id);
+      updateLayers();
+    });
     on(CallEvent.NOTICE, ({ code }) => {
       if (code === "unmute_not_allowed") unmuteAsked = false;
       // The server refused our screen share: ending it stops the publish retries too.

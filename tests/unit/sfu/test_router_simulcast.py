@@ -75,6 +75,7 @@ class SimulcastRoom:
         self.subscriber.set_state("connected")
         self.sequences = [1000, 30000, 65500]  # each layer numbers its own packets
         self.timestamp_bases = [7, 2_000_000_000, 0xFFFF_0000]
+        self.last_arrival = 0.0
         self.audio_sequence = 0
         self.twcc_sequence = 0
         self.arrivals: dict[tuple[int, int], float] = {}  # (layer, sequence) -> arrival
@@ -89,7 +90,10 @@ class SimulcastRoom:
         sequence: int | None = None,
     ) -> None:
         if arrival is None:
-            arrival = time.monotonic()
+            # Strictly later than the last packet, so timestamps (90 kHz) always advance even
+            # when two packets are sent within the same 11 µs.
+            arrival = max(time.monotonic(), self.last_arrival + 0.0001)
+        self.last_arrival = max(self.last_arrival, arrival)
         if sequence is None:
             self.sequences[layer] += 1
             sequence = self.sequences[layer]

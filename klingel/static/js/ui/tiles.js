@@ -6,10 +6,12 @@
 
 import { h, icon } from "./dom.js";
 import { bestGrid } from "./grid-layout.js";
+import { TileViews } from "./tile-views.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
 /** @typedef {import("../room-state.js").Participant} Participant */
 /** @typedef {"camera" | "screen"} TileSource */
+/** @typedef {import("./tile-views.js").TileView} TileView */
 
 const GAP_PX = 8;
 /** Below this a tile tells too little: the grid scrolls instead. */
@@ -32,18 +34,21 @@ export class TileGrid {
   /** @type {string | null} */
   #speaker = null;
   #layoutPending = false;
+  #views;
 
   /**
    * @param {I18n} i18n
    * @param {HTMLElement} stage
    * @param {HTMLElement} grid the camera tiles
    * @param {HTMLElement} presentation the screen tiles
+   * @param {() => void} [viewsChanged] a tile was shown larger, smaller, or scrolled in or out
    */
-  constructor(i18n, stage, grid, presentation) {
+  constructor(i18n, stage, grid, presentation, viewsChanged = () => {}) {
     this.#i18n = i18n;
     this.#stage = stage;
     this.#grid = grid;
     this.#presentation = presentation;
+    this.#views = new TileViews(viewsChanged);
     new ResizeObserver(() => this.#layoutNow()).observe(stage);
   }
 
@@ -62,7 +67,7 @@ export class TileGrid {
   /** @param {string} id */
   remove(id) {
     this.#people.delete(id);
-    for (const tile of this.#tilesOf(id)) tile.remove();
+    for (const tile of this.#tilesOf(id)) this.#drop(tile);
     this.layout();
   }
 
@@ -85,7 +90,7 @@ export class TileGrid {
     const video = tile.querySelector("video");
     if (!video) return null;
     if (!track && source === "screen") {
-      tile.remove();
+      this.#drop(tile);
       this.layout();
       return null;
     }
@@ -104,8 +109,20 @@ export class TileGrid {
     }
   }
 
+  /**
+   * How a remote participant's tile is shown now (null: not measured yet, or no such tile).
+   * @param {string} id
+   * @param {TileSource} source
+   * @returns {TileView | null}
+   */
+  viewOf(id, source) {
+    const tile = this.#tile(id, source);
+    return tile ? this.#views.viewOf(tile) : null;
+  }
+
   clear() {
     this.#people.clear();
+    for (const tile of this.#tilesOf(null)) this.#views.unwatch(tile);
     this.#grid.replaceChildren();
     this.#presentation.replaceChildren();
     this.layout();
@@ -198,6 +215,7 @@ export class TileGrid {
     if (source === "screen") this.#presentation.append(tile);
     else this.#grid.append(tile);
     if (participant.id === this.#speaker) tile.classList.add("is-speaking");
+    if (!participant.you) this.#views.watch(tile);
     this.layout();
     return tile;
   }
@@ -228,9 +246,17 @@ export class TileGrid {
     return this.#tilesOf(id).find((tile) => tile.dataset.source === source) ?? null;
   }
 
-  /** @param {string} id */
+  /** @param {HTMLElement} tile */
+  #drop(tile) {
+    this.#views.unwatch(tile);
+    tile.remove();
+  }
+
+  /** @param {string | null} id a participant, or null for every tile */
   #tilesOf(id) {
     const all = [...this.#grid.children, ...this.#presentation.children];
-    return /** @type {HTMLElement[]} */ (all.filter((tile) => tile.getAttribute("data-participant") === id));
+    return /** @type {HTMLElement[]} */ (
+      all.filter((tile) => id === null || tile.getAttribute("data-participant") === id)
+    );
   }
 }
