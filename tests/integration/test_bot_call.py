@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-import pytest_asyncio
 
 from klingel.bots.browser import wait_until
 from klingel.bots.client import ProtocolClient
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
-
-
-@pytest_asyncio.fixture
-async def join_bot(server: str, room_name: str) -> AsyncIterator[BotFactory]:
-    bots: list[ProtocolClient] = []
-
-    async def join(name: str) -> ProtocolClient:
-        bot = ProtocolClient(server, room_name, name)
-        bots.append(bot)
-        await bot.join()
-        return bot
-
-    try:
-        yield join
-    finally:
-        for bot in bots:
-            await bot.close()
 
 
 async def test_two_bots_exchange_audio_and_video(join_bot: BotFactory, test_media: Path) -> None:

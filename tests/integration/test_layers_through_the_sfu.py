@@ -4,10 +4,8 @@ one stream while its audio keeps flowing, and requests for other streams are ref
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-import pytest_asyncio
 
 from klingel.bots.browser import wait_until
 from klingel.bots.client import Message, ProtocolClient
@@ -15,23 +13,6 @@ from klingel.ids import StreamId
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
 WINDOW = 1.0  # seconds between two samples of the counts
-
-
-@pytest_asyncio.fixture
-async def join_bot(server: str, room_name: str) -> AsyncIterator[BotFactory]:
-    bots: list[ProtocolClient] = []
-
-    async def join(name: str) -> ProtocolClient:
-        bot = ProtocolClient(server, room_name, name)
-        bots.append(bot)
-        await bot.join()
-        return bot
-
-    try:
-        yield join
-    finally:
-        for bot in bots:
-            await bot.close()
 
 
 async def set_layers(bot: ProtocolClient, layers: dict[StreamId, int | None]) -> Message | None:
