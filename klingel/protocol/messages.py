@@ -53,6 +53,7 @@ from klingel.protocol.objects import (
     TrackAssignment,
     TrackInfo,
 )
+from klingel.protocol.shapes import BareMessage, ParticipantMessage
 
 __all__ = [
     "CLIENT_MESSAGES",
@@ -276,29 +277,13 @@ class Hand:
 
 
 @dataclass(frozen=True, slots=True)
-class Ping:
+class Ping(BareMessage):
     TYPE: ClassVar[str] = "ping"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        FieldReader(data, cls.TYPE, _fields("type"))
-        return cls()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE}
 
 
 @dataclass(frozen=True, slots=True)
-class Leave:
+class Leave(BareMessage):
     TYPE: ClassVar[str] = "leave"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        FieldReader(data, cls.TYPE, _fields("type"))
-        return cls()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE}
 
 
 HostCommand = (
@@ -424,17 +409,9 @@ class ParticipantUpdated:
 
 
 @dataclass(frozen=True, slots=True)
-class ParticipantLeft:
+class ParticipantLeft(ParticipantMessage):
     TYPE: ClassVar[str] = "participant_left"
     id: ParticipantId
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "id"))
-        return cls(id=ParticipantId(reader.string("id", 1, MAX_ID_LENGTH)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -550,29 +527,13 @@ class ActiveSpeakerChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class MediaReset:
+class MediaReset(BareMessage):
     TYPE: ClassVar[str] = "media_reset"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        FieldReader(data, cls.TYPE, _fields("type"))
-        return cls()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE}
 
 
 @dataclass(frozen=True, slots=True)
-class Pong:
+class Pong(BareMessage):
     TYPE: ClassVar[str] = "pong"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        FieldReader(data, cls.TYPE, _fields("type"))
-        return cls()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE}
 
 
 @dataclass(frozen=True, slots=True)

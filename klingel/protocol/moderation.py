@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+from typing import Any, ClassVar, Self, cast
 
 from klingel.ids import ParticipantId
 from klingel.protocol.errors import ErrorCode, ProtocolError
 from klingel.protocol.fields import FieldReader
 from klingel.protocol.objects import (
-    MAX_ID_LENGTH,
     ROLES,
     ROOM_SETTING_FIELDS,
     VIDEO_SOURCES,
@@ -23,6 +22,7 @@ from klingel.protocol.objects import (
     RoomInfo,
     VideoSource,
 )
+from klingel.protocol.shapes import BareMessage, ParticipantMessage, participant_id
 
 __all__ = [
     "MAX_DENIAL_LENGTH",
@@ -63,44 +63,6 @@ MAX_LOBBY_SIZE = 100
 
 def _fields(*names: str) -> frozenset[str]:
     return frozenset(names)
-
-
-def _target(reader: FieldReader) -> ParticipantId:
-    return ParticipantId(reader.string("id", 1, MAX_ID_LENGTH))
-
-
-class _Bare:
-    """A message that is nothing but its type."""
-
-    TYPE: ClassVar[str]
-    __slots__ = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        FieldReader(data, cls.TYPE, _fields("type"))
-        return cls()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE}
-
-
-class _Targeted:
-    """A host command about one participant (or one person waiting), named by ``id``."""
-
-    TYPE: ClassVar[str]
-    __slots__ = ()
-    id: ParticipantId
-
-    if TYPE_CHECKING:  # each subclass is a dataclass that makes this
-
-        def __init__(self, id: ParticipantId) -> None: ...
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        return cls(id=_target(FieldReader(data, cls.TYPE, _fields("type", "id"))))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id}
 
 
 # --- client to server -------------------------------------------------------------------------
@@ -164,7 +126,7 @@ class SetPassword:
 
 
 @dataclass(frozen=True, slots=True)
-class Admit(_Targeted):
+class Admit(ParticipantMessage):
     TYPE: ClassVar[str] = "admit"
     id: ParticipantId
 
@@ -178,37 +140,39 @@ class Deny:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Self:
         reader = FieldReader(data, cls.TYPE, _fields("type", "id"), _fields("message"))
-        return cls(id=_target(reader), message=reader.optional_string("message", MAX_DENIAL_LENGTH))
+        return cls(
+            id=participant_id(reader), message=reader.optional_string("message", MAX_DENIAL_LENGTH)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.TYPE, "id": self.id, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)
-class EndConversation(_Targeted):
+class EndConversation(ParticipantMessage):
     TYPE: ClassVar[str] = "end_conversation"
     id: ParticipantId
 
 
 @dataclass(frozen=True, slots=True)
-class Mute(_Targeted):
+class Mute(ParticipantMessage):
     TYPE: ClassVar[str] = "mute"
     id: ParticipantId
 
 
 @dataclass(frozen=True, slots=True)
-class MuteAll(_Bare):
+class MuteAll(BareMessage):
     TYPE: ClassVar[str] = "mute_all"
 
 
 @dataclass(frozen=True, slots=True)
-class AllowUnmute(_Targeted):
+class AllowUnmute(ParticipantMessage):
     TYPE: ClassVar[str] = "allow_unmute"
     id: ParticipantId
 
 
 @dataclass(frozen=True, slots=True)
-class Unmute(_Bare):
+class Unmute(BareMessage):
     """A participant muted by a host asks to be heard again."""
 
     TYPE: ClassVar[str] = "unmute"
@@ -224,7 +188,8 @@ class StopVideo:
     def from_dict(cls, data: Mapping[str, object]) -> Self:
         reader = FieldReader(data, cls.TYPE, _fields("type", "id", "source"))
         return cls(
-            id=_target(reader), source=cast(VideoSource, reader.choice("source", VIDEO_SOURCES))
+            id=participant_id(reader),
+            source=cast(VideoSource, reader.choice("source", VIDEO_SOURCES)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -232,7 +197,7 @@ class StopVideo:
 
 
 @dataclass(frozen=True, slots=True)
-class Remove(_Targeted):
+class Remove(ParticipantMessage):
     TYPE: ClassVar[str] = "remove"
     id: ParticipantId
 
@@ -246,14 +211,14 @@ class SetRole:
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Self:
         reader = FieldReader(data, cls.TYPE, _fields("type", "id", "role"))
-        return cls(id=_target(reader), role=cast(Role, reader.choice("role", ROLES)))
+        return cls(id=participant_id(reader), role=cast(Role, reader.choice("role", ROLES)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.TYPE, "id": self.id, "role": self.role}
 
 
 @dataclass(frozen=True, slots=True)
-class EndMeeting(_Bare):
+class EndMeeting(BareMessage):
     TYPE: ClassVar[str] = "end_meeting"
 
 
@@ -295,7 +260,7 @@ class LobbyChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class LobbyRing(_Targeted):
+class LobbyRing(ParticipantMessage):
     """Someone new rang: host clients play the doorbell."""
 
     TYPE: ClassVar[str] = "lobby_ring"
@@ -347,12 +312,12 @@ class RoomUpdated:
 
 
 @dataclass(frozen=True, slots=True)
-class MutedByHost(_Bare):
+class MutedByHost(BareMessage):
     TYPE: ClassVar[str] = "muted_by_host"
 
 
 @dataclass(frozen=True, slots=True)
-class UnmuteAllowed(_Bare):
+class UnmuteAllowed(BareMessage):
     TYPE: ClassVar[str] = "unmute_allowed"
 
 
@@ -371,15 +336,15 @@ class VideoStopped:
 
 
 @dataclass(frozen=True, slots=True)
-class Removed(_Bare):
+class Removed(BareMessage):
     TYPE: ClassVar[str] = "removed"
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationEnded(_Bare):
+class ConversationEnded(BareMessage):
     TYPE: ClassVar[str] = "conversation_ended"
 
 
 @dataclass(frozen=True, slots=True)
-class MeetingEnded(_Bare):
+class MeetingEnded(BareMessage):
     TYPE: ClassVar[str] = "meeting_ended"
