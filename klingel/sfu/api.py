@@ -20,6 +20,7 @@ __all__ = [
     "MediaError",
     "MediaEvent",
     "MediaKind",
+    "PublisherLayers",
     "SfuSettings",
     "Subscription",
     "TrackSource",
@@ -93,7 +94,21 @@ class WorkerRestarted:
     rooms: tuple[RoomId, ...]
 
 
-MediaEvent = TransportStateChanged | ActiveSpeaker | WorkerRestarted
+@dataclass(frozen=True, slots=True)
+class PublisherLayers:
+    """Which simulcast layers of one published video stream are worth sending: ``wanted[i]``
+    for layer ``i`` (0 the smallest, in the order of the offer's ``a=simulcast`` line). A layer
+    nobody receives or waits for is not wanted; the publisher may stop encoding it and start
+    again when it is wanted. Emitted when the set changes, never for a single-layer stream.
+    The smallest layer is always wanted, so a newcomer can start at once."""
+
+    room: RoomId
+    participant: ParticipantId  # the publisher
+    stream_id: StreamId
+    wanted: tuple[bool, ...]
+
+
+MediaEvent = TransportStateChanged | ActiveSpeaker | WorkerRestarted | PublisherLayers
 
 
 @dataclass(frozen=True, slots=True)
