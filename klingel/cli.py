@@ -1,4 +1,5 @@
-"""``klingel serve``: the web server, its signaling and the SFU workers in one command."""
+"""``klingel serve``: the web server, its signaling and the SFU workers in one command.
+``klingel turn-config``: the configuration of the coturn relay that runs next to it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from klingel.config import Settings, add_serve_arguments, settings_from_arguments
+from klingel.config import (
+    Settings,
+    TurnConfigRequest,
+    add_serve_arguments,
+    add_turn_config_arguments,
+    settings_from_arguments,
+    turn_config_from_arguments,
+)
 from klingel.protocol.codec import MAX_FRAME_BYTES
+from klingel.turn.coturn_config import write_coturn_config
 from klingel.web.app import create_app
 
 __all__ = ["WS_MAX_SIZE", "main"]
@@ -63,6 +72,15 @@ def serve(settings: Settings) -> None:
     _Server(config).run()
 
 
+def write_turn_config(request: TurnConfigRequest) -> None:
+    write_coturn_config(request.coturn, request.output)
+    # The path only, never the content: the file holds the secret.
+    print(
+        f"wrote {request.output} (mode 0600, it holds the TURN secret); see docs/turn.md "
+        "for the owner coturn needs"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="klingel", description="One-click video rooms on your own server."
@@ -70,7 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the server")
     add_serve_arguments(serve_parser, os.environ)
+    turn_parser = commands.add_parser(
+        "turn-config", help="write the configuration of the coturn TURN relay"
+    )
+    add_turn_config_arguments(turn_parser, os.environ)
     arguments = parser.parse_args(argv)
+    if arguments.command == "turn-config":
+        try:
+            write_turn_config(turn_config_from_arguments(arguments))
+        except (ValueError, OSError) as error:
+            turn_parser.error(str(error))
+        return 0
     try:
         settings = settings_from_arguments(arguments)
     except ValueError as error:

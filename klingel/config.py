@@ -8,15 +8,22 @@ import ipaddress
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from klingel.sfu.api import SfuSettings
+from klingel.turn.coturn_config import DEFAULT_PORT, DEFAULT_TLS_PORT, CoturnSettings, TlsFiles
+from klingel.turn.credentials import TurnSecret
 
 __all__ = [
     "LOG_LEVELS",
     "Settings",
+    "TurnConfigRequest",
     "add_serve_arguments",
+    "add_turn_config_arguments",
     "parse_serve_arguments",
+    "parse_turn_config_arguments",
     "settings_from_arguments",
+    "turn_config_from_arguments",
 ]
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -161,4 +168,105 @@ def parse_serve_arguments(argv: Sequence[str], environ: Mapping[str, str]) -> Se
     try:
         return settings_from_arguments(arguments)
     except ValueError as error:
+        parser.error(str(error))
+
+
+@dataclass(frozen=True, slots=True)
+class TurnConfigRequest:
+    """What ``klingel turn-config`` writes, and where."""
+
+    coturn: CoturnSettings
+    output: Path
+
+
+def _host_name(text: str) -> str:
+    name = text.strip().lower().rstrip(".")
+    if not name or any(c.isspace() or c in "/:#@" for c in name):
+        raise argparse.ArgumentTypeError(f"not a host name: {text!r}")
+    return name
+
+
+def add_turn_config_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """The flags of ``klingel turn-config``; the shared ones fall back to ``KLINGEL_*``."""
+
+    def env(name: str) -> str | None:
+        return environ.get(f"KLINGEL_{name}") or None
+
+    parser.add_argument(
+        "--turn-host",
+        type=_host_name,
+        default=env("TURN_HOST"),
+        required=env("TURN_HOST") is None,
+        help="host name browsers use for the TURN server; also coturn's realm",
+    )
+    parser.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        default=env("TURN_SECRET_FILE"),
+        required=env("TURN_SECRET_FILE") is None,
+        help="file holding the secret shared with coturn (e.g. `openssl rand -hex 32`)",
+    )
+    parser.add_argument(
+        "--announce-ip",
+        type=_ip,
+        default=env("ANNOUNCE_IP"),
+        required=env("ANNOUNCE_IP") is None,
+        help="the SFU's announced address: the only address the relay may reach",
+    )
+    parser.add_argument(
+        "--turn-listen-ip",
+        type=_ip,
+        action="append",
+        default=[],
+        help="address coturn listens and relays on (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--turn-external-ip",
+        default=None,
+        help="PUBLIC or PUBLIC/PRIVATE address when coturn sits behind a 1:1 NAT",
+    )
+    parser.add_argument("--turn-port", type=_port, default=DEFAULT_PORT, help="UDP and TCP port")
+    parser.add_argument("--turn-tls-cert", type=Path, default=None, help="PEM certificate chain")
+    parser.add_argument("--turn-tls-key", type=Path, default=None, help="PEM private key")
+    parser.add_argument("--turn-tls-port", type=_port, default=DEFAULT_TLS_PORT, help="TLS port")
+    parser.add_argument(
+        "--turn-relay-ports",
+        type=_port_range,
+        default="49152-65535",
+        help="UDP ports of coturn's relay endpoints",
+    )
+    parser.add_argument("--output", type=Path, required=True, help="where to write turnserver.conf")
+
+
+def turn_config_from_arguments(arguments: argparse.Namespace) -> TurnConfigRequest:
+    """Reads the secret file; raises ``ValueError`` (or ``OSError``) on bad input."""
+    cert, key = arguments.turn_tls_cert, arguments.turn_tls_key
+    if (cert is None) != (key is None):
+        raise ValueError("--turn-tls-cert and --turn-tls-key go together")
+    listen = tuple(arguments.turn_listen_ip)
+    coturn = CoturnSettings(
+        realm=arguments.turn_host,
+        secret=TurnSecret.from_file(arguments.turn_secret_file),
+        media_addresses=(arguments.announce_ip,),
+        listening_ips=listen,
+        relay_ips=listen,
+        external_ip=arguments.turn_external_ip,
+        port=arguments.turn_port,
+        tls=None if cert is None else TlsFiles(certificate=cert, private_key=key),
+        tls_port=arguments.turn_tls_port,
+        relay_ports=arguments.turn_relay_ports,
+    )
+    return TurnConfigRequest(coturn=coturn, output=arguments.output)
+
+
+def parse_turn_config_arguments(
+    argv: Sequence[str], environ: Mapping[str, str]
+) -> TurnConfigRequest:
+    """The request of ``klingel turn-config ARGV`` (used by tests and tools)."""
+    parser = argparse.ArgumentParser(prog="klingel turn-config")
+    add_turn_config_arguments(parser, environ)
+    arguments = parser.parse_args(list(argv))
+    try:
+        return turn_config_from_arguments(arguments)
+    except (ValueError, OSError) as error:
         parser.error(str(error))

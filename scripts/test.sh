@@ -11,7 +11,9 @@ scripts/install.sh --no-start
 # chromium: the end-to-end tests' browser (Playwright drives Debian's build; its own browser
 # download is never used). ffmpeg: makes the test media. iproute2 and util-linux: the network
 # namespace of scripts/netns-run. nftables: a test cuts the media path inside that namespace.
-test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core nftables)
+# coturn: the TURN relay test starts its own turnserver; the package's system service must
+# never run, so it is masked before the package comes in.
+test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core nftables coturn)
 missing=()
 for package in "${test_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -23,6 +25,8 @@ if ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
+  mkdir -p /etc/systemd/system
+  ln -sf /dev/null /etc/systemd/system/coturn.service
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
