@@ -139,6 +139,8 @@ class WorkerStats:
     retransmitted: int
     dropped: int  # undecryptable, malformed or unroutable packets
     cpu_seconds: float  # user + system CPU time of the worker process
+    layer_switches: int = 0  # subscriptions moved from one layer of a stream to another
+    held_below_request: int = 0  # now: video subscriptions bandwidth keeps below their request
 
 
 class MediaBackend(Protocol):
@@ -174,18 +176,24 @@ class MediaBackend(Protocol):
     async def set_layer(
         self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
     ) -> None:
-        """Which simulcast layer of one video stream ``participant`` receives: 0 the smallest,
+        """Which simulcast layer of one video stream ``participant`` asks for: 0 the smallest,
         higher numbers larger ones, None paused (no video at all; audio streams are never
-        paused, and a request for one changes nothing).
+        paused, and a request for one changes nothing). The request is a ceiling: the layer
+        forwarded is the lower of the request and what the subscriber's downlink carries.
 
-        A publisher that sends one layer has only layer 0. If the requested layer is not
+        A publisher that sends one layer has only layer 0. If the layer to forward is not
         published (the publisher never offered it, or its encoder dropped it for lack of
-        bandwidth), the nearest lower one is used, else the lowest there is; the choice follows
-        the layers as they come and go. A new subscription starts at the highest layer the
-        publisher sends. The switch happens at the next keyframe of the new layer, which the
-        SFU asks the publisher for; until then the old layer keeps flowing, and the subscriber
-        sees continuous sequence numbers and timestamps. Resuming from pause also waits for a
-        keyframe. A request may come before the subscription: it applies once it exists.
+        bandwidth or because nobody wanted it), the nearest lower one is used, else the lowest
+        there is; the choice follows the layers as they come and go. Without a request, a
+        subscription asks for the highest layer. It starts on the smallest layer (its first
+        keyframe is small and quick) and steps up to its request as soon as the SFU's estimate
+        of the subscriber's downlink allows, about a second later on a good link; it steps
+        down at once when the link gets short, and pauses the least important video when
+        even the smallest layers do not fit (audio is never cut). The switch happens at the
+        next keyframe of the new layer, which the SFU asks the publisher for; until then the
+        old layer keeps flowing, and the subscriber sees continuous sequence numbers and
+        timestamps. Resuming from pause also waits for a keyframe. A request may come before
+        the subscription: it applies once it exists.
 
         Raises ``MediaError("unknown_stream")`` if the room has no such stream; ``ValueError``
         for a negative layer."""

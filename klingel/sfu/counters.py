@@ -13,3 +13,5 @@ class WorkerCounters:
     rtcp_sent: int = 0
     retransmitted: int = 0
     dropped: int = 0
+    layer_switches: int = 0  # a subscription moved from one layer of a stream to another
+    held_below_request: int = 0  # now: video subscriptions that bandwidth keeps below their request

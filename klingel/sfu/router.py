@@ -14,6 +14,15 @@ one until then. The rewriter keeps the subscriber's numbering continuous across 
 Everything periodic (feedback, reports, speaker detection) runs on one timer, which stops in
 an empty room; a new gap is NACKed on a short one-off timer, and keyframe requests have their
 own pacing (``klingel.sfu.keyframes``).
+
+Downlink adaptation: a subscriber that negotiated transport-wide congestion control gets the
+SFU's own transport-wide sequence number on every packet sent to it; its feedback feeds its
+``DownlinkEstimator`` (``klingel.sfu.bandwidth``), and every 300 ms its ``LayerAllocator``
+(``klingel.sfu.allocation``) splits that estimate over its video streams, using each layer's
+measured bitrate. A subscription forwards the lower of the layer requested (``set_layer``) and
+the layer allocated; new ones start on the smallest layer. Which simulcast layers anyone
+forwards, waits for or is allocated is reported to the publisher (``PublisherLayers``), so its
+browser can stop encoding the others.
 """
 
 from __future__ import annotations
@@ -29,17 +38,26 @@ from typing import Literal
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu import h264, vp8
+from klingel.sfu.allocation import (
+    PRIORITY_OTHER,
+    PRIORITY_SCREEN,
+    PRIORITY_SPEAKER,
+    LayerAllocator,
+    VideoDemand,
+)
 from klingel.sfu.api import (
     ActiveSpeaker,
     MediaError,
     MediaEvent,
     MediaKind,
+    PublisherLayers,
     Subscription,
     TrackSource,
     TrackSpec,
     TransportState,
     TransportStateChanged,
 )
+from klingel.sfu.bandwidth import PACKET_OVERHEAD, DownlinkEstimator
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.keyframes import KeyframeRequests
 from klingel.sfu.nack import LossTracker, RetransmissionBuffer
@@ -54,6 +72,7 @@ from klingel.sfu.rtcp import (
     RtcpError,
     RtcpPacket,
     SenderReport,
+    TransportFeedback,
     parse_rtcp,
     serialize_compound,
 )
@@ -71,7 +90,7 @@ from klingel.sfu.sdp import (
 from klingel.sfu.simulcast import HIGHEST_LAYER, LAYER_IDLE_SECONDS, read_rid, select_layer
 from klingel.sfu.speaker import SpeakerDetector
 from klingel.sfu.transport import MediaTransport, TransportFactory
-from klingel.sfu.twcc import FeedbackGenerator, RembEstimator
+from klingel.sfu.twcc import FeedbackGenerator, RembEstimator, SendHistory, TwccError
 
 __all__ = ["RoomRouter"]
 
@@ -83,7 +102,20 @@ SPEAKER_TICKS = 3  # dominant speaker and simulcast layers coming and going: eve
 NACK_DELAY = 0.02  # a new gap is NACKed this soon, not at the next tick: a short wait for
 # packets that were only reordered
 
+ALLOCATION_INTERVAL = 0.1  # feedback that lowers the estimate re-splits it at most this often
+UNWANTED_AFTER = 3.0  # a simulcast layer nobody wants is reported unwanted after this long
+DEFAULT_AUDIO_BITRATE = 50_000
+DEFAULT_VIDEO_BITRATE = 800_000  # a single-layer stream not yet measured
+DEFAULT_LAYER_BITRATES = (1_500_000, 500_000, 150_000, 60_000)  # from the largest layer down
+_RATE_SMOOTHING = 0.3
+
 _FIXED = struct.Struct("!BBHII")
+# fixed header + one-byte extension block: the transport-wide sequence number, padded; or that
+# and the audio level, padded (RFC 8285 section 4.2)
+_WITH_TWCC = struct.Struct("!BBHIIHHBHx")
+_WITH_TWCC_AND_LEVEL = struct.Struct("!BBHIIHHBHBBxxx")
+_HISTORY_SIZE = 1 << 13  # sent packets remembered per subscriber: seconds of traffic
+_HISTORY_MASK = _HISTORY_SIZE - 1
 _PADDING_ONLY = b"\x01"  # one padding byte that counts itself (RFC 3550 section 5.1)
 _NTP_UNITS = 4_294_967_296
 
@@ -122,10 +154,12 @@ class _Stream:
         "level_extension",
         "mid",
         "publisher",
+        "reported_wanted",
         "rid_extension",
         "sinks",
         "source",
         "stream_id",
+        "wanted_at",
     )
 
     def __init__(self, publisher: _Publisher, spec: TrackSpec, media: AcceptedMedia) -> None:
@@ -142,6 +176,8 @@ class _Stream:
         self.rid_extension = 0
         self.is_keyframe: KeyframeTest = _never_keyframe
         self.layers: tuple[_Layer, ...] = ()
+        self.reported_wanted: tuple[bool, ...] = ()  # as last told the publisher
+        self.wanted_at: list[float] = []  # per layer: when someone last wanted it
         self.update(media)
 
     def update(self, media: AcceptedMedia) -> bool:
@@ -162,6 +198,8 @@ class _Stream:
         for layer in self.layers:
             layer.keyframes.cancel()
         self.layers = tuple(_Layer(self, index, rid, nack) for index, rid in enumerate(rids))
+        self.reported_wanted = ()
+        self.wanted_at = [time.monotonic()] * len(rids)  # all wanted until shown otherwise
         return True
 
     def layer_of_rid(self, rid: str | None) -> _Layer | None:
@@ -176,17 +214,32 @@ class _Stream:
             for layer in self.layers
         ]
 
+    def layer_bitrates(self) -> tuple[int, ...]:
+        """Measured bitrate of each layer, a default for a layer not measured yet."""
+        count = len(self.layers)
+        if self.kind == "audio":
+            return (int(self.layers[0].bitrate) or DEFAULT_AUDIO_BITRATE,)
+        if count == 1:
+            return (int(self.layers[0].bitrate) or DEFAULT_VIDEO_BITRATE,)
+        defaults = DEFAULT_LAYER_BITRATES
+        return tuple(
+            int(layer.bitrate) or defaults[min(count - 1 - layer.index, len(defaults) - 1)]
+            for layer in self.layers
+        )
+
 
 class _Layer:
     """One SSRC of a published track: the track itself, or one of its simulcast layers. Its
     own receive statistics, NACKs, retransmission buffer and keyframe requests."""
 
     __slots__ = (
+        "bitrate",
         "buffer",
         "index",
         "keyframes",
         "last_arrival",
         "loss",
+        "octets",
         "reception",
         "rid",
         "sender_report",
@@ -205,6 +258,8 @@ class _Layer:
         self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
         self.reception = ReceptionStats(stream.clock_rate)
         self.last_arrival = float("-inf")
+        self.octets = 0  # received since the last measurement, with the packets' overhead
+        self.bitrate = 0.0  # bits/s, smoothed; 0 until measured
         self.buffer: RetransmissionBuffer | None = None
         self.loss: LossTracker | None = None
         self.set_nack(nack)
@@ -242,6 +297,7 @@ class _Sink:
     forwards (None: nothing, until a keyframe), ``pending`` the layer it waits to switch to."""
 
     __slots__ = (
+        "allocated",
         "current",
         "level_extension",
         "mid",
@@ -269,6 +325,8 @@ class _Sink:
         self.stream = stream
         self.ssrc = ssrc
         self.requested = requested
+        # what the subscriber's bandwidth allows: the smallest layer to start with
+        self.allocated: int | None = 0
         self.current: _Layer | None = None
         self.pending: _Layer | None = None
         self.payload_type = stream.codec.payload_type
@@ -281,6 +339,23 @@ class _Sink:
         )
         self.packets = 0
         self.octets = 0
+
+    @property
+    def aim(self) -> int | None:
+        """The layer to forward if it is published: the lower of request and allocation."""
+        requested, allocated = self.requested, self.allocated
+        if requested is None or allocated is None:
+            return None
+        return min(requested, allocated, len(self.stream.layers) - 1)
+
+    @property
+    def held_back(self) -> bool:
+        """Bandwidth keeps it below the layer it asked for."""
+        requested = self.requested
+        if requested is None or self.stream.kind != "video":
+            return False
+        wanted = min(requested, len(self.stream.layers) - 1)
+        return self.allocated is None or self.allocated < wanted
 
 
 class _Peer:
@@ -324,12 +399,40 @@ class _Publisher(_Peer):
 
 
 class _Subscriber(_Peer):
-    __slots__ = ("by_mid", "by_ssrc")
+    __slots__ = (
+        "allocated_at",
+        "allocated_estimate",
+        "allocator",
+        "by_mid",
+        "by_ssrc",
+        "estimator",
+        "history",
+        "sent",
+        "twcc_element",
+        "twcc_sequence",
+    )
 
     def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
         super().__init__(participant, transport)
         self.by_mid: dict[str, _Sink] = {}
         self.by_ssrc: dict[int, _Sink] = {}
+        self.estimator = DownlinkEstimator()
+        self.allocator: LayerAllocator[str] = LayerAllocator()
+        self.allocated_at = float("-inf")
+        self.allocated_estimate = self.estimator.estimate
+        # the first byte of the transport-wide sequence number element, 0 when not negotiated
+        self.twcc_element = 0
+        self.twcc_sequence = secrets.randbits(16)
+        self.history: SendHistory | None = None
+        self.sent: list[tuple[int, float, int] | None] = []  # the history's entries
+
+    def use_transport_cc(self, extension: int) -> None:
+        self.twcc_element = (extension << 4) | 1 if extension else 0
+        if extension and self.history is None:
+            self.history = SendHistory(_HISTORY_SIZE)
+        elif not extension:
+            self.history = None
+        self.sent = self.history.entries if self.history is not None else []
 
 
 class RoomRouter:
@@ -355,6 +458,8 @@ class RoomRouter:
         self._timer: asyncio.TimerHandle | None = None
         self._nack_timer: asyncio.TimerHandle | None = None
         self._ticks = 0
+        self._held_back = 0  # this room's share of counters.held_below_request
+        self._measured_at = time.monotonic()
         self._closed = False
 
     @property
@@ -444,6 +549,7 @@ class RoomRouter:
             if old is not None:
                 self._drop_subscriber(old)
             self._attach_subscriber(subscriber)
+        subscriber.use_transport_cc(answer.transport_cc_extension)
         sending = {media.mid: media for media in answer.media}
         for mid, stale in list(subscriber.by_mid.items()):
             if mid not in sending or wanted.get(mid) is not stale.stream:
@@ -464,6 +570,8 @@ class RoomRouter:
                 self._aim(sink, time.monotonic())
             sink.payload_type = media.payload_type
             sink.level_extension = media.audio_level_extension
+        # the allocation's history starts now: new video starts on its smallest layer
+        self._allocate(subscriber, time.monotonic())
         self._ensure_timer()
         return answer.sdp
 
@@ -494,12 +602,9 @@ class RoomRouter:
         now = time.monotonic()
         for sink in subscriber.by_mid.values():
             if sink.stream is stream and sink.requested != layer:
-                resuming = sink.requested is None
+                before = sink.aim
                 sink.requested = layer
-                if resuming:
-                    self._start_afresh(sink, now)
-                else:
-                    self._aim(sink, now)
+                self._reaim(sink, before, now)
 
     def remove_participant(self, participant: ParticipantId) -> None:
         publisher = self._publishers.get(participant)
@@ -514,6 +619,8 @@ class RoomRouter:
 
     def close(self) -> None:
         self._closed = True
+        self._counters.held_below_request -= self._held_back
+        self._held_back = 0
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -569,11 +676,15 @@ class RoomRouter:
             if stream is None:
                 stream = _Stream(publisher, spec, media)
                 self._streams[spec.stream_id] = stream
+                if len(stream.layers) > 1:
+                    self._report_layers(stream, time.monotonic())
             elif stream.update(media):
                 now = time.monotonic()
                 for sink in stream.sinks:
                     sink.current = sink.pending = None
                     self._start_afresh(sink, now)
+                if len(stream.layers) > 1:
+                    self._report_layers(stream, now)
             if media.ssrc is not None and stream.layers[0].ssrc != media.ssrc:
                 stream.layers[0].learn(media.ssrc)
             for layer in stream.layers:
@@ -625,10 +736,13 @@ class RoomRouter:
             return
         if active is None:
             active = stream.active_layers(now)
-        index = select_layer(sink.requested, active)
+        aim = sink.aim
+        index = select_layer(aim, active)
         if index is None:
             _unhook(sink)
             return
+        if aim is not None and len(stream.layers) > 1:
+            self._want(stream, aim, now)
         target = stream.layers[index]
         if target is sink.current or target is sink.pending:
             if target is sink.current and sink.pending is not None:
@@ -641,6 +755,13 @@ class RoomRouter:
         target.sinks.append(sink)
         if sink.subscriber.connected and stream.forwarding:
             target.keyframes.until_keyframe(now)
+
+    def _reaim(self, sink: _Sink, before: int | None, now: float) -> None:
+        """The request or allocation of ``sink`` changed; ``before`` was its aim."""
+        if before is None and sink.aim is not None:
+            self._start_afresh(sink, now)  # resuming waits for a keyframe, numbering goes on
+        else:
+            self._aim(sink, now)
 
     def _start_afresh(self, sink: _Sink, now: float) -> None:
         """Whatever was forwarded before is gone (the path just came up, or forwarding
@@ -657,8 +778,100 @@ class RoomRouter:
             if len(stream.layers) > 1 and stream.sinks:
                 active = stream.active_layers(now)
                 for sink in stream.sinks:
-                    if sink.requested is not None:
+                    if sink.aim is not None:
                         self._aim(sink, now, active)
+
+    # --- bandwidth: layer bitrates, allocation, layers wanted of publishers --------------------
+
+    def _measure_layers(self, elapsed: float, now: float) -> None:
+        """Each layer's received bitrate, smoothed; a layer that stopped keeps its last value
+        (it is what the layer will cost when it comes back)."""
+        if elapsed <= 0:
+            return
+        for stream in self._streams.values():
+            for layer in stream.layers:
+                octets = layer.octets
+                layer.octets = 0
+                if not octets or now - layer.last_arrival > elapsed:
+                    continue
+                rate = octets * 8 / elapsed
+                previous = layer.bitrate
+                layer.bitrate = (
+                    rate if not previous else previous + _RATE_SMOOTHING * (rate - previous)
+                )
+
+    def _allocate_all(self, now: float) -> None:
+        held = 0
+        for subscriber in self._subscribers.values():
+            self._allocate(subscriber, now)
+            held += sum(sink.held_back for sink in subscriber.by_mid.values())
+        self._counters.held_below_request += held - self._held_back
+        self._held_back = held
+
+    def _allocate(self, subscriber: _Subscriber, now: float) -> None:
+        """Split the subscriber's estimate over its video streams and aim each at its share."""
+        audio = 0
+        demands: list[VideoDemand[str]] = []
+        dominant = self._speakers.dominant
+        for sink in subscriber.by_mid.values():
+            stream = sink.stream
+            if stream.kind == "audio":
+                audio += stream.layer_bitrates()[0]
+            elif stream.forwarding:
+                if stream.source == "screen":
+                    priority = PRIORITY_SCREEN
+                elif stream.publisher.participant == dominant:
+                    priority = PRIORITY_SPEAKER
+                else:
+                    priority = PRIORITY_OTHER
+                demands.append(
+                    VideoDemand(sink.mid, sink.requested, stream.layer_bitrates(), priority)
+                )
+        estimate = subscriber.estimator.estimate
+        choice = subscriber.allocator.update(now, estimate, audio, demands)
+        subscriber.allocated_at = now
+        subscriber.allocated_estimate = estimate
+        for mid, allocated in choice.items():
+            sink = subscriber.by_mid[mid]
+            if sink.allocated != allocated:
+                before = sink.aim
+                sink.allocated = allocated
+                if sink.aim != before:
+                    self._reaim(sink, before, now)
+
+    def _want(self, stream: _Stream, layer: int, now: float) -> None:
+        """Some subscription aims at ``layer``: tell the publisher at once if it was not
+        wanted."""
+        stream.wanted_at[layer] = now
+        reported = stream.reported_wanted
+        if reported and not reported[layer]:
+            self._report_layers(stream, now)
+
+    def _report_layers(self, stream: _Stream, now: float) -> None:
+        """Tell the publisher which layers of ``stream`` are wanted, when that changed: layer 0
+        always; another while a subscription forwards it, waits for it or is allocated it, and
+        for ``UNWANTED_AFTER`` seconds after the last one stopped."""
+        wanted_at = stream.wanted_at
+        for sink in stream.sinks:
+            for layer in (sink.current, sink.pending):
+                if layer is not None and layer.stream is stream:
+                    wanted_at[layer.index] = now
+            aim = sink.aim
+            if aim is not None and sink.subscriber.connected:
+                wanted_at[aim] = now
+        wanted = tuple(
+            index == 0 or now - at < UNWANTED_AFTER for index, at in enumerate(wanted_at)
+        )
+        if wanted != stream.reported_wanted:
+            stream.reported_wanted = wanted
+            self._emit(
+                PublisherLayers(self._room, stream.publisher.participant, stream.stream_id, wanted)
+            )
+
+    def _report_all_layers(self, now: float) -> None:
+        for stream in self._streams.values():
+            if len(stream.layers) > 1:
+                self._report_layers(stream, now)
 
     def _drop_publisher(self, publisher: _Publisher) -> None:
         if self._publishers.get(publisher.participant) is publisher:
@@ -715,6 +928,7 @@ class RoomRouter:
         sequence = header.sequence
         layer.reception.update(sequence, header.timestamp, arrival)
         layer.last_arrival = arrival
+        layer.octets += len(packet) + PACKET_OVERHEAD
         buffer = layer.buffer
         if buffer is not None:
             buffer.store(packet, header, arrival)
@@ -755,7 +969,8 @@ class RoomRouter:
         pack = _FIXED.pack
         forwarded = 0
         for sink in layer.sinks:
-            if not sink.subscriber.connected:
+            subscriber = sink.subscriber
+            if not subscriber.connected:
                 continue
             if sink.current is not layer:  # it waits for a keyframe of this layer
                 if keyframe is None:
@@ -766,17 +981,37 @@ class RoomRouter:
                     if not layer.keyframes.retrying:
                         layer.keyframes.until_keyframe(arrival)
                     continue
+                if sink.current is not None:
+                    self._counters.layer_switches += 1
                 _switch(sink, layer)
             mapped = sink.rewriter.map(source, sequence, timestamp, arrival)
             if mapped is None:
                 continue
             level_id = sink.level_extension if level_byte >= 0 else 0
-            tail = tails.get(level_id)
-            if tail is None:
-                tail = tails[level_id] = _tail(first_plain, body, level_id, level_byte)
-            out = pack(tail[0], marker | sink.payload_type, mapped[0], mapped[1], sink.ssrc)
-            out += tail[1]
-            sink.subscriber.transport.send_rtp(out)
+            twcc_element = subscriber.twcc_element
+            if twcc_element:
+                twcc = subscriber.twcc_sequence
+                subscriber.twcc_sequence = (twcc + 1) & 0xFFFF
+                second = marker | sink.payload_type
+                if level_id:
+                    out = _WITH_TWCC_AND_LEVEL.pack(
+                        first_plain | 0x10, second, mapped[0], mapped[1], sink.ssrc,
+                        ONE_BYTE_PROFILE, 2, twcc_element, twcc, level_id << 4, level_byte,
+                    )  # fmt: skip
+                else:
+                    out = _WITH_TWCC.pack(
+                        first_plain | 0x10, second, mapped[0], mapped[1], sink.ssrc,
+                        ONE_BYTE_PROFILE, 1, twcc_element, twcc,
+                    )  # fmt: skip
+                out += body
+                subscriber.sent[twcc & _HISTORY_MASK] = (twcc, arrival, len(out) + PACKET_OVERHEAD)
+            else:
+                tail = tails.get(level_id)
+                if tail is None:
+                    tail = tails[level_id] = _tail(first_plain, body, level_id, level_byte)
+                out = pack(tail[0], marker | sink.payload_type, mapped[0], mapped[1], sink.ssrc)
+                out += tail[1]
+            subscriber.transport.send_rtp(out)
             sink.packets += 1
             sink.octets += len(body)
             forwarded += 1
@@ -836,6 +1071,30 @@ class RoomRouter:
                     sink = subscriber.by_ssrc.get(ssrc)
                     if sink is not None:
                         _request_keyframe(sink, now)
+            elif isinstance(packet, TransportFeedback):
+                self._take_feedback(subscriber, packet, now)
+            elif isinstance(packet, Remb):
+                subscriber.estimator.on_remb(packet.bitrate)
+
+    def _take_feedback(
+        self, subscriber: _Subscriber, packet: TransportFeedback, now: float
+    ) -> None:
+        if subscriber.history is None:
+            return
+        try:
+            results = subscriber.history.results(packet.fci)
+        except TwccError:
+            self._counters.dropped += 1
+            return
+        if not results:
+            return
+        estimate = subscriber.estimator.on_feedback(results, now)
+        if (
+            estimate < 0.9 * subscriber.allocated_estimate
+            and now - subscriber.allocated_at >= ALLOCATION_INTERVAL
+        ):
+            # the link got shorter: do not wait for the next tick to send less
+            self._allocate(subscriber, now)
 
     def _parse_rtcp(self, data: bytes) -> list[RtcpPacket]:
         try:
@@ -868,14 +1127,19 @@ class RoomRouter:
                 first, body = 0xA0, _PADDING_ONLY
             else:
                 first, body = 0x80 | (header.first_byte & 0x20), packet[header.payload_offset :]
-            out = _FIXED.pack(
-                first,
-                (0x80 if header.marker else 0) | sink.payload_type,
-                mapped[0],
-                mapped[1],
-                sink.ssrc,
-            )
-            sink.subscriber.transport.send_rtp(out + body)
+            second = (0x80 if header.marker else 0) | sink.payload_type
+            subscriber = sink.subscriber
+            if subscriber.twcc_element:
+                twcc = subscriber.twcc_sequence
+                subscriber.twcc_sequence = (twcc + 1) & 0xFFFF
+                out = _WITH_TWCC.pack(
+                    first | 0x10, second, mapped[0], mapped[1], sink.ssrc,
+                    ONE_BYTE_PROFILE, 1, subscriber.twcc_element, twcc,
+                ) + body  # fmt: skip
+                subscriber.sent[twcc & _HISTORY_MASK] = (twcc, now, len(out) + PACKET_OVERHEAD)
+            else:
+                out = _FIXED.pack(first, second, mapped[0], mapped[1], sink.ssrc) + body
+            subscriber.transport.send_rtp(out)
             self._counters.retransmitted += 1
 
     # --- timer --------------------------------------------------------------------------
@@ -897,7 +1161,11 @@ class RoomRouter:
             self._send_feedback(now)
             if self._ticks % SPEAKER_TICKS == 0:
                 self._detect_speaker(now)
+                self._measure_layers(now - self._measured_at, now)
+                self._measured_at = now
+                self._allocate_all(now)
                 self._follow_layers(now)
+                self._report_all_layers(now)
             if self._ticks % REPORT_TICKS == 0:
                 self._send_reports(now)
         except Exception:

@@ -11,7 +11,9 @@ RTX, so retransmissions arrive on the primary SSRC; it declines the video orient
 It receives simulcast (``a=simulcast:recv``) when the offer sends RIDs with the RID header
 extension: every layer on its own SSRC, learnt from that extension, in the order of the offer's
 ``a=simulcast`` line (smallest first, as the client lists its encodings). A subscribe answer
-sends, per subscribed mid, the publisher's codec on one SSRC.
+sends, per subscribed mid, the publisher's codec on one SSRC; when every subscribed m-section
+offers transport-wide congestion control under one id, the answer takes it, and every packet
+sent carries the SFU's own transport-wide sequence number (``klingel.sfu.bandwidth``).
 """
 
 from __future__ import annotations
@@ -570,6 +572,7 @@ class SubscribedMedia:
 class SubscribeAnswer:
     sdp: str
     media: tuple[SubscribedMedia, ...]  # the sendonly ones
+    transport_cc_extension: int = 0  # the bundle's id for it, 0 when not negotiated
 
 
 def _choose_publish_codec(section: MediaDescription) -> Codec | None:
@@ -788,6 +791,7 @@ def build_subscribe_answer(
             raise _bad(f"mid {mid!r} does not receive")
     writer = _AnswerWriter(offer, local, origin)
     sending: list[SubscribedMedia] = []
+    transport_cc = _bundle_transport_cc(offer, plans)
     for section in offer.media:
         if section.rejected or section.kind not in ("audio", "video") or not section.codecs:
             writer.rejected(section)
@@ -808,8 +812,11 @@ def build_subscribe_answer(
             )
             continue
         level = section.extension_id(EXT_AUDIO_LEVEL) if plan.kind == "audio" else 0
-        extensions = (Extension(level, EXT_AUDIO_LEVEL),) if level else ()
-        allowed = _SUBSCRIBE_VIDEO_FEEDBACK if plan.kind == "video" else ()
+        extensions: tuple[Extension, ...] = (Extension(level, EXT_AUDIO_LEVEL),) if level else ()
+        allowed: tuple[str, ...] = _SUBSCRIBE_VIDEO_FEEDBACK if plan.kind == "video" else ()
+        if transport_cc:
+            extensions += (Extension(transport_cc, EXT_TRANSPORT_CC),)
+            allowed += ("transport-cc",)
         feedback = tuple(item for item in codec.feedback if item in allowed)
         participant, stream = _token(plan.participant), _token(plan.stream_id)
         parameters = _OPUS_ANSWER_PARAMETERS if plan.kind == "audio" else codec.parameters
@@ -827,4 +834,22 @@ def build_subscribe_answer(
             ),
         )
         sending.append(SubscribedMedia(section.mid, codec.payload_type, level))
-    return SubscribeAnswer(writer.text(), tuple(sending))
+    return SubscribeAnswer(writer.text(), tuple(sending), transport_cc if sending else 0)
+
+
+def _bundle_transport_cc(offer: SessionDescription, plans: Mapping[str, SubscriptionPlan]) -> int:
+    """The transport-wide sequence number extension for every packet sent on the bundle: the
+    offer's id, when every subscribed m-section offers it under that one id with the
+    ``transport-cc`` feedback; else 0 (then the subscriber's own REMB, if any, is all)."""
+    ids = set()
+    for mid in plans:
+        section = offer.section(mid)
+        if section is None:
+            return 0
+        extension = section.extension_id(EXT_TRANSPORT_CC)
+        if not extension or extension > 14:  # only one-byte header ids are written
+            return 0
+        if not any("transport-cc" in codec.feedback for codec in section.codecs):
+            return 0
+        ids.add(extension)
+    return ids.pop() if len(ids) == 1 else 0

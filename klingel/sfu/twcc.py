@@ -18,12 +18,14 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from klingel.sfu.bandwidth import PacketResult
 from klingel.sfu.rtcp import TransportFeedback
 
 __all__ = [
     "FeedbackGenerator",
     "FeedbackSummary",
     "RembEstimator",
+    "SendHistory",
     "TwccError",
     "encode_chunks",
     "parse_feedback",
@@ -34,6 +36,8 @@ SMALL_DELTA = 1
 LARGE_DELTA = 2
 
 _DELTA_UNIT_US = 250
+_DELTA_SECONDS = _DELTA_UNIT_US / 1_000_000
+_REFERENCE_SECONDS = 0.064
 _REFERENCE_UNIT_US = 64_000
 _TICKS_PER_REFERENCE = _REFERENCE_UNIT_US // _DELTA_UNIT_US
 _MAX_RUN = 0x1FFF
@@ -125,6 +129,41 @@ def parse_feedback(fci: bytes) -> FeedbackSummary:
         else:
             raise TwccError("reserved status symbol")
     return FeedbackSummary(base, reference_time, reference & 0xFF, tuple(deltas))
+
+
+class SendHistory:
+    """The packets sent to one subscriber, by transport-wide sequence number: when and how
+    large, for matching its feedback. A fixed ring, so it never grows: ``entries[sequence %
+    size]`` is ``(sequence, send time, size)``; the forwarding path writes it directly."""
+
+    __slots__ = ("entries", "mask")
+
+    def __init__(self, size: int = 1 << 13) -> None:
+        if size & (size - 1):
+            raise ValueError("the size is a power of two")
+        self.entries: list[tuple[int, float, int] | None] = [None] * size
+        self.mask = size - 1
+
+    def record(self, sequence: int, send_time: float, size: int) -> None:
+        self.entries[sequence & self.mask] = (sequence, send_time, size)
+
+    def results(self, fci: bytes) -> list[PacketResult]:
+        """The packets one feedback reports that are still remembered, in sequence order, with
+        arrival times in seconds on the subscriber's clock. Raises ``TwccError``."""
+        summary = parse_feedback(fci)
+        entries, mask = self.entries, self.mask
+        results = []
+        arrival = summary.reference_time * _REFERENCE_SECONDS
+        base = summary.base_sequence
+        for offset, delta in enumerate(summary.deltas):
+            sequence = (base + offset) & 0xFFFF
+            if delta is not None:
+                arrival += delta * _DELTA_SECONDS
+            entry = entries[sequence & mask]
+            if entry is None or entry[0] != sequence:
+                continue
+            results.append(PacketResult(entry[1], entry[2], None if delta is None else arrival))
+        return results
 
 
 class FeedbackGenerator:

@@ -250,6 +250,8 @@ class _Worker:
             retransmitted=counters.retransmitted,
             dropped=counters.dropped,
             cpu_seconds=time.process_time(),
+            layer_switches=counters.layer_switches,
+            held_below_request=counters.held_below_request,
         )
 
 

@@ -16,6 +16,8 @@ _WORKER_COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("retransmitted", "counter", "RTP packets retransmitted after NACK"),
     ("dropped", "counter", "undecryptable, malformed or unroutable packets"),
     ("cpu_seconds", "counter", "user and system CPU time of the worker"),
+    ("layer_switches", "counter", "subscriptions moved from one layer of a stream to another"),
+    ("held_below_request", "gauge", "video subscriptions bandwidth keeps below their request"),
     ("rooms", "gauge", "rooms with media in the worker"),
     ("transports", "gauge", "media transports in the worker"),
 )

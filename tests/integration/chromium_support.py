@@ -119,7 +119,7 @@ _PEER_SCRIPT = """
     },
     async stats() {
       const found = { inbound: [], outbound: [], availableOutgoingBitrate: null,
-                      iceState: null, dtlsState: null,
+                      iceState: null, dtlsState: null, localPort: null,
                       connectionState: pc ? pc.connectionState : "closed" };
       if (!pc) return found;
       const report = await pc.getStats();
@@ -166,6 +166,8 @@ _PEER_SCRIPT = """
           });
         } else if (s.type === "candidate-pair" && s.id === selectedPair) {
           found.availableOutgoingBitrate = s.availableOutgoingBitrate ?? null;
+          const local = report.get(s.localCandidateId);
+          found.localPort = local ? local.port ?? null : null;
         }
       });
       return found;
@@ -263,6 +265,7 @@ class PeerStats:
     ice_state: str | None
     dtls_state: str | None
     available_outgoing_bitrate: float | None
+    local_port: int | None  # UDP port of the selected candidate pair's local candidate
     inbound: Mapping[str, InboundRtp]  # by mid
     outbound: Mapping[str, OutboundRtp]  # by mid, or "mid/rid" for a simulcast layer
 
@@ -327,6 +330,7 @@ class ChromiumPeer:
             ice_state=raw["iceState"],
             dtls_state=raw["dtlsState"],
             available_outgoing_bitrate=raw["availableOutgoingBitrate"],
+            local_port=None if raw["localPort"] is None else int(raw["localPort"]),
             inbound={
                 entry["mid"]: InboundRtp(
                     mid=entry["mid"],

@@ -192,6 +192,13 @@ class Room:
         return [p for p in self.subscriber.rtp if parse_rtp(p).ssrc == ssrc]
 
 
+def twcc_number(packet: bytes, extension_id: int = 3) -> int:
+    """The transport-wide sequence number of a packet the SFU sent (id 3 in the offers)."""
+    element = find_extension(packet, parse_rtp(packet), extension_id)
+    assert element is not None and element.length == 2
+    return int.from_bytes(packet[element.start : element.start + 2], "big")
+
+
 async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -212,7 +219,9 @@ async def test_audio_is_rewritten_for_the_subscriber() -> None:
     assert headers[1].timestamp - headers[0].timestamp == 960
     level = find_extension(out[0], headers[0], 9)
     assert level is not None and out[0][level.start] == 0x80 | 30
-    assert find_extension(out[0], headers[0], 3) is None  # transport-cc is hop by hop
+    # transport-cc is hop by hop: the SFU numbers the packets it sends to Ben itself
+    numbers = [twcc_number(p) for p in out]
+    assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(5)]
     assert out[0][headers[0].payload_offset :] == b"opus-frame"
     assert room.counters.rtp_forwarded == 5
     await asyncio.sleep(0)
@@ -298,7 +307,11 @@ async def test_subscriber_nack_is_answered_from_the_buffer() -> None:
     room.subscriber.on_rtcp(bytes(nack))
     again = room.received(room.ssrcs["1"])
     assert len(again) == len(sent) + 1
-    assert again[-1] == sent[2]
+    resent, original = parse_rtp(again[-1]), parse_rtp(sent[2])
+    assert resent[:6] == original[:6]  # first byte, marker, payload type, numbers, SSRC
+    assert again[-1][resent.payload_offset :] == sent[2][original.payload_offset :]
+    # a retransmission is a new packet on the transport: it gets the next transport number
+    assert twcc_number(again[-1]) == (twcc_number(again[-2]) + 1) & 0xFFFF
     assert room.counters.retransmitted == 1
     room.router.close()
 

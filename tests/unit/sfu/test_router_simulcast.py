@@ -73,6 +73,9 @@ class SimulcastRoom:
         self.ssrcs = ssrc_lines(answer)
         self.publisher.set_state("connected")
         self.subscriber.set_state("connected")
+        # Ben's link is good: let the allocation step up from the smallest layer, where every
+        # subscription starts, to his request.
+        step_up(self.router)
         self.sequences = [1000, 30000, 65500]  # each layer numbers its own packets
         self.timestamp_bases = [7, 2_000_000_000, 0xFFFF_0000]
         self.last_arrival = 0.0
@@ -151,6 +154,11 @@ class SimulcastRoom:
     def layers(self) -> list[int]:
         """The layer of each forwarded video packet, in order."""
         return [out.layer for out in self.video()]
+
+
+def step_up(router: RoomRouter) -> None:
+    """Run the allocation as if the subscribers' estimates had stayed high for a while."""
+    router._allocate_all(time.monotonic() + 10)
 
 
 def assert_continuous(out: list[Out]) -> None:
@@ -399,6 +407,7 @@ async def test_a_request_before_the_subscription_applies_to_it() -> None:
     room.router.subscribe(CEM, subscribe_offer(), [Subscription("1", CAM)])
     cem = room.factory.created[-1]
     cem.set_state("connected")
+    step_up(room.router)
     room.send_all(VP8_KEY)
     assert [parse_rtp(p).ssrc for p in cem.rtp] and len(cem.rtp) == 1
     assert cem.rtp[0][-1] == 0

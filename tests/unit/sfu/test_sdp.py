@@ -202,12 +202,38 @@ def test_subscribe_answer_sends_publishers_codec_with_msid() -> None:
     assert "a=ssrc:2222 cname:klingel" in video and "a=msid:p-anna s-cam" in video
     for feedback in ("nack", "nack pli", "ccm fir"):
         assert f"a=rtcp-fb:96 {feedback}" in video
-    assert "a=rtcp-fb:96 transport-cc" not in video
+    # transport-wide congestion control: the offer's one id for the bundle, in both sections
+    twcc = offer.media[0].extension_id(EXT_TRANSPORT_CC)
+    assert twcc and answer.transport_cc_extension == twcc
+    assert "a=rtcp-fb:96 transport-cc" in video and "a=rtcp-fb:111 transport-cc" in audio
+    for section in (audio, video):
+        assert f"a=extmap:{twcc} {EXT_TRANSPORT_CC}" in section
+    assert not any(line.startswith("a=extmap") for line in audio2 + video2)
     assert "a=inactive" in audio2 and "a=inactive" in video2
     assert audio2[0].split()[1] != "0"  # inactive, not rejected
     assert "a=group:BUNDLE 0 1 2 3" in answer.sdp
     assert [(m.mid, m.payload_type) for m in answer.media] == [("0", 111), ("1", 96)]
     assert answer.media[0].audio_level_extension == offer.media[0].extension_id(EXT_AUDIO_LEVEL)
+
+
+def test_subscribe_answer_declines_transport_cc_without_one_id_for_the_bundle() -> None:
+    publish = build_publish_answer(
+        parse_offer(fixture("publish_audio_video")), LOCAL, ORIGIN, {"0": "audio", "1": "video"}
+    )
+    plans = {
+        "0": SubscriptionPlan("audio", publish.media[0].codec, 1111, "p-anna", "s-mic"),
+        "1": SubscriptionPlan("video", publish.media[1].codec, 2222, "p-anna", "s-cam"),
+    }
+    text = fixture("subscribe_4")
+    first_video = text.index("m=video")
+    renumbered = text[:first_video] + text[first_video:].replace(
+        f"a=extmap:3 {EXT_TRANSPORT_CC}", f"a=extmap:12 {EXT_TRANSPORT_CC}", 1
+    )
+    without_feedback = text.replace("a=rtcp-fb:111 transport-cc\r\n", "")
+    for offer_text in (renumbered, without_feedback):
+        answer = build_subscribe_answer(parse_offer(offer_text), LOCAL, ORIGIN, plans)
+        assert answer.transport_cc_extension == 0
+        assert EXT_TRANSPORT_CC not in answer.sdp and "transport-cc" not in answer.sdp
 
 
 def test_subscribe_h264_needs_matching_profile_and_mode() -> None:

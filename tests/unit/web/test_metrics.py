@@ -17,5 +17,5 @@ def test_metrics_text() -> None:
     assert 'klingel_sfu_transports{worker="1"} 0' in lines
     assert "# TYPE klingel_sfu_dropped_total counter" in lines
     samples = [line for line in lines if not line.startswith("#")]
-    assert len(samples) == 3 + 9 * 2
+    assert len(samples) == 3 + 11 * 2
     assert text.endswith("\n")

@@ -1,0 +1,178 @@
+"""The downlink estimator on synthetic feedback and on feedback a real Chromium subscriber
+sent through a 500 kbit/s link."""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+from klingel.sfu.bandwidth import (
+    INITIAL_BITRATE,
+    MINIMUM_BITRATE,
+    BandwidthUsage,
+    DownlinkEstimator,
+    PacketResult,
+)
+from klingel.sfu.twcc import SendHistory
+
+TRACE = Path(__file__).parents[2] / "fixtures" / "twcc" / "chromium_shaped_500kbit.json"
+PACKET = 1200  # bytes
+FEEDBACK_INTERVAL = 0.1
+
+
+def run(
+    estimator: DownlinkEstimator,
+    *,
+    seconds: float,
+    rate: int,
+    start: float = 0.0,
+    delay: Callable[[float], float] = lambda t: 0.02,
+    lost: Callable[[int], bool] = lambda n: False,
+    link: int | None = None,
+) -> list[int]:
+    """Send ``rate`` bit/s in 1200-byte packets for ``seconds``; each arrives after
+    ``delay(send time)`` (and, with a ``link`` rate, after the packets queued before it), unless
+    ``lost(packet number)``; feedback every 100 ms. Returns the estimate after each feedback."""
+    gap = PACKET * 8 / rate
+    estimates = []
+    results: list[PacketResult] = []
+    number = 0
+    t = start
+    next_feedback = start + FEEDBACK_INTERVAL
+    queue_free = start
+    while t < start + seconds:
+        arrival: float | None = t + delay(t)
+        if link is not None:
+            queue_free = max(queue_free, t) + PACKET * 8 / link
+            arrival = queue_free + delay(t)
+        if lost(number):
+            arrival = None
+        results.append(PacketResult(t, PACKET, arrival))
+        number += 1
+        t += gap
+        if t >= next_feedback:
+            estimates.append(estimator.on_feedback(results, t))
+            results = []
+            next_feedback += FEEDBACK_INTERVAL
+    return estimates
+
+
+def test_the_start_value_is_generous() -> None:
+    assert DownlinkEstimator().estimate == INITIAL_BITRATE
+
+
+def test_a_steady_delay_lets_the_estimate_grow() -> None:
+    estimator = DownlinkEstimator(initial=500_000)
+    estimates = run(estimator, seconds=10, rate=900_000)
+    assert estimator.usage is BandwidthUsage.NORMAL
+    assert estimates[-1] > 600_000
+    assert estimates == sorted(estimates)  # never down
+
+
+def test_a_growing_delay_makes_it_drop_to_below_what_arrived() -> None:
+    estimator = DownlinkEstimator()
+    run(estimator, seconds=3, rate=1_000_000)
+    before = estimator.estimate
+    # a queue that grows by 50 ms every second: the link carries less than is sent
+    estimates = run(
+        estimator, seconds=3, rate=1_000_000, start=3.0, delay=lambda t: 0.02 + 0.05 * (t - 3)
+    )
+    assert min(estimates) < 0.85 * 1_000_000 < before
+    assert estimates[-1] >= MINIMUM_BITRATE
+
+
+def test_twenty_percent_loss_makes_it_drop() -> None:
+    estimator = DownlinkEstimator()
+    run(estimator, seconds=2, rate=1_000_000)
+    before = estimator.estimate
+    estimates = run(estimator, seconds=3, rate=1_000_000, start=2.0, lost=lambda n: n % 5 == 0)
+    assert estimates[-1] < 0.5 * before
+
+
+def test_three_percent_loss_holds_it() -> None:
+    estimator = DownlinkEstimator(initial=800_000)
+    estimates = run(estimator, seconds=5, rate=700_000, lost=lambda n: n % 33 == 0)
+    assert max(estimates) <= 800_000  # never increased
+    assert estimates[-1] == 800_000
+
+
+def test_a_short_link_brings_it_down_to_the_link_rate() -> None:
+    estimator = DownlinkEstimator()
+    estimates = run(estimator, seconds=3, rate=2_000_000, link=500_000)
+    assert 300_000 < estimates[-1] < 500_000
+
+
+def test_recovery_is_slower_than_the_fall() -> None:
+    estimator = DownlinkEstimator()
+    run(estimator, seconds=2, rate=2_000_000)
+    high = estimator.estimate
+    fall = run(estimator, seconds=3, rate=2_000_000, start=2.0, link=500_000)
+    low = min(fall)
+    fell_in = (fall.index(low) + 1) * FEEDBACK_INTERVAL
+    # then the link is good again, and the sender sends what the estimate allows (as the
+    # allocator would: 80 % of it)
+    rise: list[int] = []
+    t = 6.0
+    while t < 60 and (not rise or rise[-1] < (high + low) / 2):
+        rise += run(estimator, seconds=1, rate=int(estimator.estimate * 0.8), start=t)
+        t += 1
+    risen_in = len(rise) * FEEDBACK_INTERVAL
+    assert low < high / 2
+    assert rise[-1] >= (high + low) / 2  # it does come back
+    assert risen_in > 3 * fell_in
+
+
+def test_remb_caps_the_estimate() -> None:
+    estimator = DownlinkEstimator()
+    estimator.on_remb(700_000)
+    run(estimator, seconds=3, rate=500_000)
+    assert estimator.estimate == 700_000
+
+
+def test_the_estimate_stays_within_its_bounds() -> None:
+    estimator = DownlinkEstimator(initial=300_000, minimum=150_000)
+    run(estimator, seconds=3, rate=300_000, lost=lambda n: n % 2 == 0)
+    assert estimator.estimate == 150_000
+
+
+# --- recorded feedback --------------------------------------------------------------------
+
+
+def replay(path: Path) -> list[tuple[float, int, int]]:
+    """Feed a recorded trace to a fresh estimator: (time, estimate, packets lost so far)."""
+    trace = json.loads(path.read_text())
+    history = SendHistory()
+    estimator = DownlinkEstimator()
+    sends: list[tuple[int, float, int]] = []
+    elapsed_us = 0
+    for index, (gap, size) in enumerate(zip(trace["send_gaps_us"], trace["sizes"], strict=True)):
+        elapsed_us += gap
+        sends.append(((trace["first_sequence"] + index) & 0xFFFF, elapsed_us / 1e6, size))
+    points = []
+    lost = 0
+    sent = 0
+    for at_us, fci in trace["feedback"]:
+        now = at_us / 1e6
+        while sent < len(sends) and sends[sent][1] <= now:
+            history.record(*sends[sent])
+            sent += 1
+        results = history.results(base64.b64decode(fci))
+        lost += sum(result.arrival is None for result in results)
+        points.append((now, estimator.on_feedback(results, now), lost))
+    return points
+
+
+def test_recorded_feedback_of_a_500_kbit_link_brings_the_estimate_down_to_it() -> None:
+    points = replay(TRACE)
+    assert len(points) > 500
+    # The subscriber first gets more than the link carries; the queue overflows.
+    congested = next(t for t, estimate, _ in points if estimate < INITIAL_BITRATE)
+    below = next(t for t, estimate, _ in points if estimate < 600_000)
+    assert below - congested < 2.0  # the fall is quick
+    settled = [estimate for t, estimate, _ in points if t > below]
+    assert statistics.median(settled) < 600_000
+    assert points[-1][1] < 650_000  # where it ends: around the link's rate
+    assert min(settled) > 250_000  # and never far below what the link carries

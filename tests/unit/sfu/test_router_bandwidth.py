@@ -1,0 +1,223 @@
+"""Downlink adaptation in the room router: transport-wide sequence numbers on what is sent,
+feedback into the subscriber's estimate, start small then step up, and which simulcast layers
+are reported wanted to the publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+from test_router import (
+    ANNA,
+    BEN,
+    CAM,
+    CEM,
+    ROOM,
+    SUBSCRIPTIONS,
+    TRACKS,
+    VP8_DELTA,
+    VP8_KEY,
+    FakeFactory,
+    Room,
+    subscribe_offer,
+    twcc_number,
+)
+from test_router_simulcast import LAYER_SSRCS, SimulcastRoom, simulcast_offer
+
+from klingel.sfu.api import MediaEvent, PublisherLayers
+from klingel.sfu.counters import WorkerCounters
+from klingel.sfu.router import UNWANTED_AFTER, RoomRouter
+from klingel.sfu.rtcp import PictureLossIndication, TransportFeedback
+from klingel.sfu.rtp import find_extension, parse_rtp
+from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
+from klingel.sfu.twcc import FeedbackGenerator
+
+LEVEL_ID = 9  # the subscriber's audio-level id in subscribe_offer()
+
+
+async def test_every_packet_to_a_subscriber_carries_its_own_continuous_number() -> None:
+    room = Room()
+    room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
+    cem = room.factory.created[-1]
+    cem.set_state("connected")
+    room.send_video(VP8_KEY)
+    for _ in range(3):
+        room.send_audio()
+        room.send_video(VP8_DELTA)
+    for transport in (room.subscriber, cem):
+        numbers = [twcc_number(packet) for packet in transport.rtp]
+        assert len(numbers) == 7  # audio and video: one sequence across both streams
+        assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(7)]
+    room.router.close()
+
+
+async def test_audio_carries_its_level_next_to_the_number_in_one_padded_block() -> None:
+    room = Room()
+    room.send_audio(level=42)
+    (packet,) = room.received(room.ssrcs["0"])
+    header = parse_rtp(packet)
+    assert header.extension_profile == 0xBEDE
+    assert (header.extension_end - header.extension_start) % 4 == 0
+    level = find_extension(packet, header, LEVEL_ID)
+    assert level is not None and packet[level.start] == 0x80 | 42
+    assert packet[header.payload_offset :] == b"opus-frame"
+    room.router.close()
+
+
+def feedback_for(packets: list[bytes], received: list[bool], spacing: float) -> bytes:
+    """A transport-cc feedback (as the subscriber's browser would send it) for ``packets``,
+    those not ``received`` missing, arrivals ``spacing`` seconds apart."""
+    generator = FeedbackGenerator()
+    arrival = 1.0
+    for packet, arrived in zip(packets, received, strict=True):
+        arrival += spacing
+        if arrived:
+            generator.record(twcc_number(packet), arrival)
+    return b"".join(bytes(feedback) for feedback in generator.build(1, 2))
+
+
+async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
+    room = Room()
+    estimator = room.router._subscribers[BEN].estimator
+    before = estimator.estimate
+    room.send_video(VP8_KEY)
+    for round_number in range(3):
+        start = len(room.subscriber.rtp)
+        for _ in range(40):
+            room.send_video(VP8_DELTA)
+        packets = room.subscriber.rtp[start:]
+        received = [index % 2 == 0 for index in range(len(packets))]  # half of them lost
+        room.subscriber.on_rtcp(feedback_for(packets, received, 0.001))
+        await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
+    assert estimator.estimate < before / 2
+    assert room.counters.dropped == 0
+    room.router.close()
+
+
+async def test_a_feedback_for_packets_never_sent_changes_nothing() -> None:
+    room = Room()
+    estimator = room.router._subscribers[BEN].estimator
+    before = estimator.estimate
+    room.subscriber.on_rtcp(bytes(TransportFeedback(1, 2, bytes(8))))
+    assert estimator.estimate == before and room.counters.dropped == 0
+    # nine packets announced, only two deltas follow
+    garbage = bytes(TransportFeedback(1, 2, bytes([0, 1, 0, 9, 0, 0, 0, 0, 0x20, 0x09, 1, 1])))
+    room.subscriber.on_rtcp(garbage)
+    assert room.counters.dropped == 1
+    room.router.close()
+
+
+# --- start small, then step up ---------------------------------------------------------------
+
+
+async def test_a_new_subscription_starts_on_the_smallest_layer_and_steps_up() -> None:
+    room = SimulcastRoom()  # Ben has stepped up already
+    room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
+    cem = room.factory.created[-1]
+    cem.set_state("connected")
+    room.send_all(VP8_DELTA)
+    plis = room.publisher.rtcp_of(PictureLossIndication)
+    assert any(pli.media_ssrc == LAYER_SSRCS[0] for pli in plis)  # for Cem
+    room.send_all(VP8_KEY)
+    cem_video = [p for p in cem.rtp if parse_rtp(p).payload_type == 96]
+    assert [packet[-1] for packet in cem_video] == [0]  # the smallest layer's keyframe
+    # a second later, with a good link: up to the request (the largest layer)
+    room.router._allocate_all(time.monotonic() + 1.5)
+    room.send_all(VP8_DELTA)
+    room.send_all(VP8_KEY, layers=(2,))
+    cem_video = [p for p in cem.rtp if parse_rtp(p).payload_type == 96]
+    assert [packet[-1] for packet in cem_video] == [0, 0, 2]
+    assert room.counters.layer_switches >= 1
+    room.router.close()
+
+
+async def test_a_short_link_holds_the_subscription_below_its_request() -> None:
+    room = SimulcastRoom()
+    subscriber = room.router._subscribers[BEN]
+    subscriber.estimator.on_remb(300_000)  # the subscriber's own ceiling
+    room.router._allocate_all(time.monotonic() + 20)
+    (sink,) = [s for s in subscriber.by_mid.values() if s.stream.kind == "video"]
+    assert sink.allocated == 0 and sink.aim == 0
+    assert room.counters.held_below_request == 1
+    room.router.close()
+    assert room.counters.held_below_request == 0
+
+
+# --- the layers a publisher is asked to send ------------------------------------------------
+
+
+class LayeredRoom:
+    """A simulcast publisher and Ben, recording every event."""
+
+    def __init__(self) -> None:
+        self.factory = FakeFactory()
+        self.events: list[MediaEvent] = []
+        self.router = RoomRouter(ROOM, self.factory, self.events.append, WorkerCounters())
+        self.router.publish(ANNA, simulcast_offer(), TRACKS)
+
+    def reported(self) -> list[tuple[bool, ...]]:
+        return [e.wanted for e in self.events if isinstance(e, PublisherLayers)]
+
+
+async def test_the_layers_are_reported_wanted_when_known_then_only_those_someone_receives() -> None:
+    room = LayeredRoom()
+    assert room.reported() == [(True, True, True)]
+    assert all(e.participant == ANNA and e.stream_id == CAM for e in room.events)
+    now = time.monotonic()
+    room.router._report_all_layers(now + UNWANTED_AFTER / 2)
+    assert room.reported() == [(True, True, True)]  # not yet: 3 s without anyone
+    room.router._report_all_layers(now + UNWANTED_AFTER + 0.1)
+    assert room.reported()[-1] == (True, False, False)  # the smallest is always wanted
+    room.router.close()
+
+
+async def test_a_layer_becomes_wanted_at_once_and_unwanted_after_a_while() -> None:
+    room = LayeredRoom()
+    room.router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
+    ben = room.factory.created[-1]
+    ben.set_state("connected")
+    start = time.monotonic()
+    room.router._report_all_layers(start + 5)
+    assert room.reported()[-1] == (True, False, False)  # Ben starts small
+    room.router._allocate_all(start + 7)  # and steps up to the largest
+    assert room.reported()[-1] == (True, False, True)
+    room.router.set_layer(BEN, CAM, 1)
+    assert room.reported()[-1] == (True, True, True)  # at once
+    room.router._report_all_layers(start + 7 + UNWANTED_AFTER + 0.1)
+    assert room.reported()[-1] == (True, True, False)
+    room.router.set_layer(BEN, CAM, None)
+    room.router._report_all_layers(start + 7 + 2 * UNWANTED_AFTER + 0.2)
+    assert room.reported()[-1] == (True, False, False)
+    assert all(a != b for a, b in itertools.pairwise(room.reported()))  # only changes
+    room.router.close()
+
+
+async def test_a_stopped_layer_allocated_to_someone_stays_wanted_and_is_taken_again() -> None:
+    room = SimulcastRoom()  # Ben receives the largest layer
+    events: list[MediaEvent] = []
+    room.router._emit = events.append
+    room.send_all(VP8_KEY)
+    later = time.monotonic() + 2 * LAYER_IDLE_SECONDS
+    room.send(0, VP8_DELTA, arrival=later)  # the publisher stopped the largest layer
+    room.send(1, VP8_DELTA, arrival=later)
+    room.router._follow_layers(later)
+    room.send(1, VP8_KEY, arrival=later + 0.05)
+    assert room.layers()[-1] == 1  # meanwhile the middle one
+    room.router._report_all_layers(later + UNWANTED_AFTER + 1)
+    # still wanted, so that the publisher turns it back on
+    assert room.router._streams[CAM].reported_wanted == (True, True, True)
+    assert all(e.wanted[2] for e in events if isinstance(e, PublisherLayers))
+    room.send(2, VP8_DELTA, arrival=later + 0.2)  # it is back
+    room.router._follow_layers(later + 0.2)
+    room.send(2, VP8_KEY, arrival=later + 0.25)
+    assert room.layers()[-1] == 2
+    room.router.close()
+
+
+async def test_a_single_layer_stream_is_never_reported() -> None:
+    room = Room()
+    room.router._report_all_layers(time.monotonic() + 10)
+    room.router._allocate_all(time.monotonic() + 10)
+    assert not [e for e in room.events if isinstance(e, PublisherLayers)]
+    room.router.close()
