@@ -146,6 +146,9 @@ class ProtocolClient:
         """Who waits in the lobby, as the last ``lobby`` message said (hosts only)."""
         self.queue_position: tuple[int, int] | None = None
         """Our place in the office-hours queue and its length, while waiting."""
+        self.publish_layers: dict[StreamId, tuple[bool, ...]] = {}
+        """Which simulcast layers of each of our streams anyone receives, as the last
+        ``publish_layers`` about it said. This client sends one layer, so it only records."""
         self._waiting_since = 0
 
         self._socket: ClientConnection | None = None
@@ -398,6 +401,7 @@ class ProtocolClient:
                 self._schedule_subscribe()
         elif kind == "stream_removed":
             self.streams.pop(message["id"], None)
+            self.publish_layers.pop(message["id"], None)
             if self.auto_subscribe and message["id"] in self._wanted_mids:
                 self._schedule_subscribe()
         elif kind == "lobby":
@@ -406,7 +410,10 @@ class ProtocolClient:
             self.queue_position = (int(message["position"]), int(message["length"]))
         elif kind == "room_updated":
             self.room_settings = message["room"]
+        elif kind == "publish_layers":
+            self.publish_layers[StreamId(message["stream"])] = tuple(message["layers"])
         elif kind == "media_reset":
+            self.publish_layers.clear()
             logger.debug("media reset: publishing and subscribing anew")
             asyncio.get_running_loop().create_task(self._renew_media())
 

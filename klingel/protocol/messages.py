@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from klingel.ids import ParticipantId, StreamId
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.fields import FieldReader
-from klingel.protocol.layers import SetLayers
+from klingel.protocol.layers import PublishLayers, SetLayers
 from klingel.protocol.moderation import (
     MAX_PASSWORD_LENGTH,
     Admit,
@@ -579,6 +579,7 @@ ServerMessage = (
     | SubscribeAnswer
     | ChatLine
     | ActiveSpeakerChanged
+    | PublishLayers
     | MediaReset
     | Pong
     | Error
@@ -625,6 +626,7 @@ SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
         SubscribeAnswer,
         ChatLine,
         ActiveSpeakerChanged,
+        PublishLayers,
         MediaReset,
         Pong,
         Error,

@@ -25,7 +25,7 @@ from klingel.protocol.errors import (
     UserError,
     error_for,
 )
-from klingel.protocol.layers import SetLayers
+from klingel.protocol.layers import MAX_LAYER, PublishLayers, SetLayers
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
     ActiveSpeakerChanged,
@@ -65,6 +65,7 @@ from klingel.sfu.api import (
     MediaBackend,
     MediaError,
     MediaEvent,
+    PublisherLayers,
     Subscription,
     TrackSource,
     TrackSpec,
@@ -130,6 +131,9 @@ class SignalingHub:
         self._wall_clock = wall_clock
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
+        # The last ``publish_layers`` of each published stream, sent again on a resume: one
+        # that came while the socket was gone would otherwise leave a layer switched off.
+        self._publish_layers: dict[ParticipantId, dict[StreamId, PublishLayers]] = {}
         self._password_failures = KeyedRateLimiter(PASSWORD_LIMIT)
 
     @property
@@ -218,6 +222,9 @@ class SignalingHub:
             # Nobody else noticed the socket drop; only a new name or role is news.
             if changed:
                 self.announce_update(room, participant)
+            self._forget_layers_of_ended_streams(participant)
+            for message in self._publish_layers.get(participant.id, {}).values():
+                connection.send(message)
         else:
             self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
         if participant.is_moderator and room.lobby:
@@ -257,6 +264,7 @@ class SignalingHub:
         reason their socket closes with ``CLOSE_ENDED``; without it, they left."""
         if self._registry.remove(room, participant.id) is None:
             return
+        self._publish_layers.pop(participant.id, None)
         connection = self._connections.pop(participant.id, None)
         if connection is not None:
             if farewell is None:
@@ -290,6 +298,7 @@ class SignalingHub:
                 ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
         participants = self._registry.close(room)
         for participant in participants:
+            self._publish_layers.pop(participant.id, None)
             connection = self._connections.pop(participant.id, None)
             if connection is not None:
                 connection.send(farewell)
@@ -451,6 +460,7 @@ class SignalingHub:
         before = dict(participant.streams)
         was_sharing = participant.screen
         participant.streams = wanted
+        self._forget_layers_of_ended_streams(participant)
         connection.send(
             PublishAnswer(
                 sdp=answer,
@@ -536,6 +546,32 @@ class SignalingHub:
         elif isinstance(event, WorkerRestarted):
             for room_id in event.rooms:
                 self._reset_media(room_id)
+        elif isinstance(event, PublisherLayers):
+            self._relay_publisher_layers(event)
+
+    def _relay_publisher_layers(self, event: PublisherLayers) -> None:
+        """Only the publisher hears which layers of its stream anyone receives, and only while
+        the stream is still theirs; about someone gone it is dropped."""
+        room = self._registry.get(event.room)
+        participant = room.get(event.participant) if room is not None else None
+        if participant is None or event.stream_id not in participant.streams.values():
+            return
+        wanted = event.wanted
+        if not 1 <= len(wanted) <= MAX_LAYER + 1 or not wanted[0]:
+            logger.debug("Ignoring publisher layers the protocol cannot carry: %s", wanted)
+            return
+        message = PublishLayers(event.stream_id, wanted)
+        self._publish_layers.setdefault(participant.id, {})[event.stream_id] = message
+        self.send_to_one(participant, message)
+
+    def _forget_layers_of_ended_streams(self, participant: Participant) -> None:
+        known = self._publish_layers.get(participant.id)
+        if known is None:
+            return
+        for stream_id in set(known) - set(participant.streams.values()):
+            del known[stream_id]
+        if not known:
+            del self._publish_layers[participant.id]
 
     def _reset_media(self, room_id: RoomId) -> None:
         room = self._registry.get(room_id)
@@ -543,6 +579,7 @@ class SignalingHub:
             return
         logger.info("Media of a room was reset after an SFU worker restart")
         for participant in room:
+            self._publish_layers.pop(participant.id, None)
             was_sharing = participant.screen
             for stream in participant.stream_infos():
                 self.send_to(room, StreamRemoved(stream.id))

@@ -178,6 +178,7 @@ export class Call extends EventTarget {
       this.room.activeSpeaker = typeof m.id === "string" ? m.id : null;
       this.#emit(CallEvent.ACTIVE_SPEAKER, { id: this.room.activeSpeaker });
     });
+    on(SignalingEvent.PUBLISH_LAYERS, (m) => this.#publishLayers(m));
     on(SignalingEvent.MEDIA_RESET, () => this.#startMedia());
     on(SignalingEvent.WAITING, (m) => {
       this.#updateState();
@@ -371,6 +372,18 @@ export class Call extends EventTarget {
     const hadStreams = this.room.remove(id).length > 0;
     this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
     if (hadStreams) this.#resubscribe();
+  }
+
+  /**
+   * Layers of our camera nobody receives need not be encoded. A message about a stream of an
+   * earlier publish connection finds no sender and changes nothing; a new connection starts
+   * with every layer on.
+   * @param {any} message
+   */
+  #publishLayers(message) {
+    if (typeof message.stream !== "string" || !Array.isArray(message.layers)) return;
+    const layers = message.layers.map((/** @type {unknown} */ layer) => layer !== false);
+    void this.#publisher?.setWantedLayers(message.stream, layers);
   }
 
   /** @param {any} message */

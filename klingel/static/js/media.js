@@ -38,11 +38,97 @@ export const CAMERA_LAYERS = Object.freeze([
   { rid: "f", maxBitrate: 1_500_000 },
 ]);
 
+/**
+ * The encodings of a simulcast sender with `active` set as `layers` says (`layers[i]` for
+ * encoding `i`, smallest first), or `null` when nothing changes. A sender of one encoding is
+ * never touched, the smallest layer is never switched off (a newcomer starts with it), and a
+ * layer the list does not name stays on.
+ * @param {readonly RTCRtpEncodingParameters[]} encodings
+ * @param {readonly boolean[]} layers
+ * @returns {RTCRtpEncodingParameters[] | null}
+ */
+export function encodingsForLayers(encodings, layers) {
+  if (encodings.length <= 1) return null;
+  let changed = false;
+  const next = encodings.map((encoding, index) => {
+    const active = index === 0 || layers[index] !== false;
+    if ((encoding.active ?? true) === active) return encoding;
+    changed = true;
+    return { ...encoding, active };
+  });
+  return changed ? next : null;
+}
+
+/**
+ * @typedef {Pick<RTCRtpSender, "getParameters" | "setParameters">} ParameterizedSender
+ */
+
+/**
+ * Switches the simulcast encodings of one sender on and off, one `setParameters` at a time
+ * (each must start from the parameters the one before left): wishes that come while one is
+ * being applied are merged into one more, so the sender always ends in the last wish.
+ */
+export class LayerSwitch {
+  #sender;
+  /** @type {readonly boolean[]} */
+  #layers = [];
+  #pending = false;
+  #busy = false;
+  /** @type {Promise<void>} */
+  #done = Promise.resolve();
+
+  /** @param {ParameterizedSender} sender */
+  constructor(sender) {
+    this.#sender = sender;
+  }
+
+  /**
+   * Wants these layers from now on; resolves once the sender has them (or refused them).
+   * @param {readonly boolean[]} layers
+   */
+  set(layers) {
+    this.#layers = [...layers];
+    return this.apply();
+  }
+
+  /** Applies the last wish again (after a renegotiation, which may have reset the encodings). */
+  apply() {
+    this.#pending = true;
+    if (!this.#busy) this.#done = this.#run();
+    return this.#done;
+  }
+
+  async #run() {
+    this.#busy = true;
+    try {
+      while (this.#pending) {
+        this.#pending = false;
+        const parameters = this.#sender.getParameters();
+        const encodings = encodingsForLayers(parameters.encodings ?? [], this.#layers);
+        if (!encodings) continue;
+        parameters.encodings = encodings;
+        try {
+          await this.#sender.setParameters(parameters);
+        } catch (error) {
+          // It only costs encoder work; the next wish or renegotiation tries again.
+          console.debug("klingel: simulcast layers not switched", error);
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
 export class Publisher extends OneWayConnection {
   /** @type {Map<TrackSource, RTCRtpTransceiver>} */
   #transceivers = new Map();
   /** @type {Map<string, string>} mid -> the stream id the server gave it */
   streamIds = new Map();
+  /** @type {Map<string, boolean[]>} stream id -> its layers anyone receives (`publish_layers`) */
+  #wantedLayers = new Map();
+  /** @type {WeakMap<RTCRtpSender, LayerSwitch>} */
+  #switches = new WeakMap();
 
   /**
    * @param {Requester} signaling
@@ -141,6 +227,49 @@ export class Publisher extends OneWayConnection {
     for (const entry of Array.isArray(answer.tracks) ? answer.tracks : []) {
       this.streamIds.set(String(entry.mid), String(entry.stream));
     }
+    const published = new Set(this.streamIds.values());
+    for (const streamId of this.#wantedLayers.keys()) {
+      if (!published.has(streamId)) this.#wantedLayers.delete(streamId);
+    }
+    // A renegotiation may bring the encodings back to what the offer said.
+    for (const streamId of this.#wantedLayers.keys()) void this.#applyLayers(streamId);
+  }
+
+  /**
+   * Which simulcast layers of our stream `streamId` anyone receives (`publish_layers`): the
+   * others need not be encoded. Until told otherwise every layer is sent. A stream whose
+   * answer has not come yet gets them once it has.
+   * @param {string} streamId
+   * @param {readonly boolean[]} layers smallest first
+   * @returns {Promise<void>} settled once the sender has them
+   */
+  setWantedLayers(streamId, layers) {
+    this.#wantedLayers.set(streamId, [...layers]);
+    return this.#applyLayers(streamId);
+  }
+
+  /** @param {string} streamId */
+  #applyLayers(streamId) {
+    const layers = this.#wantedLayers.get(streamId);
+    const sender = this.#senderOf(streamId);
+    if (!layers || !sender) return Promise.resolve();
+    let layerSwitch = this.#switches.get(sender);
+    if (!layerSwitch) {
+      layerSwitch = new LayerSwitch(sender);
+      this.#switches.set(sender, layerSwitch);
+    }
+    return layerSwitch.set(layers);
+  }
+
+  /** @param {string} streamId */
+  #senderOf(streamId) {
+    for (const [mid, id] of this.streamIds) {
+      if (id !== streamId) continue;
+      for (const transceiver of this.#transceivers.values()) {
+        if (transceiver.mid === mid) return transceiver.sender;
+      }
+    }
+    return null;
   }
 }
 

@@ -27,6 +27,8 @@ export const SignalingEvent = Object.freeze({
   STREAM_REMOVED: "stream_removed",
   CHAT: "chat",
   ACTIVE_SPEAKER: "active_speaker",
+  /** detail: the `publish_layers` message: which layers of one of our streams anyone receives. */
+  PUBLISH_LAYERS: "publish_layers",
   MEDIA_RESET: "media_reset",
   /** detail: the `waiting` message: we are in the lobby (again, when office hours change). */
   WAITING: "waiting",
@@ -58,6 +60,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.STREAM_REMOVED,
   SignalingEvent.CHAT,
   SignalingEvent.ACTIVE_SPEAKER,
+  SignalingEvent.PUBLISH_LAYERS,
   SignalingEvent.MEDIA_RESET,
   SignalingEvent.QUEUE_POSITION,
   SignalingEvent.LOBBY,

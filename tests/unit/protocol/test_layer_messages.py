@@ -5,9 +5,10 @@ from typing import Any
 import pytest
 
 from klingel.ids import StreamId
+from klingel.protocol.codec import decode_frame, encode_frame
 from klingel.protocol.errors import ErrorCode, KlingelError
-from klingel.protocol.layers import MAX_LAYER_REQUESTS, LayerRequest, SetLayers
-from klingel.protocol.messages import parse_client_message
+from klingel.protocol.layers import MAX_LAYER_REQUESTS, LayerRequest, PublishLayers, SetLayers
+from klingel.protocol.messages import parse_client_message, parse_server_message
 
 
 def set_layers(layers: Any) -> dict[str, Any]:
@@ -60,3 +61,42 @@ def test_at_most_100_streams_each_once() -> None:
     assert refusal(set_layers(too_many)).code is ErrorCode.BAD_MESSAGE
     twice = [{"stream": "s-1", "layer": 0}, {"stream": "s-1", "layer": None}]
     assert refusal(set_layers(twice)).code is ErrorCode.BAD_MESSAGE
+
+
+def publish_layers(layers: Any, stream: Any = "s-1") -> dict[str, Any]:
+    return {"type": "publish_layers", "stream": stream, "layers": layers}
+
+
+def test_publish_layers_goes_out_as_compact_json_and_reads_back() -> None:
+    message = PublishLayers(StreamId("s-1"), (True, False, True))
+    frame = encode_frame(message.to_dict())
+    assert frame == '{"type":"publish_layers","stream":"s-1","layers":[true,false,true]}'
+    assert parse_server_message(decode_frame(frame)) == message
+
+
+@pytest.mark.parametrize("layers", [[True], [True, False], [True, True, True, False]])
+def test_one_to_four_layers_are_read(layers: list[bool]) -> None:
+    message = parse_server_message(publish_layers(layers))
+    assert message == PublishLayers(StreamId("s-1"), tuple(layers))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        publish_layers([]),
+        publish_layers([True] * 5),
+        publish_layers([False, True]),
+        publish_layers([True, 0]),
+        publish_layers([True, None]),
+        publish_layers([1, 1]),
+        publish_layers("true"),
+        publish_layers([True], stream=""),
+        publish_layers([True], stream=7),
+        {"type": "publish_layers", "layers": [True]},
+        {"type": "publish_layers", "stream": "s-1"},
+    ],
+)
+def test_bad_publish_layers_are_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(KlingelError) as caught:
+        parse_server_message(data)
+    assert (caught.value.code, caught.value.ref) == (ErrorCode.BAD_MESSAGE, "publish_layers")

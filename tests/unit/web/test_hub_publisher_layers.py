@@ -1,0 +1,212 @@
+"""The hub relays which simulcast layers of a stream anyone receives to its publisher alone.
+
+The SFU is a stand-in that answers every offer and emits media events on cue, through the same
+``on_event`` handler the app registers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.protocol.messages import Join, Publish
+from klingel.protocol.objects import TrackInfo
+from klingel.rooms.registry import Registry
+from klingel.sfu.api import (
+    MediaEvent,
+    PublisherLayers,
+    Subscription,
+    TrackSpec,
+    WorkerRestarted,
+    WorkerStats,
+)
+from klingel.web.connection import Connection
+from klingel.web.hub import Seat, SignalingHub
+
+ROOM = RoomId("chor")
+OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+CAMERA_AND_MICROPHONE = (TrackInfo("0", "audio", "microphone"), TrackInfo("1", "video", "camera"))
+
+
+class EventfulMedia:
+    """Answers every offer; ``emit`` plays an event of the SFU."""
+
+    def __init__(self) -> None:
+        self._handler: Callable[[MediaEvent], Awaitable[None]] | None = None
+
+    async def publish(
+        self, room: RoomId, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
+    ) -> str:
+        return "v=0\r\n"
+
+    async def subscribe(
+        self, room: RoomId, participant: ParticipantId, offer_sdp: str, s: Sequence[Subscription]
+    ) -> str:
+        return "v=0\r\n"
+
+    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
+        pass
+
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        pass
+
+    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        pass
+
+    async def close_room(self, room: RoomId) -> None:
+        pass
+
+    async def stats(self) -> Sequence[WorkerStats]:
+        return []
+
+    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
+        self._handler = handler
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    async def emit(self, event: MediaEvent) -> None:
+        assert self._handler is not None
+        await self._handler(event)
+
+
+class RecordingConnection(Connection):
+    """A socket that keeps every frame queued for it, decoded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[dict[str, Any]] = []
+
+    def send_encoded(self, frame: str) -> None:
+        if not self.closing:
+            self.frames.append(json.loads(frame))
+        super().send_encoded(frame)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [frame for frame in self.frames if frame["type"] == kind]
+
+
+class Call:
+    """A hub with its stand-in SFU wired up as the app does it."""
+
+    def __init__(self) -> None:
+        self.media = EventfulMedia()
+        self.hub = SignalingHub(Registry(capacity=5, grace_seconds=30.0), self.media)
+        self.media.on_event(self.hub.on_media_event)
+
+    def join(self, name: str, resume: str | None = None) -> tuple[Seat, RecordingConnection]:
+        connection = RecordingConnection()
+        seat = self.hub.join(connection, Join(v=1, room=ROOM, name=name, resume=resume))
+        assert isinstance(seat, Seat)
+        return seat, connection
+
+    async def publish(
+        self, seat: Seat, connection: Connection, tracks: tuple[TrackInfo, ...]
+    ) -> None:
+        await self.hub.publish(seat, connection, Publish(sdp=OFFER, tracks=tracks))
+
+    async def layers(self, seat: Seat, stream: StreamId, *wanted: bool) -> None:
+        await self.media.emit(PublisherLayers(ROOM, seat.participant.id, stream, wanted))
+
+
+def camera_of(seat: Seat) -> StreamId:
+    return seat.participant.streams["camera"]
+
+
+async def test_only_the_publisher_hears_which_layers_are_wanted() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    ben, ben_socket = call.join("Ben")
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+    await call.publish(ben, ben_socket, CAMERA_AND_MICROPHONE)
+
+    await call.layers(anna, camera_of(anna), True, False, False)
+    await call.layers(anna, camera_of(anna), True, True, False)
+
+    assert anna_socket.of_type("publish_layers") == [
+        {"type": "publish_layers", "stream": camera_of(anna), "layers": [True, False, False]},
+        {"type": "publish_layers", "stream": camera_of(anna), "layers": [True, True, False]},
+    ]
+    assert ben_socket.of_type("publish_layers") == []
+
+
+async def test_a_stream_that_is_not_the_publishers_is_not_relayed() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    ben, ben_socket = call.join("Ben")
+    await call.publish(ben, ben_socket, CAMERA_AND_MICROPHONE)
+
+    await call.layers(anna, camera_of(ben), True, False, False)  # Ben's stream, said of Anna
+    await call.layers(anna, StreamId("s-gone"), True, False, False)
+
+    assert anna_socket.of_type("publish_layers") == []
+    assert ben_socket.of_type("publish_layers") == []
+
+
+async def test_a_publisher_who_left_is_dropped_quietly() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    _, ben_socket = call.join("Ben")
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+    camera = camera_of(anna)
+    await call.hub.leave(anna)
+
+    await call.layers(anna, camera, True, False, False)
+    await call.media.emit(
+        PublisherLayers(RoomId("elsewhere"), anna.participant.id, camera, (True,))
+    )
+
+    assert anna_socket.of_type("publish_layers") == []
+    assert ben_socket.of_type("publish_layers") == []
+
+
+async def test_a_resumed_publisher_gets_the_last_state_of_each_stream_again() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+    call.hub.disconnected(anna, anna_socket)
+    await call.layers(anna, camera_of(anna), True, False, False)  # while the socket is gone
+    await call.layers(anna, camera_of(anna), True, True, False)
+
+    again, socket = call.join("Anna", resume=anna.participant.resume_token)
+
+    assert again.participant is anna.participant
+    assert [frame["type"] for frame in socket.frames] == ["joined", "publish_layers"]
+    assert socket.frames[1]["layers"] == [True, True, False]
+    assert anna_socket.of_type("publish_layers") == []
+
+
+async def test_an_ended_stream_or_a_media_reset_forgets_the_layers() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+    await call.layers(anna, camera_of(anna), True, False, False)
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE[:1])  # the camera ended
+    _, resumed_socket = call.join("Anna", resume=anna.participant.resume_token)
+    assert resumed_socket.of_type("publish_layers") == []
+
+    anna, anna_socket = call.join("Anna", resume=anna.participant.resume_token)
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+    await call.layers(anna, camera_of(anna), True, False, False)
+    await call.media.emit(WorkerRestarted((ROOM,)))
+    assert anna_socket.of_type("media_reset") != []
+    _, after_reset = call.join("Anna", resume=anna.participant.resume_token)
+    assert after_reset.of_type("publish_layers") == []
+
+
+async def test_layers_the_protocol_cannot_carry_are_not_sent() -> None:
+    call = Call()
+    anna, anna_socket = call.join("Anna")
+    await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
+
+    await call.layers(anna, camera_of(anna))
+    await call.layers(anna, camera_of(anna), False, True)
+    await call.layers(anna, camera_of(anna), True, True, True, True, False)
+
+    assert anna_socket.of_type("publish_layers") == []
