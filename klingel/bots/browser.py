@@ -26,11 +26,13 @@ __all__ = [
     "InboundCount",
     "PageOpener",
     "ProbedPage",
+    "audio_packets",
     "csp_violations",
     "flowing_streams",
     "inbound_counts",
     "launch_chromium",
     "new_probed_page",
+    "sent_video_heights",
     "wait_media_flowing",
     "wait_until",
 ]
@@ -280,3 +282,43 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"{message} not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+_READ_AUDIO_PACKETS = """
+async () => {
+  const found = [];
+  for (const pc of window.__klingelPeerConnections || []) {
+    if (pc.connectionState === "closed") continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "audio") found.push(s.packetsReceived || 0);
+    });
+  }
+  return found;
+}
+"""
+
+
+async def audio_packets(page: Page) -> list[int]:
+    """Packets received so far on each inbound audio stream of the page."""
+    found: list[int] = await page.evaluate(_READ_AUDIO_PACKETS)
+    return [int(count) for count in found]
+
+
+_READ_SENT_VIDEO_HEIGHTS = """
+async () => {
+  const found = [];
+  for (const pc of window.__klingelPeerConnections || []) {
+    if (pc.connectionState === "closed") continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "outbound-rtp" && s.kind === "video") found.push(s.frameHeight || 0);
+    });
+  }
+  return found;
+}
+"""
+
+
+async def sent_video_heights(page: Page) -> list[int]:
+    """The frame height of each video stream (each simulcast layer) the page sends."""
+    found: list[int] = await page.evaluate(_READ_SENT_VIDEO_HEIGHTS)
+    return [int(height) for height in found]

@@ -135,3 +135,80 @@ async def join_room(
     probed = await opener(f"{server}/r/{room}", **page_options)
     await join_from_prejoin(probed.page, name)
     return Person(name, probed, await own_id(probed.page))
+
+
+# Big rooms: page controls, the view switch and the pin on each remote tile.
+PREVIOUS_PAGE_BUTTON = _name(r"^vorherige seite$")
+NEXT_PAGE_BUTTON = _name(r"^nächste seite$")
+SPEAKER_VIEW_BUTTON = _name(r"^sprecheransicht$")
+TILE_VIEW_BUTTON = _name(r"^kachelansicht$")
+
+
+def pin_button(person: str) -> re.Pattern[str]:
+    """The name of the button that pins (or, while pinned, unpins) a person's tile."""
+    return _name(rf"^(anheften|lösen): {re.escape(person)}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """Where the tile grid is: ``page`` of ``pages`` (from 1), and which tiles it shows."""
+
+    page: int
+    pages: int
+    shown: tuple[str, ...]
+    hidden: tuple[str, ...]
+
+
+async def paging(page: Page) -> Paging:
+    """The pager's state and the participants whose camera tiles are shown or not rendered."""
+    found: dict[str, Any] = await page.evaluate(
+        """() => {
+          const pager = document.querySelector("#pager");
+          const cameras = [...document.querySelectorAll('.tile[data-source="camera"]')];
+          const ids = (hidden) => cameras.filter((tile) => tile.hidden === hidden)
+            .map((tile) => tile.dataset.participant);
+          return { page: Number(pager.dataset.page || 1), pages: Number(pager.dataset.pages || 1),
+                   shown: ids(false), hidden: ids(true) };
+        }"""
+    )
+    return Paging(
+        int(found["page"]), int(found["pages"]), tuple(found["shown"]), tuple(found["hidden"])
+    )
+
+
+_READ_TILE_VIDEO = """
+async (participant) => {
+  const video = document.querySelector(
+    `.tile[data-participant="${participant}"][data-source="camera"] video`);
+  const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
+  if (!track) return null;
+  for (const pc of window.__klingelPeerConnections || []) {
+    if (pc.connectionState === "closed") continue;
+    let found = null;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video" && s.trackIdentifier === track.id) {
+        found = { frames: s.framesDecoded || 0, height: s.frameHeight || 0 };
+      }
+    });
+    if (found) return found;
+  }
+  return null;
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TileVideo:
+    """What the page received of one participant's camera: frames decoded, their height."""
+
+    frames: int
+    height: int
+
+
+async def tile_video(page: Page, participant: str) -> TileVideo:
+    """The inbound video shown (or kept, off the page) in a participant's camera tile; zeros
+    while none arrived."""
+    found: dict[str, int] | None = await page.evaluate(_READ_TILE_VIDEO, participant)
+    if not found:
+        return TileVideo(0, 0)
+    return TileVideo(int(found["frames"]), int(found["height"]))

@@ -10,7 +10,7 @@ import {
   wantedLayers,
 } from "../../klingel/static/js/layers.js";
 
-const shown = (height) => ({ visible: true, height, emphasized: false });
+const shown = (height) => ({ visible: true, height });
 
 test("a tile's height picks the smallest layer that is sharp enough", () => {
   assert.equal(chooseLayer(shown(90)), 0);
@@ -29,34 +29,49 @@ test("device pixels count, not CSS pixels", () => {
   assert.equal(chooseLayer(shown(200), 0), 1, "a nonsense ratio counts as 1");
 });
 
-test("a tile nobody sees is paused, however large or emphasized", () => {
-  assert.equal(chooseLayer({ visible: false, height: 600, emphasized: false }), null);
-  assert.equal(chooseLayer({ visible: false, height: 600, emphasized: true }), null);
+test("a tile nobody sees is paused, however large", () => {
+  assert.equal(chooseLayer({ visible: false, height: 600 }), null);
+  assert.equal(chooseLayer({ visible: false, height: 0 }), null);
 });
 
-test("the active speaker and a screen get the largest layer", () => {
-  assert.equal(chooseLayer({ visible: true, height: 60, emphasized: true }), 2);
-  const streams = [
-    { id: "s-cam-a", participant: "p-a", kind: "video", source: "camera" },
-    { id: "s-mic-a", participant: "p-a", kind: "audio", source: "microphone" },
-    { id: "s-cam-b", participant: "p-b", kind: "video", source: "camera" },
-    { id: "s-scr-b", participant: "p-b", kind: "video", source: "screen" },
-    { id: "s-cam-c", participant: "p-c", kind: "video", source: "camera" },
-  ];
+const STREAMS = [
+  { id: "s-cam-a", participant: "p-a", kind: "video", source: "camera" },
+  { id: "s-mic-a", participant: "p-a", kind: "audio", source: "microphone" },
+  { id: "s-cam-b", participant: "p-b", kind: "video", source: "camera" },
+  { id: "s-scr-b", participant: "p-b", kind: "video", source: "screen" },
+  { id: "s-cam-c", participant: "p-c", kind: "video", source: "camera" },
+];
+
+test("the tile's size alone decides, for a speaker and a screen too", () => {
   const views = {
+    // p-a speaks, in a grid of small tiles: a small layer is enough.
     "p-a camera": { visible: true, height: 100 },
-    "p-b camera": { visible: true, height: 100 },
+    "p-b camera": { visible: true, height: 250 },
     "p-b screen": { visible: true, height: 100 },
     // p-c's tile is not measured yet: the server's default stays.
   };
   const viewOf = (id, source) => views[`${id} ${source}`] ?? null;
   assert.deepEqual(
-    wantedLayers(streams, viewOf, "p-a"),
-    new Map([["s-cam-a", 2], ["s-cam-b", 0], ["s-scr-b", 2]]),
+    wantedLayers(STREAMS, viewOf),
+    new Map([["s-cam-a", 0], ["s-cam-b", 1], ["s-scr-b", 0]]),
   );
   assert.deepEqual(
-    wantedLayers(streams, viewOf, null, 2),
-    new Map([["s-cam-a", 1], ["s-cam-b", 1], ["s-scr-b", 2]]),
+    wantedLayers(STREAMS, viewOf, 2),
+    new Map([["s-cam-a", 1], ["s-cam-b", 2], ["s-scr-b", 1]]),
+  );
+});
+
+test("a tile shown large (pinned, the speaker view, a screen) gets the large layer", () => {
+  const views = {
+    "p-a camera": { visible: true, height: 540 },
+    "p-b camera": { visible: true, height: 90 },
+    "p-b screen": { visible: true, height: 600 },
+    "p-c camera": { visible: false, height: 90 },
+  };
+  const viewOf = (id, source) => views[`${id} ${source}`] ?? null;
+  assert.deepEqual(
+    wantedLayers(STREAMS, viewOf),
+    new Map([["s-cam-a", 2], ["s-cam-b", 0], ["s-scr-b", 2], ["s-cam-c", null]]),
   );
 });
 

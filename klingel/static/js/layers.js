@@ -2,7 +2,9 @@
 /**
  * Which simulcast layer of each remote video we ask for (`set_layers`, docs/protocol.md): the
  * smallest that fills its tile, none for a tile nobody can see. Sending fewer and smaller
- * pictures saves the subscriber's bandwidth and decoding, and the server's. No DOM.
+ * pictures saves the subscriber's bandwidth and decoding, and the server's. The size of the tile
+ * alone decides: a speaker or a screen shown large gets a large layer because its tile is large,
+ * and the same speaker in a grid of thirty gets what a small tile needs. No DOM.
  */
 
 /** Layers are numbered from 0 (smallest); the camera is published in three. */
@@ -18,7 +20,6 @@ export const MAX_LAYER_REQUESTS = 100;
  * @typedef {object} TileView how one remote video is shown right now
  * @property {boolean} visible whether any of its tile is on screen
  * @property {number} height the tile's height in CSS pixels
- * @property {boolean} emphasized the active speaker or a shared screen: always sharpest
  */
 
 /**
@@ -29,7 +30,6 @@ export const MAX_LAYER_REQUESTS = 100;
  */
 export function chooseLayer(view, pixelRatio = 1) {
   if (!view.visible) return null;
-  if (view.emphasized) return LARGEST_LAYER;
   const devicePixels = view.height * (pixelRatio > 0 ? pixelRatio : 1);
   const index = LAYER_HEIGHTS.findIndex((limit) => devicePixels <= limit);
   return index === -1 ? LARGEST_LAYER : index;
@@ -41,11 +41,10 @@ export function chooseLayer(view, pixelRatio = 1) {
  *   the others' streams
  * @param {(participant: string, source: "camera" | "screen") => {visible: boolean, height: number} | null} viewOf
  *   how that participant's tile is shown, null while unknown (the server's default then holds)
- * @param {string | null} speaker the active speaker
  * @param {number} [pixelRatio] device pixels per CSS pixel
  * @returns {Map<string, number | null>} by stream id
  */
-export function wantedLayers(streams, viewOf, speaker, pixelRatio = 1) {
+export function wantedLayers(streams, viewOf, pixelRatio = 1) {
   /** @type {Map<string, number | null>} */
   const wanted = new Map();
   for (const stream of streams) {
@@ -53,8 +52,7 @@ export function wantedLayers(streams, viewOf, speaker, pixelRatio = 1) {
     const source = stream.source === "screen" ? "screen" : "camera";
     const view = viewOf(stream.participant, source);
     if (!view) continue;
-    const emphasized = source === "screen" || stream.participant === speaker;
-    wanted.set(stream.id, chooseLayer({ ...view, emphasized }, pixelRatio));
+    wanted.set(stream.id, chooseLayer(view, pixelRatio));
   }
   return wanted;
 }

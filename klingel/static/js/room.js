@@ -33,6 +33,8 @@ import { WaitingView } from "./ui/waiting-view.js";
 
 const NAME_KEY = "klingel.name";
 const DEVICES_KEY = "klingel.devices";
+/** The view chosen last in this browser: "tiles" or "speaker". */
+const VIEW_KEY = "klingel.view";
 /** Errors that mean: change something before trying again. */
 const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
   room_full: "error.room_full",
@@ -98,17 +100,24 @@ function main() {
   const updateLayers = () => {
     const current = call;
     if (!current) return;
-    const { streams, activeSpeaker } = current.room;
     const viewOf = (/** @type {string} */ id, /** @type {"camera" | "screen"} */ source) =>
       tiles.viewOf(id, source);
-    current.setLayers(wantedLayers(streams.values(), viewOf, activeSpeaker, devicePixelRatio));
+    current.setLayers(wantedLayers(current.room.streams.values(), viewOf, devicePixelRatio));
   };
   const tiles = new TileGrid(
     i18n,
-    find("#stage", HTMLElement),
-    find("#grid", HTMLElement),
-    find("#presentation", HTMLElement),
-    updateLayers,
+    {
+      stage: find("#stage", HTMLElement),
+      grid: find("#grid", HTMLElement),
+      presentation: find("#presentation", HTMLElement),
+      pager: find("#pager", HTMLElement),
+    },
+    {
+      mode: safeGet(storage, VIEW_KEY) === "speaker" ? "speaker" : "tiles",
+      viewsChanged: updateLayers,
+      // A pin shows the speaker view without changing the view chosen: unpinned, it returns.
+      modeChanged: (mode) => controls.set("view", mode === "speaker"),
+    },
   );
   const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
   const secrets = new HostSecrets(storage);
@@ -252,6 +261,11 @@ function main() {
       } else if (toggle === "doorbell") {
         doorbell.setEnabled(on);
         controls.set("doorbell", on);
+      } else if (toggle === "view") {
+        const mode = on ? "speaker" : "tiles";
+        safeSet(storage, VIEW_KEY, mode);
+        tiles.setMode(mode);
+        controls.set("view", mode === "speaker");
       }
     },
     onAction: (action) => {
@@ -264,6 +278,7 @@ function main() {
     },
   });
   controls.set("doorbell", doorbell.enabled);
+  controls.set("view", tiles.mode === "speaker");
   const hostTools = new HostTools({
     i18n,
     room,
@@ -440,10 +455,8 @@ function main() {
       else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", null);
     });
     on(CallEvent.CHAT, (line) => chat.add(line));
-    on(CallEvent.ACTIVE_SPEAKER, ({ id }) => {
-      tiles.setActiveSpeaker(id);
-      updateLayers();
-    });
+    // The speaker view follows the speaker; the tiles' new sizes then change their layers.
+    on(CallEvent.ACTIVE_SPEAKER, ({ id }) => tiles.setActiveSpeaker(id));
     on(CallEvent.NOTICE, ({ code }) => {
       if (code === "unmute_not_allowed") unmuteAsked = false;
       // The server refused our screen share: ending it stops the publish retries too.

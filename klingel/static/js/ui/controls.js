@@ -9,7 +9,7 @@ import { ToggleButton } from "./toggle-button.js";
 
 /**
  * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell" |
- *   "host"} Toggle
+ *   "host" | "view"} Toggle
  * @typedef {"invite" | "settings" | "language" | "leave"} Action
  */
 
@@ -47,6 +47,11 @@ const TOGGLES = {
     whenOn: "ctl.hostClose", whenOff: "ctl.hostOpen", iconOn: "shield", iconOff: "shield",
     caption: "ctl.hostCaption",
   },
+  // On while the speaker view shows; its name says where a click goes.
+  view: {
+    whenOn: "ctl.tileView", whenOff: "ctl.speakerView", iconOn: "tiles", iconOff: "speaker",
+    caption: "ctl.viewCaption",
+  },
 };
 
 /** @type {[Action, StringKey, string, StringKey | null][]} name, label, icon, caption */
@@ -59,7 +64,7 @@ const ACTIONS = [
 
 /** Which buttons go where: the first group matters most and stays in reach on a phone. */
 const LAYOUT = /** @type {const} */ ([
-  ["microphone", "camera", "screen", "hand"],
+  ["microphone", "camera", "screen", "hand", "view"],
   ["host", "chat", "people", "invite", "doorbell", "settings", "language"],
   ["leave"],
 ]);

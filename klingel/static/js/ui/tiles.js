@@ -1,17 +1,26 @@
 // @ts-check
 /**
- * The video tiles: one camera tile per participant (ourselves included), one large tile per
- * shared screen, the active speaker highlighted, all laid out to fill the stage at 16:9.
+ * The video tiles: one camera tile per participant (ourselves included), one tile per shared
+ * screen, the active speaker highlighted, laid out to fill the stage at 16:9. What goes large
+ * and which page of small tiles shows comes from `planStage`: the tile view pages through
+ * everyone, the speaker view (or a pin) shows one tile large beside a paged strip. Tiles off the
+ * current page stay in the document but hidden, so they are not drawn and their video is
+ * unseen (its layer `null`); their sound plays on, through separate audio elements.
  */
 
+import { inShowOrder, planStage } from "../stage-plan.js";
+import { pageSize } from "../tile-pages.js";
 import { h, icon } from "./dom.js";
 import { bestGrid } from "./grid-layout.js";
+import { Pager } from "./pager.js";
 import { TileViews } from "./tile-views.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
 /** @typedef {import("../room-state.js").Participant} Participant */
 /** @typedef {"camera" | "screen"} TileSource */
 /** @typedef {import("./tile-views.js").TileView} TileView */
+/** @typedef {import("../stage-plan.js").ViewMode} ViewMode */
+/** @typedef {import("../stage-plan.js").TileRef} TileRef */
 
 const GAP_PX = 8;
 /** Below this a tile tells too little: the grid scrolls instead. */
@@ -29,27 +38,86 @@ export class TileGrid {
   #stage;
   #grid;
   #presentation;
-  /** @type {Map<string, Participant>} */
+  #pager;
+  /** @type {Map<string, Participant>} in the order we learned of them: join order */
   #people = new Map();
   /** @type {string | null} */
   #speaker = null;
+  /** @type {string | null} the last other person who spoke: the speaker view shows them */
+  #lastSpeaker = null;
+  /** @type {ViewMode} the view the person chose */
+  #mode;
+  /** @type {ViewMode} the view shown (the speaker view while someone is pinned) */
+  #shownMode;
+  /** @type {string | null} */
+  #pinned = null;
+  #page = 0;
   #layoutPending = false;
   #views;
+  #viewsChanged;
+  #modeChanged;
 
   /**
    * @param {I18n} i18n
-   * @param {HTMLElement} stage
-   * @param {HTMLElement} grid the camera tiles
-   * @param {HTMLElement} presentation the screen tiles
-   * @param {() => void} [viewsChanged] a tile was shown larger, smaller, or scrolled in or out
+   * @param {{stage: HTMLElement, grid: HTMLElement, presentation: HTMLElement, pager: HTMLElement}} elements
+   *   the grid holds the small tiles, the presentation the large ones; the pager is filled here
+   * @param {{mode?: ViewMode, viewsChanged?: () => void, modeChanged?: (mode: ViewMode) => void}} [options]
+   *   `viewsChanged`: a tile was shown larger, smaller, paged or scrolled in or out;
+   *   `modeChanged`: the view shown changed (a pin shows the speaker view)
    */
-  constructor(i18n, stage, grid, presentation, viewsChanged = () => {}) {
+  constructor(i18n, elements, options = {}) {
     this.#i18n = i18n;
-    this.#stage = stage;
-    this.#grid = grid;
-    this.#presentation = presentation;
-    this.#views = new TileViews(viewsChanged);
-    new ResizeObserver(() => this.#layoutNow()).observe(stage);
+    this.#stage = elements.stage;
+    this.#grid = elements.grid;
+    this.#presentation = elements.presentation;
+    this.#mode = options.mode ?? "tiles";
+    this.#shownMode = this.#mode;
+    this.#viewsChanged = options.viewsChanged ?? (() => {});
+    this.#modeChanged = options.modeChanged ?? (() => {});
+    this.#views = new TileViews(this.#viewsChanged);
+    this.#pager = new Pager(elements.pager, i18n, (step) => this.turnPage(step));
+    this.#stage.dataset.view = this.#mode;
+    // Laid out in the next frame: the layout shows or hides the pager, which resizes the stage.
+    new ResizeObserver(() => this.layout()).observe(this.#stage);
+  }
+
+  /** The view shown now. */
+  get mode() {
+    return this.#shownMode;
+  }
+
+  /** @returns {string | null} the participant pinned */
+  get pinned() {
+    return this.#pinned;
+  }
+
+  /**
+   * The tile view or the speaker view; choosing the tile view ends a pin.
+   * @param {ViewMode} mode
+   */
+  setMode(mode) {
+    this.#mode = mode;
+    if (mode === "tiles") this.#pinned = null;
+    this.#page = 0;
+    this.#showPins();
+    this.layout();
+  }
+
+  /**
+   * Shows a participant large (the speaker view while the pin lasts), or ends the pin.
+   * @param {string | null} id
+   */
+  pin(id) {
+    this.#pinned = id !== null && this.#people.has(id) && !this.#people.get(id)?.you ? id : null;
+    this.#page = 0;
+    this.#showPins();
+    this.layout();
+  }
+
+  /** @param {-1 | 1} step */
+  turnPage(step) {
+    this.#page = Math.max(0, this.#page + step);
+    this.layout();
   }
 
   /** @param {Participant} participant someone to show, or their new state */
@@ -68,6 +136,11 @@ export class TileGrid {
   remove(id) {
     this.#people.delete(id);
     for (const tile of this.#tilesOf(id)) this.#drop(tile);
+    if (this.#pinned === id) {
+      this.#pinned = null;
+      this.#showPins();
+    }
+    if (this.#lastSpeaker === id) this.#lastSpeaker = null;
     this.layout();
   }
 
@@ -104,20 +177,25 @@ export class TileGrid {
   /** @param {string | null} id */
   setActiveSpeaker(id) {
     this.#speaker = id;
-    for (const tile of this.#grid.querySelectorAll(".tile")) {
+    if (id !== null && this.#people.has(id) && !this.#people.get(id)?.you) this.#lastSpeaker = id;
+    for (const tile of this.#tilesOf(null)) {
       tile.classList.toggle("is-speaking", tile.getAttribute("data-participant") === id);
     }
+    if (this.#shownMode === "speaker") this.layout();
   }
 
   /**
    * How a remote participant's tile is shown now (null: not measured yet, or no such tile).
+   * A tile off the current page is unseen at once, before the browser reports it.
    * @param {string} id
    * @param {TileSource} source
    * @returns {TileView | null}
    */
   viewOf(id, source) {
     const tile = this.#tile(id, source);
-    return tile ? this.#views.viewOf(tile) : null;
+    if (!tile) return null;
+    if (tile.hidden) return { visible: false, height: 0 };
+    return this.#views.viewOf(tile);
   }
 
   clear() {
@@ -125,6 +203,9 @@ export class TileGrid {
     for (const tile of this.#tilesOf(null)) this.#views.unwatch(tile);
     this.#grid.replaceChildren();
     this.#presentation.replaceChildren();
+    this.#pinned = null;
+    this.#lastSpeaker = null;
+    this.#page = 0;
     this.layout();
   }
 
@@ -142,29 +223,91 @@ export class TileGrid {
     });
   }
 
+  /** Puts each tile where the plan wants it: large, on the current page, or hidden. */
+  #arrange() {
+    /** @type {TileRef[]} */
+    const refs = [];
+    /** @type {Map<TileRef, HTMLElement>} */
+    const elementOf = new Map();
+    for (const [id, person] of this.#people) {
+      for (const source of /** @type {const} */ (["camera", "screen"])) {
+        const tile = this.#tile(id, source);
+        if (!tile) continue;
+        const ref = { participant: id, source, self: Boolean(person.you) };
+        refs.push(ref);
+        elementOf.set(ref, tile);
+      }
+    }
+    const plan = planStage({
+      tiles: refs,
+      mode: this.#mode,
+      pinned: this.#pinned,
+      speaker: this.#lastSpeaker,
+      page: this.#page,
+      pageSize: pageSize(innerWidth, innerHeight),
+      stripSize: pageSize(innerWidth, innerHeight, true),
+    });
+    this.#page = plan.page;
+    const elements = (/** @type {TileRef[]} */ list) =>
+      list.map((ref) => /** @type {HTMLElement} */ (elementOf.get(ref)));
+    const featured = elements(plan.featured);
+    const shown = new Set(elements(plan.shown));
+    const small = elements(inShowOrder(refs).filter((ref) => !plan.featured.includes(ref)));
+    const focused = document.activeElement;
+    putInOrder(this.#presentation, featured);
+    putInOrder(this.#grid, small);
+    for (const tile of featured) {
+      tile.hidden = false;
+      tile.classList.add("is-featured");
+    }
+    for (const tile of small) {
+      tile.hidden = !shown.has(tile);
+      tile.classList.remove("is-featured");
+    }
+    // Moving a tile takes the focus off its pin button: a keyboard user keeps their place.
+    if (focused instanceof HTMLElement && focused !== document.activeElement && focused.isConnected) {
+      focused.focus({ preventScroll: true });
+    }
+    this.#stage.dataset.view = plan.mode;
+    this.#pager.show(plan.page, plan.pages);
+    if (plan.mode !== this.#shownMode) {
+      this.#shownMode = plan.mode;
+      this.#modeChanged(plan.mode);
+    }
+    return { large: featured.length, small: shown.size };
+  }
+
   #layoutNow() {
-    const screens = this.#presentation.childElementCount;
-    const cameras = this.#grid.childElementCount;
+    const { large, small } = this.#arrange();
     const width = this.#stage.clientWidth;
     const height = this.#stage.clientHeight;
-    const presenting = screens > 0;
+    const presenting = large > 0;
     this.#stage.classList.toggle("is-presenting", presenting);
     if (!presenting) {
-      this.#place(this.#grid, cameras, width, height);
+      this.#place(this.#grid, small, width, height);
+      this.#viewsChanged();
       return;
     }
-    // A screen is what people came to see: it gets most of the stage, the faces stay beside
-    // it (wide screens) or below it (phones held upright).
+    // A screen, or the person pinned or speaking, is what people came to see: it gets most of
+    // the stage, the other faces stay beside it (wide screens) or below it (phones upright).
     const beside = width >= height * 1.2;
     this.#stage.classList.toggle("is-beside", beside);
+    // The large tile takes no more than its 16:9 needs; what it leaves goes to the strip.
     const strip = beside
-      ? { width: Math.max(MIN_TILE_WIDTH_PX, width * 0.22), height }
-      : { width, height: Math.max(MIN_TILE_WIDTH_PX * (9 / 16), height * 0.3) };
+      ? {
+          width: Math.max(MIN_TILE_WIDTH_PX, width * 0.22, width - GAP_PX - height * (16 / 9)),
+          height,
+        }
+      : {
+          width,
+          height: Math.max(MIN_TILE_WIDTH_PX * (9 / 16), height * 0.3, height - GAP_PX - width * (9 / 16)),
+        };
     const main = beside
       ? { width: width - strip.width - GAP_PX, height }
       : { width, height: height - strip.height - GAP_PX };
-    this.#place(this.#presentation, screens, main.width, main.height);
-    this.#place(this.#grid, cameras, strip.width, strip.height);
+    this.#place(this.#presentation, large, main.width, main.height);
+    this.#place(this.#grid, small, strip.width, strip.height);
+    this.#viewsChanged();
   }
 
   /**
@@ -212,6 +355,15 @@ export class TileGrid {
       dataset: { participant: participant.id, source },
     }, [video, avatar, label]);
     if (participant.you) tile.dataset.self = "true";
+    else if (source === "camera") {
+      const pin = h("button", { className: "tile-pin", attrs: { type: "button" } }, [icon("pin")]);
+      pin.addEventListener("click", () =>
+        this.pin(this.#pinned === participant.id ? null : participant.id),
+      );
+      tile.append(pin);
+    }
+    // Placed where it belongs by the next layout; until then off the page, so never a flash.
+    tile.hidden = true;
     if (source === "screen") this.#presentation.append(tile);
     else this.#grid.append(tile);
     if (participant.id === this.#speaker) tile.classList.add("is-speaking");
@@ -235,6 +387,31 @@ export class TileGrid {
     }
     const avatar = tile.querySelector(".avatar span");
     if (avatar) avatar.textContent = initials(participant.name);
+    this.#labelPin(tile, participant.name);
+  }
+
+  /**
+   * "Anheften: <Name>" or, while pinned, "Lösen: <Name>".
+   * @param {HTMLElement} tile
+   * @param {string} name
+   */
+  #labelPin(tile, name) {
+    const pin = tile.querySelector(".tile-pin");
+    if (!(pin instanceof HTMLElement)) return;
+    const pinned = tile.dataset.participant === this.#pinned;
+    pin.setAttribute("aria-pressed", String(pinned));
+    this.#i18n.bind(pin, pinned ? "tile.unpin" : "tile.pin", { name }, "label");
+    const glyph = pin.querySelector(".icon");
+    if (glyph) glyph.className = `icon icon-${pinned ? "unpin" : "pin"}`;
+    if (pinned) tile.dataset.pinned = "true";
+    else delete tile.dataset.pinned;
+  }
+
+  #showPins() {
+    for (const [id, person] of this.#people) {
+      const tile = this.#tile(id, "camera");
+      if (tile) this.#labelPin(tile, person.name);
+    }
   }
 
   /**
@@ -259,4 +436,20 @@ export class TileGrid {
       all.filter((tile) => id === null || tile.getAttribute("data-participant") === id)
     );
   }
+}
+
+/**
+ * Puts `tiles` first in `container`, in this order, moving only those out of place. A video
+ * keeps its picture through a move; playing it again covers a browser that paused it.
+ * @param {HTMLElement} container
+ * @param {HTMLElement[]} tiles
+ */
+function putInOrder(container, tiles) {
+  tiles.forEach((tile, index) => {
+    const here = container.children[index] ?? null;
+    if (here === tile) return;
+    container.insertBefore(tile, here);
+    const video = tile.querySelector("video");
+    if (video?.srcObject) video.play().catch(() => {});
+  });
 }
