@@ -12,7 +12,8 @@ from pathlib import Path
 
 from klingel.sfu.api import SfuSettings
 from klingel.turn.coturn_config import DEFAULT_PORT, DEFAULT_TLS_PORT, CoturnSettings, TlsFiles
-from klingel.turn.credentials import TurnSecret
+from klingel.turn.credentials import DEFAULT_TTL_SECONDS, CredentialIssuer, TurnSecret
+from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
 
 __all__ = [
     "LOG_LEVELS",
@@ -24,9 +25,11 @@ __all__ = [
     "parse_turn_config_arguments",
     "settings_from_arguments",
     "turn_config_from_arguments",
+    "turn_relay_from_arguments",
 ]
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MIN_CREDENTIAL_LIFETIME_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,8 @@ class Settings:
     resume_grace_seconds: float = 30.0
     join_timeout_seconds: float = 10.0
     """A socket that has not sent ``join`` by then is closed."""
+    turn: TurnRelay | None = None
+    """The coturn relay whose credentials every joined participant gets; None: no TURN."""
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -62,6 +67,13 @@ def _ip(text: str) -> str:
         raise argparse.ArgumentTypeError(f"not an IP address: {text!r}") from None
 
 
+def _host_name(text: str) -> str:
+    name = text.strip().lower().rstrip(".")
+    if not name or any(c.isspace() or c in "/:#@" for c in name):
+        raise argparse.ArgumentTypeError(f"not a host name: {text!r}")
+    return name
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -76,6 +88,15 @@ def _port(text: str) -> int:
     value = _positive(text)
     if value > 65535:
         raise argparse.ArgumentTypeError("must be at most 65535")
+    return value
+
+
+def _credential_lifetime(text: str) -> int:
+    value = _positive(text)
+    if value < MIN_CREDENTIAL_LIFETIME_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_CREDENTIAL_LIFETIME_SECONDS} seconds"
+        )
     return value
 
 
@@ -136,6 +157,74 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         default=_flag(env("PROXY_HEADERS", None)),
         help="trust X-Forwarded-For from a local reverse proxy",
     )
+    _add_turn_serve_arguments(parser, environ)
+
+
+def _add_turn_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """The relay browsers may use when UDP to the SFU is blocked (docs/turn.md); without
+    ``--turn-host`` and ``--turn-secret-file`` there is none."""
+
+    def env(name: str, default: str | None = None) -> str | None:
+        return environ.get(f"KLINGEL_{name}") or default
+
+    turn = parser.add_argument_group("TURN relay (coturn, see docs/turn.md)")
+    turn.add_argument(
+        "--turn-host",
+        type=_host_name,
+        default=env("TURN_HOST"),
+        help="host name browsers use for the TURN server (default: no TURN)",
+    )
+    turn.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        default=env("TURN_SECRET_FILE"),
+        help="file holding the secret shared with coturn; read once at start",
+    )
+    turn.add_argument(
+        "--turn-port",
+        type=_port,
+        default=env("TURN_PORT", str(DEFAULT_PORT)),
+        help="coturn's UDP and TCP port",
+    )
+    turn.add_argument(
+        "--turn-tls-port",
+        type=_port,
+        default=env("TURN_TLS_PORT"),
+        help="coturn's TLS port, e.g. 443 (default: no TURN over TLS)",
+    )
+    turn.add_argument(
+        "--turn-credential-lifetime",
+        type=_credential_lifetime,
+        default=env("TURN_CREDENTIAL_LIFETIME", str(DEFAULT_TTL_SECONDS)),
+        help="seconds each participant's TURN credentials stay valid",
+    )
+
+
+def _read_secret(path: Path) -> TurnSecret:
+    """The secret, with an error that names the file and never its content."""
+    try:
+        return TurnSecret.from_file(path)
+    except UnicodeDecodeError:
+        raise ValueError(f"the TURN secret file {path} is not ASCII text") from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"cannot read the TURN secret file {path}: {reason}") from None
+    except ValueError as error:
+        raise ValueError(f"the TURN secret file {path}: {error}") from None
+
+
+def turn_relay_from_arguments(arguments: argparse.Namespace) -> TurnRelay | None:
+    """Reads the secret file once; raises ``ValueError`` on incomplete or bad settings."""
+    host, secret_file = arguments.turn_host, arguments.turn_secret_file
+    if host is None and secret_file is None:
+        if arguments.turn_tls_port is not None:
+            raise ValueError("--turn-tls-port needs --turn-host and --turn-secret-file")
+        return None
+    if host is None or secret_file is None:
+        raise ValueError("--turn-host and --turn-secret-file go together")
+    issuer = CredentialIssuer(_read_secret(secret_file), arguments.turn_credential_lifetime)
+    endpoint = TurnEndpoint(host, arguments.turn_port, arguments.turn_tls_port)
+    return TurnRelay(endpoint, issuer)
 
 
 def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
@@ -157,6 +246,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         log_level=arguments.log_level,
         metrics=arguments.metrics,
         proxy_headers=arguments.proxy_headers,
+        turn=turn_relay_from_arguments(arguments),
     )
 
 
@@ -177,13 +267,6 @@ class TurnConfigRequest:
 
     coturn: CoturnSettings
     output: Path
-
-
-def _host_name(text: str) -> str:
-    name = text.strip().lower().rstrip(".")
-    if not name or any(c.isspace() or c in "/:#@" for c in name):
-        raise argparse.ArgumentTypeError(f"not a host name: {text!r}")
-    return name
 
 
 def add_turn_config_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
@@ -225,10 +308,17 @@ def add_turn_config_arguments(parser: argparse.ArgumentParser, environ: Mapping[
         default=None,
         help="PUBLIC or PUBLIC/PRIVATE address when coturn sits behind a 1:1 NAT",
     )
-    parser.add_argument("--turn-port", type=_port, default=DEFAULT_PORT, help="UDP and TCP port")
+    parser.add_argument(
+        "--turn-port", type=_port, default=env("TURN_PORT") or DEFAULT_PORT, help="UDP and TCP port"
+    )
     parser.add_argument("--turn-tls-cert", type=Path, default=None, help="PEM certificate chain")
     parser.add_argument("--turn-tls-key", type=Path, default=None, help="PEM private key")
-    parser.add_argument("--turn-tls-port", type=_port, default=DEFAULT_TLS_PORT, help="TLS port")
+    parser.add_argument(
+        "--turn-tls-port",
+        type=_port,
+        default=env("TURN_TLS_PORT") or DEFAULT_TLS_PORT,
+        help="TLS port",
+    )
     parser.add_argument(
         "--turn-relay-ports",
         type=_port_range,

@@ -25,6 +25,8 @@ from typing import Any, Literal
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
+    RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCRtpSender,
     RTCRtpTransceiver,
@@ -85,14 +87,31 @@ class _OutgoingTrack:
     source: str
 
 
-def _peer_configuration() -> RTCConfiguration:
-    """No STUN server (aiortc would otherwise add a public one), and one transport for every
-    m-section from the start, as the SFU BUNDLEs them all. With aiortc's default "balanced"
-    policy each further transceiver of a kind shares the transport of the first one of its
-    kind, and when the answer BUNDLEs, only that first one is moved onto the BUNDLE transport:
-    a second video m-section in the first offer stays on a stopped transport, receives
-    nothing, and its packets reach the first video receiver instead."""
-    return RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+def _ice_server(entry: Message) -> RTCIceServer:
+    urls = entry["urls"]
+    return RTCIceServer(
+        urls=[str(url) for url in urls] if isinstance(urls, list) else str(urls),
+        username=entry.get("username"),
+        credential=entry.get("credential"),
+    )
+
+
+def _peer_configuration(ice_servers: Sequence[Message], force_relay: bool) -> RTCConfiguration:
+    """Exactly the servers of the last ``joined`` (the town's TURN relay, or none), never a
+    STUN server: with none given, aiortc would add a public one. With ``force_relay`` only
+    relay candidates are gathered, as if UDP to the SFU were blocked.
+
+    One transport for every m-section from the start, as the SFU BUNDLEs them all. With
+    aiortc's default "balanced" policy each further transceiver of a kind shares the transport
+    of the first one of its kind, and when the answer BUNDLEs, only that first one is moved
+    onto the BUNDLE transport: a second video m-section in the first offer stays on a stopped
+    transport, receives nothing, and its packets reach the first video receiver instead."""
+    policy = RTCIceTransportPolicy.RELAY if force_relay else RTCIceTransportPolicy.ALL
+    return RTCConfiguration(
+        iceServers=[_ice_server(entry) for entry in ice_servers],
+        iceTransportPolicy=policy,
+        bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+    )
 
 
 def _websocket_url(base_url: str) -> str:
@@ -123,12 +142,17 @@ class ProtocolClient:
         *,
         auto_subscribe: bool = True,
         request_timeout: float = 15.0,
+        force_relay: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.room = room
         self.name = name
         self.auto_subscribe = auto_subscribe
         self.request_timeout = request_timeout
+        self.force_relay = force_relay
+        """Gather relay candidates only: media goes through the TURN relay of ``joined``."""
+        self.ice_servers: list[Message] = []
+        """The ``iceServers`` of the last ``joined``: the only servers the connections use."""
 
         self.messages: list[Message] = []
         """Every message the server sent, in order, across reconnections."""
@@ -251,6 +275,7 @@ class ProtocolClient:
         self.participants = {p["id"]: p for p in joined["participants"]}
         self.participants[joined["you"]["id"]] = joined["you"]
         self.streams = {s["id"]: s for s in joined["streams"]}
+        self.ice_servers = list(joined.get("iceServers") or [])
         if self.auto_subscribe and self.others_streams():
             self._schedule_subscribe()
         return joined
@@ -443,7 +468,7 @@ class ProtocolClient:
         if self._publisher is not None:
             raise RuntimeError("already publishing")
         self._outgoing = list(tracks)
-        publisher = RTCPeerConnection(_peer_configuration())
+        publisher = RTCPeerConnection(_peer_configuration(self.ice_servers, self.force_relay))
         self._publisher = publisher
         transceivers = []
         for outgoing in tracks:
@@ -490,7 +515,9 @@ class ProtocolClient:
         async with self._subscribe_lock:
             subscriber = self._subscriber
             if subscriber is None:
-                subscriber = RTCPeerConnection(_peer_configuration())
+                subscriber = RTCPeerConnection(
+                    _peer_configuration(self.ice_servers, self.force_relay)
+                )
                 subscriber.on("track", self._on_track)
                 self._subscriber = subscriber
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Self, cast, get_args
 
 from klingel.ids import ParticipantId, RoomId, StreamId
@@ -284,11 +284,12 @@ class RoomInfo:
 
 @dataclass(frozen=True, slots=True)
 class IceServer:
-    """One entry of ``RTCConfiguration.iceServers`` (a TURN server of our own)."""
+    """One entry of ``RTCConfiguration.iceServers`` (a TURN server of our own), with the
+    time-limited credentials of the one participant it is sent to."""
 
     urls: tuple[str, ...]
     username: str | None = None
-    credential: str | None = None
+    credential: str | None = field(default=None, repr=False)
 
     _FIELDS = _required("urls")
     _OPTIONAL = _required("username", "credential")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from klingel.turn.credentials import TurnCredentials
+from klingel.turn.credentials import CredentialIssuer, TurnCredentials
 
-__all__ = ["IceServer", "TurnEndpoint", "ice_server"]
+__all__ = ["IceServer", "TurnEndpoint", "TurnRelay", "ice_server"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +47,16 @@ def ice_server(endpoint: TurnEndpoint, credentials: TurnCredentials) -> IceServe
     return IceServer(
         urls=tuple(urls), username=credentials.username, credential=credentials.password
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRelay:
+    """What ``klingel serve`` knows of its relay: where browsers reach it, and how to make each
+    joined participant's credentials."""
+
+    endpoint: TurnEndpoint
+    issuer: CredentialIssuer
+
+    def ice_server(self, now: float) -> IceServer:
+        """A fresh entry with credentials of its own, valid from ``now`` (Unix time)."""
+        return ice_server(self.endpoint, self.issuer.issue(now))

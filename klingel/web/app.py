@@ -98,7 +98,7 @@ async def _expire_detached(hub: SignalingHub, interval: float) -> None:
 def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     """The whole web side; the lifespan starts and stops ``media``."""
     registry = Registry(settings.room_capacity, settings.resume_grace_seconds)
-    hub = SignalingHub(registry, media)
+    hub = SignalingHub(registry, media, turn=settings.turn)
     api = _Api(settings, media, hub)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
 
@@ -106,6 +106,8 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         media.on_event(hub.on_media_event)
         await media.start()
+        if settings.turn is not None:
+            logger.info("Joined participants get TURN credentials for the relay")
         sweeper = asyncio.create_task(_expire_detached(hub, sweep_interval))
         try:
             yield

@@ -52,7 +52,7 @@ from klingel.protocol.moderation import (
     RoomUpdated,
     Waiting,
 )
-from klingel.protocol.objects import SOURCE_KIND, Role, StreamInfo, TrackAssignment
+from klingel.protocol.objects import SOURCE_KIND, IceServer, Role, StreamInfo, TrackAssignment
 from klingel.rooms.identifiers import new_stream_id
 from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.naming import parse_display_name, parse_room_id
@@ -71,6 +71,7 @@ from klingel.sfu.api import (
     TrackSpec,
     WorkerRestarted,
 )
+from klingel.turn.ice_servers import TurnRelay
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 
 __all__ = ["PASSWORD_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
@@ -124,11 +125,13 @@ class SignalingHub:
         media: MediaBackend,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        turn: TurnRelay | None = None,
     ) -> None:
         self._registry = registry
         self._media = media
         self._clock = clock
         self._wall_clock = wall_clock
+        self._turn = turn
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         # The last ``publish_layers`` of each published stream, sent again on a resume: one
@@ -216,6 +219,7 @@ class SignalingHub:
                     other.info(participant.id) for other in room.others(participant.id)
                 ),
                 streams=tuple(room.streams()),
+                ice_servers=self._ice_servers(),
             )
         )
         if resumed:
@@ -230,6 +234,14 @@ class SignalingHub:
         if participant.is_moderator and room.lobby:
             connection.send(LobbyChanged(room.lobby.entries()))
         return Seat(room, participant)
+
+    def _ice_servers(self) -> tuple[IceServer, ...]:
+        """Fresh TURN credentials of this participant's own, for ``joined`` only: every join,
+        admission and resume gets new ones, and no other message ever carries them."""
+        if self._turn is None:
+            return ()
+        entry = self._turn.ice_server(self._wall_clock())
+        return (IceServer(urls=entry.urls, username=entry.username, credential=entry.credential),)
 
     def is_current(self, seat: Seat, connection: Connection) -> bool:
         """Whether this socket still speaks for the seat (not left, not replaced)."""

@@ -277,11 +277,15 @@ export class Call extends EventTarget {
 
   /** @param {any} message */
   #joined(message) {
-    if (Array.isArray(message.iceServers)) this.#iceServers = message.iceServers;
+    // Only our own TURN relay, with credentials of our own; an empty list means no relay.
+    this.#iceServers = Array.isArray(message.iceServers) ? message.iceServers : [];
     const { added, updated, removed } = this.room.reset(message);
     // Media first, so that the browser makes the offers while the people below are added.
     // A resumed session keeps its media connections; a new one starts them afresh.
     if (message.resumed === true && this.#subscriber) {
+      // Both connections keep running; fresh TURN credentials are for their next ICE restart.
+      this.#subscriber.setIceServers(this.#iceServers);
+      this.#publisher?.setIceServers(this.#iceServers);
       this.#resubscribe();
       this.#layers.resumed();
     } else this.#startMedia();

@@ -124,6 +124,22 @@ export class OneWayConnection extends EventTarget {
     return new Promise((resolve) => this.#offerWaiters.push(resolve));
   }
 
+  /**
+   * The TURN servers of a newer `joined` (fresh credentials, after a resume): the running
+   * path keeps its allocation, and the next ICE restart gathers with these. Exactly the
+   * list from `joined`, never another server.
+   * @param {RTCIceServer[]} iceServers
+   */
+  setIceServers(iceServers) {
+    if (this.#closed) return;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+    } catch (error) {
+      // The old credentials still serve the running path; only a later restart may miss them.
+      console.warn("klingel: could not take the new TURN credentials", error);
+    }
+  }
+
   /** New ICE credentials with the next offer: the way back after the path broke. */
   restartIce() {
     if (this.#closed) return;
