@@ -49,6 +49,15 @@ export class FakePeerConnection extends EventTarget {
     FakePeerConnection.made.push(this);
   }
 
+  getConfiguration() {
+    return this.configuration;
+  }
+
+  /** @param {unknown} configuration */
+  setConfiguration(configuration) {
+    this.configuration = configuration;
+  }
+
   /**
    * @param {unknown} trackOrKind
    * @param {{direction?: string}} init
@@ -139,6 +148,14 @@ export class FakeSocket extends EventTarget {
   accept() {
     this.readyState = FakeSocket.OPEN;
     this.dispatchEvent(new Event("open"));
+  }
+
+  /** The server side: the connection drops without a closing handshake. */
+  drop() {
+    this.readyState = FakeSocket.CLOSED;
+    const event = new Event("close");
+    Object.defineProperty(event, "code", { value: 1006 });
+    this.dispatchEvent(event);
   }
 
   /** The server side: send one message. @param {object} message */
