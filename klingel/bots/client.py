@@ -488,6 +488,9 @@ class ProtocolClient:
         answer = await self._reply("publish_answer", "publish", since)
         await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
         self.own_streams = {t["mid"]: StreamId(t["stream"]) for t in answer["tracks"]}
+        # Like the browser: the others show our picture, not our initials, once we say so.
+        kinds = {outgoing.kind for outgoing in tracks}
+        await self.set_media_state(audio="audio" in kinds, video="video" in kinds)
 
     @property
     def publish_state(self) -> str:
