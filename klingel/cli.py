@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from klingel.config import (
     Settings,
@@ -24,7 +25,7 @@ from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.turn.coturn_config import write_coturn_config
 from klingel.web.app import create_app
 
-__all__ = ["WS_MAX_SIZE", "main"]
+__all__ = ["WS_MAX_SIZE", "main", "uvicorn_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +53,10 @@ def configure_logging(level_name: str) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-def serve(settings: Settings) -> None:
-    # Imported here: the pool pulls in the whole SFU, which nothing else of the CLI needs.
-    from klingel.sfu.pool import WorkerPool
-
-    app = create_app(settings, WorkerPool(settings.sfu))
-    config = uvicorn.Config(
+def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
+    """How uvicorn serves the app. With ``proxy_headers`` the client address, and so every
+    per-address limit, is the one the proxy on this host names in ``X-Forwarded-For``."""
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -69,7 +68,14 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         server_header=False,
     )
-    _Server(config).run()
+
+
+def serve(settings: Settings) -> None:
+    # Imported here: the pool pulls in the whole SFU, which nothing else of the CLI needs.
+    from klingel.sfu.pool import WorkerPool
+
+    app = create_app(settings, WorkerPool(settings.sfu))
+    _Server(uvicorn_config(app, settings)).run()
 
 
 def write_turn_config(request: TurnConfigRequest) -> None:

@@ -37,6 +37,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     room_capacity: int = 50
+    max_rooms: int = 500
+    """Rooms the server holds at most; beyond, joining a new room gets ``server_full``."""
+    connections_per_address: int = 100
+    """Open signaling sockets per client address: a school behind one NAT still fits."""
     sfu: SfuSettings = field(default_factory=SfuSettings)
     log_level: str = "info"
     metrics: bool = False
@@ -45,6 +49,10 @@ class Settings:
     resume_grace_seconds: float = 30.0
     join_timeout_seconds: float = 10.0
     """A socket that has not sent ``join`` by then is closed."""
+    idle_timeout_seconds: float = 45.0
+    """A joined socket silent this long is closed (clients ping every 10 s)."""
+    rate_limited_close_seconds: float = 10.0
+    """A socket whose messages keep being refused as ``rate_limited`` this long is closed."""
     turn: TurnRelay | None = None
     """The coturn relay whose credentials every joined participant gets; None: no TURN."""
 
@@ -141,6 +149,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         type=_positive,
         default=env("ROOM_CAPACITY", "50"),
         help="most participants per room",
+    )
+    parser.add_argument(
+        "--max-rooms",
+        type=_positive,
+        default=env("MAX_ROOMS", "500"),
+        help="most rooms on the server",
+    )
+    parser.add_argument(
+        "--connections-per-address",
+        type=_positive,
+        default=env("CONNECTIONS_PER_ADDRESS", "100"),
+        help="most open signaling sockets per client address",
     )
     parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default=env("LOG_LEVEL", "info"), help="log level"
@@ -242,6 +262,8 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         host=arguments.host,
         port=arguments.port,
         room_capacity=arguments.room_capacity,
+        max_rooms=arguments.max_rooms,
+        connections_per_address=arguments.connections_per_address,
         sfu=sfu,
         log_level=arguments.log_level,
         metrics=arguments.metrics,

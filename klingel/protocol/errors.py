@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     BAD_ROOM = "bad_room"
     BAD_NAME = "bad_name"
     ROOM_FULL = "room_full"
+    SERVER_FULL = "server_full"
     MEDIA_UNAVAILABLE = "media_unavailable"
     INTERNAL = "internal"
     IN_LOBBY = "in_lobby"
@@ -68,6 +69,7 @@ _USER_ERRORS = frozenset(
         ErrorCode.BAD_ROOM,
         ErrorCode.BAD_NAME,
         ErrorCode.ROOM_FULL,
+        ErrorCode.SERVER_FULL,
         ErrorCode.MEDIA_UNAVAILABLE,
         ErrorCode.INTERNAL,
         ErrorCode.NOT_HOST,
@@ -90,6 +92,7 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.BAD_ROOM,
         ErrorCode.BAD_NAME,
         ErrorCode.ROOM_FULL,
+        ErrorCode.SERVER_FULL,
         ErrorCode.PASSWORD_REQUIRED,
         ErrorCode.WRONG_PASSWORD,
         ErrorCode.ROOM_LOCKED,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from klingel.ids import ParticipantId, RoomId
+from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import Role
 from klingel.rooms.identifiers import new_participant_id, new_resume_token
 from klingel.rooms.keys import new_host_keys
@@ -22,6 +23,7 @@ from klingel.rooms.settings import RoomSettings
 
 __all__ = [
     "MAX_RESERVED_ROOMS",
+    "MAX_ROOMS",
     "RESERVATION_SECONDS",
     "Admission",
     "Registry",
@@ -34,6 +36,8 @@ RESERVATION_SECONDS = 15 * 60.0
 """How long a created room waits for its first participant."""
 MAX_RESERVED_ROOMS = 10_000
 """Created rooms nobody joined yet, at most: memory stays bounded whatever the callers do."""
+MAX_ROOMS = 500
+"""Rooms of all kinds (in use, reserved, or with a lobby only) the server holds at most."""
 
 
 class RoomExists(Exception):
@@ -41,7 +45,8 @@ class RoomExists(Exception):
 
 
 class TooManyRooms(Exception):
-    """Too many created rooms wait for their first participant."""
+    """The server holds as many rooms as it may, or too many created rooms wait for their
+    first participant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +63,17 @@ class _TokenHolder:
 
 
 class Registry:
-    __slots__ = ("_capacity", "_grace_seconds", "_rooms", "_tokens")
+    __slots__ = ("_capacity", "_grace_seconds", "_max_rooms", "_rooms", "_tokens")
 
-    def __init__(self, capacity: int, grace_seconds: float = RESUME_GRACE_SECONDS) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        grace_seconds: float = RESUME_GRACE_SECONDS,
+        max_rooms: int = MAX_ROOMS,
+    ) -> None:
         self._capacity = capacity
         self._grace_seconds = grace_seconds
+        self._max_rooms = max_rooms
         self._rooms: dict[RoomId, Room] = {}
         self._tokens: dict[str, _TokenHolder] = {}
 
@@ -90,9 +101,9 @@ class Registry:
             if not self._reservation_over(existing, now):
                 raise RoomExists(room_id)
             del self._rooms[room_id]
-        if self._reserved_count() >= MAX_RESERVED_ROOMS:
+        if self._no_place_to_create():
             self.expire_reservations(now)
-            if self._reserved_count() >= MAX_RESERVED_ROOMS:
+            if self._no_place_to_create():
                 raise TooManyRooms()
         room = Room(
             room_id,
@@ -109,6 +120,9 @@ class Registry:
             not room.was_joined and room.is_unused and now - room.created_at >= RESERVATION_SECONDS
         )
 
+    def _no_place_to_create(self) -> bool:
+        return len(self._rooms) >= self._max_rooms or self._reserved_count() >= MAX_RESERVED_ROOMS
+
     def _reserved_count(self) -> int:
         return sum(not room.was_joined for room in self._rooms.values())
 
@@ -120,8 +134,13 @@ class Registry:
         return len(over)
 
     def open(self, room_id: RoomId, now: float) -> Room:
-        """The room to join: the one that exists, or a new one without host keys."""
+        """The room to join: the one that exists, or a new one without host keys
+        (``UserError`` server_full when the server holds as many rooms as it may)."""
         room = self._rooms.get(room_id)
+        if room is None and len(self._rooms) >= self._max_rooms:
+            self.expire_reservations(now)
+            if len(self._rooms) >= self._max_rooms:
+                raise UserError(ErrorCode.SERVER_FULL, "No more meetings fit on this server now.")
         if room is None or self._reservation_over(room, now):
             room = Room(room_id, self._capacity, created_at=now)
             self._rooms[room_id] = room

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from klingel.config import Settings
+from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
@@ -22,15 +23,13 @@ from klingel.sfu.api import MediaBackend
 from klingel.web.hub import SignalingHub
 from klingel.web.metrics import render_metrics
 from klingel.web.security import SecurityHeadersMiddleware
-from klingel.web.signaling import SignalingEndpoint
+from klingel.web.signaling import SignalingEndpoint, SocketPolicy
 from klingel.web.static import static_routes
 
 __all__ = ["JOIN_LIMIT", "ROOM_CREATION_LIMIT", "create_app"]
 
 logger = logging.getLogger(__name__)
 
-JOIN_LIMIT = RateLimit(rate=3.0, burst=60.0)
-"""Joins per client address: a school class behind one NAT gets in at once, a script does not."""
 ROOM_CREATION_LIMIT = RateLimit(rate=1.0, burst=20.0)
 """``POST /api/rooms`` per client address."""
 STATS_TIMEOUT_SECONDS = 3.0
@@ -97,10 +96,21 @@ async def _expire_detached(hub: SignalingHub, interval: float) -> None:
 
 def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     """The whole web side; the lifespan starts and stops ``media``."""
-    registry = Registry(settings.room_capacity, settings.resume_grace_seconds)
+    registry = Registry(
+        settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
+    )
     hub = SignalingHub(registry, media, turn=settings.turn)
     api = _Api(settings, media, hub)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
+    signaling = SignalingEndpoint(
+        hub,
+        AddressLimits(settings.connections_per_address),
+        SocketPolicy(
+            join_seconds=settings.join_timeout_seconds,
+            idle_seconds=settings.idle_timeout_seconds,
+            rate_limited_close_seconds=settings.rate_limited_close_seconds,
+        ),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -122,12 +132,7 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/api/rooms", api.create_room, methods=["POST"]),
         Route("/healthz", api.health, methods=["GET"]),
-        WebSocketRoute(
-            "/ws",
-            SignalingEndpoint(
-                hub, KeyedRateLimiter(JOIN_LIMIT), join_timeout=settings.join_timeout_seconds
-            ).serve,
-        ),
+        WebSocketRoute("/ws", signaling.serve),
     ]
     if settings.metrics:
         routes.append(Route("/metrics", api.metrics, methods=["GET"]))

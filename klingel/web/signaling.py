@@ -4,6 +4,11 @@ Every frame goes through the strict codec and the message classes; anything refu
 ``error`` with its stable code, and the codes that close do close (4000, reason = the code).
 Before ``joined`` only ``join`` is accepted, and only once. A socket waiting in a lobby may only
 ``ping`` and ``leave`` until a host lets it in.
+
+Abuse is bounded per socket and per client address (``klingel.rooms.abuse``): open sockets,
+joins, messages and chat lines. A socket whose messages keep being refused as ``rate_limited``
+is closed (1008, reason ``rate_limited``); one that does not join in time or falls silent is
+closed too (1008, reason ``timeout``). Nobody else notices any of it.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from klingel.protocol.codec import decode_frame
@@ -36,12 +43,13 @@ from klingel.protocol.messages import (
     parse_client_message,
 )
 from klingel.protocol.moderation import Unmute
-from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit, TokenBucket
+from klingel.rooms.abuse import AddressLimits, SustainedRefusals
+from klingel.rooms.ratelimit import RateLimit, TokenBucket
 from klingel.web.connection import Connection
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
 
-__all__ = ["MESSAGE_LIMIT", "SignalingEndpoint", "SignalingSession"]
+__all__ = ["MESSAGE_LIMIT", "SignalingEndpoint", "SignalingSession", "SocketPolicy"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +57,19 @@ MESSAGE_LIMIT = RateLimit(rate=30.0, burst=60.0)
 """All messages of one socket."""
 CLOSE_POLICY = 1008
 WRITER_DRAIN_SECONDS = 5.0
-IDLE_TIMEOUT_SECONDS = 45.0
-"""Clients ping every 10 s; a joined socket silent this long is dead (its seat may resume)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SocketPolicy:
+    """How long a socket may take, and how long it may keep being refused."""
+
+    join_seconds: float = 10.0
+    """From the handshake to ``join``, whatever the socket sends or half-sends meanwhile."""
+    idle_seconds: float = 45.0
+    """A joined socket silent this long is dead (clients ping every 10 s; its seat may
+    resume)."""
+    rate_limited_close_seconds: float = 10.0
+    """Refusals as ``rate_limited`` that go on this long close the socket."""
 
 
 class SignalingSession:
@@ -60,17 +79,19 @@ class SignalingSession:
         self,
         hub: SignalingHub,
         connection: Connection,
-        join_allowed: Callable[[], bool],
+        limits: AddressLimits,
+        policy: SocketPolicy = SocketPolicy(),
         clock: Callable[[], float] = time.monotonic,
         address: str = "",
     ) -> None:
         self._hub = hub
         self._host_commands = HostCommands(hub)
         self._connection = connection
-        self._join_allowed = join_allowed
+        self._limits = limits
         self._clock = clock
         self._address = address
         self._bucket = TokenBucket(MESSAGE_LIMIT, clock())
+        self._refusals = SustainedRefusals(policy.rate_limited_close_seconds)
         self._seat: Seat | None = None
         self._ticket: LobbyTicket | None = None
 
@@ -90,7 +111,9 @@ class SignalingSession:
         """Handle one frame completely (answer, relay or refuse) before the next one."""
         ref: str | None = None
         try:
-            if not self._bucket.take(self._clock()):
+            now = self._clock()
+            # The socket's own bucket first: one flooding socket must not drain its address's.
+            if not self._bucket.take(now) or not self._limits.messages.take(self._address, now):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many messages.")
             data = decode_frame(frame)
             ref = client_message_type(data)
@@ -106,13 +129,16 @@ class SignalingSession:
         self._connection.send(Error.of(error))
         if error.closes:
             self._connection.close(CLOSE_CODE, str(error.code))
+        elif error.code is ErrorCode.RATE_LIMITED and self._refusals.refused(self._clock()):
+            logger.info("Closing a signaling socket that kept exceeding its rate limits")
+            self._connection.close(CLOSE_POLICY, str(ErrorCode.RATE_LIMITED))
 
     async def _dispatch(self, message: ClientMessage) -> None:
         seat = self.seat
         if isinstance(message, Join):
             if self.has_joined:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
-            if not self._join_allowed():
+            if not self._limits.joins.take(self._address, self._clock()):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many joins; try again soon.")
             place = self._hub.join(self._connection, message, self._address)
             if isinstance(place, Seat):
@@ -137,6 +163,7 @@ class SignalingSession:
             case MediaState(audio=audio, video=video):
                 self._hub.set_media_state(seat, audio, video)
             case Chat(text=text):
+                self._check_address_chat_rate(seat)
                 self._hub.chat(seat, text)
             case Hand(raised=raised):
                 self._hub.set_hand(seat, raised)
@@ -148,6 +175,15 @@ class SignalingSession:
                 await self._hub.unmute(seat, self._connection)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
+
+    def _check_address_chat_rate(self, seat: Seat) -> None:
+        """The address's chat bucket is spent only by lines the participant's own limit lets
+        through: one flooding pupil must not silence a whole class behind the same NAT."""
+        now = self._clock()
+        if seat.participant.chat_bucket.has_token(now) and not self._limits.chats.take(
+            self._address, now
+        ):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many chat messages.")
 
     async def _while_waiting(self, ticket: LobbyTicket, message: ClientMessage) -> None:
         """In the lobby: no room state, no media, no chat; only staying alive or going."""
@@ -179,29 +215,36 @@ def _same_origin(websocket: WebSocket) -> bool:
 class SignalingEndpoint:
     """The endpoint of ``/ws``: ``serve`` runs for the lifetime of one socket."""
 
-    def __init__(
-        self, hub: SignalingHub, joins_per_address: KeyedRateLimiter, join_timeout: float
-    ) -> None:
+    def __init__(self, hub: SignalingHub, limits: AddressLimits, policy: SocketPolicy) -> None:
         self._hub = hub
-        self._joins = joins_per_address
-        self._join_timeout = join_timeout  # slow or silent clients cannot hold sockets
+        self._limits = limits
+        self._policy = policy
 
     async def serve(self, websocket: WebSocket) -> None:
         if not _same_origin(websocket):
             await websocket.close(CLOSE_POLICY)  # before accept: an HTTP 403
             return
-        await websocket.accept()
         address = websocket.client.host if websocket.client else ""
+        if not self._limits.connections.acquire(address):
+            # Before accept: refusing costs no socket, and the answer names the reason.
+            refusal = JSONResponse({"error": "too_many_connections"}, status_code=429)
+            await websocket.send_denial_response(refusal)
+            return
+        try:
+            await self._serve_accepted(websocket, address)
+        finally:
+            self._limits.connections.release(address)
+
+    async def _serve_accepted(self, websocket: WebSocket, address: str) -> None:
+        await websocket.accept()
+        join_deadline = time.monotonic() + self._policy.join_seconds
         connection = Connection()
         session = SignalingSession(
-            self._hub,
-            connection,
-            lambda: self._joins.take(address, time.monotonic()),
-            address=address,
+            self._hub, connection, self._limits, self._policy, address=address
         )
         writer = asyncio.create_task(connection.write_to(websocket))
         try:
-            await self._read(websocket, session, connection, writer)
+            await self._read(websocket, session, connection, writer, join_deadline)
         finally:
             session.socket_lost()
             connection.close()
@@ -216,11 +259,17 @@ class SignalingEndpoint:
         session: SignalingSession,
         connection: Connection,
         writer: asyncio.Task[None],
+        join_deadline: float,
     ) -> None:
         while not connection.closing:
             receive = asyncio.ensure_future(websocket.receive())
+            # Until joined, one deadline for the whole socket: frames that are not ``join``
+            # (or never complete) do not buy time. Once joined, any frame shows it is alive.
+            if session.has_joined:
+                timeout = self._policy.idle_seconds
+            else:
+                timeout = max(0.0, join_deadline - time.monotonic())
             # Also wake when the writer ends (it closed the socket, or the socket failed).
-            timeout = IDLE_TIMEOUT_SECONDS if session.has_joined else self._join_timeout
             await asyncio.wait(
                 {receive, writer}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )

@@ -77,6 +77,7 @@ export const FATAL_CODES = Object.freeze(
     "bad_room",
     "bad_name",
     "room_full",
+    "server_full",
     "unsupported_version",
     "password_required",
     "wrong_password",

@@ -38,6 +38,7 @@ const VIEW_KEY = "klingel.view";
 /** Errors that mean: change something before trying again. */
 const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
   room_full: "error.room_full",
+  server_full: "error.server_full",
   bad_room: "error.bad_room",
   unsupported_version: "error.unsupported_version",
   replaced: "error.replaced",

@@ -108,6 +108,8 @@ const de = {
   "left.home": "Zur Startseite",
   "error.title": "Das hat nicht geklappt",
   "error.room_full": "Dieser Raum ist voll. Bitte versuchen Sie es später noch einmal.",
+  "error.server_full":
+    "Auf diesem Server ist gerade kein Platz für eine weitere Konferenz. Bitte versuchen Sie es später noch einmal.",
   "error.bad_room": "Diese Raumadresse ist ungültig. Bitte prüfen Sie den Link.",
   "error.bad_name": "Dieser Name geht nicht: 1 bis 64 Zeichen, ohne Steuerzeichen.",
   "error.unsupported_version": "Klingel wurde aktualisiert. Bitte laden Sie die Seite neu.",
@@ -348,6 +350,7 @@ const en = {
   "left.home": "Go to the start page",
   "error.title": "That did not work",
   "error.room_full": "This room is full. Please try again later.",
+  "error.server_full": "This server has no room for another meeting right now. Please try again later.",
   "error.bad_room": "This room address is not valid. Please check the link.",
   "error.bad_name": "This name does not work: 1 to 64 characters, no control characters.",
   "error.unsupported_version": "Klingel has been updated. Please reload the page.",

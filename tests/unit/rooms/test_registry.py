@@ -138,3 +138,18 @@ def test_closing_a_room_forgets_everyone_and_their_tokens() -> None:
     assert registry.close(anna.room) == [anna.participant]
     assert registry.get(ROOM) is None
     assert registry.resumable(ROOM, token) is None
+
+
+def test_rooms_per_server_are_capped() -> None:
+    registry = Registry(capacity=5, max_rooms=2)
+    registry.admit(ROOM, "Anna", None, now=0.0)
+    registry.create(RoomId("reserviert"), lobby=False, now=0.0)
+    with pytest.raises(UserError) as caught:
+        registry.admit(OTHER, "Ben", None, now=1.0)
+    assert caught.value.code is ErrorCode.SERVER_FULL
+    with pytest.raises(TooManyRooms):
+        registry.create(OTHER, lobby=False, now=1.0)
+    assert registry.admit(ROOM, "Ben", None, now=1.0).room.id == ROOM  # existing rooms fill up
+    assert registry.get(OTHER) is None
+    # A reservation nobody used ends and makes place.
+    assert registry.admit(OTHER, "Cem", None, now=RESERVATION_SECONDS + 1).room.id == OTHER

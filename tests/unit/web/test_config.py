@@ -43,3 +43,15 @@ def test_flags_win_over_environment() -> None:
 def test_bad_flags_are_refused(flags: list[str]) -> None:
     with pytest.raises(SystemExit):
         parse_serve_arguments(flags, {})
+
+
+def test_limits_from_flags_and_environment() -> None:
+    defaults = parse_serve_arguments([], {})
+    assert (defaults.max_rooms, defaults.connections_per_address) == (500, 100)
+    environ = {"KLINGEL_MAX_ROOMS": "20", "KLINGEL_CONNECTIONS_PER_ADDRESS": "300"}
+    from_env = parse_serve_arguments([], environ)
+    assert (from_env.max_rooms, from_env.connections_per_address) == (20, 300)
+    flags = parse_serve_arguments(["--max-rooms", "7", "--connections-per-address", "5"], environ)
+    assert (flags.max_rooms, flags.connections_per_address) == (7, 5)
+    with pytest.raises(SystemExit):
+        parse_serve_arguments(["--connections-per-address", "0"], {})
