@@ -18,7 +18,8 @@ visible change of picture:
   so that its first keyframe is small and quick, and stays there for 1 s; a fresh subscriber
   takes its first step after that 1 s too.
 * Back off: an upgrade undone within 5 s doubles the wait (up to 30 s), since the link
-  evidently could not carry it; a downgrade long after the last upgrade resets it.
+  evidently could not carry it; once per upgrade, however many steps the fall after it takes.
+  A downgrade long after the last upgrade resets it.
 """
 
 from __future__ import annotations
@@ -122,13 +123,14 @@ def _is_higher(new: Choice, old: Choice) -> bool:
 class LayerAllocator(Generic[Key]):
     """The hysteresis around ``allocate`` for one subscriber; time is passed in."""
 
-    __slots__ = ("_choice", "_estimates", "_last_upgrade", "_started", "_wait")
+    __slots__ = ("_choice", "_estimates", "_last_upgrade", "_started", "_undone", "_wait")
 
     def __init__(self) -> None:
         self._choice: dict[Key, Choice] = {}
         self._estimates: deque[tuple[float, float]] = deque()
         self._wait = FIRST_WAIT
         self._last_upgrade = float("-inf")
+        self._undone = False  # the last upgrade was undone already (and the wait doubled)
         self._started: dict[Key, float] = {}  # when each stream (re)started
 
     @property
@@ -179,6 +181,7 @@ class LayerAllocator(Generic[Key]):
             if raised != current and bitrate_needed(audio, demands, raised) <= estimate:
                 current = raised
                 self._last_upgrade = now
+                self._undone = False
                 self._wait = max(self._wait, BASE_WAIT)  # the quick first step is spent
         self._remember_choice(current, demands)
         return dict(current)
@@ -211,6 +214,8 @@ class LayerAllocator(Generic[Key]):
 
     def _downgraded(self, now: float) -> None:
         if now - self._last_upgrade < UNDO_WINDOW:
-            self._wait = min(max(self._wait, BASE_WAIT) * 2, MAX_WAIT)
+            if not self._undone:
+                self._wait = min(max(self._wait, BASE_WAIT) * 2, MAX_WAIT)
+                self._undone = True
         else:
             self._wait = BASE_WAIT

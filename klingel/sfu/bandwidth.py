@@ -2,8 +2,9 @@
 Control (draft-ietf-rmcat-gcc-02), fed by the subscriber's transport-wide feedback
 (``klingel.sfu.twcc``).
 
-The estimator is pure: the router passes in every packet result and the time, so traces can be
-replayed in tests. It combines three bounds and reports the smallest:
+The estimator is pure: the router passes in what each feedback reports (``FeedbackReport``,
+made by ``twcc.SendHistory``) and the time, so traces can be replayed in tests. It combines
+three bounds and reports the smallest:
 
 * **Delay-based** (sections 5.2-5.5). Packets sent within 5 ms of the first of a group form
   one group; for two consecutive groups the difference between their arrival spacing and
@@ -39,26 +40,36 @@ Choices that depart from a browser's sender, and why:
   1.5 times the acknowledged rate. When the estimate allows a higher layer, the allocator
   (``klingel.sfu.allocation``) tries it; that is the probe, and the allocator backs off
   longer each time one had to be undone.
+* The acknowledged rate is measured over the packets of the feedbacks of the last half second
+  of arrivals, not packet by packet.
 * Sizes are the packets' sizes on the wire as far as the SFU knows them: RTP plus the SRTP tag
   and UDP/IPv4 headers (``PACKET_OVERHEAD``), so that the estimate and the layer bitrates the
   allocator compares it with count the same bytes.
+
+Every packet sent to a subscriber is reported once, so the feedback costs nearly as much as
+forwarding unless it is cheap: no object per packet (the history's own tuples and the
+feedback's delta bytes are passed through), arrival times stay integer ticks, the delay-based
+part is one loop with its state in locals, and the trendline keeps running sums instead of
+fitting 20 points per group.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Sequence
 from enum import Enum
-from typing import NamedTuple
 
 __all__ = [
     "INITIAL_BITRATE",
     "MAXIMUM_BITRATE",
     "MINIMUM_BITRATE",
     "PACKET_OVERHEAD",
+    "TICK",
     "BandwidthUsage",
     "DownlinkEstimator",
-    "PacketResult",
+    "FeedbackReport",
+    "SentPacket",
 ]
 
 INITIAL_BITRATE = 2_500_000
@@ -96,121 +107,224 @@ class BandwidthUsage(Enum):
     UNDERUSING = "underusing"
 
 
-class PacketResult(NamedTuple):
-    """One packet the feedback reported: when the SFU sent it (its clock, seconds), its size
-    in bytes, and when it arrived (the subscriber's clock, seconds; None if lost). A tuple, not
-    a dataclass: one is made for every packet sent, and a tuple is the cheapest value."""
-
-    send_time: float
-    size: int
-    arrival: float | None
+SentPacket = tuple[int, float, int]
+"""A packet as the send history remembers it: transport-wide sequence number, send time (the
+SFU's clock, seconds) and size on the wire (bytes)."""
 
 
-class _Trendline:
-    """Delay gradients of packet groups to a modified trend (ms) and an overuse verdict."""
+FeedbackReport = tuple[list[SentPacket], int, Sequence[int], int]
+"""What one transport-wide feedback says about the packets the SFU still remembers, in
+sequence order: those received, as remembered (``SentPacket``); the feedback's reference time
+and, per received packet, its arrival after the one before (the first: after the reference
+time), both in the feedback's units of 250 us on the subscriber's clock; and how many were
+lost. Sequences in a plain tuple rather than an object per packet: every packet sent to a
+subscriber is reported once."""
 
-    __slots__ = (
-        "_accumulated",
-        "_deltas",
-        "_first_arrival",
-        "_last_threshold_update",
-        "_overuse_count",
-        "_points",
-        "_previous_trend",
-        "_smoothed",
-        "_time_over",
-        "state",
-        "threshold",
-        "trend",
-    )
+TICK = 0.00025  # seconds: the unit of the arrival times in a ``FeedbackReport``
+
+_NORMAL = BandwidthUsage.NORMAL
+_OVERUSING = BandwidthUsage.OVERUSING
+_UNDERUSING = BandwidthUsage.UNDERUSING
+_THRESHOLD_LOW, _THRESHOLD_HIGH = _THRESHOLD_RANGE_MS
+_REBASE_LAPS = 4
+_SMOOTHING_REST = 1 - _SMOOTHING
+_TICK_MS = TICK * 1000
+_NEAR_CAPACITY_INCREASE = max(1000.0, 1200 * 8 / _RESPONSE_TIME)  # bits/s per second
+
+
+_DetectorState = tuple[
+    float,  # the group being filled: first send time (seconds, the SFU's clock)
+    float,  # its last send time
+    int,  # its last arrival (ticks, the subscriber's clock)
+    float,  # the group before it: last send time (infinite while there is none)
+    int,  # its last arrival
+    int,  # group pairs seen, up to _MAX_DELTAS
+    float,  # their delay gradients summed (ms)
+    float,  # that sum, smoothed
+    int,  # points in the trendline's ring
+    int,  # where the next one goes
+    int,  # rounds of the ring since the origin moved
+    float,  # the origin: arrival (ticks)
+    float,  # and smoothed delay (ms)
+    float,  # sums over the ring: x (arrival, ms after the origin)
+    float,  # y (smoothed delay, ms above the origin)
+    float,  # x * x
+    float,  # x * y
+    float,  # the trend: the ring's least-squares slope
+    float,  # the modified trend at the last group pair
+    float,  # the adaptive threshold (ms)
+    int | None,  # when the threshold was last adapted (ticks)
+    float,  # how long the modified trend has been over the threshold (ms), -1: not over
+    int,  # group pairs over it
+]
+
+
+class _DelayDetector:
+    """Sections 5.2-5.4: reported packets into groups, the delay gradients of consecutive
+    groups into a trendline, its modified trend (ms) against an adaptive threshold into an
+    overuse verdict (``state``).
+
+    This runs for nearly every packet sent to a subscriber, so ``update`` is one loop over a
+    feedback's packets with its state in locals (loaded from and stored to one tuple), arrival
+    times stay in the feedback's integer ticks, and the trendline's least-squares slope comes
+    from running sums: the ring holds the last ``_TRENDLINE_WINDOW`` points relative to an
+    origin that moves up to the oldest point every few rounds of the ring (the sums are then
+    computed afresh), so that they neither drift nor lose precision over a long call."""
+
+    __slots__ = ("_started", "_values", "_variables", "_xs", "state")
 
     def __init__(self) -> None:
-        self._accumulated = 0.0
-        self._smoothed = 0.0
-        self._deltas = 0
-        self._first_arrival: float | None = None
-        self._points: deque[tuple[float, float]] = deque(maxlen=_TRENDLINE_WINDOW)
-        self.trend = 0.0
-        self._previous_trend = 0.0
-        self.threshold = _INITIAL_THRESHOLD_MS
-        self._last_threshold_update: float | None = None
-        self._time_over = -1.0
-        self._overuse_count = 0
+        self._started = False  # a first packet was seen
+        self._variables: _DetectorState = (
+            0.0, 0.0, 0, math.inf, 0, 0, 0.0, 0.0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+            0.0, 0.0, _INITIAL_THRESHOLD_MS, None, -1.0, 0,
+        )  # fmt: skip
+        # the trendline's ring: arrival and smoothed delay, both in ms from the origin
+        self._xs = [0.0] * _TRENDLINE_WINDOW
+        self._values = [0.0] * _TRENDLINE_WINDOW
         self.state = BandwidthUsage.NORMAL
 
-    def update(self, arrival_delta: float, send_delta: float, arrival: float) -> None:
-        """One pair of consecutive groups: spacing at arrival and at sending (seconds), and the
-        later group's arrival time (subscriber's clock)."""
-        gradient_ms = (arrival_delta - send_delta) * 1000
-        self._deltas = min(self._deltas + 1, 1000)
-        self._accumulated += gradient_ms
-        self._smoothed = _SMOOTHING * self._smoothed + (1 - _SMOOTHING) * self._accumulated
-        if self._first_arrival is None:
-            self._first_arrival = arrival
-        self._points.append(((arrival - self._first_arrival) * 1000, self._smoothed))
-        if len(self._points) == _TRENDLINE_WINDOW:
-            slope = _slope(self._points)
-            if slope is not None:
-                self.trend = slope
-        modified = min(self._deltas, _MAX_DELTAS) * self.trend * _TREND_GAIN
-        self._detect(modified, send_delta * 1000, arrival)
-
-    def _detect(self, modified: float, send_delta_ms: float, arrival: float) -> None:
-        if self._deltas < 2:
-            return
-        if modified > self.threshold:
-            if self._time_over < 0:
-                self._time_over = send_delta_ms / 2  # assume half the gap was already over
+    def update(self, sent: list[SentPacket], ticks: int, deltas: Sequence[int]) -> int:
+        """Fold in the received packets of one feedback (see ``FeedbackReport``). Returns
+        their bytes."""
+        (
+            first, last, group_arrival, previous_last, previous_arrival,
+            deltas_seen, accumulated, smoothed,
+            filled, position, laps, origin_ticks, origin_value,
+            sum_x, sum_y, sum_xx, sum_xy, trend,
+            previous_trend, threshold, last_threshold_update, time_over, overuse_count,
+        ) = self._variables  # fmt: skip
+        state = self.state
+        xs, values = self._xs, self._values
+        window = _TRENDLINE_WINDOW
+        packets = zip(sent, deltas)  # noqa: B905 (equal lengths; the keyword costs a slow call)
+        received = 0
+        if not self._started:
+            self._started = True
+            (_, first, received), delta = next(packets)
+            ticks += delta
+            last, group_arrival, origin_ticks = first, ticks, ticks
+        for (_, send, size), delta in packets:
+            received += size
+            ticks += delta
+            if send - first <= _GROUP_SPAN:
+                if send >= first:  # one sent before its group's first says nothing here
+                    if send > last:
+                        last = send
+                    if ticks > group_arrival:
+                        group_arrival = ticks
+                continue
+            # a new group starts: the one it closes pairs with the one before
+            send_delta = last - previous_last  # negative while there is no group before
+            arrival_delta = group_arrival - previous_arrival
+            previous_last = last
+            previous_arrival = closed_arrival = group_arrival
+            first = last = send
+            group_arrival = ticks
+            if send_delta < 0:
+                continue
+            send_delta_ms = send_delta * 1000
+            # the trendline (section 5.3)
+            if deltas_seen < _MAX_DELTAS:
+                deltas_seen += 1
+            accumulated += arrival_delta * _TICK_MS - send_delta_ms
+            smoothed = _SMOOTHING * smoothed + _SMOOTHING_REST * accumulated
+            x = (closed_arrival - origin_ticks) * _TICK_MS
+            y = smoothed - origin_value
+            if filled == window:  # the new point replaces the oldest
+                old_x = xs[position]
+                old_y = values[position]
+                sum_x += x - old_x
+                sum_y += y - old_y
+                sum_xx += x * x - old_x * old_x
+                sum_xy += x * y - old_x * old_y
             else:
-                self._time_over += send_delta_ms
-            self._overuse_count += 1
-            if (
-                self._time_over > _OVERUSE_TIME_MS
-                and self._overuse_count > 1
-                and modified >= self._previous_trend
-            ):
-                self._time_over = 0.0
-                self._overuse_count = 0
-                self.state = BandwidthUsage.OVERUSING
-        elif modified < -self.threshold:
-            self._time_over = -1.0
-            self._overuse_count = 0
-            self.state = BandwidthUsage.UNDERUSING
-        else:
-            self._time_over = -1.0
-            self._overuse_count = 0
-            self.state = BandwidthUsage.NORMAL
-        self._previous_trend = modified
-        self._adapt_threshold(modified, arrival)
-
-    def _adapt_threshold(self, modified: float, arrival: float) -> None:
-        last = self._last_threshold_update
-        self._last_threshold_update = arrival
-        if last is None:
-            return
-        magnitude = abs(modified)
-        if magnitude > self.threshold + _MAX_THRESHOLD_JUMP_MS:
-            return  # a spike (a route change, a paused sender) must not drag the threshold
-        gain = _THRESHOLD_GAIN_INSIDE if magnitude < self.threshold else _THRESHOLD_GAIN_OUTSIDE
-        elapsed_ms = min((arrival - last) * 1000, 100.0)
-        self.threshold += gain * (magnitude - self.threshold) * max(elapsed_ms, 0.0)
-        low, high = _THRESHOLD_RANGE_MS
-        self.threshold = min(max(self.threshold, low), high)
-
-
-def _slope(points: deque[tuple[float, float]]) -> float | None:
-    """Least-squares slope, in one pass: it runs for every packet group."""
-    count = len(points)
-    sum_x = sum_y = sum_xx = sum_xy = 0.0
-    for x, y in points:
-        sum_x += x
-        sum_y += y
-        sum_xx += x * x
-        sum_xy += x * y
-    denominator = count * sum_xx - sum_x * sum_x
-    if abs(denominator) < 1e-9:
-        return None
-    return (count * sum_xy - sum_x * sum_y) / denominator
+                filled += 1
+                sum_x += x
+                sum_y += y
+                sum_xx += x * x
+                sum_xy += x * y
+            xs[position] = x
+            values[position] = y
+            position += 1
+            if position == window:
+                position = 0
+                laps += 1
+                if laps == _REBASE_LAPS:
+                    laps = 0
+                    shift_x, shift_y = xs[0], values[0]  # the oldest point
+                    origin_ticks += shift_x / _TICK_MS
+                    origin_value += shift_y
+                    sum_x = sum_y = sum_xx = sum_xy = 0.0
+                    for index in range(window):
+                        x = xs[index] = xs[index] - shift_x
+                        y = values[index] = values[index] - shift_y
+                        sum_x += x
+                        sum_y += y
+                        sum_xx += x * x
+                        sum_xy += x * y
+            if filled == window:
+                denominator = window * sum_xx - sum_x * sum_x
+                if denominator >= 1e-9 or denominator <= -1e-9:
+                    trend = (window * sum_xy - sum_x * sum_y) / denominator
+            if deltas_seen < 2:
+                continue
+            # the overuse detector (section 5.4)
+            modified = deltas_seen * trend * _TREND_GAIN
+            if modified > threshold:
+                if time_over < 0:
+                    time_over = send_delta_ms / 2  # assume half the gap was over already
+                else:
+                    time_over += send_delta_ms
+                overuse_count += 1
+                if (
+                    time_over > _OVERUSE_TIME_MS
+                    and overuse_count > 1
+                    and modified >= previous_trend
+                ):
+                    time_over = 0.0
+                    overuse_count = 0
+                    state = _OVERUSING
+            elif modified < -threshold:
+                time_over = -1.0
+                overuse_count = 0
+                state = _UNDERUSING
+            else:
+                time_over = -1.0
+                overuse_count = 0
+                state = _NORMAL
+            previous_trend = modified
+            # the adaptive threshold (section 5.4): follows the trend quickly inside, slowly
+            # outside, not at all after a spike (a route change, a paused sender)
+            since = last_threshold_update
+            last_threshold_update = closed_arrival
+            if since is None:
+                continue
+            magnitude = modified if modified >= 0 else -modified
+            if magnitude > threshold + _MAX_THRESHOLD_JUMP_MS:
+                continue
+            elapsed_ms = (closed_arrival - since) * _TICK_MS
+            if elapsed_ms > 100.0:
+                elapsed_ms = 100.0
+            elif elapsed_ms < 0.0:
+                elapsed_ms = 0.0
+            if magnitude < threshold:
+                threshold += _THRESHOLD_GAIN_INSIDE * (magnitude - threshold) * elapsed_ms
+            else:
+                threshold += _THRESHOLD_GAIN_OUTSIDE * (magnitude - threshold) * elapsed_ms
+            if threshold < _THRESHOLD_LOW:
+                threshold = _THRESHOLD_LOW
+            elif threshold > _THRESHOLD_HIGH:
+                threshold = _THRESHOLD_HIGH
+        self._variables = (
+            first, last, group_arrival, previous_last, previous_arrival,
+            deltas_seen, accumulated, smoothed,
+            filled, position, laps, origin_ticks, origin_value,
+            sum_x, sum_y, sum_xx, sum_xy, trend,
+            previous_trend, threshold, last_threshold_update, time_over, overuse_count,
+        )  # fmt: skip
+        self.state = state
+        return received
 
 
 class DownlinkEstimator:
@@ -219,9 +333,10 @@ class DownlinkEstimator:
     __slots__ = (
         "_acked",
         "_acked_bytes",
+        "_acked_rate",
         "_ceiling",
         "_delay_bound",
-        "_group",
+        "_detector",
         "_initial",
         "_last_decrease",
         "_last_increase",
@@ -233,10 +348,8 @@ class DownlinkEstimator:
         "_lost",
         "_maximum",
         "_minimum",
-        "_previous_group",
         "_remb",
         "_reported",
-        "_trendline",
     )
 
     def __init__(
@@ -252,12 +365,11 @@ class DownlinkEstimator:
         self._delay_bound = float(initial)
         self._loss_bound = float(initial)
         self._remb: int | None = None
-        self._trendline = _Trendline()
-        # (first send, last send, last arrival) of the group being filled and the one before
-        self._group: tuple[float, float, float] | None = None
-        self._previous_group: tuple[float, float, float] | None = None
-        self._acked: deque[tuple[float, int]] = deque()  # (arrival, size) of recent packets
-        self._acked_bytes = 0  # their sizes summed
+        self._detector = _DelayDetector()
+        # (first arrival, last arrival, bytes) of the packets of each recent feedback
+        self._acked: deque[tuple[float, float, int]] = deque()
+        self._acked_bytes = 0  # their bytes summed
+        self._acked_rate = 0  # bits/s over them, 0 until they span 100 ms
         self._link_capacity: float | None = None  # acknowledged rate at overuse, smoothed
         self._ceiling = float(initial)  # how far an increase may go without a probe
         self._last_decrease = float("-inf")
@@ -270,113 +382,113 @@ class DownlinkEstimator:
 
     @property
     def estimate(self) -> int:
-        bound = min(self._delay_bound, self._loss_bound)
-        if self._remb is not None:
-            bound = min(bound, self._remb)
-        return int(max(self._minimum, min(self._maximum, bound)))
+        bound = self._delay_bound
+        if self._loss_bound < bound:
+            bound = self._loss_bound
+        remb = self._remb
+        if remb is not None and remb < bound:
+            bound = remb
+        if bound > self._maximum:
+            return self._maximum
+        return int(bound) if bound > self._minimum else self._minimum
 
     @property
     def usage(self) -> BandwidthUsage:
-        return self._trendline.state
+        return self._detector.state
 
     @property
     def acknowledged_bitrate(self) -> int | None:
-        """Bits per second the subscriber received over the last half second of arrivals."""
-        acked = self._acked
-        if len(acked) < 2:
-            return None
-        span = acked[-1][0] - acked[0][0]
-        if span < 0.1:
-            return None
-        return int(self._acked_bytes * 8 / span)
+        """Bits per second the subscriber received over about the last half second of
+        arrivals (None: too little to tell)."""
+        return self._acked_rate or None
 
     def on_remb(self, bitrate: int) -> None:
         self._remb = max(self._minimum, bitrate)
 
-    def on_feedback(self, results: Sequence[PacketResult], now: float) -> int:
-        """Fold in the packets one feedback reported, in sequence order; ``now`` is the SFU's
-        clock. Returns the new estimate."""
-        if self._reported == 0:
+    def on_feedback(self, report: FeedbackReport, now: float) -> int:
+        """Fold in what one feedback reported; ``now`` is the SFU's clock. Returns the new
+        estimate."""
+        sent, reference, deltas, lost = report
+        reported = self._reported
+        if not reported:
             self._loss_window_start = now
-        for result in results:
-            self._reported += 1
-            if result.arrival is None:
-                self._lost += 1
-                continue
-            self._add_acked(result.arrival, result.size)
-            self._add_to_group(result.send_time, result.arrival)
+        reported += len(sent) + lost
+        self._reported = reported
+        if lost:
+            self._lost += lost
+        if sent:
+            self._acknowledge(
+                self._detector.update(sent, reference, deltas),
+                (reference + deltas[0]) * TICK,
+                (reference + sum(deltas)) * TICK,
+            )
         self._update_delay_bound(now)
-        self._update_loss_bound(now)
+        if reported >= _LOSS_WINDOW_PACKETS:
+            self._update_loss_bound(now)
         return self.estimate
 
-    def _add_acked(self, arrival: float, size: int) -> None:
+    def _acknowledge(self, received: int, first: float, last: float) -> None:
+        """The bytes of one feedback's packets and when the first and the last arrived."""
         acked = self._acked
-        acked.append((arrival, size))
-        self._acked_bytes += size
-        while acked[0][0] < arrival - _ACKED_WINDOW:
-            self._acked_bytes -= acked.popleft()[1]
-
-    def _add_to_group(self, send_time: float, arrival: float) -> None:
-        group = self._group
-        if group is None:
-            self._group = (send_time, send_time, arrival)
-            return
-        if send_time < group[0]:
-            return  # reordered behind its group: it says nothing about the gradient
-        if send_time - group[0] <= _GROUP_SPAN:
-            self._group = (group[0], max(group[1], send_time), max(group[2], arrival))
-            return
-        previous = self._previous_group
-        if previous is not None:
-            send_delta = group[1] - previous[1]
-            arrival_delta = group[2] - previous[2]
-            if send_delta >= 0:
-                self._trendline.update(arrival_delta, send_delta, group[2])
-        self._previous_group = group
-        self._group = (send_time, send_time, arrival)
+        acked.append((first, last, received))
+        acked_bytes = self._acked_bytes + received
+        oldest = last - _ACKED_WINDOW
+        while acked[0][0] < oldest:
+            acked_bytes -= acked.popleft()[2]
+        self._acked_bytes = acked_bytes
+        span = last - acked[0][0]
+        self._acked_rate = int(acked_bytes * 8 / span) if span >= 0.1 else 0
 
     def _update_delay_bound(self, now: float) -> None:
-        state = self._trendline.state
-        acked = self.acknowledged_bitrate
+        state = self._detector.state
+        acked = self._acked_rate
         last_increase = self._last_increase
         self._last_increase = now
-        if state is BandwidthUsage.OVERUSING:
+        if state is _OVERUSING:
             if now - self._last_decrease >= _DECREASE_INTERVAL:
-                # Overuse often shows before the acknowledged rate does (a keyframe burst of a
-                # higher layer): one step never goes below half the estimate, the next one 300 ms
-                # later goes on down if the queue still grows.
-                basis = max(acked or 0, self._delay_bound / 2)
-                lowered = _BETA * basis
-                if lowered < self._delay_bound:
-                    self._delay_bound = max(float(self._minimum), lowered)
-                self._last_decrease = now
-                if acked is not None:
-                    capacity = self._link_capacity
-                    self._link_capacity = (
-                        acked if capacity is None else 0.9 * capacity + 0.1 * acked
-                    )
-                    self._ceiling = _CEILING_ABOVE_CAPACITY * acked
+                self._decrease(now, acked)
             return
         if last_increase is None:
             return
-        elapsed = min(max(now - last_increase, 0.0), 1.0)
+        elapsed = now - last_increase
+        if elapsed > 1.0:
+            elapsed = 1.0
+        elif elapsed < 0.0:
+            elapsed = 0.0
         # the link may have got better since it overflowed: the ceiling rises slowly
-        self._ceiling = min(
-            self._ceiling * 2 ** (elapsed / _CEILING_DOUBLING),
-            max(float(self._initial), 2.0 * (acked or 0)),
-        )
-        if state is BandwidthUsage.UNDERUSING:
+        ceiling = self._ceiling
+        highest = 2.0 * acked if 2.0 * acked > self._initial else float(self._initial)
+        if ceiling < highest:
+            ceiling *= 2 ** (elapsed / _CEILING_DOUBLING)
+        self._ceiling = ceiling = ceiling if ceiling < highest else highest
+        if state is _UNDERUSING:
             return
-        ceiling = max(self._ceiling, 1.5 * (acked or 0) + 10_000)
-        if self._delay_bound >= ceiling:
+        if ceiling < 1.5 * acked + 10_000:
+            ceiling = 1.5 * acked + 10_000
+        bound = self._delay_bound
+        if bound >= ceiling:
             return
         capacity = self._link_capacity
-        if capacity is not None and 0.85 * capacity <= self._delay_bound <= 1.15 * capacity:
+        if capacity is not None and 0.85 * capacity <= bound <= 1.15 * capacity:
             # near where the link overflowed last time: about one packet per response time
-            self._delay_bound += max(1000.0, 1200 * 8 / _RESPONSE_TIME) * elapsed
+            bound += _NEAR_CAPACITY_INCREASE * elapsed
         else:
-            self._delay_bound *= _INCREASE_PER_SECOND**elapsed
-        self._delay_bound = min(self._delay_bound, ceiling, float(self._maximum))
+            bound *= _INCREASE_PER_SECOND**elapsed
+        self._delay_bound = min(bound, ceiling, float(self._maximum))
+
+    def _decrease(self, now: float, acked: int) -> None:
+        """Overuse: down to 0.85 times the acknowledged rate. Overuse often shows before the
+        acknowledged rate does (a keyframe burst of a higher layer): one step never goes below
+        half the estimate, the next one 300 ms later goes on down if the queue still grows."""
+        basis = max(acked, self._delay_bound / 2)
+        lowered = _BETA * basis
+        if lowered < self._delay_bound:
+            self._delay_bound = max(float(self._minimum), lowered)
+        self._last_decrease = now
+        if acked:
+            capacity = self._link_capacity
+            self._link_capacity = acked if capacity is None else 0.9 * capacity + 0.1 * acked
+            self._ceiling = _CEILING_ABOVE_CAPACITY * acked
 
     def _update_loss_bound(self, now: float) -> None:
         if self._reported < _LOSS_WINDOW_PACKETS:

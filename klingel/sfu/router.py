@@ -57,7 +57,7 @@ from klingel.sfu.api import (
     TransportState,
     TransportStateChanged,
 )
-from klingel.sfu.bandwidth import PACKET_OVERHEAD, DownlinkEstimator
+from klingel.sfu.bandwidth import PACKET_OVERHEAD, DownlinkEstimator, SentPacket
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.keyframes import KeyframeRequests
 from klingel.sfu.nack import LossTracker, RetransmissionBuffer
@@ -145,6 +145,7 @@ class _Stream:
     """One published track. Mutable state of the forwarding path."""
 
     __slots__ = (
+        "bitrates",
         "clock_rate",
         "codec",
         "forwarding",
@@ -178,6 +179,8 @@ class _Stream:
         self.layers: tuple[_Layer, ...] = ()
         self.reported_wanted: tuple[bool, ...] = ()  # as last told the publisher
         self.wanted_at: list[float] = []  # per layer: when someone last wanted it
+        # what each layer costs, smallest first: measured every 300 ms, once for all subscribers
+        self.bitrates: tuple[int, ...] = ()
         self.update(media)
 
     def update(self, media: AcceptedMedia) -> bool:
@@ -200,6 +203,7 @@ class _Stream:
         self.layers = tuple(_Layer(self, index, rid, nack) for index, rid in enumerate(rids))
         self.reported_wanted = ()
         self.wanted_at = [time.monotonic()] * len(rids)  # all wanted until shown otherwise
+        self.bitrates = self.layer_bitrates()
         return True
 
     def layer_of_rid(self, rid: str | None) -> _Layer | None:
@@ -424,7 +428,7 @@ class _Subscriber(_Peer):
         self.twcc_element = 0
         self.twcc_sequence = secrets.randbits(16)
         self.history: SendHistory | None = None
-        self.sent: list[tuple[int, float, int] | None] = []  # the history's entries
+        self.sent: list[SentPacket] = []  # the history's entries
 
     def use_transport_cc(self, extension: int) -> None:
         self.twcc_element = (extension << 4) | 1 if extension else 0
@@ -785,7 +789,8 @@ class RoomRouter:
 
     def _measure_layers(self, elapsed: float, now: float) -> None:
         """Each layer's received bitrate, smoothed; a layer that stopped keeps its last value
-        (it is what the layer will cost when it comes back)."""
+        (it is what the layer will cost when it comes back). Each stream's ``bitrates`` follow,
+        for every allocation until the next measurement."""
         if elapsed <= 0:
             return
         for stream in self._streams.values():
@@ -799,6 +804,7 @@ class RoomRouter:
                 layer.bitrate = (
                     rate if not previous else previous + _RATE_SMOOTHING * (rate - previous)
                 )
+            stream.bitrates = stream.layer_bitrates()
 
     def _allocate_all(self, now: float) -> None:
         held = 0
@@ -816,7 +822,7 @@ class RoomRouter:
         for sink in subscriber.by_mid.values():
             stream = sink.stream
             if stream.kind == "audio":
-                audio += stream.layer_bitrates()[0]
+                audio += stream.bitrates[0]
             elif stream.forwarding:
                 if stream.source == "screen":
                     priority = PRIORITY_SCREEN
@@ -824,9 +830,7 @@ class RoomRouter:
                     priority = PRIORITY_SPEAKER
                 else:
                     priority = PRIORITY_OTHER
-                demands.append(
-                    VideoDemand(sink.mid, sink.requested, stream.layer_bitrates(), priority)
-                )
+                demands.append(VideoDemand(sink.mid, sink.requested, stream.bitrates, priority))
         estimate = subscriber.estimator.estimate
         choice = subscriber.allocator.update(now, estimate, audio, demands)
         subscriber.allocated_at = now
@@ -1082,13 +1086,14 @@ class RoomRouter:
         if subscriber.history is None:
             return
         try:
-            results = subscriber.history.results(packet.fci)
+            report = subscriber.history.report(packet.fci)
         except TwccError:
             self._counters.dropped += 1
             return
-        if not results:
+        sent, _, _, lost = report
+        if not sent and not lost:
             return
-        estimate = subscriber.estimator.on_feedback(results, now)
+        estimate = subscriber.estimator.on_feedback(report, now)
         if (
             estimate < 0.9 * subscriber.allocated_estimate
             and now - subscriber.allocated_at >= ALLOCATION_INTERVAL

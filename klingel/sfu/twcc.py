@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from klingel.sfu.bandwidth import PacketResult
+from klingel.sfu.bandwidth import FeedbackReport, SentPacket
 from klingel.sfu.rtcp import TransportFeedback
 
 __all__ = [
@@ -42,6 +42,8 @@ _REFERENCE_UNIT_US = 64_000
 _TICKS_PER_REFERENCE = _REFERENCE_UNIT_US // _DELTA_UNIT_US
 _MAX_RUN = 0x1FFF
 _FCI_HEADER = struct.Struct("!HHI")
+_FCI_HEADER_AND_CHUNK = struct.Struct("!HHiH")  # the reference time word read as signed
+_SMALL_DELTA_RUN = SMALL_DELTA << 13  # a run-length chunk of small deltas, before its length
 
 
 class TwccError(ValueError):
@@ -91,27 +93,59 @@ def encode_chunks(symbols: list[int]) -> bytes:
     return bytes(chunks)
 
 
-def parse_feedback(fci: bytes) -> FeedbackSummary:
+def _symbol_table(symbols: int, bits: int) -> tuple[bytes, ...]:
+    """Every packed value of ``symbols`` status symbols of ``bits`` bits each, unpacked."""
+    mask = (1 << bits) - 1
+    return tuple(
+        bytes((value >> (bits * (symbols - 1 - i))) & mask for i in range(symbols))
+        for value in range(1 << (symbols * bits))
+    )
+
+
+# Status vector chunks unpacked by table lookups, not bit by bit: the 14 one-bit symbols as
+# two halves of 7, the 7 two-bit symbols as the first 4 and the last 3.
+_SEVEN_ONE_BIT = _symbol_table(7, 1)
+_FOUR_TWO_BIT = _symbol_table(4, 2)
+_THREE_TWO_BIT = _symbol_table(3, 2)
+_RUNS = tuple(bytes((symbol,)) for symbol in range(4))
+
+
+def _read_header(fci: bytes) -> tuple[int, int, int, int]:
+    """Base sequence, status count, reference time (signed, 64 ms units), feedback count."""
     if len(fci) < 8:
         raise TwccError("truncated feedback header")
     base, status_count, reference = _FCI_HEADER.unpack_from(fci)
     reference_time = reference >> 8
     if reference_time & 0x800000:
         reference_time -= 0x1000000
-    symbols: list[int] = []
+    return base, status_count, reference_time, reference & 0xFF
+
+
+def _read_symbols(fci: bytes, status_count: int) -> tuple[bytearray, int]:
+    """The packet status symbols (one byte each) and where the receive deltas start."""
+    symbols = bytearray()
     position = 8
+    end = len(fci)
     while len(symbols) < status_count:
-        if position + 2 > len(fci):
+        if position + 2 > end:
             raise TwccError("truncated packet chunk")
-        chunk = int.from_bytes(fci[position : position + 2], "big")
+        chunk = (fci[position] << 8) | fci[position + 1]
         position += 2
         if not chunk & 0x8000:
-            symbols.extend([(chunk >> 13) & 0x03] * (chunk & _MAX_RUN))
+            symbols += _RUNS[(chunk >> 13) & 0x03] * (chunk & _MAX_RUN)
         elif not chunk & 0x4000:
-            symbols.extend((chunk >> (13 - i)) & 0x01 for i in range(14))
+            symbols += _SEVEN_ONE_BIT[(chunk >> 7) & 0x7F]
+            symbols += _SEVEN_ONE_BIT[chunk & 0x7F]
         else:
-            symbols.extend((chunk >> (12 - 2 * i)) & 0x03 for i in range(7))
+            symbols += _FOUR_TWO_BIT[(chunk >> 6) & 0xFF]
+            symbols += _THREE_TWO_BIT[chunk & 0x3F]
     del symbols[status_count:]
+    return symbols, position
+
+
+def parse_feedback(fci: bytes) -> FeedbackSummary:
+    base, status_count, reference_time, feedback_count = _read_header(fci)
+    symbols, position = _read_symbols(fci, status_count)
     deltas: list[int | None] = []
     for symbol in symbols:
         if symbol == NOT_RECEIVED:
@@ -128,42 +162,99 @@ def parse_feedback(fci: bytes) -> FeedbackSummary:
             position += 2
         else:
             raise TwccError("reserved status symbol")
-    return FeedbackSummary(base, reference_time, reference & 0xFF, tuple(deltas))
+    return FeedbackSummary(base, reference_time, feedback_count, tuple(deltas))
+
+
+_NEVER_SENT: SentPacket = (-1, 0.0, 0)  # a ring slot not written yet: no sequence matches
 
 
 class SendHistory:
     """The packets sent to one subscriber, by transport-wide sequence number: when and how
     large, for matching its feedback. A fixed ring, so it never grows: ``entries[sequence %
-    size]`` is ``(sequence, send time, size)``; the forwarding path writes it directly."""
+    size]`` is ``(sequence, send time, size)``; the forwarding path writes it directly, one
+    sequence number after the other (which ``report`` relies on)."""
 
     __slots__ = ("entries", "mask")
 
     def __init__(self, size: int = 1 << 13) -> None:
         if size & (size - 1):
             raise ValueError("the size is a power of two")
-        self.entries: list[tuple[int, float, int] | None] = [None] * size
+        self.entries: list[SentPacket] = [_NEVER_SENT] * size
         self.mask = size - 1
 
     def record(self, sequence: int, send_time: float, size: int) -> None:
         self.entries[sequence & self.mask] = (sequence, send_time, size)
 
-    def results(self, fci: bytes) -> list[PacketResult]:
-        """The packets one feedback reports that are still remembered, in sequence order, with
-        arrival times in seconds on the subscriber's clock. Raises ``TwccError``."""
-        summary = parse_feedback(fci)
+    def sent(self) -> list[SentPacket]:
+        """Every packet still remembered, in ring order."""
+        return [entry for entry in self.entries if entry[0] >= 0]
+
+    def report(self, fci: bytes) -> FeedbackReport:
+        """What one feedback says about the packets still remembered (see
+        ``FeedbackReport``). Raises ``TwccError``."""
+        if len(fci) >= 10:
+            base, status_count, reference, chunk = _FCI_HEADER_AND_CHUNK.unpack_from(fci)
+            start = base & self.mask
+            stop = start + status_count
+            entries = self.entries
+            if (
+                chunk == _SMALL_DELTA_RUN | status_count
+                and stop <= len(entries)
+                and entries[start][0] == base
+                and entries[stop - 1][0] == (base + status_count - 1) & 0xFFFF
+            ):
+                # The usual feedback (every one Chromium sends while nothing is lost): all
+                # arrived, each within 64 ms of the one before, said by one run-length chunk;
+                # the deltas are one byte each. The history is written in sequence order, so
+                # with both ends remembered so is everything between them.
+                deltas = fci[10 : 10 + status_count]
+                if len(deltas) < status_count:
+                    raise TwccError("truncated receive delta")
+                # the reference time is the signed top 24 bits of that word
+                return entries[start:stop], (reference >> 8) * _TICKS_PER_REFERENCE, deltas, 0
+        base, status_count, reference_time, _ = _read_header(fci)
+        symbols, position = _read_symbols(fci, status_count)
+        return self._match(fci, base, symbols, position, reference_time * _TICKS_PER_REFERENCE)
+
+    def _match(
+        self, fci: bytes, base: int, symbols: bytearray, position: int, reference: int
+    ) -> FeedbackReport:
+        """Any other feedback, packet by packet: the arrival of one no longer remembered
+        counts towards the next one's delta."""
         entries, mask = self.entries, self.mask
-        results = []
-        arrival = summary.reference_time * _REFERENCE_SECONDS
-        base = summary.base_sequence
-        for offset, delta in enumerate(summary.deltas):
-            sequence = (base + offset) & 0xFFFF
-            if delta is not None:
-                arrival += delta * _DELTA_SECONDS
-            entry = entries[sequence & mask]
-            if entry is None or entry[0] != sequence:
-                continue
-            results.append(PacketResult(entry[1], entry[2], None if delta is None else arrival))
-        return results
+        sent: list[SentPacket] = []
+        deltas: list[int] = []
+        lost = 0
+        carried = 0
+        sequence = base
+        try:
+            for symbol in symbols:
+                if symbol == SMALL_DELTA:
+                    delta = fci[position]
+                    position += 1
+                elif symbol == NOT_RECEIVED:
+                    if entries[sequence & mask][0] == sequence:
+                        lost += 1
+                    sequence = (sequence + 1) & 0xFFFF
+                    continue
+                elif symbol == LARGE_DELTA:
+                    delta = (fci[position] << 8) | fci[position + 1]
+                    if delta & 0x8000:
+                        delta -= 0x10000
+                    position += 2
+                else:
+                    raise TwccError("reserved status symbol")
+                entry = entries[sequence & mask]
+                if entry[0] == sequence:
+                    sent.append(entry)
+                    deltas.append(delta + carried)
+                    carried = 0
+                else:
+                    carried += delta
+                sequence = (sequence + 1) & 0xFFFF
+        except IndexError:
+            raise TwccError("truncated receive delta") from None
+        return sent, reference, deltas, lost
 
 
 class FeedbackGenerator:

@@ -17,7 +17,6 @@ import asyncio
 import base64
 import json
 import os
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -37,6 +36,7 @@ from test_chromium_sfu import (
 
 from klingel.bots.browser import PageOpener, launch_chromium, wait_until
 from klingel.bots.server_process import free_udp_port_range
+from klingel.bots.shaping import LoopbackShaper
 from klingel.ids import ParticipantId, RoomId
 from klingel.sfu.api import MediaEvent, SfuSettings
 from klingel.sfu.counters import WorkerCounters
@@ -80,9 +80,8 @@ class TraceRecordingRouter(RoomRouter):
         history = subscriber.history
         if subscriber.participant == SHAPED and history is not None:
             self._feedback.append((now, packet.fci))
-            for entry in history.entries:
-                if entry is not None:
-                    self._sent.setdefault(entry[0], (entry[1], entry[2]))
+            for sequence, send_time, size in history.sent():
+                self._sent.setdefault(sequence, (send_time, size))
         super()._take_feedback(subscriber, packet, now)
 
     def close(self) -> None:
@@ -178,40 +177,11 @@ async def open_peer(page_server: BlankPageServer) -> AsyncIterator[PeerOpener]:
             await browser.close()
 
 
-class LoopbackShaper:
-    """Limits what goes to one UDP port on loopback (the namespace's only link) to a rate:
-    an HTB class with a short queue, chosen by a u32 filter on the destination port."""
-
-    def __init__(self) -> None:
-        self.active = False
-
-    def shape(self, port: int, rate: str) -> None:
-        commands = [
-            "qdisc add dev lo root handle 1: htb default 10",
-            "class add dev lo parent 1: classid 1:10 htb rate 10gbit",
-            f"class add dev lo parent 1: classid 1:20 htb rate {rate} ceil {rate}",
-            "qdisc add dev lo parent 1:20 handle 20: pfifo limit 50",
-            f"filter add dev lo parent 1: protocol ip prio 1 u32 match ip dport {port} 0xffff "
-            "flowid 1:20",
-        ]
-        self.active = True
-        for command in commands:
-            subprocess.run(["tc", *command.split()], check=True, capture_output=True)
-
-    def clear(self) -> None:
-        if self.active:
-            subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
-            self.active = False
-
-
 @pytest.fixture
 def shaper() -> Iterator[LoopbackShaper]:
     require_netns()  # never shape the machine's own loopback
-    shaper = LoopbackShaper()
-    try:
+    with LoopbackShaper() as shaper:
         yield shaper
-    finally:
-        shaper.clear()
 
 
 # --- the test -------------------------------------------------------------------------------

@@ -160,6 +160,16 @@ def test_an_upgrade_undone_soon_doubles_the_wait_up_to_a_limit() -> None:
     assert clock.allocator.wait == MAX_WAIT
 
 
+def test_a_fall_in_several_steps_after_one_upgrade_doubles_the_wait_once() -> None:
+    clock = Clock([camera("a")])
+    clock.until(5_000_000, {"a": 2})
+    before = clock.allocator.wait
+    assert clock.step(1_000_000) == {"a": 1}
+    assert clock.step(200_000) == {"a": 0}
+    assert clock.step(150_000) == {"a": None}
+    assert clock.allocator.wait == 2 * before
+
+
 def test_a_downgrade_long_after_an_upgrade_resets_the_wait() -> None:
     clock = Clock([camera("a")])
     clock.until(5_000_000, {"a": 2})

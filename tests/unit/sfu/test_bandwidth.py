@@ -12,15 +12,33 @@ from pathlib import Path
 from klingel.sfu.bandwidth import (
     INITIAL_BITRATE,
     MINIMUM_BITRATE,
+    TICK,
     BandwidthUsage,
     DownlinkEstimator,
-    PacketResult,
+    FeedbackReport,
+    SentPacket,
 )
 from klingel.sfu.twcc import SendHistory
 
 TRACE = Path(__file__).parents[2] / "fixtures" / "twcc" / "chromium_shaped_500kbit.json"
 PACKET = 1200  # bytes
 FEEDBACK_INTERVAL = 0.1
+
+
+def report(packets: list[tuple[float, int, float | None]]) -> FeedbackReport:
+    """A feedback on ``packets`` (send time, size, arrival or None if lost), in the form the
+    send history makes of a real one: arrivals in 250 us ticks."""
+    sent: list[SentPacket] = []
+    deltas: list[int] = []
+    received = [(send, size, arrival) for send, size, arrival in packets if arrival is not None]
+    reference = round(received[0][2] / TICK) if received else 0
+    previous = reference
+    for number, (send, size, arrival) in enumerate(received):
+        ticks = round(arrival / TICK)
+        sent.append((number, send, size))
+        deltas.append(ticks - previous)
+        previous = ticks
+    return sent, reference, deltas, len(packets) - len(received)
 
 
 def run(
@@ -38,7 +56,7 @@ def run(
     ``lost(packet number)``; feedback every 100 ms. Returns the estimate after each feedback."""
     gap = PACKET * 8 / rate
     estimates = []
-    results: list[PacketResult] = []
+    results: list[tuple[float, int, float | None]] = []
     number = 0
     t = start
     next_feedback = start + FEEDBACK_INTERVAL
@@ -50,11 +68,11 @@ def run(
             arrival = queue_free + delay(t)
         if lost(number):
             arrival = None
-        results.append(PacketResult(t, PACKET, arrival))
+        results.append((t, PACKET, arrival))
         number += 1
         t += gap
         if t >= next_feedback:
-            estimates.append(estimator.on_feedback(results, t))
+            estimates.append(estimator.on_feedback(report(results), t))
             results = []
             next_feedback += FEEDBACK_INTERVAL
     return estimates
@@ -159,9 +177,9 @@ def replay(path: Path) -> list[tuple[float, int, int]]:
         while sent < len(sends) and sends[sent][1] <= now:
             history.record(*sends[sent])
             sent += 1
-        results = history.results(base64.b64decode(fci))
-        lost += sum(result.arrival is None for result in results)
-        points.append((now, estimator.on_feedback(results, now), lost))
+        feedback = history.report(base64.b64decode(fci))
+        lost += feedback[3]
+        points.append((now, estimator.on_feedback(feedback, now), lost))
     return points
 
 
@@ -176,3 +194,15 @@ def test_recorded_feedback_of_a_500_kbit_link_brings_the_estimate_down_to_it() -
     assert statistics.median(settled) < 600_000
     assert points[-1][1] < 650_000  # where it ends: around the link's rate
     assert min(settled) > 250_000  # and never far below what the link carries
+
+
+def test_after_a_long_steady_call_a_growing_queue_still_shows() -> None:
+    # thousands of groups: the trendline's running sums must neither drift nor lose precision
+    estimator = DownlinkEstimator(initial=1_000_000)
+    steady = run(estimator, seconds=600, rate=800_000, delay=lambda t: 0.02 + 0.002 * (t % 1))
+    assert estimator.usage is not BandwidthUsage.OVERUSING
+    assert min(steady[10:]) >= 1_000_000  # never lowered
+    estimates = run(
+        estimator, seconds=3, rate=800_000, start=600.0, delay=lambda t: 0.02 + 0.05 * (t - 600)
+    )
+    assert min(estimates) < 0.85 * 800_000

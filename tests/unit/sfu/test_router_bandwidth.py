@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import struct
 import time
 
 from test_router import (
@@ -89,6 +90,25 @@ async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
         packets = room.subscriber.rtp[start:]
         received = [index % 2 == 0 for index in range(len(packets))]  # half of them lost
         room.subscriber.on_rtcp(feedback_for(packets, received, 0.001))
+        await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
+    assert estimator.estimate < before / 2
+    assert room.counters.dropped == 0
+    room.router.close()
+
+
+async def test_feedback_that_reports_only_lost_packets_lowers_the_estimate() -> None:
+    room = Room()
+    estimator = room.router._subscribers[BEN].estimator
+    before = estimator.estimate
+    room.send_video(VP8_KEY)
+    for round_number in range(3):
+        start = len(room.subscriber.rtp)
+        for _ in range(40):
+            room.send_video(VP8_DELTA)
+        first = twcc_number(room.subscriber.rtp[start])
+        # one run-length chunk of 40 "not received", no deltas
+        fci = struct.pack("!HHIH", first, 40, 0, 40) + bytes(2)
+        room.subscriber.on_rtcp(bytes(TransportFeedback(1, 2, fci)))
         await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
     assert estimator.estimate < before / 2
     assert room.counters.dropped == 0

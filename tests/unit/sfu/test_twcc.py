@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import struct
 
 import pytest
 from hypothesis import given
@@ -10,6 +11,7 @@ from klingel.sfu.rtcp import TransportFeedback, parse_rtcp
 from klingel.sfu.twcc import (
     FeedbackGenerator,
     RembEstimator,
+    SendHistory,
     TwccError,
     encode_chunks,
     parse_feedback,
@@ -137,6 +139,99 @@ def test_any_arrival_pattern_decodes_to_what_was_recorded(items: list[tuple[int,
 def test_random_fci_raises_only_twcc_error(fci: bytes) -> None:
     with contextlib.suppress(TwccError):
         parse_feedback(fci)
+
+
+def reported_arrivals(history: SendHistory, fci: bytes) -> tuple[dict[int, int], int]:
+    """Sequence number -> arrival in ticks of the remembered packets a feedback reports as
+    received, and how many it reports lost."""
+    sent, ticks, deltas, lost = history.report(fci)
+    arrivals = {}
+    for (sequence, _, _), delta in zip(sent, deltas, strict=True):
+        ticks += delta
+        arrivals[sequence] = ticks
+    return arrivals, lost
+
+
+def remembered(first: int, count: int) -> SendHistory:
+    history = SendHistory(size=256)
+    for number in range(first, first + count):
+        history.record(number & 0xFFFF, number / 1000, 1000 + number % 7)
+    return history
+
+
+@given(
+    st.integers(0, 0xFFFF),
+    st.lists(st.tuples(st.booleans(), st.integers(0, 70_000)), min_size=1, max_size=120),
+)
+def test_the_send_history_matches_feedback_to_what_it_sent(
+    first: int, packets: list[tuple[bool, int]]
+) -> None:
+    history = remembered(first, len(packets))
+    generator = FeedbackGenerator()
+    expected = {}
+    arrival_us = 5_000_000
+    for offset, (arrived, gap_us) in enumerate(packets):
+        arrival_us += gap_us
+        if arrived or offset == 0:
+            sequence = (first + offset) & 0xFFFF
+            generator.record(sequence, arrival_us / 1_000_000)
+            expected[sequence] = arrival_us // 250
+    found: dict[int, int] = {}
+    lost = 0
+    for feedback in generator.build(1, 2):
+        arrivals, lost_here = reported_arrivals(history, feedback.fci)
+        found |= arrivals
+        lost += lost_here
+    assert found == expected
+    last_received = max(
+        offset for offset, (arrived, _) in enumerate(packets) if arrived or not offset
+    )
+    assert lost == last_received + 1 - len(expected)
+
+
+def test_all_arrived_in_one_run_length_chunk() -> None:
+    # as Chromium says it: one run-length chunk of small deltas, here across the wrap of the
+    # sequence numbers and with a negative reference time
+    history = remembered(65530, 12)
+    reference = -3  # 64 ms units
+    deltas = bytes(range(10, 22))
+    fci = (
+        struct.pack("!HHi", 65530, 12, (reference << 8) | 7)
+        + (0x2000 | 12).to_bytes(2, "big")
+        + deltas
+        + b"\x00\x00"
+    )
+    arrivals, lost = reported_arrivals(history, fci)
+    assert arrivals == {
+        number & 0xFFFF: reference * 256 + sum(deltas[: number - 65530 + 1])
+        for number in range(65530, 65542)
+    }
+    assert lost == 0
+    with pytest.raises(TwccError):
+        history.report(fci[:-6])  # some deltas cut off
+
+
+def test_packets_no_longer_remembered_are_left_out() -> None:
+    history = remembered(100, 10)
+    for number in range(100 + 256, 100 + 256 + 5):  # the ring came round: 100-104 are gone
+        history.record(number, number / 1000, 900)
+    generator = FeedbackGenerator()
+    for sequence in range(100, 110):
+        generator.record(sequence, 2.0 + sequence / 1000)
+    (feedback,) = generator.build(1, 2)
+    arrivals, lost = reported_arrivals(history, feedback.fci)
+    assert sorted(arrivals) == list(range(105, 110))
+    # the arrival times of the forgotten ones still count towards the later ones
+    assert arrivals[105] == int((2.0 + 105 / 1000) * 1_000_000) // 250
+    assert lost == 0
+
+
+def test_a_feedback_about_nothing_sent_reports_nothing() -> None:
+    generator = FeedbackGenerator()
+    for sequence in range(5):
+        generator.record(sequence, 1.0 + sequence / 1000)
+    (feedback,) = generator.build(1, 2)
+    assert reported_arrivals(SendHistory(), feedback.fci) == ({}, 0)
 
 
 def test_remb_grows_without_loss_and_backs_off_with_loss() -> None:
