@@ -189,6 +189,7 @@ class ProtocolClient:
         self._subscribe_lock = asyncio.Lock()
         self._subscribe_task: asyncio.Task[None] | None = None
         self._closed = False
+        self._captured: list[bytes] | None = None
 
     # -- identity -------------------------------------------------------------------------
 
@@ -530,7 +531,10 @@ class ProtocolClient:
             pending = []
             for stream_id in new_streams:
                 kind = wanted[stream_id]["kind"]
-                pending.append((stream_id, subscriber.addTransceiver(kind, direction="recvonly")))
+                transceiver = subscriber.addTransceiver(kind, direction="recvonly")
+                if self._captured is not None:
+                    self._tap(transceiver.receiver, self._captured)
+                pending.append((stream_id, transceiver))
             await subscriber.setLocalDescription(await subscriber.createOffer())
             wanted_mids = {sid: mid for sid, mid in self._wanted_mids.items() if sid in wanted}
             for stream_id, transceiver in pending:
@@ -545,6 +549,25 @@ class ProtocolClient:
             answer = await self._reply("subscribe_answer", "subscribe", since)
             await subscriber.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
             self._wanted_mids = wanted_mids
+
+    def capture_payloads(self) -> list[bytes]:
+        """Keep the RTP payload of every packet received from now on, on streams subscribed
+        from now on, before anything decodes it: exactly the bytes the SFU forwarded. The
+        list fills as packets come."""
+        if self._captured is None:
+            self._captured = []
+        return self._captured
+
+    @staticmethod
+    def _tap(receiver: Any, captured: list[bytes]) -> None:
+        # aiortc has no public hook for received packets; this reads them on their way in.
+        handle = receiver._handle_rtp_packet
+
+        async def keep(packet: Any, arrival_time_ms: int) -> None:
+            captured.append(bytes(packet.payload))
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = keep
 
     async def _settled(self, pc: RTCPeerConnection) -> None:
         """aiortc starts the receivers of all transceivers once a connection is up; one added

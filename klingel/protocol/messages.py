@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self, TypeVar
 
 from klingel.ids import ParticipantId, StreamId
+from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.fields import FieldReader
 from klingel.protocol.layers import PublishLayers, SetLayers
@@ -326,6 +327,7 @@ ClientMessage = (
     | Ping
     | Leave
     | Unmute
+    | E2eeTo
     | HostCommand
 )
 
@@ -595,6 +597,7 @@ ServerMessage = (
     | Removed
     | ConversationEnded
     | MeetingEnded
+    | E2eeFrom
 )
 
 CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
@@ -610,6 +613,7 @@ CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
         Ping,
         Leave,
         Unmute,
+        E2eeTo,
         *HOST_COMMANDS,
     )
 }
@@ -642,6 +646,7 @@ SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
         Removed,
         ConversationEnded,
         MeetingEnded,
+        E2eeFrom,
     )
 }
 

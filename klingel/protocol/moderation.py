@@ -79,6 +79,7 @@ class RoomSettingsChange:
     screen_share_allowed: bool | None = None
     chat_allowed: bool | None = None
     unmute_allowed: bool | None = None
+    e2ee: bool | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Self:
@@ -92,6 +93,7 @@ class RoomSettingsChange:
             screen_share_allowed=reader.optional_boolean("screenShareAllowed"),
             chat_allowed=reader.optional_boolean("chatAllowed"),
             unmute_allowed=reader.optional_boolean("unmuteAllowed"),
+            e2ee=reader.optional_boolean("e2ee"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +104,7 @@ class RoomSettingsChange:
             self.screen_share_allowed,
             self.chat_allowed,
             self.unmute_allowed,
+            self.e2ee,
         )
         changes = {k: v for k, v in zip(ROOM_SETTING_FIELDS, values, strict=True) if v is not None}
         return {"type": self.TYPE, **changes}

@@ -233,6 +233,7 @@ ROOM_SETTING_FIELDS: tuple[str, ...] = (
     "screenShareAllowed",
     "chatAllowed",
     "unmuteAllowed",
+    "e2ee",
 )
 """The switches of a room that hosts set (``room_settings``), as named on the wire."""
 
@@ -250,6 +251,8 @@ class RoomInfo:
     chat_allowed: bool = True
     unmute_allowed: bool = True
     has_password: bool = False
+    e2ee: bool = False
+    """Everyone must encrypt their media end to end; the server cannot check that they do."""
 
     _FIELDS = _required("id", "capacity", "hasPassword", *ROOM_SETTING_FIELDS)
 
@@ -266,6 +269,7 @@ class RoomInfo:
             chat_allowed=reader.boolean("chatAllowed"),
             unmute_allowed=reader.boolean("unmuteAllowed"),
             has_password=reader.boolean("hasPassword"),
+            e2ee=reader.boolean("e2ee"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -279,6 +283,7 @@ class RoomInfo:
             "chatAllowed": self.chat_allowed,
             "unmuteAllowed": self.unmute_allowed,
             "hasPassword": self.has_password,
+            "e2ee": self.e2ee,
         }
 
 

@@ -95,6 +95,7 @@ class Room:
             screen_share_allowed=settings.screen_share_allowed,
             chat_allowed=settings.chat_allowed,
             unmute_allowed=settings.unmute_allowed,
+            e2ee=settings.e2ee,
             has_password=self._password is not None,
         )
 

@@ -15,6 +15,8 @@ class RoomSettings:
     screen_share_allowed: bool = True
     chat_allowed: bool = True
     unmute_allowed: bool = True
+    e2ee: bool = False
+    """Media must be encrypted end to end in the browsers (docs/e2ee.md)."""
 
     def changed(
         self,
@@ -25,6 +27,7 @@ class RoomSettings:
         screen_share_allowed: bool | None = None,
         chat_allowed: bool | None = None,
         unmute_allowed: bool | None = None,
+        e2ee: bool | None = None,
     ) -> RoomSettings:
         """These settings with the given switches changed (None: unchanged).
 
@@ -41,6 +44,7 @@ class RoomSettings:
             ),
             chat_allowed=self.chat_allowed if chat_allowed is None else chat_allowed,
             unmute_allowed=self.unmute_allowed if unmute_allowed is None else unmute_allowed,
+            e2ee=self.e2ee if e2ee is None else e2ee,
         )
         if office_hours:
             result = replace(result, lobby=True)

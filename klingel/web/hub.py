@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.codec import encode_frame
+from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import (
     ErrorCode,
     KlingelError,
@@ -74,12 +75,15 @@ from klingel.sfu.api import (
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 
-__all__ = ["PASSWORD_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
+__all__ = ["E2EE_LIMIT", "PASSWORD_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
 
 logger = logging.getLogger(__name__)
 
 PASSWORD_LIMIT = RateLimit(rate=0.1, burst=10.0)
 """Wrong passwords per client address and room: ten tries, then one every ten seconds."""
+
+E2EE_LIMIT = RateLimit(rate=5.0, burst=40.0)
+"""Key messages per participant: a join or a key change takes a few; nothing needs a stream."""
 
 _MEDIA_ERROR_CODES = frozenset(
     {
@@ -138,6 +142,7 @@ class SignalingHub:
         # that came while the socket was gone would otherwise leave a layer switched off.
         self._publish_layers: dict[ParticipantId, dict[StreamId, PublishLayers]] = {}
         self._password_failures = KeyedRateLimiter(PASSWORD_LIMIT)
+        self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
 
     @property
     def registry(self) -> Registry:
@@ -414,6 +419,24 @@ class SignalingHub:
             ts=int(self._wall_clock() * 1000),
         )
         self.send_to(seat.room, line)
+
+    def relay_e2ee(self, seat: Seat, message: E2eeTo) -> None:
+        """Pass an opaque key message on to one joined participant of the same room, or to
+        all others. The server cannot read it and never logs it."""
+        room, participant = seat.room, seat.participant
+        if message.to == participant.id:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "Not to yourself.")
+        if message.to is not None and room.get(message.to) is None:
+            raise ProtocolError(ErrorCode.UNKNOWN_PARTICIPANT, "Nobody with this id is here.")
+        if not self._e2ee_messages.take(participant.id, self._clock()):
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many key messages.")
+        relayed = E2eeFrom(sender=participant.id, data=message.data)
+        if message.to is None:
+            self.send_to(room.others(participant.id), relayed)
+        else:
+            target = room.get(message.to)
+            if target is not None:
+                self.send_to_one(target, relayed)
 
     async def unmute(self, seat: Seat, connection: Connection) -> None:
         """A participant a host muted wants to be heard again."""

@@ -110,6 +110,9 @@ class HostCommands:
 
     async def _change_settings(self, room: Room, change: RoomSettingsChange) -> None:
         before = room.settings
+        if change.e2ee is not None and change.e2ee != before.e2ee and len(room) > 1:
+            # Pages already in could not follow: they joined with or without their keys.
+            raise UserError(ErrorCode.NOT_ALLOWED, "Encryption is set before others join.")
         after = before.changed(
             lobby=change.lobby,
             locked=change.locked,
@@ -117,6 +120,7 @@ class HostCommands:
             screen_share_allowed=change.screen_share_allowed,
             chat_allowed=change.chat_allowed,
             unmute_allowed=change.unmute_allowed,
+            e2ee=change.e2ee,
         )
         if after == before:
             return

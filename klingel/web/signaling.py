@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from klingel.protocol.codec import decode_frame
+from klingel.protocol.e2ee import E2eeTo
 from klingel.protocol.errors import CLOSE_CODE, ErrorCode, KlingelError, ProtocolError, error_for
 from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
@@ -173,6 +174,8 @@ class SignalingSession:
                 await self._hub.leave(seat)
             case Unmute():
                 await self._hub.unmute(seat, self._connection)
+            case E2eeTo():
+                self._hub.relay_e2ee(seat, message)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
 

@@ -53,6 +53,12 @@ export const CallEvent = Object.freeze({
   VIDEO_STOPPED: "video_stopped",
 });
 
+/**
+ * Why a call ends when the room is encrypted end to end and we cannot take part: we hold no
+ * room secret (then the person may type the passphrase), or the browser cannot encrypt.
+ */
+export const E2EE_REQUIRED = "e2ee_required";
+
 export const CallState = Object.freeze({
   JOINING: "joining",
   /** In the lobby, waiting to be let in. */
@@ -112,6 +118,15 @@ const NOTICE_CODES = new Set([
 
 /** @typedef {import("./room-state.js").RoomSettings} RoomSettings */
 /** @typedef {{id: string, name: string}} LobbyEntry */
+/**
+ * What the call needs of an end-to-end encrypted meeting (`E2eeSession`).
+ * @typedef {import("./media.js").MediaEncryption & {
+ *   connect(send: (to: string | null, data: string) => boolean): void,
+ *   joined(id: string): Promise<void>,
+ *   receive(from: string, data: string): Promise<void>,
+ *   participantLeft(id: string): Promise<void>,
+ * }} CallEncryption
+ */
 
 export class Call extends EventTarget {
   room = new RoomState();
@@ -142,16 +157,21 @@ export class Call extends EventTarget {
   #timing;
   /** @type {LayerRequests} */
   #layers;
+  /** @type {CallEncryption | null} */
+  #encryption = null;
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
-   *   hostSecret?: string | null, password?: string | null}} options
-   *   `timing` records the steps of this join on the performance timeline.
+   *   hostSecret?: string | null, password?: string | null,
+   *   encryption?: CallEncryption | null}} options
+   *   `timing` records the steps of this join on the performance timeline; `encryption`
+   *   encrypts all media end to end (and is required in a room that says so).
    */
   constructor(options) {
     super();
     this.#timing = options.timing ?? null;
     this.#signaling = new SignalingClient(options);
+    this.#setEncryption(options.encryption ?? null);
     /** What hosts and co-hosts may ask of the room; the server refuses everyone else. */
     this.host = new HostCommands((message) => this.#signaling.send(message));
     this.#layers = new LayerRequests((message) => this.#signaling.send(message));
@@ -200,6 +220,11 @@ export class Call extends EventTarget {
     on(SignalingEvent.ROOM_UPDATED, (m) => this.#roomUpdated(m.room));
     on(SignalingEvent.MUTED_BY_HOST, () => this.#emit(CallEvent.MUTED_BY_HOST, {}));
     on(SignalingEvent.UNMUTE_ALLOWED, () => this.#emit(CallEvent.UNMUTE_ALLOWED, {}));
+    on(SignalingEvent.E2EE, (m) => {
+      if (typeof m.from === "string" && typeof m.data === "string") {
+        void this.#encryption?.receive(m.from, m.data);
+      }
+    });
     on(SignalingEvent.VIDEO_STOPPED, (m) => {
       if (m.source === "camera" || m.source === "screen") {
         this.#emit(CallEvent.VIDEO_STOPPED, { source: m.source });
@@ -262,6 +287,30 @@ export class Call extends EventTarget {
     if (!this.#ended) this.#layers.want(wanted);
   }
 
+  /** Whether our media is encrypted end to end in this call. */
+  get encrypted() {
+    return this.#encryption !== null;
+  }
+
+  /**
+   * Turns end-to-end encryption on (or off, `null`) while nobody else is in the room: both
+   * media connections are made anew, with or without the transforms.
+   * @param {CallEncryption | null} encryption
+   */
+  setEncryption(encryption) {
+    this.#setEncryption(encryption);
+    const you = this.room.you;
+    if (!you || this.#ended) return;
+    if (encryption) void encryption.joined(you.id);
+    this.#startMedia();
+  }
+
+  /** @param {CallEncryption | null} encryption */
+  #setEncryption(encryption) {
+    this.#encryption = encryption;
+    encryption?.connect((to, data) => this.#signaling.send({ type: "e2ee", to, data }));
+  }
+
   leave() {
     this.#layers.close();
     this.#signaling.leave();
@@ -277,6 +326,12 @@ export class Call extends EventTarget {
 
   /** @param {any} message */
   #joined(message) {
+    if (message.room?.e2ee === true && !this.#encryption) {
+      // Not one frame of ours may go out in the clear, and nothing of theirs can be shown.
+      this.#signaling.leave();
+      this.#end(CallState.ERROR, E2EE_REQUIRED, null);
+      return;
+    }
     // Only our own TURN relay, with credentials of our own; an empty list means no relay.
     this.#iceServers = Array.isArray(message.iceServers) ? message.iceServers : [];
     const { added, updated, removed } = this.room.reset(message);
@@ -294,6 +349,7 @@ export class Call extends EventTarget {
       this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
     }
     for (const participant of updated) this.#emit(CallEvent.PARTICIPANT_UPDATED, { participant });
+    if (this.room.you) void this.#encryption?.joined(this.room.you.id);
     this.#emit(CallEvent.JOINED, {
       you: this.room.you,
       room: message.room,
@@ -313,7 +369,12 @@ export class Call extends EventTarget {
     this.#live.clear();
     this.#layers.reset();
     // The subscriber goes first: what the others send is what a person waits to see.
-    const subscriber = new Subscriber(this.#signaling, this.#iceServers, this.#timing);
+    const subscriber = new Subscriber(
+      this.#signaling,
+      this.#iceServers,
+      this.#timing,
+      this.#encryption,
+    );
     this.#subscriber = subscriber;
     this.#watch(subscriber, recovering);
     subscriber.addEventListener(SubscriberEvent.TRACK, (event) => {
@@ -332,7 +393,12 @@ export class Call extends EventTarget {
     // `#local` and go into its first offer.
     const bothSent = subscriber.offerSent().then(() => {
       if (this.#subscriber !== subscriber) return;
-      const publisher = new Publisher(this.#signaling, this.#iceServers, this.#timing);
+      const publisher = new Publisher(
+        this.#signaling,
+        this.#iceServers,
+        this.#timing,
+        this.#encryption,
+      );
       this.#publisher = publisher;
       this.#watch(publisher, recovering);
       publisher.setTracks(this.#local);
@@ -373,6 +439,7 @@ export class Call extends EventTarget {
 
   /** @param {string} id */
   #participantLeft(id) {
+    void this.#encryption?.participantLeft(id);
     const hadStreams = this.room.remove(id).length > 0;
     this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
     if (hadStreams) this.#resubscribe();

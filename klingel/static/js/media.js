@@ -13,6 +13,13 @@ export { ConnectionEvent } from "./one-way-connection.js";
 /** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
 /** @typedef {import("./one-way-connection.js").Requester} Requester */
 /** @typedef {{id: string, participant: string, kind: "audio" | "video", source: TrackSource}} RemoteStream */
+/**
+ * What the connections need of an end-to-end encrypted meeting (`E2eeSession`).
+ * @typedef {{peerConfiguration(): Record<string, unknown>,
+ *   attachSender(sender: RTCRtpSender, kind: "audio" | "video"): void,
+ *   attachReceiver(receiver: RTCRtpReceiver, kind: "audio" | "video", participant: string): void,
+ * }} MediaEncryption
+ */
 
 export const SubscriberEvent = Object.freeze({
   /** detail: `{stream, track}`: a remote stream now arrives on `track`. */
@@ -23,6 +30,24 @@ export const SubscriberEvent = Object.freeze({
 
 /** The server takes at most this many stream requests in one `subscribe`. */
 export const MAX_SUBSCRIBED_STREAMS = 100;
+
+/**
+ * The only codecs of an encrypted meeting: their frames keep a fixed clear prefix the SFU can
+ * read (docs/e2ee.md). H.264 would need a prefix that follows its NAL units.
+ */
+const ENCRYPTED_CODECS = new Set(["video/vp8", "video/rtx", "audio/opus"]);
+
+/**
+ * Offers only the codecs an encrypted meeting uses.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {"audio" | "video"} kind
+ */
+function keepEncryptedCodecs(transceiver, kind) {
+  const codecs = (globalThis.RTCRtpReceiver?.getCapabilities?.(kind)?.codecs ?? []).filter((codec) =>
+    ENCRYPTED_CODECS.has(codec.mimeType.toLowerCase()),
+  );
+  if (codecs.length > 0) transceiver.setCodecPreferences?.(codecs);
+}
 
 /** @type {Record<TrackSource, "audio" | "video">} */
 const KIND_OF_SOURCE = { microphone: "audio", camera: "video", screen: "video" };
@@ -129,20 +154,25 @@ export class Publisher extends OneWayConnection {
   #wantedLayers = new Map();
   /** @type {WeakMap<RTCRtpSender, LayerSwitch>} */
   #switches = new WeakMap();
+  /** @type {MediaEncryption | null} */
+  #encryption;
 
   /**
    * @param {Requester} signaling
    * @param {RTCIceServer[]} iceServers
    * @param {JoinTiming | null} [timing]
+   * @param {MediaEncryption | null} [encryption] in an encrypted meeting: every sender
+   *   encrypts, or it sends nothing
    */
-  constructor(signaling, iceServers, timing = null) {
+  constructor(signaling, iceServers, timing = null, encryption = null) {
     const steps = {
       offer: JoinStep.PUBLISH_OFFER,
       answer: JoinStep.PUBLISH_ANSWER,
       ice: JoinStep.PUBLISH_ICE,
       dtls: JoinStep.PUBLISH_DTLS,
     };
-    super(signaling, iceServers, steps, timing);
+    super(signaling, iceServers, steps, timing, encryption?.peerConfiguration() ?? {});
+    this.#encryption = encryption;
   }
 
   /**
@@ -199,6 +229,27 @@ export class Publisher extends OneWayConnection {
    * @param {MediaStreamTrack} track
    */
   #addSending(source, track) {
+    const transceiver = this.#addTransceiver(source, track);
+    if (this.#encryption) {
+      const kind = KIND_OF_SOURCE[source];
+      keepEncryptedCodecs(transceiver, kind);
+      try {
+        this.#encryption.attachSender(transceiver.sender, kind);
+      } catch (error) {
+        // Never in the clear: a sender that cannot encrypt sends nothing at all.
+        void transceiver.sender.replaceTrack(null);
+        transceiver.direction = "inactive";
+        console.error("klingel: this sender cannot encrypt", error);
+      }
+    }
+    return transceiver;
+  }
+
+  /**
+   * @param {TrackSource} source
+   * @param {MediaStreamTrack} track
+   */
+  #addTransceiver(source, track) {
     if (source === "camera") {
       const sendEncodings = CAMERA_LAYERS.map((layer) => ({ ...layer }));
       try {
@@ -293,20 +344,25 @@ export function chooseStreams(streams, limit = MAX_SUBSCRIBED_STREAMS) {
 export class Subscriber extends OneWayConnection {
   /** @type {Map<string, {stream: RemoteStream, transceiver: RTCRtpTransceiver, live: boolean}>} */
   #receiving = new Map();
+  /** @type {MediaEncryption | null} */
+  #encryption;
 
   /**
    * @param {Requester} signaling
    * @param {RTCIceServer[]} iceServers
    * @param {JoinTiming | null} [timing]
+   * @param {MediaEncryption | null} [encryption] in an encrypted meeting: every receiver
+   *   decrypts, and drops what does not
    */
-  constructor(signaling, iceServers, timing = null) {
+  constructor(signaling, iceServers, timing = null, encryption = null) {
     const steps = {
       offer: JoinStep.SUBSCRIBE_OFFER,
       answer: JoinStep.SUBSCRIBE_ANSWER,
       ice: JoinStep.SUBSCRIBE_ICE,
       dtls: JoinStep.SUBSCRIBE_DTLS,
     };
-    super(signaling, iceServers, steps, timing);
+    super(signaling, iceServers, steps, timing, encryption?.peerConfiguration() ?? {});
+    this.#encryption = encryption;
   }
 
   /**
@@ -330,6 +386,16 @@ export class Subscriber extends OneWayConnection {
     for (const [id, stream] of wanted) {
       if (this.#receiving.has(id)) continue;
       const transceiver = this.pc.addTransceiver(stream.kind, { direction: "recvonly" });
+      if (this.#encryption) {
+        try {
+          this.#encryption.attachReceiver(transceiver.receiver, stream.kind, stream.participant);
+        } catch (error) {
+          // What cannot be decrypted is not received at all.
+          transceiver.stop();
+          console.error("klingel: this receiver cannot decrypt", error);
+          continue;
+        }
+      }
       this.#receiving.set(id, { stream, transceiver, live: false });
       changed = true;
     }

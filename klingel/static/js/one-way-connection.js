@@ -56,17 +56,22 @@ export class OneWayConnection extends EventTarget {
    * @param {RTCIceServer[]} iceServers exactly those from `joined`: never a third party's.
    * @param {ConnectionSteps} steps how this connection's steps are called in `timing`
    * @param {JoinTiming | null} timing
+   * @param {Record<string, unknown>} [extra] more settings of the connection (what an
+   *   encrypting transform API needs)
    */
-  constructor(signaling, iceServers, steps, timing) {
+  constructor(signaling, iceServers, steps, timing, extra = {}) {
     super();
     this.#signaling = signaling;
     this.#steps = steps;
     this.#timing = timing;
-    this.pc = new RTCPeerConnection({
-      iceServers,
-      bundlePolicy: "max-bundle",
-      rtcpMuxPolicy: "require",
-    });
+    this.pc = new RTCPeerConnection(
+      /** @type {RTCConfiguration} */ ({
+        ...extra,
+        iceServers,
+        bundlePolicy: "max-bundle",
+        rtcpMuxPolicy: "require",
+      }),
+    );
     this.pc.addEventListener("connectionstatechange", () => this.#connectionChanged());
     this.pc.addEventListener("iceconnectionstatechange", () => this.#connectionChanged());
   }

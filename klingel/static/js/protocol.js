@@ -39,6 +39,8 @@ export const SignalingEvent = Object.freeze({
   MUTED_BY_HOST: "muted_by_host",
   UNMUTE_ALLOWED: "unmute_allowed",
   VIDEO_STOPPED: "video_stopped",
+  /** detail: the `e2ee` message: an opaque key message of another participant. */
+  E2EE: "e2ee",
 });
 
 export const SignalingState = Object.freeze({
@@ -69,6 +71,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.MUTED_BY_HOST,
   SignalingEvent.UNMUTE_ALLOWED,
   SignalingEvent.VIDEO_STOPPED,
+  SignalingEvent.E2EE,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */

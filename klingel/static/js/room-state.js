@@ -10,7 +10,7 @@
  *   hand: boolean, you: boolean, role: Role, mutedByHost: boolean}} Participant
  * @typedef {{id: string, capacity: number, lobby: boolean, locked: boolean,
  *   officeHours: boolean, screenShareAllowed: boolean, chatAllowed: boolean,
- *   unmuteAllowed: boolean, hasPassword: boolean}} RoomSettings
+ *   unmuteAllowed: boolean, hasPassword: boolean, e2ee: boolean}} RoomSettings
  * @typedef {import("./media.js").RemoteStream} RemoteStream
  */
 
@@ -43,6 +43,7 @@ export function toRoomSettings(value) {
     chatAllowed: flag("chatAllowed", true),
     unmuteAllowed: flag("unmuteAllowed", true),
     hasPassword: flag("hasPassword", false),
+    e2ee: flag("e2ee", false),
   };
 }
 

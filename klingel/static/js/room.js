@@ -4,8 +4,10 @@
  * views together. Nothing else imports both a connection module and a UI module.
  */
 
-import { Call, CallEvent, CallState } from "./call.js";
+import { Call, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
 import { Doorbell } from "./doorbell.js";
+import { newRoomSecret, secretFromFragment, secretFromPassphrase } from "./e2ee/keys.js";
+import { canEncrypt, E2eeEvent, E2eeSession } from "./e2ee/session.js";
 import { HostSecrets, inviteLink } from "./host-secrets.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
 import { JoinStep, JoinTiming } from "./join-timing.js";
@@ -16,6 +18,7 @@ import { isHostRole } from "./room-state.js";
 import { roomFromPath } from "./slug.js";
 import { ChatPanel } from "./ui/chat.js";
 import { ControlBar } from "./ui/controls.js";
+import { E2eePanel } from "./ui/e2ee-panel.js";
 import { find } from "./ui/dom.js";
 import { EndScreen } from "./ui/end-screen.js";
 import { LevelMeter } from "./ui/level-meter.js";
@@ -53,6 +56,18 @@ const END_SCREEN_STATES = new Set([
 
 /** @type {Record<import("./room-state.js").Role, StringKey>} */
 const ROLE_TOASTS = { host: "toast.roleHost", cohost: "toast.roleCohost", guest: "toast.roleGuest" };
+
+/**
+ * The link's fragment with the room secret set (or removed, `null`); the rest stays.
+ * @param {string | null} key
+ */
+function fragmentWithKey(key) {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  if (key) params.set("key", key);
+  else params.delete("key");
+  const text = params.toString();
+  return text ? `#${text}` : "";
+}
 
 /** @param {string} state */
 function showState(state) {
@@ -121,6 +136,65 @@ function main() {
     },
   );
   const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
+  // End-to-end encryption: the room secret rides in the fragment (`#key=…`, never sent), or
+  // comes from a passphrase each person types (`#e2ee` says the room wants one).
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+  /** @type {string | null} the room secret as the link carries it */
+  let e2eeKey = secretFromFragment(location.hash) ? fragment.get("key") : null;
+  let e2eeSecret = secretFromFragment(location.hash);
+  const passphraseField = find("#e2ee-passphrase", HTMLElement);
+  const passphraseInput = find("#e2ee-passphrase-input", HTMLInputElement);
+  const e2eeMessage = find("#e2ee-message", HTMLElement);
+  const e2eePanel = new E2eePanel(
+    {
+      badge: find("#e2ee-badge", HTMLButtonElement),
+      dialog: find("#e2ee-dialog", HTMLDialogElement),
+      code: find("#e2ee-code", HTMLElement),
+      peers: find("#e2ee-peers", HTMLElement),
+    },
+    i18n,
+  );
+  /** @type {E2eeSession | null} */
+  let session = null;
+  /** @param {import("./i18n.js").StringKey | null} why */
+  const askPassphrase = (why) => {
+    passphraseField.hidden = false;
+    if (why) i18n.bind(e2eeMessage, why);
+  };
+  const refuseUnencryptable = () => {
+    i18n.bind(e2eeMessage, "e2ee.unsupported");
+    find("#join", HTMLButtonElement).disabled = true;
+  };
+  if ((e2eeSecret || fragment.has("e2ee")) && !canEncrypt()) refuseUnencryptable();
+  else if (fragment.has("e2ee") && !e2eeSecret) askPassphrase(null);
+  /** A new session for each join; the panel follows it. */
+  const startSession = () => {
+    session?.close();
+    session = null;
+    e2eePanel.show({ encrypting: false, code: "", peers: 0 });
+    if (!e2eeSecret) return null;
+    const made = new E2eeSession(e2eeSecret);
+    session = made;
+    made.addEventListener(E2eeEvent.CHANGE, async () => {
+      const code = await made.safetyCode();
+      if (session !== made) return;
+      e2eePanel.show({ encrypting: made.encrypting, code, peers: made.peers.length });
+      document.body.dataset.e2eeKeyIndex = String(made.keyIndex ?? "");
+    });
+    return made;
+  };
+  /** The secret from the typed passphrase, if the room wants one; false: none typed yet. */
+  const takePassphrase = async () => {
+    if (passphraseField.hidden) return true;
+    const typed = passphraseInput.value;
+    if (!typed) {
+      askPassphrase("e2ee.passphraseHint");
+      passphraseInput.focus();
+      return false;
+    }
+    e2eeSecret = await secretFromPassphrase(typed, room);
+    return true;
+  };
   const secrets = new HostSecrets(storage);
   // Read once: the fragment's secret is kept in this browser for reloads and later visits.
   const hostSecret = secrets.forRoom(room, location.hash);
@@ -183,8 +257,13 @@ function main() {
     onDevice: chooseDevice,
     onJoin: (typed) => {
       name = typed;
-      // The socket opens first; the rest of the click's work overlaps with its handshake.
-      join();
+      if (!passphraseField.hidden) {
+        prejoin.setBusy(true);
+        void takePassphrase().then((ready) => (ready ? join() : prejoin.setBusy(false)));
+      } else {
+        // The socket opens first; the rest of the click's work overlaps with its handshake.
+        join();
+      }
       safeSet(storage, NAME_KEY, name);
       doorbell.unlock(unlockAudio());
     },
@@ -270,7 +349,7 @@ function main() {
       }
     },
     onAction: (action) => {
-      if (action === "invite") void copyInvite(room, toasts);
+      if (action === "invite") void copyInvite(room, toasts, e2eeKey, session !== null);
       else if (action === "settings") {
         void refreshDevices();
         settings.open();
@@ -340,7 +419,10 @@ function main() {
     self = null;
     prejoin.setBusy(true);
     showState(CallState.JOINING);
-    const current = new Call({ room, name, timing, hostSecret, password });
+    const encryption = startSession();
+    const current = new Call({ room, name, timing, hostSecret, password, encryption });
+    /** @type {boolean | null} the room's `e2ee` as last confirmed */
+    let roomEncrypted = null;
     call = current;
     unmuteAsked = false;
     hostTools.attach(current);
@@ -351,6 +433,13 @@ function main() {
         if (call === current) handler(/** @type {CustomEvent} */ (event).detail);
       });
     on(CallEvent.STATE, ({ state, code, message }) => {
+      if (state === CallState.ERROR && code === E2EE_REQUIRED) {
+        prejoin.setBusy(false);
+        if (canEncrypt()) askPassphrase("e2ee.required");
+        else refuseUnencryptable();
+        showState("prejoin");
+        return;
+      }
       if (state === CallState.ERROR && code === "bad_name") {
         prejoin.setBusy(false);
         prejoin.showNameProblem("error.bad_name");
@@ -370,6 +459,27 @@ function main() {
       if (state !== CallState.JOINING) prejoin.setBusy(false);
     });
     on(CallEvent.WAITING, ({ officeHours }) => waiting.setOfficeHours(officeHours));
+    on(CallEvent.ROOM_UPDATED, ({ room: settings }) => {
+      const before = roomEncrypted;
+      roomEncrypted = settings.e2ee;
+      const host = isHostRole(self?.role ?? "guest");
+      const alone = current.room.others.size === 0;
+      if (!settings.e2ee && before === null && session && host && alone) {
+        // We came with the room secret: the room is to be encrypted for all who follow.
+        current.host.changeSettings({ e2ee: true });
+      } else if (settings.e2ee && before === false && !current.encrypted && canEncrypt()) {
+        // A host (we, alone) switched it on: a new room secret, in our link only.
+        e2eeKey = newRoomSecret();
+        e2eeSecret = secretFromFragment(`key=${e2eeKey}`);
+        history.replaceState(null, "", fragmentWithKey(e2eeKey));
+        current.setEncryption(startSession());
+      } else if (!settings.e2ee && before === true && current.encrypted) {
+        e2eeKey = null;
+        e2eeSecret = null;
+        history.replaceState(null, "", fragmentWithKey(null));
+        current.setEncryption(startSession());
+      }
+    });
     on(CallEvent.QUEUE_POSITION, ({ position, length }) => waiting.setPosition(position, length));
     on(CallEvent.MUTED_BY_HOST, () => {
       if (self) self = { ...self, mutedByHost: true };
@@ -505,10 +615,13 @@ function problemKey(source, error) {
 /**
  * @param {string} room
  * @param {Toasts} toasts
+ * @param {string | null} e2eeKey the room secret, which an invitation must carry
+ * @param {boolean} encrypted whether the room is encrypted (with a passphrase, if no key)
  */
-async function copyInvite(room, toasts) {
+async function copyInvite(room, toasts, e2eeKey, encrypted) {
   // Never the page's own address: its fragment may hold a host secret.
-  const url = inviteLink(location.origin, room);
+  const link = inviteLink(location.origin, room);
+  const url = e2eeKey ? `${link}#key=${e2eeKey}` : encrypted ? `${link}#e2ee` : link;
   try {
     await navigator.clipboard.writeText(url);
     toasts.show("toast.linkCopied");

@@ -1,6 +1,7 @@
 // @ts-check
 /** The start page (`/`): wires the page to room creation and the room names' slugs. */
 
+import { newRoomSecret } from "./e2ee/keys.js";
 import { HostSecrets, secretLink } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
 import { createRoom, RoomCreationError } from "./rooms-api.js";
@@ -21,10 +22,15 @@ function main() {
   i18n.attach();
   const secrets = new HostSecrets(storage);
   find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
-  /** The creator enters as host: the secret rides in the fragment, which is never sent. */
+  const encrypted = find("#e2ee-option", HTMLInputElement);
+  /**
+   * The creator enters as host: the secret rides in the fragment, which is never sent. So
+   * does the room secret of an encrypted room, made here and known to nobody else yet.
+   */
   const enterAsHost = (/** @type {CreatedRoom} */ created) => {
     secrets.rememberCreated(created.room, created);
-    location.assign(secretLink("", created.room, "host", created.hostSecret));
+    const link = secretLink("", created.room, "host", created.hostSecret);
+    location.assign(encrypted.checked ? `${link}&key=${newRoomSecret()}` : link);
   };
   mountStartPage(i18n, {
     create: async () => enterAsHost(await createRoom()),

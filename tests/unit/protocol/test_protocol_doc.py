@@ -38,7 +38,7 @@ def table_rows(text: str) -> list[list[str]]:
 
 
 def first_column_codes(text: str) -> list[str]:
-    return [re.fullmatch(r"`([a-z_]+)`", row[0]).group(1) for row in table_rows(text)]  # type: ignore[union-attr]
+    return [re.fullmatch(r"`([a-z0-9_]+)`", row[0]).group(1) for row in table_rows(text)]  # type: ignore[union-attr]
 
 
 def examples(label: str) -> list[dict[str, object]]:
@@ -89,7 +89,7 @@ def test_every_example_parses_and_matches_its_fixture(direction: str) -> None:
 def test_fields_in_the_tables_are_those_of_the_examples() -> None:
     for heading, direction in (("Client to server", "client"), ("Server to client", "server")):
         documented = {
-            re.fullmatch(r"`([a-z_]+)`", row[0]).group(1): set(re.findall(r"`(\w+)`", row[2]))  # type: ignore[union-attr]
+            re.fullmatch(r"`([a-z0-9_]+)`", row[0]).group(1): set(re.findall(r"`(\w+)`", row[2]))  # type: ignore[union-attr]
             for row in table_rows(section(heading))
         }
         for example in examples(direction):

@@ -15,7 +15,7 @@ import { ToggleButton } from "./toggle-button.js";
 /**
  * The switches a host can flip, as the protocol names them.
  * @typedef {"lobby" | "locked" | "officeHours" | "screenShareAllowed" | "chatAllowed" |
- *   "unmuteAllowed"} Setting
+ *   "unmuteAllowed" | "e2ee"} Setting
  * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting"} HostAction
  */
 
@@ -26,6 +26,11 @@ const ENTRY_SWITCHES = [
   [
     "officeHours",
     { whenOn: "host.officeEnd", whenOff: "host.officeStart", iconOn: "queue", iconOff: "queue" },
+  ],
+  // Only while the host is alone: the server refuses it once others are in.
+  [
+    "e2ee",
+    { whenOn: "e2ee.hostSwitchOff", whenOff: "e2ee.hostSwitchOn", iconOn: "lock", iconOff: "unlock" },
   ],
 ];
 
