@@ -17,7 +17,7 @@ from klingel.sfu.worker import WorkerSpec, run_worker
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1 or not argv[0].isdigit():
+    if len(argv) != 1 or not (argv[0].isascii() and argv[0].isdigit()):
         print("usage: python -m klingel.sfu FD (started by the SFU pool)", file=sys.stderr)
         return 2
     sock = socket.socket(fileno=int(argv[0]))

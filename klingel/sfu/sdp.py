@@ -270,7 +270,7 @@ class _Session:
 
 
 def _integer(text: str, low: int, high: int, what: str) -> int:
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
         raise _bad(f"{what} is not a number")
     value = int(text)
     if not low <= value <= high:

@@ -2,9 +2,10 @@
 
 ``RawPeer`` is a minimal WebRTC peer made of the SFU's own pieces turned around (a STUN
 client, a DTLS client, SRTP with the client's keys) on a plain UDP socket: it lets a test send
-exactly the datagrams it wants. ``answer_for`` writes the smallest SDP answer an aiortc peer
-connection accepts from an ICE-lite, DTLS-passive server. ``EchoRoomRouter`` stands in for the
-media router inside worker processes.
+exactly the datagrams it wants; ``offer_with_credentials_of`` and ``local_parameters_of`` let
+it publish or subscribe with a browser's offer through a real worker. ``answer_for`` writes the
+smallest SDP answer an aiortc peer connection accepts from an ICE-lite, DTLS-passive server.
+``EchoRoomRouter`` stands in for the media router inside worker processes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsEndpoint, DtlsIdentity
 from klingel.sfu.srtp import SrtpKeys, SrtpSessions
 from klingel.sfu.transport import (
+    Candidate,
     Fingerprint,
     LocalParameters,
     MediaTransport,
@@ -35,6 +37,8 @@ __all__ = [
     "EchoRoomRouter",
     "RawPeer",
     "answer_for",
+    "local_parameters_of",
+    "offer_with_credentials_of",
     "opus_payload_type",
     "remote_parameters_of",
     "rtp_packet",
@@ -53,6 +57,34 @@ def remote_parameters_of(sdp: str) -> RemoteParameters:
         ice_ufrag=ufrag.group(1),
         ice_pwd=pwd.group(1),
         fingerprint=Fingerprint("sha-256", fingerprint.group(1)),
+    )
+
+
+def local_parameters_of(answer_sdp: str) -> LocalParameters:
+    """The SFU's ICE credentials, fingerprint and candidates, read from one of its answers."""
+    remote = remote_parameters_of(answer_sdp)
+    candidates = tuple(
+        dict.fromkeys(
+            Candidate(ip, int(port))
+            for ip, port in re.findall(
+                r"^a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host", answer_sdp, re.MULTILINE
+            )
+        )
+    )
+    assert candidates, "answer lacks a host candidate"
+    return LocalParameters(remote.ice_ufrag, remote.ice_pwd, remote.fingerprint, candidates)
+
+
+def offer_with_credentials_of(offer_sdp: str, peer: RawPeer) -> str:
+    """A browser's offer made the raw peer's own: its ICE credentials and DTLS fingerprint."""
+    fingerprint = peer.identity.fingerprint
+    replaced = re.sub(r"^a=ice-ufrag:\S+", f"a=ice-ufrag:{peer.ufrag}", offer_sdp, flags=re.M)
+    replaced = re.sub(r"^a=ice-pwd:\S+", f"a=ice-pwd:{peer.pwd}", replaced, flags=re.M)
+    return re.sub(
+        r"^a=fingerprint:\S+ \S+",
+        f"a=fingerprint:{fingerprint.algorithm} {fingerprint.value}",
+        replaced,
+        flags=re.M,
     )
 
 
