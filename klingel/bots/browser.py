@@ -5,6 +5,11 @@ loopback addresses for WebRTC. Every page gets an init script that keeps a refer
 ``RTCPeerConnection`` it makes, so that ``getStats()`` can be read from outside: a call works
 when the decoded-frame and received-packet counters of the remote streams grow.
 
+Every Content-Security-Policy violation a page reports, and every complaint of the browser
+about our Permissions-Policy, is kept on its ``ProbedPage`` and logged as a warning on the
+``POLICY_LOGGER`` logger, across navigations and after the page closed: the test suite fails
+any test during which one was logged.
+
 Playwright is a test dependency (``pip install -e '.[test]'``); Debian's ``/usr/bin/chromium``
 is the browser.
 """
@@ -13,16 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Request
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    Page,
+    Playwright,
+    Request,
+)
 
 __all__ = [
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "POLICY_LOGGER",
     "InboundCount",
     "PageOpener",
     "ProbedPage",
@@ -65,15 +81,26 @@ _TRACK_PEER_CONNECTIONS = """
 })();
 """
 
+POLICY_LOGGER = "klingel.bots.browser.policy"
+"""Where pages' policy violations are logged (WARNING), for the test suite to watch."""
+_policy_log = logging.getLogger(POLICY_LOGGER)
+
+_REPORT_CSP_VIOLATION = "__klingelReportCspViolation"
 _RECORD_CSP_VIOLATIONS = """
 (() => {
   const violations = [];
   Object.defineProperty(window, "__klingelCspViolations", { value: violations });
   document.addEventListener("securitypolicyviolation", (event) => {
-    violations.push(`${event.effectiveDirective} ${event.blockedURI}`);
+    const violation = `${event.effectiveDirective} ${event.blockedURI}`;
+    violations.push(violation);
+    const report = window.__klingelReportCspViolation;
+    if (typeof report === "function") report(violation);
   });
 })();
 """
+# What Chromium prints when it blocks something under our CSP or rejects part of our
+# Permissions-Policy header.
+_POLICY_CONSOLE_MARKERS = ("Permissions-Policy", "Content Security Policy")
 
 # What a person who clicks "block" on the permission prompt gets.
 _DENY_CAMERA_AND_MICROPHONE = """
@@ -130,6 +157,8 @@ class ProbedPage:
     console: list[ConsoleMessage] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+    csp_violations: list[str] = field(default_factory=list)
+    """``effective-directive blocked-uri`` of every CSP violation, in every document shown."""
 
     async def close(self) -> None:
         await self.context.close()
@@ -150,21 +179,31 @@ async def new_probed_page(
     locale: str = "de-DE",
     width: int = 1280,
     height: int = 800,
+    bypass_csp: bool = False,
 ) -> ProbedPage:
     """A page in a context of its own (a person of its own) with camera and microphone
-    granted, or refused as when the person blocks the permission prompt."""
+    granted, or refused as when the person blocks the permission prompt.
+
+    ``bypass_csp`` makes the browser ignore our Content-Security-Policy, to show that the
+    page's rendering alone keeps what people type from running."""
     context = await browser.new_context(
         locale=locale,
         permissions=["camera", "microphone"] if media_allowed else [],
         viewport={"width": width, "height": height},
+        bypass_csp=bypass_csp,
+    )
+    violations: list[str] = []
+    await context.expose_binding(
+        _REPORT_CSP_VIOLATION,
+        lambda source, violation: _record_violation(violations, source, str(violation)),
     )
     await context.add_init_script(_TRACK_PEER_CONNECTIONS)
     await context.add_init_script(_RECORD_CSP_VIOLATIONS)
     if not media_allowed:
         await context.add_init_script(_DENY_CAMERA_AND_MICROPHONE)
     page = await context.new_page()
-    probed = ProbedPage(page, context)
-    page.on("console", lambda message: probed.console.append(message))
+    probed = ProbedPage(page, context, csp_violations=violations)
+    page.on("console", lambda message: _record_console(probed, message))
     page.on("request", lambda request: _record_request(probed, request))
     page.on("pageerror", lambda error: probed.page_errors.append(str(error)))
     return probed
@@ -186,9 +225,15 @@ class PageOpener:
         locale: str = "de-DE",
         width: int = 1280,
         height: int = 800,
+        bypass_csp: bool = False,
     ) -> ProbedPage:
         probed = await new_probed_page(
-            self._browser, media_allowed=media_allowed, locale=locale, width=width, height=height
+            self._browser,
+            media_allowed=media_allowed,
+            locale=locale,
+            width=width,
+            height=height,
+            bypass_csp=bypass_csp,
         )
         self._opened.append(probed)
         if url is not None:
@@ -203,6 +248,21 @@ class PageOpener:
 
 def _record_request(probed: ProbedPage, request: Request) -> None:
     probed.requests.append(request.url)
+
+
+def _record_violation(violations: list[str], source: Mapping[str, Any], violation: str) -> None:
+    violations.append(violation)
+    frame = source.get("frame")
+    where = urlsplit(frame.url).path if isinstance(frame, Frame) else "?"
+    _policy_log.warning("Content-Security-Policy violation on %s: %s", where, violation)
+
+
+def _record_console(probed: ProbedPage, message: ConsoleMessage) -> None:
+    probed.console.append(message)
+    if message.type in ("error", "warning") and any(
+        marker in message.text for marker in _POLICY_CONSOLE_MARKERS
+    ):
+        _policy_log.warning("Policy complaint in the console: %s", message.text)
 
 
 async def csp_violations(page: Page) -> list[str]:
