@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from harness import RESULTS
@@ -79,8 +81,106 @@ def main() -> None:
         except (KeyError, TypeError, ValueError):
             value = math.nan
         print(f"| {label} | {value:g} {unit} | ≤ {target} {unit} | {verdict(value, target)} |")
+    for measure, figure, aim, judged in extra_rows(results):
+        print(f"| {measure} | {figure} | {aim} | {judged} |")
     for name, result in results.items():
         print(f"\n`{name}` ({result.get('date')}, {result.get('machine')})")
+
+
+TableRow = tuple[str, str, str, str]
+
+SCENARIOS = (("rooms_of_8", "3 rooms of 8"), ("room_of_30", "1 room of 30"))
+SERVERS = (
+    ("klingel", "Klingel"),
+    ("janus", "Janus VideoRoom"),
+    ("janus_event_loops_2", "Janus VideoRoom, 2 event loops"),
+)
+
+
+def forwarding_rows(result: dict[str, Any]) -> list[TableRow]:
+    """Rows of ``bench/forwarding.py``: Klingel and the Janus VideoRoom under the same load."""
+    rows: list[TableRow] = []
+    janus_missing = not result.get("janus_installed", False)
+    for key, label in SCENARIOS:
+        scenario = result.get(key, {})
+        for server, name in SERVERS:
+            measured = scenario.get(server)
+            if server != "klingel" and janus_missing:
+                rows.append((f"forwarding, {label}, {name}", "Janus not installed", "—", "—"))
+                continue
+            if not measured or "error" in measured:
+                failed = measured.get("error", "not run") if measured else "not run"
+                rows.append((f"forwarding, {label}, {name}", failed, "—", "no figure"))
+                continue
+            text = (
+                f"{_figure(measured.get('packets_per_cpu_second'), ',.0f')} packets/s per core "
+                f"({_figure(measured.get('us_per_forwarded_packet'), 'g')} µs per packet, "
+                f"loss {_figure(measured.get('loss_percent'), 'g')} %, "
+                f"{measured.get('streams_flowing')}/{measured.get('streams_expected')} streams)"
+            )
+            rows.append((f"forwarding, {label}, {name}", text, "—", _judged(measured)))
+            ratio = scenario.get(f"klingel_to_{server}_cpu_per_packet")
+            if isinstance(ratio, (int, float)):
+                comparable = all(
+                    _judged(m) == "measured" for m in (measured, scenario.get("klingel", {}))
+                )
+                rows.append(
+                    (
+                        f"forwarding, {label}, CPU per packet Klingel / {name}",
+                        f"{ratio:.2f}",
+                        "—",
+                        ("Klingel cheaper" if ratio < 1 else f"{name} cheaper")
+                        if comparable
+                        else "not comparable: streams missing or overloaded",
+                    )
+                )
+    return rows
+
+
+def _complete(measured: dict[str, Any]) -> bool:
+    expected = measured.get("streams_expected")
+    return bool(expected) and measured.get("streams_flowing") == expected
+
+
+LOSS_TRUSTED_PERCENT = 5.0
+"""Above this receiver loss the machine or the server was overloaded: the figure says little."""
+
+
+def _judged(measured: dict[str, Any]) -> str:
+    if not _complete(measured):
+        return "incomplete: not every stream flowed"
+    loss = measured.get("loss_percent")
+    if isinstance(loss, (int, float)) and loss > LOSS_TRUSTED_PERCENT:
+        return f"overloaded: {loss:g} % loss"
+    return "measured"
+
+
+def _figure(value: object, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) else "no figure"
+
+
+def extra_rows(results: dict[str, dict[str, Any]]) -> list[TableRow]:
+    """Rows of benchmarks that describe their own figures."""
+    rows: list[TableRow] = []
+    if "forwarding" in results:
+        rows.extend(forwarding_rows(results["forwarding"]))
+    for name, label in SELF_DESCRIBING:
+        if name in results and (Path(__file__).parent / f"{name}.py").is_file():
+            try:
+                module = importlib.import_module(name)
+            except ImportError as problem:
+                rows.append((label, f"cannot read: {problem}", "", "no figure"))
+            else:
+                rows.extend(module.table_rows(results[name]))
+    return rows
+
+
+SELF_DESCRIBING = (
+    ("class30", "class of 30"),
+    ("downlink", "500 kbit/s downlink"),
+    ("signaling_load", "signaling clients"),
+)
+"""Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 
 
 if __name__ == "__main__":
