@@ -1,6 +1,6 @@
 """Strict decoding and encoding of one signaling frame.
 
-The limits are those of docs/protocol.md: one JSON object per text frame, at most 64 KiB of
+The limits are those of docs/protocol.md: one JSON object per text frame, at most 256 KiB of
 UTF-8, no duplicate keys (two parsers must never read the same frame differently), nesting of at
 most 8 levels, and only numbers JavaScript represents exactly.
 """
@@ -22,7 +22,11 @@ __all__ = [
     "encode_frame",
 ]
 
-MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_BYTES = 256 * 1024
+"""A ``subscribe`` of a full room must fit: Chromium's offer for 100 received streams (the most a
+client asks for) is at most 161 KB of JSON with the codecs narrowed to what the SFU forwards, and
+each stream that ended since keeps a rejected m-section of about 4.5 KB until a new one reuses
+it. 256 KiB holds 100 streams plus about twenty such leftovers."""
 MAX_DEPTH = 8
 """The top-level object is level 1; a value nested in it is level 2, and so on."""
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -105,7 +109,7 @@ def decode_frame(frame: str | bytes) -> dict[str, Any]:
     if len(frame) > MAX_FRAME_BYTES // 4 and len(frame.encode("utf-8", "surrogatepass")) > (
         MAX_FRAME_BYTES
     ):
-        _refuse(ErrorCode.TOO_LARGE, "The frame is larger than 64 KiB.")
+        _refuse(ErrorCode.TOO_LARGE, f"The frame is larger than {MAX_FRAME_BYTES // 1024} KiB.")
     try:
         value = _DECODER.decode(frame)
     except RecursionError:

@@ -101,7 +101,9 @@ MAX_ROOM_FIELD_LENGTH = 256
 """Room and name fields are checked by the domain; this only bounds what it is handed."""
 MAX_RESUME_LENGTH = 128
 MAX_SECRET_LENGTH = 128
-MAX_SDP_LENGTH = 60_000
+MAX_SDP_LENGTH = 250_000
+"""What a frame of ``MAX_FRAME_BYTES`` (256 KiB) holds besides the message around the SDP and its
+stream requests; the SFU bounds the SDP itself again (``klingel.sfu.sdp.MAX_SDP_BYTES``)."""
 
 _T = TypeVar("_T")
 

@@ -53,13 +53,20 @@ __all__ = [
     "parse_offer",
 ]
 
-MAX_SDP_BYTES = 64 * 1024
-MAX_LINES = 4000
+MAX_SDP_BYTES = 256 * 1024
+"""As large as a signaling frame: a subscribe offer of a full room (100 received streams) is at
+most about 155 KB of SDP from Chromium with its codecs narrowed, rejected m-sections of ended
+streams coming on top (docs/protocol.md)."""
+MAX_LINES = 12_000
+"""Chromium's SDP averages about 30 bytes a line (a recvonly video section with every codec:
+166 lines, 5 KB), so a full ``MAX_SDP_BYTES`` is some 8,700 lines."""
 MAX_CANDIDATES = 32
 MAX_LINE_LENGTH = 4096
 """Chromium's longest lines (fmtp, ssrc) are under 200 characters; fuzzing found parsers that
 fall over on huge lines elsewhere, so anything this long is refused outright."""
-MAX_MEDIA_SECTIONS = 100
+MAX_MEDIA_SECTIONS = 128
+"""A client receives at most 100 streams; m-sections of streams that ended stay in its offers
+(rejected) until new streams reuse them."""
 _MAX_FORMATS = 64
 _MAX_SSRCS = 32
 _MAX_RIDS = 16
@@ -282,7 +289,7 @@ def _split_lines(text: str) -> list[str]:
     if not isinstance(text, str):
         raise _bad("SDP must be text")
     if len(text) > MAX_SDP_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_SDP_BYTES:
-        raise _bad("SDP larger than 64 KiB")
+        raise _bad(f"SDP larger than {MAX_SDP_BYTES // 1024} KiB")
     lines = text.split("\n")
     if len(lines) > MAX_LINES + 1:
         raise _bad("SDP has too many lines")

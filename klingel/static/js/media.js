@@ -49,6 +49,72 @@ function keepEncryptedCodecs(transceiver, kind) {
   if (codecs.length > 0) transceiver.setCodecPreferences?.(codecs);
 }
 
+/**
+ * @typedef {{mimeType: string, clockRate: number, channels?: number, sdpFmtpLine?: string}}
+ *   CodecCapability
+ */
+
+/**
+ * The codecs the SFU forwards (klingel/sfu/sdp.py), as a receiving transceiver should offer
+ * them: audio Opus; video VP8 and one constrained-baseline H.264 (packetization-mode 1), each
+ * with its retransmissions (`rtx`). Every other codec would only make the subscribe offer
+ * larger: Chromium describes about twenty for each video section (5 KB), and a room of thirty
+ * would no longer fit in one signaling frame. Empty when none of them is there.
+ * @template {CodecCapability} C
+ * @param {readonly C[]} codecs `RTCRtpReceiver.getCapabilities(kind).codecs`, in the
+ *   browser's order of preference
+ * @param {"audio" | "video"} kind
+ * @returns {C[]}
+ */
+export function forwardedCodecs(codecs, kind) {
+  /** @param {C} codec */
+  const mime = (codec) => codec.mimeType.toLowerCase();
+  if (kind === "audio") return codecs.filter((codec) => mime(codec) === "audio/opus");
+  const h264 = codecs.find((codec) => mime(codec) === "video/h264" && isBaselineH264(codec));
+  const kept = codecs.filter(
+    (codec) => mime(codec) === "video/vp8" || codec === h264 || mime(codec) === "video/rtx",
+  );
+  // Retransmissions alone are no codec.
+  return kept.some((codec) => mime(codec) !== "video/rtx") ? kept : [];
+}
+
+/**
+ * Constrained baseline (`42e0..`) in packetization mode 1: the H.264 the SFU picks first, and
+ * the one every browser decodes.
+ * @param {CodecCapability} codec
+ */
+function isBaselineH264(codec) {
+  const parameters = new Map(
+    (codec.sdpFmtpLine ?? "").split(";").map((item) => {
+      const [key, value = ""] = item.trim().toLowerCase().split("=");
+      return [key, value];
+    }),
+  );
+  return (
+    parameters.get("packetization-mode") === "1" &&
+    (parameters.get("profile-level-id") ?? "").startsWith("42e0")
+  );
+}
+
+/**
+ * Narrows a receiving transceiver to the forwarded codecs, where the browser lets us; else it
+ * offers all of them, as before.
+ * @param {RTCRtpTransceiver} transceiver
+ * @param {"audio" | "video"} kind
+ */
+function receiveForwardedCodecs(transceiver, kind) {
+  const capabilities = globalThis.RTCRtpReceiver?.getCapabilities?.(kind)?.codecs;
+  if (!capabilities || typeof transceiver.setCodecPreferences !== "function") return;
+  const codecs = forwardedCodecs(capabilities, kind);
+  if (codecs.length === 0) return;
+  try {
+    transceiver.setCodecPreferences(codecs);
+  } catch (error) {
+    // Only the offer's size is at stake.
+    console.debug("klingel: codec preferences not taken", error);
+  }
+}
+
 /** @type {Record<TrackSource, "audio" | "video">} */
 const KIND_OF_SOURCE = { microphone: "audio", camera: "video", screen: "video" };
 
@@ -386,6 +452,7 @@ export class Subscriber extends OneWayConnection {
     for (const [id, stream] of wanted) {
       if (this.#receiving.has(id)) continue;
       const transceiver = this.pc.addTransceiver(stream.kind, { direction: "recvonly" });
+      receiveForwardedCodecs(transceiver, stream.kind);
       if (this.#encryption) {
         try {
           this.#encryption.attachReceiver(transceiver.receiver, stream.kind, stream.participant);

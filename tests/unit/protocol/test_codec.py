@@ -62,7 +62,7 @@ def test_refuses_deeper_nesting(depth: int) -> None:
 
 
 def test_refuses_nesting_beyond_the_parsers_recursion_limit() -> None:
-    brackets = 30_000  # within 64 KiB, far deeper than Python's recursion limit
+    brackets = 30_000  # within the frame limit, far deeper than Python's recursion limit
     assert refused('{"a":' + "[" * brackets + "]" * brackets + "}") is ErrorCode.TOO_DEEP
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from klingel.sfu.sdp import (
     EXT_REPAIRED_RID,
     EXT_RID,
     EXT_TRANSPORT_CC,
+    MAX_LINES,
+    MAX_MEDIA_SECTIONS,
+    MAX_SDP_BYTES,
     Origin,
     SubscriptionPlan,
     build_publish_answer,
@@ -275,6 +279,87 @@ def test_subscribe_with_many_transceivers() -> None:
     assert sum(1 for s in sections(answer.sdp) if "a=inactive" in s) == 12
 
 
+def _media_sections(text: str) -> tuple[str, list[str]]:
+    """The session part and each m-section of an offer, as text with CRLF line ends."""
+    head, *media = text.split("\r\nm=")
+    return head + "\r\n", ["m=" + section.removesuffix("\r\n") + "\r\n" for section in media]
+
+
+def _forwarded_codecs_only(section: str) -> str:
+    """A section narrowed as the browser client narrows its receivers: Opus; VP8 and
+    constrained-baseline H.264 in mode 1, with their rtx."""
+    lines = section.removesuffix("\r\n").split("\r\n")
+    names = {
+        line.split(" ")[0].split(":")[1]: line.split(" ")[1].split("/")[0].lower()
+        for line in lines
+        if line.startswith("a=rtpmap:")
+    }
+    fmtp = {
+        line.split(" ")[0].split(":")[1]: line.split(" ", 1)[1]
+        for line in lines
+        if line.startswith("a=fmtp:")
+    }
+    kept = {pt for pt, name in names.items() if name in ("opus", "vp8")}
+    kept |= {
+        pt
+        for pt, name in names.items()
+        if name == "h264"
+        and "packetization-mode=1" in fmtp.get(pt, "")
+        and "profile-level-id=42e0" in fmtp.get(pt, "")
+    }
+    kept |= {pt for pt, name in names.items() if name == "rtx" and fmtp[pt][4:] in kept}
+    narrowed = []
+    for line in lines:
+        if line.startswith("m="):
+            words = line.split(" ")
+            line = " ".join(words[:3] + [pt for pt in words[3:] if pt in kept])
+        elif (
+            line.startswith(("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"))
+            and line.split(" ")[0].split(":")[1] not in kept
+        ):
+            continue
+        narrowed.append(line)
+    return "\r\n".join(narrowed) + "\r\n"
+
+
+def room_offer(audio: int, video: int, *, narrowed: bool) -> str:
+    """A subscribe offer of Chromium's with this many receiving sections (mids 0, 1, ...)."""
+    head, media = _media_sections(without_candidates(fixture("subscribe_4")))
+    templates = {section[2:7]: section for section in media}  # "audio", "video"
+    kinds = ["audio"] * audio + ["video"] * video
+    sections = []
+    for mid, kind in enumerate(kinds):
+        section = re.sub(r"a=mid:\d+\r\n", f"a=mid:{mid}\r\n", templates[kind])
+        sections.append(_forwarded_codecs_only(section) if narrowed else section)
+    bundle = " ".join(str(mid) for mid in range(len(kinds)))
+    head = head.replace("a=group:BUNDLE 0 1 2 3", f"a=group:BUNDLE {bundle}")
+    return head + "".join(sections)
+
+
+def test_the_narrowed_offer_of_a_full_room_fits() -> None:
+    # 49 voices and 51 cameras or screens: the 100 streams a client receives at most.
+    text = room_offer(49, 51, narrowed=True)
+    assert "VP9" not in text and "a=rtpmap:108 H264/90000" in text
+    offer = parse_offer(text)
+    assert len(offer.media) == 100
+    assert {codec.mime_name for codec in offer.media[-1].codecs} == {"vp8", "rtx", "h264"}
+    answer = build_subscribe_answer(offer, LOCAL, ORIGIN, {})
+    assert sum(1 for s in sections(answer.sdp) if "a=inactive" in s) == 100
+
+
+def test_a_room_of_thirty_fits_even_with_every_codec() -> None:
+    # A browser that cannot narrow its receivers offers some twenty video codecs per section.
+    text = room_offer(29, 29, narrowed=False)
+    assert len(text) > 128 * 1024
+    assert len(parse_offer(text).media) == 58
+
+
+def test_the_limits_hold_at_their_edge() -> None:
+    assert len(parse_offer(room_offer(0, MAX_MEDIA_SECTIONS, narrowed=True)).media) == 128
+    with pytest.raises(MediaError):
+        parse_offer(room_offer(0, MAX_MEDIA_SECTIONS + 1, narrowed=True))
+
+
 def test_data_channel_section_is_rejected() -> None:
     text = fixture("publish_audio_video").replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 2")
     text += (
@@ -312,8 +397,8 @@ BROKEN = {
     "not sdp": lambda t: "hello",
     "empty": lambda t: "",
     "no version": lambda t: t.replace("v=0\r\n", "", 1),
-    "too large": lambda t: t + "a=x:" + "y" * 70000 + "\r\n",
-    "too many lines": lambda t: t + "a=x\r\n" * 4001,
+    "too large": lambda t: t + ("a=x:" + "y" * 1000 + "\r\n") * (MAX_SDP_BYTES // 1000),
+    "too many lines": lambda t: t + "a=x\r\n" * (MAX_LINES + 1),
     "nul byte": lambda t: t.replace("s=-", "s=\x00"),
     "bad line": lambda t: t.replace("s=-", "s-"),
     "bad port": lambda t: t.replace("m=audio 45138", "m=audio 99999"),
@@ -331,7 +416,7 @@ BROKEN = {
     "setup passive": lambda t: t.replace("a=setup:actpass", "a=setup:passive"),
     "not bundled": lambda t: t.replace("a=group:BUNDLE 0 1", "a=group:BUNDLE 0"),
     "no rtcp-mux": lambda t: t.replace("a=rtcp-mux\r\n", ""),
-    "too many m-sections": lambda t: t + "m=audio 0 RTP/AVP 0\r\n" * 101,
+    "too many m-sections": lambda t: t + "m=audio 0 RTP/AVP 0\r\n" * (MAX_MEDIA_SECTIONS - 1),
 }
 
 
