@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from playwright.async_api import Browser, Page, ViewportSize
 
-from klingel.bots.browser import PageOpener, wait_until
+from klingel.bots.browser import PageOpener, sent_video_heights, wait_until
 from klingel.bots.room_page import join_room, tile_video
 
 LARGE = ViewportSize(width=1920, height=1080)
@@ -38,7 +38,16 @@ async def test_a_small_window_receives_a_smaller_layer(
             await asyncio.sleep(WINDOW)
             return height if height == await frame_height(ben.page, anna.id) else 0
 
-        first = await wait_until(steady_height, timeout=TIMEOUT, message="a steady picture")
+        async def steady_above_smallest() -> int:
+            # A new subscription starts on the smallest layer and steps up; wait for that, so
+            # that a smaller layer exists to go down to.
+            sent = await sent_video_heights(anna.page)
+            height = await steady_height()
+            return height if sent and height > min(sent) else 0
+
+        first = await wait_until(
+            steady_above_smallest, timeout=TIMEOUT, message="a steady picture above the smallest"
+        )
 
         async def height_if(wanted: Callable[[int], bool]) -> int:
             height = await frame_height(ben.page, anna.id)
