@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from klingel.brands import Brands, load_brands
 from klingel.sfu.api import SfuSettings
 from klingel.turn.coturn_config import DEFAULT_PORT, DEFAULT_TLS_PORT, CoturnSettings, TlsFiles
 from klingel.turn.credentials import DEFAULT_TTL_SECONDS, CredentialIssuer, TurnSecret
@@ -55,6 +56,8 @@ class Settings:
     """A socket whose messages keep being refused as ``rate_limited`` this long is closed."""
     turn: TurnRelay | None = None
     """The coturn relay whose credentials every joined participant gets; None: no TURN."""
+    brands: Brands | None = None
+    """The towns' looks by host name (docs/branding.md); None: Klingel's own look."""
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -177,6 +180,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         default=_flag(env("PROXY_HEADERS", None)),
         help="trust X-Forwarded-For from a local reverse proxy",
     )
+    parser.add_argument(
+        "--brands",
+        type=Path,
+        default=environ.get("KLINGEL_BRANDS") or None,
+        help="TOML file with each town's name, logo, colours and imprint (docs/branding.md)",
+    )
     _add_turn_serve_arguments(parser, environ)
 
 
@@ -269,6 +278,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         metrics=arguments.metrics,
         proxy_headers=arguments.proxy_headers,
         turn=turn_relay_from_arguments(arguments),
+        brands=None if arguments.brands is None else load_brands(arguments.brands),
     )
 
 

@@ -20,6 +20,7 @@ from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.sfu.api import MediaBackend
+from klingel.web.brand import brand_routes
 from klingel.web.hub import SignalingHub
 from klingel.web.metrics import render_metrics
 from klingel.web.security import SecurityHeadersMiddleware
@@ -136,6 +137,7 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     ]
     if settings.metrics:
         routes.append(Route("/metrics", api.metrics, methods=["GET"]))
+    routes.extend(brand_routes(settings.brands))
     routes.extend(static_routes())
     return Starlette(
         routes=routes,

@@ -36,6 +36,16 @@ async def help_page(request: Request) -> Response:
     return _page("help.html")
 
 
+async def imprint_page(request: Request) -> Response:
+    """The town's imprint, its details filled in from the brand (docs/branding.md)."""
+    return _page("impressum.html")
+
+
+async def privacy_page(request: Request) -> Response:
+    """What Klingel processes, and the town's details as controller (docs/privacy.md)."""
+    return _page("datenschutz.html")
+
+
 async def room_page(request: Request) -> Response:
     if not is_room_id(request.path_params["room"]):
         return PlainTextResponse("Not Found", status_code=404)
@@ -47,6 +57,8 @@ def static_routes() -> list[Route | Mount]:
         Route("/", start_page, methods=["GET", "HEAD"]),
         Route("/r/{room}", room_page, methods=["GET", "HEAD"]),
         Route("/help", help_page, methods=["GET", "HEAD"]),
+        Route("/impressum", imprint_page, methods=["GET", "HEAD"]),
+        Route("/datenschutz", privacy_page, methods=["GET", "HEAD"]),
         Mount(
             "/static",
             app=StaticFiles(directory=STATIC_DIRECTORY, check_dir=False),

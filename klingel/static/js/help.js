@@ -1,6 +1,7 @@
 // @ts-check
 /** The help page for hosts (`/help`): German by default, English one click away. */
 
+import { applyBrand, fetchBrand } from "./brand.js";
 import { I18n } from "./i18n.js";
 import { find } from "./ui/dom.js";
 
@@ -13,6 +14,7 @@ function main() {
   }
   const i18n = new I18n(storage);
   i18n.attach();
+  void fetchBrand().then((brand) => applyBrand(brand, i18n));
   find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
 }
 

@@ -4,6 +4,7 @@
  * views together. Nothing else imports both a connection module and a UI module.
  */
 
+import { applyBrand, fetchBrand } from "./brand.js";
 import { Call, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
 import { Doorbell } from "./doorbell.js";
 import { newRoomSecret, secretFromFragment, secretFromPassphrase } from "./e2ee/keys.js";
@@ -27,6 +28,7 @@ import { PasswordScreen } from "./ui/password-screen.js";
 import { PrejoinView } from "./ui/prejoin.js";
 import { RemoteAudio } from "./ui/remote-audio.js";
 import { SettingsDialog } from "./ui/settings.js";
+import { StoredPanel } from "./ui/stored-panel.js";
 import { TileGrid } from "./ui/tiles.js";
 import { Toasts } from "./ui/toasts.js";
 import { WaitingView } from "./ui/waiting-view.js";
@@ -86,6 +88,7 @@ function main() {
   const storage = localStorageOrNull();
   const i18n = new I18n(storage);
   i18n.attach();
+  void fetchBrand().then((brand) => applyBrand(brand, i18n));
   const room = roomFromPath(location.pathname);
   const errorMessage = find("#error-message", HTMLElement);
   const errorRetry = find("#error-retry", HTMLButtonElement);
@@ -153,6 +156,25 @@ function main() {
       peers: find("#e2ee-peers", HTMLElement),
     },
     i18n,
+  );
+  const storedPanel = new StoredPanel(
+    find("#stored-dialog", HTMLDialogElement),
+    find("#stored-body", HTMLElement),
+    i18n,
+    () => {
+      const current = call;
+      const host = isHostRole(self?.role ?? "guest");
+      return {
+        room,
+        names: [
+          ...(self ? [self.name] : []),
+          ...(current ? [...current.room.others.values()].map((other) => other.name) : []),
+        ],
+        lobby: host && current ? current.lobby.length : null,
+        hasPassword: Boolean(hostTools.settings?.hasPassword),
+        encrypted: e2eePanel.encrypting,
+      };
+    },
   );
   /** @type {E2eeSession | null} */
   let session = null;
@@ -350,6 +372,7 @@ function main() {
     },
     onAction: (action) => {
       if (action === "invite") void copyInvite(room, toasts, e2eeKey, session !== null);
+      else if (action === "stored") storedPanel.open();
       else if (action === "settings") {
         void refreshDevices();
         settings.open();
@@ -503,6 +526,16 @@ function main() {
       // A host muted us before we lost the socket: stay quiet, as the server still is.
       if (you.mutedByHost) local.close("microphone");
     });
+    for (const type of [
+      CallEvent.PARTICIPANT_ADDED,
+      CallEvent.PARTICIPANT_UPDATED,
+      CallEvent.PARTICIPANT_REMOVED,
+      CallEvent.LOBBY,
+      CallEvent.ROOM_UPDATED,
+    ]) {
+      // After the handlers below: the panel shows what they made of the change.
+      current.addEventListener(type, () => queueMicrotask(() => storedPanel.refresh()));
+    }
     on(CallEvent.PARTICIPANT_ADDED, ({ participant, arrived }) => {
       tiles.upsert(participant);
       people.upsert(participant);

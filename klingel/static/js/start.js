@@ -1,6 +1,7 @@
 // @ts-check
 /** The start page (`/`): wires the page to room creation and the room names' slugs. */
 
+import { applyBrand, fetchBrand } from "./brand.js";
 import { newRoomSecret } from "./e2ee/keys.js";
 import { HostSecrets, secretLink } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
@@ -20,6 +21,7 @@ function main() {
   }
   const i18n = new I18n(storage);
   i18n.attach();
+  void fetchBrand().then((brand) => applyBrand(brand, i18n));
   const secrets = new HostSecrets(storage);
   find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
   const encrypted = find("#e2ee-option", HTMLInputElement);

@@ -4,6 +4,8 @@
  * `{name}`-style placeholders are filled in by `I18n.t`; the result is always set as plain text.
  */
 
+import { LEGAL_DE, LEGAL_EN } from "./legal-strings.js";
+
 const de = {
   "app.name": "Klingel",
   "app.tagline": "Videotreffen der Stadt",
@@ -259,6 +261,7 @@ const de = {
   "e2ee.unsupported": "Dieser Browser kann Bild und Ton nicht Ende-zu-Ende verschlüsseln. Bitte öffnen Sie den Link in einem aktuellen Chrome, Edge, Firefox oder Safari.",
   "e2ee.required": "Dieser Raum ist Ende-zu-Ende-verschlüsselt. Ohne den vollständigen Einladungslink oder die Passphrase können Sie nicht teilnehmen.",
   "help.back": "Zur Startseite",
+  ...LEGAL_DE,
 };
 
 /** @type {Record<keyof typeof de, string>} */
@@ -516,6 +519,7 @@ const en = {
   "e2ee.unsupported": "This browser cannot encrypt video and sound end to end. Please open the link in a current Chrome, Edge, Firefox or Safari.",
   "e2ee.required": "This room is end-to-end encrypted. Without the full invitation link or the passphrase you cannot take part.",
   "help.back": "Go to the start page",
+  ...LEGAL_EN,
 };
 
 /** @typedef {keyof typeof de} StringKey */

@@ -10,7 +10,7 @@ import { ToggleButton } from "./toggle-button.js";
 /**
  * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell" |
  *   "host" | "view"} Toggle
- * @typedef {"invite" | "settings" | "language" | "leave"} Action
+ * @typedef {"invite" | "stored" | "settings" | "language" | "leave"} Action
  */
 
 /** @type {Record<Toggle, import("./toggle-button.js").ToggleLook>} */
@@ -57,6 +57,7 @@ const TOGGLES = {
 /** @type {[Action, StringKey, string, StringKey | null][]} name, label, icon, caption */
 const ACTIONS = [
   ["invite", "ctl.invite", "link", "ctl.inviteCaption"],
+  ["stored", "stored.open", "info", "stored.caption"],
   ["settings", "ctl.settings", "settings", "ctl.settings"],
   ["language", "lang.other", "language", "lang.other"],
   ["leave", "ctl.leave", "leave", "ctl.leave"],
@@ -65,7 +66,7 @@ const ACTIONS = [
 /** Which buttons go where: the first group matters most and stays in reach on a phone. */
 const LAYOUT = /** @type {const} */ ([
   ["microphone", "camera", "screen", "hand", "view"],
-  ["host", "chat", "people", "invite", "doorbell", "settings", "language"],
+  ["host", "chat", "people", "invite", "doorbell", "stored", "settings", "language"],
   ["leave"],
 ]);
 

@@ -13,6 +13,7 @@ export class E2eePanel {
   #code;
   #peers;
   #i18n;
+  #encrypting = false;
 
   /**
    * @param {{badge: HTMLButtonElement, dialog: HTMLDialogElement, code: HTMLElement,
@@ -33,10 +34,16 @@ export class E2eePanel {
    * @param {{encrypting: boolean, code: string, peers: number}} state
    */
   show({ encrypting, code, peers }) {
+    this.#encrypting = encrypting;
     this.#badge.hidden = !encrypting;
     document.body.dataset.e2ee = encrypting ? "on" : "off";
     this.#code.textContent = encrypting ? code : "";
     this.#i18n.bind(this.#peers, "e2ee.peers", { count: String(peers) });
     if (!encrypting && this.#dialog.open) this.#dialog.close();
+  }
+
+  /** Whether all our media is encrypted end to end right now (the badge shows). */
+  get encrypting() {
+    return this.#encrypting;
   }
 }

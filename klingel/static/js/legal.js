@@ -1,0 +1,22 @@
+// @ts-check
+/** The imprint (`/impressum`) and the privacy policy (`/datenschutz`), with the town's details. */
+
+import { applyBrand, fetchBrand } from "./brand.js";
+import { I18n } from "./i18n.js";
+import { find } from "./ui/dom.js";
+
+async function main() {
+  let storage = null;
+  try {
+    storage = globalThis.localStorage;
+  } catch {
+    // Without storage the language choice is simply not remembered.
+  }
+  const i18n = new I18n(storage);
+  i18n.attach();
+  find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
+  applyBrand(await fetchBrand(), i18n);
+  document.body.dataset.brandApplied = "true";
+}
+
+void main();
