@@ -26,7 +26,7 @@ from typing import Any
 
 from harness import WORK, cost_between, median, percentile, read_sfu, require_netns, save
 from harness import start_server as start_bench_server
-from join_latency import one_join
+from join_latency import breakdown, one_join, print_breakdown
 from playwright.async_api import async_playwright
 
 from klingel.bots.browser import PageOpener, launch_chromium
@@ -125,6 +125,7 @@ async def chromium_joins() -> dict[str, Any]:
     plans = _plans(server, room, VIEWS["tile"], 120.0)
     running = asyncio.ensure_future(asyncio.to_thread(run, plans))
     samples: list[float] = []
+    timelines: list[dict[str, float]] = []
     failures = 0
     try:
         await asyncio.sleep(_joins_done_after(plans) + WARMUP_SECONDS)
@@ -133,7 +134,7 @@ async def chromium_joins() -> dict[str, Any]:
             opener = PageOpener(browser)
             for index in range(CHROMIUM_JOINS):
                 try:
-                    elapsed, _steps = await one_join(opener, server.base_url, room, index)
+                    elapsed, steps = await one_join(opener, server.base_url, room, index)
                 except TimeoutError:
                     failures += 1  # no frame within join_latency's 30 s: a figure, not a crash
                     await opener.close_all()
@@ -141,12 +142,16 @@ async def chromium_joins() -> dict[str, Any]:
                         break
                     continue
                 samples.append(elapsed)
+                timelines.append(steps)
             await opener.close_all()
             await browser.close()
         results = await running
     finally:
         server.stop()
     summary = summarize(results)
+    steps_figures = breakdown(timelines) if timelines else {}
+    if steps_figures:
+        print_breakdown(steps_figures)
     return {
         "joins": len(samples) + failures,
         "joins_without_frame_in_30s": failures,
@@ -154,6 +159,7 @@ async def chromium_joins() -> dict[str, Any]:
         "join_to_first_frame_ms_p50": round(median(samples), 1) if samples else None,
         "join_to_first_frame_ms_p95": round(percentile(samples, 0.95), 1) if samples else None,
         "samples_ms": [round(s, 1) for s in samples],
+        "timeline": steps_figures,
     }
 
 
