@@ -12,14 +12,21 @@ to the largest layer at or below its request that the rest of the budget still p
 visible change of picture:
 
 * Down at once: when the current choice needs more than the estimate, the split is done
-  anew.
+  anew, down to the smallest layers.
+* Pause only on a lasting shortage: a stream that plays is paused only once the estimate has
+  been below what the audio and the smallest layers of the playing streams need for
+  ``PAUSE_AFTER`` seconds (2 s), and never while it is above ``PAUSE_FRACTION`` (90 %) of
+  that. A dip of the estimate (an overflow the estimate overshoots, a keyframe burst) would
+  otherwise pause the picture and, with only audio left to measure, keep it paused; the
+  smallest layer is held instead.
 * Up slowly: only to a choice that the estimate has exceeded by at least 25 % during the whole
   of the last ``wait`` seconds (2 s). Every stream starts (and resumes) on its smallest layer,
   so that its first keyframe is small and quick, and stays there for 1 s; a fresh subscriber
   takes its first step after that 1 s too.
 * Back off: an upgrade undone within 5 s doubles the wait (up to 30 s), since the link
   evidently could not carry it; once per upgrade, however many steps the fall after it takes.
-  A downgrade long after the last upgrade resets it.
+  A downgrade long after the last upgrade resets it, and so does an upgrade that held for
+  5 s: the link carried it, and the next step need not wait for the last failure.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ BASE_WAIT = 2.0
 FIRST_WAIT = 1.0
 MAX_WAIT = 30.0
 UNDO_WINDOW = 5.0
+PAUSE_AFTER = 2.0
+PAUSE_FRACTION = 0.9
 
 Key = TypeVar("Key", bound=Hashable)
 Choice = int | None  # a layer index, or None: paused
@@ -123,7 +132,15 @@ def _is_higher(new: Choice, old: Choice) -> bool:
 class LayerAllocator(Generic[Key]):
     """The hysteresis around ``allocate`` for one subscriber; time is passed in."""
 
-    __slots__ = ("_choice", "_estimates", "_last_upgrade", "_started", "_undone", "_wait")
+    __slots__ = (
+        "_choice",
+        "_estimates",
+        "_last_upgrade",
+        "_short_since",
+        "_started",
+        "_undone",
+        "_wait",
+    )
 
     def __init__(self) -> None:
         self._choice: dict[Key, Choice] = {}
@@ -132,6 +149,7 @@ class LayerAllocator(Generic[Key]):
         self._last_upgrade = float("-inf")
         self._undone = False  # the last upgrade was undone already (and the wait doubled)
         self._started: dict[Key, float] = {}  # when each stream (re)started
+        self._short_since: float | None = None  # the smallest layers have not fitted since
 
     @property
     def wait(self) -> float:
@@ -155,8 +173,16 @@ class LayerAllocator(Generic[Key]):
                 current[demand.key] = None if ceiling is None else held
             else:
                 current[demand.key] = min(held, ceiling)
+        if not self._undone and self._wait > BASE_WAIT and now - self._last_upgrade >= UNDO_WINDOW:
+            self._wait = BASE_WAIT  # the last upgrade held
+        pause = self._may_pause(now, estimate, audio, demands, current)
         if bitrate_needed(audio, demands, current) > estimate:
             fitting = allocate(estimate, audio, demands)
+            if not pause:
+                fitting = {
+                    key: 0 if layer is None and current[key] is not None else layer
+                    for key, layer in fitting.items()
+                }
             self._choice = {
                 key: (fitting[key] if not _is_higher(fitting[key], current[key]) else current[key])
                 for key in keys
@@ -185,6 +211,26 @@ class LayerAllocator(Generic[Key]):
                 self._wait = max(self._wait, BASE_WAIT)  # the quick first step is spent
         self._remember_choice(current, demands)
         return dict(current)
+
+    def _may_pause(
+        self,
+        now: float,
+        estimate: int,
+        audio: int,
+        demands: Sequence[VideoDemand[Key]],
+        current: Mapping[Key, Choice],
+    ) -> bool:
+        """Whether a playing stream may be paused now: the estimate has been short of what
+        the smallest layers of the playing streams need for ``PAUSE_AFTER`` seconds, and is
+        well below it now."""
+        smallest = {key: 0 for key, layer in current.items() if layer is not None}
+        needed = bitrate_needed(audio, demands, smallest)
+        if estimate >= needed:
+            self._short_since = None
+            return False
+        if self._short_since is None:
+            self._short_since = now
+        return estimate < PAUSE_FRACTION * needed and now - self._short_since >= PAUSE_AFTER
 
     def _remember_choice(
         self, choice: dict[Key, Choice], demands: Sequence[VideoDemand[Key]]

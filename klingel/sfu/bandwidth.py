@@ -14,16 +14,33 @@ three bounds and reports the smallest:
   overuse detector compares it with an adaptive threshold (12.5 ms to start, within 6-600 ms;
   it follows the trend quickly when the trend is inside it and slowly when outside, so
   competing loss-based flows do not starve us): overuse needs the trend above the threshold
-  for 10 ms and two groups, and not falling. AIMD rate control then decreases to 0.85 times
-  the acknowledged rate on overuse (at most once per 300 ms, as the queue needs that long to
-  show the effect; and per step to no less than half the estimate, because overuse often
-  shows before the acknowledged rate has caught up with what was sent), holds on underuse
-  (the queue drains) and otherwise increases: by 8 % per second while far from the rate at
-  which the link last overflowed, by about one packet per response time near it.
+  for 100 ms and two groups, and not falling. AIMD rate control then decreases (at most once
+  per 300 ms, as the queue needs that long to show the effect), holds on underuse (the queue
+  drains) and otherwise increases: by 8 % per second while below the link's capacity (next
+  point), by about one packet per response time near or above it.
+* **The link's capacity** (as libwebrtc's LinkCapacityEstimator). At each decrease, delay- or
+  loss-based, the acknowledged rate is a sample of what the link carries; the samples are
+  smoothed (5 %) with their deviation, and the decrease goes to 0.85 times that capacity,
+  never lower, so that an overflow the estimate reacts to several times does not compound
+  it below what the link carries. One sample far below the capacity (beyond three
+  deviations) is smoothed in like the others, as it is more likely a burst after a quiet
+  spell (the acknowledged rate lags what is sent); a second one in a row means the link got
+  worse and the capacity starts afresh from it. The capacity is forgotten once the link has
+  carried more than it for a second without overuse or loss: an upgrade held, and the
+  increase is multiplicative again.
 * **Loss-based** (section 6). Over windows of at least 20 reported packets and a second
   (heavy loss counts as soon as 20 packets show it): more than 10 % lost lowers the bound to
-  ``bound * (1 - loss / 2)`` (again at most every 300 ms), less than 2 % lets it grow by 8 %
-  per second, anything between holds it.
+  ``bound * (1 - loss / 2)`` but not below 0.85 times the capacity (at most every 300 ms, as
+  the packets lost after a decrease were mostly sent before it), less than 2 % lets it grow
+  by 8 % per second, anything between holds it.
+* **Keyframe bursts.** When a subscription switches layer or resumes, the router says so
+  (``expect_burst``): the keyframe it starts with is far above the layer's rate and the queue
+  it builds says nothing about the link. Overuse and loss reported for packets sent in the
+  half second after that lower nothing; a link that cannot carry the new layer shows in the
+  packets after them, which the burst has left behind a queue for. Only there: keyframes a
+  lossy subscriber asks for come often and would hide its congestion. Damping rather than
+  pacing the burst: the SFU forwards without a pacer, and holding a keyframe back delays the
+  picture the subscriber waits for.
 * **REMB**, if the subscriber sends one, is a ceiling.
 
 Choices that depart from a browser's sender, and why:
@@ -34,12 +51,16 @@ Choices that depart from a browser's sender, and why:
   acknowledged.
 * The SFU sends no probes. While the subscriber receives less than the estimate (the
   allocator keeps it below), nothing tells whether more would fit. The increase then stops at
-  a ceiling: 1.25 times the acknowledged rate at the last overuse (the link's capacity as far
-  as known), rising from there slowly (doubling per minute, up to the larger of the start
-  value and twice the acknowledged rate) since the link may have got better, and never below
-  1.5 times the acknowledged rate. When the estimate allows a higher layer, the allocator
-  (``klingel.sfu.allocation``) tries it; that is the probe, and the allocator backs off
-  longer each time one had to be undone.
+  a ceiling: the capacity's upper bound (three deviations above it) at the last decrease,
+  rising from there (doubling every 20 s, up to the larger of the start value and twice the
+  acknowledged rate) since the link may have got better, and never below that upper bound
+  (or, with no capacity known, twice the acknowledged rate) nor 1.5 times the acknowledged
+  rate. While video is paused or held on a small layer the acknowledged rate is mostly
+  audio, so the capacity, not the acknowledged rate, keeps the estimate up. When the
+  estimate allows a higher layer, the allocator (``klingel.sfu.allocation``) tries it; that
+  is the probe: if it overflows, the estimate falls back to 0.85 times the capacity and the
+  allocator backs off longer; if the link carries it for a second, the capacity is
+  forgotten and the estimate climbs on.
 * The acknowledged rate is measured over the packets of the feedbacks of the last half second
   of arrivals, not packet by packet.
 * Sizes are the packets' sizes on the wire as far as the SFU knows them: RTP plus the SRTP tag
@@ -61,6 +82,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 __all__ = [
+    "BURST_SECONDS",
     "INITIAL_BITRATE",
     "MAXIMUM_BITRATE",
     "MINIMUM_BITRATE",
@@ -87,13 +109,17 @@ _THRESHOLD_RANGE_MS = (6.0, 600.0)
 _THRESHOLD_GAIN_OUTSIDE = 0.0087  # per ms: the threshold follows a trend outside it slowly
 _THRESHOLD_GAIN_INSIDE = 0.039
 _MAX_THRESHOLD_JUMP_MS = 15.0
-_OVERUSE_TIME_MS = 10.0
+_OVERUSE_TIME_MS = 100.0  # a loaded machine delays single packets; a queue grows for longer
 _BETA = 0.85
 _INCREASE_PER_SECOND = 1.08
 _DECREASE_INTERVAL = 0.3
 _RESPONSE_TIME = 0.3  # seconds: a feedback interval plus a round trip, roughly
-_CEILING_ABOVE_CAPACITY = 1.25
-_CEILING_DOUBLING = 60.0  # seconds
+_CEILING_DOUBLING = 20.0  # seconds
+_CAPACITY_SMOOTHING = 0.05  # weight of a new sample of the link's capacity
+_CAPACITY_DEVIATION_RANGE = (400.0, 2500.0)  # bits/s: its normalised variance, clamped
+_DOUBT_SECONDS = 1.0  # an overflow far below the capacity that lasts this long: it is less
+_CONFIRM_SECONDS = 1.0  # carrying more than the capacity this long shows the link got better
+BURST_SECONDS = 0.5  # after a layer switch or a resume: a keyframe burst, not congestion
 _ACKED_WINDOW = 0.5  # seconds of arrivals the acknowledged rate is measured over
 _LOSS_WINDOW_PACKETS = 20
 _LOSS_WINDOW_SECONDS = 1.0
@@ -327,13 +353,80 @@ class _DelayDetector:
         return received
 
 
+class _LinkCapacity:
+    """What the link carried when it last overflowed (libwebrtc's LinkCapacityEstimator): the
+    acknowledged rate at each overuse or loss decrease, smoothed, with its deviation, so that
+    the next decrease goes to a fraction of it rather than compounding below it, and the
+    increase slows down near it."""
+
+    __slots__ = ("deviation", "doubted_at", "value")
+
+    def __init__(self) -> None:
+        self.value: float | None = None  # bits/s; None: unknown (or the link got better)
+        self.deviation = _CAPACITY_DEVIATION_RANGE[0]  # normalised variance, bits/s
+        self.doubted_at: float | None = None  # when a sample far below it was set aside
+
+    def _spread(self, value: float) -> float:
+        return 3 * math.sqrt(value * self.deviation)
+
+    def upper(self) -> float:
+        value = self.value
+        return math.inf if value is None else value + self._spread(value)
+
+    def lower(self) -> float:
+        value = self.value
+        return 0.0 if value is None else max(0.0, value - self._spread(value))
+
+    def sample(self, rate: float, now: float) -> bool:
+        """One acknowledged rate at a decrease (``now``: when). A sample far below what was
+        known is set aside: the link was likely not full (a keyframe overflowed a short queue
+        while little else was sent, or the loss and delay of an overflow already answered
+        are still being reported). Another one between ``_DOUBT_SECONDS`` later (past the
+        tail of the same overflow) and three times that means a lasting overflow at that
+        rate: the link got worse, and the capacity starts afresh from it. Returns whether
+        the sample was taken."""
+        value = self.value
+        if value is not None and rate < self.lower():
+            doubted_at = self.doubted_at
+            if doubted_at is None or now - doubted_at > 3 * _DOUBT_SECONDS:
+                self.doubted_at = now
+                return False
+            if now - doubted_at < _DOUBT_SECONDS:
+                return False
+            value = None
+        self.doubted_at = None
+        if value is None:
+            self.value = rate
+            self.deviation = _CAPACITY_DEVIATION_RANGE[0]
+            return True
+        value += _CAPACITY_SMOOTHING * (rate - value)
+        error = value - rate
+        deviation = self.deviation + _CAPACITY_SMOOTHING * (
+            error * error / max(value, 1.0) - self.deviation
+        )
+        low, high = _CAPACITY_DEVIATION_RANGE
+        self.deviation = low if deviation < low else high if deviation > high else deviation
+        self.value = value
+        return True
+
+    def forget(self) -> None:
+        """The link carried more than it did when it overflowed: what it can take is unknown
+        again."""
+        self.value = None
+        self.deviation = _CAPACITY_DEVIATION_RANGE[0]
+        self.doubted_at = None
+
+
 class DownlinkEstimator:
     """The bitrate one subscriber's downlink carries (see the module doc)."""
 
     __slots__ = (
+        "_above_since",
         "_acked",
         "_acked_bytes",
         "_acked_rate",
+        "_burst_until",
+        "_capacity",
         "_ceiling",
         "_delay_bound",
         "_detector",
@@ -342,7 +435,8 @@ class DownlinkEstimator:
         "_last_increase",
         "_last_loss_decrease",
         "_last_loss_increase",
-        "_link_capacity",
+        "_last_sample",
+        "_last_sent",
         "_loss_bound",
         "_loss_window_start",
         "_lost",
@@ -370,15 +464,19 @@ class DownlinkEstimator:
         self._acked: deque[tuple[float, float, int]] = deque()
         self._acked_bytes = 0  # their bytes summed
         self._acked_rate = 0  # bits/s over them, 0 until they span 100 ms
-        self._link_capacity: float | None = None  # acknowledged rate at overuse, smoothed
+        self._capacity = _LinkCapacity()
+        self._above_since: float | None = None  # it has carried more than the capacity since
         self._ceiling = float(initial)  # how far an increase may go without a probe
         self._last_decrease = float("-inf")
+        self._last_sample = float("-inf")  # when the capacity last took a sample
         self._last_increase: float | None = None
         self._last_loss_decrease = float("-inf")
         self._last_loss_increase: float | None = None
         self._reported = 0
         self._lost = 0
         self._loss_window_start: float | None = None
+        self._burst_until = float("-inf")  # packets sent before this may be a keyframe burst
+        self._last_sent = float("-inf")  # send time of the newest packet reported received
 
     @property
     def estimate(self) -> int:
@@ -402,8 +500,25 @@ class DownlinkEstimator:
         arrivals (None: too little to tell)."""
         return self._acked_rate or None
 
+    @property
+    def link_capacity(self) -> int | None:
+        """Bits per second the link carried when it last overflowed, smoothed (None: unknown,
+        or it has carried more since)."""
+        value = self._capacity.value
+        return None if value is None else int(value)
+
     def on_remb(self, bitrate: int) -> None:
         self._remb = max(self._minimum, bitrate)
+
+    def expect_burst(self, now: float) -> None:
+        """A video stream switches layer or resumes at ``now`` (the SFU's clock): what is sent
+        for the next half second starts with a keyframe, larger than the layer's rate, and the
+        queue it builds on the way says nothing about the link. Overuse and loss reported for
+        those packets lower nothing; a link that cannot carry the new layer shows in the
+        packets after them."""
+        until = now + BURST_SECONDS
+        if until > self._burst_until:
+            self._burst_until = until
 
     def on_feedback(self, report: FeedbackReport, now: float) -> int:
         """Fold in what one feedback reported; ``now`` is the SFU's clock. Returns the new
@@ -417,11 +532,14 @@ class DownlinkEstimator:
         if lost:
             self._lost += lost
         if sent:
+            self._last_sent = sent[-1][1]
             self._acknowledge(
                 self._detector.update(sent, reference, deltas),
                 (reference + deltas[0]) * TICK,
                 (reference + sum(deltas)) * TICK,
             )
+        else:
+            self._last_sent = math.inf  # all lost: whatever they were, no burst to forgive
         self._update_delay_bound(now)
         if reported >= _LOSS_WINDOW_PACKETS:
             self._update_loss_bound(now)
@@ -433,11 +551,15 @@ class DownlinkEstimator:
         acked.append((first, last, received))
         acked_bytes = self._acked_bytes + received
         oldest = last - _ACKED_WINDOW
-        while acked[0][0] < oldest:
+        # the newest stays even if it alone spans more (a feedback after a stall)
+        while len(acked) > 1 and acked[0][0] < oldest:
             acked_bytes -= acked.popleft()[2]
         self._acked_bytes = acked_bytes
         span = last - acked[0][0]
         self._acked_rate = int(acked_bytes * 8 / span) if span >= 0.1 else 0
+
+    def _in_burst(self) -> bool:
+        return self._last_sent < self._burst_until
 
     def _update_delay_bound(self, now: float) -> None:
         state = self._detector.state
@@ -445,8 +567,10 @@ class DownlinkEstimator:
         last_increase = self._last_increase
         self._last_increase = now
         if state is _OVERUSING:
-            if now - self._last_decrease >= _DECREASE_INTERVAL:
-                self._decrease(now, acked)
+            self._above_since = None
+            if now - self._last_decrease >= _DECREASE_INTERVAL and not self._in_burst():
+                self._delay_bound = self._decreased(self._delay_bound, acked, now)
+                self._last_decrease = now
             return
         if last_increase is None:
             return
@@ -455,6 +579,16 @@ class DownlinkEstimator:
             elapsed = 1.0
         elif elapsed < 0.0:
             elapsed = 0.0
+        capacity = self._capacity
+        upper = capacity.upper()
+        if acked <= upper:
+            self._above_since = None
+        elif self._above_since is None:
+            self._above_since = now
+        elif now - self._above_since >= _CONFIRM_SECONDS:
+            capacity.forget()  # it carried more than when it overflowed: the upgrade held
+            self._above_since = None
+            upper = math.inf
         # the link may have got better since it overflowed: the ceiling rises slowly
         ceiling = self._ceiling
         highest = 2.0 * acked if 2.0 * acked > self._initial else float(self._initial)
@@ -463,32 +597,39 @@ class DownlinkEstimator:
         self._ceiling = ceiling = ceiling if ceiling < highest else highest
         if state is _UNDERUSING:
             return
-        if ceiling < 1.5 * acked + 10_000:
-            ceiling = 1.5 * acked + 10_000
+        # no lower than what the link carried: while the allocator holds video back, what is
+        # acknowledged (the audio, say) tells nothing about the link
+        known = capacity.value
+        floor = upper if known is not None else 2.0 * acked
+        if floor < 1.5 * acked + 10_000:
+            floor = 1.5 * acked + 10_000
+        if ceiling < floor:
+            ceiling = floor
         bound = self._delay_bound
         if bound >= ceiling:
             return
-        capacity = self._link_capacity
-        if capacity is not None and 0.85 * capacity <= bound <= 1.15 * capacity:
+        if known is not None and bound >= capacity.lower():
             # near where the link overflowed last time: about one packet per response time
             bound += _NEAR_CAPACITY_INCREASE * elapsed
         else:
             bound *= _INCREASE_PER_SECOND**elapsed
         self._delay_bound = min(bound, ceiling, float(self._maximum))
 
-    def _decrease(self, now: float, acked: int) -> None:
-        """Overuse: down to 0.85 times the acknowledged rate. Overuse often shows before the
-        acknowledged rate does (a keyframe burst of a higher layer): one step never goes below
-        half the estimate, the next one 300 ms later goes on down if the queue still grows."""
-        basis = max(acked, self._delay_bound / 2)
-        lowered = _BETA * basis
-        if lowered < self._delay_bound:
-            self._delay_bound = max(float(self._minimum), lowered)
-        self._last_decrease = now
-        if acked:
-            capacity = self._link_capacity
-            self._link_capacity = acked if capacity is None else 0.9 * capacity + 0.1 * acked
-            self._ceiling = _CEILING_ABOVE_CAPACITY * acked
+    def _decreased(self, bound: float, acked: int, now: float) -> float:
+        """Overuse or heavy loss: the acknowledged rate is a sample of the link's capacity (one
+        per 300 ms, however many signals show the same overflow), and the bound goes down to
+        0.85 times that capacity (never up). Before anything was acknowledged, one step
+        halves it."""
+        capacity = self._capacity
+        if acked and now - self._last_sample >= _DECREASE_INTERVAL:
+            self._last_sample = now
+            if capacity.sample(acked, now):
+                self._ceiling = capacity.upper()
+        value = capacity.value
+        lowered = _BETA * bound / 2 if value is None else _BETA * value
+        if lowered >= bound:
+            return bound
+        return lowered if lowered > self._minimum else float(self._minimum)
 
     def _update_loss_bound(self, now: float) -> None:
         if self._reported < _LOSS_WINDOW_PACKETS:
@@ -502,9 +643,13 @@ class DownlinkEstimator:
         self._last_loss_increase = now
         self._reported = self._lost = 0
         if loss > _HIGH_LOSS:
-            if now - self._last_loss_decrease >= _DECREASE_INTERVAL:
+            self._above_since = None
+            # once per response time: the packets lost after a decrease were mostly sent
+            # before it
+            if now - self._last_loss_decrease >= _DECREASE_INTERVAL and not self._in_burst():
                 start = min(self._loss_bound, self._delay_bound)
-                self._loss_bound = max(float(self._minimum), start * (1 - loss / 2))
+                lowered = max(start * (1 - loss / 2), self._decreased(start, self._acked_rate, now))
+                self._loss_bound = max(float(self._minimum), lowered)
                 self._last_loss_decrease = now
         elif loss < _LOW_LOSS and last_increase is not None:
             elapsed = min(max(now - last_increase, 0.0), 1.0)

@@ -20,9 +20,10 @@ SFU's own transport-wide sequence number on every packet sent to it; its feedbac
 ``DownlinkEstimator`` (``klingel.sfu.bandwidth``), and every 300 ms its ``LayerAllocator``
 (``klingel.sfu.allocation``) splits that estimate over its video streams, using each layer's
 measured bitrate. A subscription forwards the lower of the layer requested (``set_layer``) and
-the layer allocated; new ones start on the smallest layer. Which simulcast layers anyone
-forwards, waits for or is allocated is reported to the publisher (``PublisherLayers``), so its
-browser can stop encoding the others.
+the layer allocated; new ones start on the smallest layer. When a subscription switches layer
+or resumes at a keyframe, its estimator is told to expect the burst. Which simulcast layers
+anyone forwards, waits for or is allocated is reported to the publisher (``PublisherLayers``),
+so its browser can stop encoding the others.
 """
 
 from __future__ import annotations
@@ -988,6 +989,9 @@ class RoomRouter:
                 if sink.current is not None:
                     self._counters.layer_switches += 1
                 _switch(sink, layer)
+                # the keyframe it starts with is a burst the estimate expects; not so for every
+                # keyframe: those a lossy link asks for would then hide its congestion
+                subscriber.estimator.expect_burst(arrival)
             mapped = sink.rewriter.map(source, sequence, timestamp, arrival)
             if mapped is None:
                 continue

@@ -6,9 +6,13 @@ from __future__ import annotations
 import pytest
 
 from klingel.sfu.allocation import (
+    BASE_WAIT,
     MAX_WAIT,
+    PAUSE_AFTER,
+    PAUSE_FRACTION,
     PRIORITY_SCREEN,
     PRIORITY_SPEAKER,
+    UNDO_WINDOW,
     LayerAllocator,
     VideoDemand,
     allocate,
@@ -120,7 +124,33 @@ def test_down_at_once_when_over_budget() -> None:
     clock.until(5_000_000, {"a": 2})
     assert clock.step(1_000_000) == {"a": 1}
     assert clock.step(200_000) == {"a": 0}
-    assert clock.step(150_000) == {"a": None}
+    assert clock.step(150_000) == {"a": 0}  # the smallest layer is held at first
+    assert clock.step(150_000, PAUSE_AFTER + 0.3) == {"a": None}
+
+
+def test_a_short_dip_below_the_smallest_layer_holds_it() -> None:
+    clock = Clock([camera("a")])
+    clock.until(5_000_000, {"a": 2})
+    assert clock.step(120_000, PAUSE_AFTER - 0.3) == {"a": 0}
+    assert clock.step(400_000) == {"a": 0}
+    # the shortage must last PAUSE_AFTER seconds in one piece
+    assert clock.step(120_000, PAUSE_AFTER - 0.3) == {"a": 0}
+    assert clock.step(120_000, 0.6) == {"a": None}
+
+
+def test_an_estimate_just_short_of_the_smallest_layer_never_pauses_it() -> None:
+    clock = Clock([camera("a")])
+    clock.until(5_000_000, {"a": 2})
+    needed = AUDIO + 150_000
+    assert clock.step(int(PAUSE_FRACTION * needed) + 1_000, 30) == {"a": 0}
+    assert clock.step(int(PAUSE_FRACTION * needed) - 1_000, PAUSE_AFTER + 0.3) == {"a": None}
+
+
+def test_the_least_important_stream_pauses_first_after_a_lasting_shortage() -> None:
+    clock = Clock([camera("a", priority=1), camera("b")])
+    clock.until(5_000_000, {"a": 2, "b": 2})
+    assert clock.step(250_000) == {"a": 0, "b": 0}
+    assert clock.step(250_000, PAUSE_AFTER + 0.3) == {"a": 0, "b": None}
 
 
 def test_up_only_after_two_seconds_with_a_quarter_to_spare() -> None:
@@ -166,8 +196,19 @@ def test_a_fall_in_several_steps_after_one_upgrade_doubles_the_wait_once() -> No
     before = clock.allocator.wait
     assert clock.step(1_000_000) == {"a": 1}
     assert clock.step(200_000) == {"a": 0}
-    assert clock.step(150_000) == {"a": None}
+    assert clock.step(150_000, PAUSE_AFTER + 0.3) == {"a": None}
     assert clock.allocator.wait == 2 * before
+
+
+def test_an_upgrade_that_held_resets_the_wait() -> None:
+    clock = Clock([camera("a")])
+    clock.until(5_000_000, {"a": 2})
+    for _ in range(3):
+        clock.step(600_000)
+        clock.until(3_000_000, {"a": 2})
+    assert clock.allocator.wait > 2 * BASE_WAIT
+    clock.step(3_000_000, UNDO_WINDOW + 0.3)  # it held
+    assert clock.allocator.wait == BASE_WAIT
 
 
 def test_a_downgrade_long_after_an_upgrade_resets_the_wait() -> None:

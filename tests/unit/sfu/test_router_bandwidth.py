@@ -27,6 +27,7 @@ from test_router import (
 from test_router_simulcast import LAYER_SSRCS, SimulcastRoom, simulcast_offer
 
 from klingel.sfu.api import MediaEvent, PublisherLayers
+from klingel.sfu.bandwidth import BURST_SECONDS
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.router import UNWANTED_AFTER, RoomRouter
 from klingel.sfu.rtcp import PictureLossIndication, TransportFeedback
@@ -83,6 +84,7 @@ async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
     estimator = room.router._subscribers[BEN].estimator
     before = estimator.estimate
     room.send_video(VP8_KEY)
+    await asyncio.sleep(BURST_SECONDS)  # loss in the keyframe's burst would be forgiven
     for round_number in range(3):
         start = len(room.subscriber.rtp)
         for _ in range(40):
@@ -93,6 +95,22 @@ async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
         await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
     assert estimator.estimate < before / 2
     assert room.counters.dropped == 0
+    room.router.close()
+
+
+async def test_loss_in_the_burst_after_a_keyframe_switch_lowers_nothing() -> None:
+    room = Room()
+    estimator = room.router._subscribers[BEN].estimator
+    before = estimator.estimate
+    start = len(room.subscriber.rtp)
+    room.send_video(VP8_KEY)  # the subscription starts here: a keyframe burst is expected
+    for _ in range(40):
+        room.send_video(VP8_DELTA)
+    packets = room.subscriber.rtp[start:]
+    received = [index % 2 == 0 for index in range(len(packets))]
+    room.subscriber.on_rtcp(feedback_for(packets, received, 0.001))
+    assert len(packets) > 40
+    assert estimator.estimate == before
     room.router.close()
 
 
