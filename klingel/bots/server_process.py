@@ -62,6 +62,7 @@ class ServerProcess:
     announce_ip: str = _HOST
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # the server's working directory (default: the caller's)
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
     started_at: float = 0.0
@@ -113,6 +114,7 @@ class ServerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                cwd=self.cwd,
                 # A group of its own, so that stopping it also stops its worker processes.
                 start_new_session=True,
             )

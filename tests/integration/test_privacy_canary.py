@@ -1,0 +1,137 @@
+"""Nothing a person typed reaches the disk or the log.
+
+A session full of unique marker strings (room name, display names, chat, password, a host's
+message to a denied guest) runs against a real ``python -m klingel serve`` with its SFU workers
+and a publishing participant, started in an empty working directory with its own ``HOME`` and
+``TMPDIR``. Afterwards the server's log output and every file written anywhere under those
+directories, ``/tmp``, ``/var/tmp`` and ``/dev/shm`` during the session are searched for the
+markers: zero hits, and the server's own directories stay empty.
+
+Run inside the isolated namespace:
+``scripts/netns-run .venv/bin/pytest tests/integration/test_privacy_canary.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
+
+from klingel.bots.browser import wait_until
+from klingel.bots.client import ProtocolClient
+from klingel.bots.server_process import ServerProcess
+
+Message = dict[str, Any]
+SHARED_PLACES = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+LARGEST_FILE_READ = 64 * 1024 * 1024
+
+
+def files_changed_since(roots: tuple[Path, ...], since: float) -> Iterator[Path]:
+    for root in roots:
+        for directory, _subdirectories, names in os.walk(root, onerror=lambda _error: None):
+            for name in names:
+                path = Path(directory) / name
+                try:
+                    status = path.lstat()
+                except OSError:
+                    continue
+                if path.is_file() and not path.is_symlink() and status.st_mtime >= since:
+                    yield path
+
+
+def holders_of(markers: list[bytes], paths: Iterator[Path]) -> list[str]:
+    found = []
+    for path in paths:
+        try:
+            if path.stat().st_size > LARGEST_FILE_READ:
+                continue
+            content = path.read_bytes()
+        except OSError:
+            continue
+        found.extend(f"{path}: {marker.decode()}" for marker in markers if marker in content)
+    return found
+
+
+async def receive_until(socket: ClientConnection, kind: str) -> Message:
+    while True:
+        message: Message = json.loads(await socket.recv())
+        if message["type"] == kind:
+            return message
+
+
+async def test_markers_reach_neither_the_log_nor_any_file(
+    tmp_path: Path, test_media: Path
+) -> None:
+    home, temporary, workdir = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
+    for directory in (home, temporary, workdir):
+        directory.mkdir()
+    log_path = tmp_path / "log" / "server.log"
+    server = ServerProcess(
+        log_path,
+        cwd=workdir,
+        env={"HOME": str(home), "TMPDIR": str(temporary), "KLINGEL_LOG_LEVEL": "info"},
+    )
+    marker = uuid.uuid4().hex
+    started = time.time() - 1.0  # file times are coarse on some file systems
+    server.start()
+    try:
+        base = server.base_url
+        async with httpx.AsyncClient(base_url=base) as http:
+            created = (await http.post("/api/rooms", json={"name": f"Klasse {marker}"})).json()
+        room = created["room"]
+        assert marker in room
+
+        host = ProtocolClient(base, room, f"Lehrerin{marker}")
+        await host.join(host_secret=created["hostSecret"])
+        await host.set_password(f"Geheim{marker}")
+        await host.chat(f"Hausaufgaben {marker} https://example.invalid/{marker}")
+
+        pupil = ProtocolClient(base, room, f"Schüler{marker}")
+        # a room made with a name starts with its lobby on
+        assert (await pupil.join(password=f"Geheim{marker}"))["type"] == "waiting"
+        await host.admit((await host.wait_lobby(1))[0]["id"])
+        await pupil.wait_admitted()
+        await pupil.publish_file(test_media)
+        await wait_until(lambda: len(host.others_streams()) == 2, message="the pupil's streams")
+        await host.wait_receiving(list(host.others_streams()), timeout=30)
+        await pupil.chat(f"Frage {marker}")
+
+        async with connect(base.replace("http", "ws") + "/ws", origin=Origin(base)) as denied:
+            await denied.send(
+                json.dumps(
+                    {
+                        "type": "join",
+                        "v": 1,
+                        "room": room,
+                        "name": f"Fremd{marker}",
+                        "password": f"Geheim{marker}",
+                    }
+                )
+            )
+            await receive_until(denied, "waiting")
+            rings = await host.wait_lobby(1)
+            await host.deny(rings[0]["id"], f"Nein {marker}")
+            assert (await receive_until(denied, "denied"))["message"] == f"Nein {marker}"
+
+        for client in (pupil, host):
+            await client.leave()
+            await client.close()
+    finally:
+        server.stop()
+
+    markers = [marker.encode(), marker[:16].encode()]
+    log = log_path.read_bytes()
+    assert b"Klingel ready" in log  # the log was captured at all
+    assert [m for m in markers if m in log] == []
+    assert sorted(p.name for p in workdir.rglob("*")) == []
+    written = files_changed_since((home, temporary, *SHARED_PLACES), started)
+    own_files = {log_path, test_media}
+    assert holders_of(markers, (p for p in written if p not in own_files)) == []
