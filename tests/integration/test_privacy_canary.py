@@ -67,9 +67,7 @@ async def receive_until(socket: ClientConnection, kind: str) -> Message:
             return message
 
 
-async def test_markers_reach_neither_the_log_nor_any_file(
-    tmp_path: Path, test_media: Path
-) -> None:
+async def test_markers_reach_neither_the_log_nor_any_file(tmp_path: Path, test_media: Path) -> None:
     home, temporary, workdir = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
     for directory in (home, temporary, workdir):
         directory.mkdir()
