@@ -212,3 +212,49 @@ async def tile_video(page: Page, participant: str) -> TileVideo:
     if not found:
         return TileVideo(0, 0)
     return TileVideo(int(found["frames"]), int(found["height"]))
+
+
+# End-to-end encrypted rooms (docs/e2ee.md): the start page's option and the pre-join
+# screen's passphrase field.
+E2EE_OPTION = _name(r"^ende-zu-ende-verschlüsselt$")
+PASSPHRASE_FIELD = _name(r"^passphrase des raums$")
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedRoom:
+    """A room a host started encrypted: its id and the room secret of the host's link."""
+
+    host: Person
+    room: str
+    key: str
+
+
+async def start_encrypted_room(opener: PageOpener, server: str, name: str) -> EncryptedRoom:
+    """On the start page: tick the encryption option, start a room and join it as host."""
+    probed = await opener(f"{server}/")
+    page = probed.page
+    await page.get_by_role("checkbox", name=E2EE_OPTION).check()
+    await page.get_by_role("button", name=NEW_ROOM_BUTTON).click()
+    await page.wait_for_url(re.compile(r"/r/[a-z2-7]+#host=.+&key=.+$"))
+    await join_from_prejoin(page, name)
+    path, _, fragment = page.url.partition("#")
+    key = dict(part.split("=", 1) for part in fragment.split("&"))["key"]
+    host = Person(name, probed, await own_id(page))
+    return EncryptedRoom(host, path.rsplit("/", 1)[1], key)
+
+
+async def join_with_passphrase(
+    opener: PageOpener, server: str, room: str, name: str, passphrase: str
+) -> Person:
+    """Open the room's plain link, be told it is encrypted, type the passphrase and join."""
+    probed = await opener(f"{server}/r/{room}")
+    page = probed.page
+    await wait_state(page, "prejoin")
+    await page.get_by_role("textbox", name=DISPLAY_NAME_FIELD).fill(name)
+    await page.get_by_role("button", name=JOIN_BUTTON).click()
+    field = page.get_by_label(PASSPHRASE_FIELD)
+    await field.wait_for(state="visible", timeout=JOIN_TIMEOUT * 1000)
+    await field.fill(passphrase)
+    await page.get_by_role("button", name=JOIN_BUTTON).click()
+    await wait_state(page, "joined")
+    return Person(name, probed, await own_id(page))

@@ -201,6 +201,7 @@ function main() {
       const code = await made.safetyCode();
       if (session !== made) return;
       e2eePanel.show({ encrypting: made.encrypting, code, peers: made.peers.length });
+      storedPanel.refresh();
       document.body.dataset.e2eeKeyIndex = String(made.keyIndex ?? "");
     });
     return made;
