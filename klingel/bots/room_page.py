@@ -187,7 +187,9 @@ async (participant) => {
     let found = null;
     (await pc.getStats()).forEach((s) => {
       if (s.type === "inbound-rtp" && s.kind === "video" && s.trackIdentifier === track.id) {
-        found = { frames: s.framesDecoded || 0, height: s.frameHeight || 0 };
+        found = {
+          frames: s.framesDecoded || 0, height: s.frameHeight || 0, packets: s.packetsReceived || 0,
+        };
       }
     });
     if (found) return found;
@@ -199,10 +201,12 @@ async (participant) => {
 
 @dataclass(frozen=True, slots=True)
 class TileVideo:
-    """What the page received of one participant's camera: frames decoded, their height."""
+    """What the page received of one participant's camera: frames decoded, their height,
+    and RTP packets (which arrive even when no frame decodes)."""
 
     frames: int
     height: int
+    packets: int = 0
 
 
 async def tile_video(page: Page, participant: str) -> TileVideo:
@@ -210,8 +214,8 @@ async def tile_video(page: Page, participant: str) -> TileVideo:
     while none arrived."""
     found: dict[str, int] | None = await page.evaluate(_READ_TILE_VIDEO, participant)
     if not found:
-        return TileVideo(0, 0)
-    return TileVideo(int(found["frames"]), int(found["height"]))
+        return TileVideo(0, 0, 0)
+    return TileVideo(int(found["frames"]), int(found["height"]), int(found["packets"]))
 
 
 # End-to-end encrypted rooms (docs/e2ee.md): the start page's option and the pre-join

@@ -28,6 +28,7 @@ from klingel.bots.room_page import (
     join_room,
     own_id,
     remote_participants,
+    tile_video,
     wait_state,
 )
 
@@ -122,30 +123,9 @@ async def test_three_people_see_and_hear_each_other_encrypted(meeting: Meeting) 
     assert code
 
 
-_READ_TILE = """
-async (participant) => {
-  const video = document.querySelector(
-    `.tile[data-participant="${participant}"][data-source="camera"] video`);
-  const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
-  if (!track) return null;
-  for (const pc of window.__klingelPeerConnections || []) {
-    if (pc.connectionState === "closed") continue;
-    let found = null;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video" && s.trackIdentifier === track.id) {
-        found = { frames: s.framesDecoded || 0, packets: s.packetsReceived || 0 };
-      }
-    });
-    if (found) return found;
-  }
-  return null;
-}
-"""
-
-
 async def _tile_counts(page: Page, participant: str) -> dict[str, int]:
-    found: dict[str, int] | None = await page.evaluate(_READ_TILE, participant)
-    return found or {"frames": 0, "packets": 0}
+    video = await tile_video(page, participant)
+    return {"frames": video.frames, "packets": video.packets}
 
 
 async def _packets_beyond(page: Page, participant: str, count: int) -> bool:

@@ -18,6 +18,7 @@ from klingel.bots.room_page import (
     join_with_passphrase,
     remote_participants,
     start_encrypted_room,
+    tile_video,
     wait_state,
 )
 
@@ -33,31 +34,11 @@ STORED_BUTTON = re.compile(r"^(was wird gespeichert|what is stored)\?$", re.IGNO
 E2EE_SENTENCE_DE = "Der Server kann die Besprechung weder sehen noch hören."
 E2EE_SENTENCE_EN = "the server can neither see nor hear the meeting."
 
-_READ_TILE = """
-async (participant) => {
-  const video = document.querySelector(
-    `.tile[data-participant="${participant}"][data-source="camera"] video`);
-  const track = video && video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
-  if (!track) return null;
-  for (const pc of window.__klingelPeerConnections || []) {
-    if (pc.connectionState === "closed") continue;
-    let found = null;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video" && s.trackIdentifier === track.id) {
-        found = { frames: s.framesDecoded || 0, packets: s.packetsReceived || 0 };
-      }
-    });
-    if (found) return found;
-  }
-  return null;
-}
-"""
-
 
 async def _tile_counts(page: Page, participant: str) -> tuple[int, int]:
     """Frames decoded and packets received of a participant's camera on this page."""
-    found: dict[str, int] | None = await page.evaluate(_READ_TILE, participant)
-    return (found["frames"], found["packets"]) if found else (0, 0)
+    video = await tile_video(page, participant)
+    return video.frames, video.packets
 
 
 async def _frames_beyond(page: Page, participant: str, count: int) -> int:
