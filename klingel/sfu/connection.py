@@ -44,6 +44,10 @@ CONSENT_TIMEOUT = 30.0
 # Addresses that passed a check are kept per connection so that DTLS and media from them are
 # accepted; a browser tries few pairs, and the cap bounds what a hostile one can make us keep.
 _MAX_ADDRESSES = 8
+# libsrtp keeps a stream for every SSRC that authenticates, and a peer holding the keys may
+# invent any number of them; a browser uses under a dozen (three simulcast layers, their
+# repair streams, audio, screen, RTCP senders).
+_MAX_SSRCS = 64
 # RFC 5761 section 4: RTCP packet types 192-223 in the second byte; RTP payload types there
 # are forbidden with rtcp-mux.
 _RTCP_FIRST_TYPE = 192
@@ -111,6 +115,7 @@ class Connection:
         self._state: TransportState = "new"
         self._remote: RemoteParameters | None = None
         self._srtp: SrtpSessions | None = None
+        self._ssrcs: set[bytes] = set()  # the SSRCs the SRTP sessions keep a stream for
         self._addresses: list[Address] = []
         self._selected: Address | None = None
         # Where DTLS and media go: the selected address, else the latest checked one.
@@ -248,12 +253,21 @@ class Connection:
         if srtp is None or len(datagram) < _MIN_SRTP_LENGTH:
             self._counters.dropped += 1
             return
-        if _RTCP_FIRST_TYPE <= datagram[1] <= _RTCP_LAST_TYPE:
+        rtcp = _RTCP_FIRST_TYPE <= datagram[1] <= _RTCP_LAST_TYPE
+        ssrc = datagram[4:8] if rtcp else datagram[8:12]
+        ssrcs = self._ssrcs
+        known = ssrc in ssrcs
+        if not known and len(ssrcs) >= _MAX_SSRCS:
+            self._counters.dropped += 1
+            return
+        if rtcp:
             try:
                 packet = srtp.unprotect_rtcp(datagram)
             except SRTP_FAILURES:
                 self._counters.dropped += 1
                 return
+            if not known:
+                ssrcs.add(ssrc)
             self._counters.rtcp_received += 1
             try:
                 self.on_rtcp(packet)
@@ -265,6 +279,8 @@ class Connection:
             except SRTP_FAILURES:
                 self._counters.dropped += 1
                 return
+            if not known:
+                ssrcs.add(ssrc)
             self._counters.rtp_received += 1
             try:
                 self.on_rtp(packet, time.monotonic())
@@ -299,6 +315,7 @@ class Connection:
 
     def _on_dtls_connected(self, keys: SrtpKeys) -> None:
         self._srtp = SrtpSessions(keys)
+        self._ssrcs = set()
         if self._state == "connecting":
             self._set_state("connected")
 

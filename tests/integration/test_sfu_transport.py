@@ -222,6 +222,27 @@ async def test_garbage_is_dropped_and_counted(mux: UdpMux, peers: list[RawPeer])
     assert transport.state == "connected"
 
 
+async def test_a_peer_cannot_make_the_sfu_keep_unbounded_ssrcs(
+    mux: UdpMux, peers: list[RawPeer]
+) -> None:
+    """Every SSRC that authenticates costs a libsrtp stream: past a browser's needs, packets
+    of new SSRCs are dropped unread, while the known ones keep flowing."""
+    recorder = Recorder()
+    peer, _transport = await connected_raw_peer(mux, peers, recorder)
+    invented = 300
+    for ssrc in range(10_000, 10_000 + invented):
+        peer.send_rtp(rtp_packet(ssrc, 1))
+    await wait_until(
+        lambda: len(recorder.rtp) + (mux.counters.dropped) >= invented, message="all handled"
+    )
+    accepted = {int.from_bytes(packet[8:12], "big") for packet in recorder.rtp}
+    assert 0 < len(accepted) < invented
+    assert len(accepted) <= 64
+    first = min(accepted)
+    peer.send_rtp(rtp_packet(first, 2))
+    await wait_until(lambda: recorder.rtp[-1] == rtp_packet(first, 2), message="known SSRC")
+
+
 async def test_unknown_ufrag_gets_no_answer(mux: UdpMux, peers: list[RawPeer]) -> None:
     transport = mux.create_transport()
     peer = RawPeer(mux.port)
