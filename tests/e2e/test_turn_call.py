@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from websockets.typing import Origin
 
 from klingel.bots.browser import PageOpener, launch_chromium, wait_media_flowing, wait_until
 from klingel.bots.client import ProtocolClient
+from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
 from klingel.bots.room_page import DISPLAY_NAME_FIELD, JOIN_BUTTON, wait_state
 from klingel.bots.server_process import ServerProcess
 from klingel.turn.credentials import TurnSecret, password_for
@@ -428,27 +428,8 @@ def probe_main() -> None:
 
 @pytest.fixture(scope="module")
 def observed() -> dict[str, Any]:
-    if shutil.which("turnserver") is None:
-        if os.environ.get("CI"):
-            pytest.fail("turnserver (Debian package coturn) is missing on CI", pytrace=False)
-        pytest.skip("turnserver is not installed: apt-get install coturn")
-    if shutil.which("unshare") is None:
-        pytest.fail("the relay call needs `unshare` (util-linux)", pytrace=False)
-    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
-    try:
-        completed = subprocess.run(
-            ["unshare", "--net", *as_root, "--", sys.executable, __file__],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        pytest.fail(f"the relay call hung:\n{error.stderr!r}", pytrace=False)
-    if completed.returncode != 0:
-        pytest.fail(f"the relay call failed:\n{completed.stderr[-6000:]}", pytrace=False)
-    results: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return results
+    require_turnserver()
+    return probe_in_own_namespace(__file__, what="the relay call", timeout=PROBE_TIMEOUT_SECONDS)
 
 
 @pytest.mark.parametrize("name", PEOPLE)

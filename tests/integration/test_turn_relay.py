@@ -22,13 +22,10 @@ import contextlib
 import hashlib
 import ipaddress
 import json
-import os
 import re
-import shutil
 import socket
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -39,6 +36,7 @@ from typing import Any, Protocol, cast
 import pytest
 from aioice import stun
 
+from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
 from klingel.turn.coturn_config import CoturnSettings, render_coturn_config
 from klingel.turn.credentials import CredentialIssuer, TurnSecret, password_for
 from klingel.turn.peer_ranges import DENIED_PEER_RANGES, coturn_range
@@ -702,35 +700,10 @@ def probe_main() -> None:
 # -- the tests (outside the namespace) ------------------------------------------------------------
 
 
-def _turnserver_or_skip() -> None:
-    if shutil.which("turnserver") is not None:
-        return
-    if os.environ.get("CI"):
-        pytest.fail("turnserver (Debian package coturn) is missing on CI", pytrace=False)
-    pytest.skip("turnserver is not installed: apt-get install coturn")
-
-
 @pytest.fixture(scope="module")
 def observed() -> dict[str, Any]:
-    _turnserver_or_skip()
-    if shutil.which("unshare") is None:
-        pytest.fail("the relay probe needs `unshare` (util-linux)", pytrace=False)
-    # Without root, a user namespace of its own lets the probe configure its network.
-    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
-    try:
-        completed = subprocess.run(
-            ["unshare", "--net", *as_root, "--", sys.executable, __file__],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        pytest.fail(f"the relay probe hung:\n{error.stderr!r}", pytrace=False)
-    if completed.returncode != 0:
-        pytest.fail(f"the relay probe failed:\n{completed.stderr[-6000:]}", pytrace=False)
-    results: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return results
+    require_turnserver()
+    return probe_in_own_namespace(__file__, what="the relay probe", timeout=PROBE_TIMEOUT_SECONDS)
 
 
 def test_valid_credentials_allocate(observed: dict[str, Any]) -> None:

@@ -15,11 +15,7 @@ import contextlib
 import datetime
 import ipaddress
 import json
-import os
-import shutil
 import ssl
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -50,6 +46,7 @@ from test_turn_relay import (
     start_listeners,
 )
 
+from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
 from klingel.turn.coturn_config import DEFAULT_TLS_PORT, TlsFiles, render_coturn_config
 from klingel.turn.credentials import CredentialIssuer, TurnSecret
 
@@ -242,29 +239,10 @@ def probe_main() -> None:
 
 @pytest.fixture(scope="module")
 def observed() -> dict[str, Any]:
-    if shutil.which("turnserver") is None:
-        if os.environ.get("CI"):
-            pytest.fail("turnserver (Debian package coturn) is missing on CI", pytrace=False)
-        pytest.skip("turnserver is not installed: apt-get install coturn")
-    if shutil.which("unshare") is None:
-        pytest.fail("the relay probe needs `unshare` (util-linux)", pytrace=False)
-    # Without root, a user namespace of its own lets the probe configure its network and
-    # bind port 443 there.
-    as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
-    try:
-        completed = subprocess.run(
-            ["unshare", "--net", *as_root, "--", sys.executable, __file__],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as error:
-        pytest.fail(f"the TLS relay probe hung:\n{error.stderr!r}", pytrace=False)
-    if completed.returncode != 0:
-        pytest.fail(f"the TLS relay probe failed:\n{completed.stderr[-6000:]}", pytrace=False)
-    results: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return results
+    require_turnserver()
+    return probe_in_own_namespace(
+        __file__, what="the TLS relay probe", timeout=PROBE_TIMEOUT_SECONDS
+    )
 
 
 def test_the_generated_configuration_listens_for_tls(observed: dict[str, Any]) -> None:
