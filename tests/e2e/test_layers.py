@@ -38,15 +38,15 @@ async def test_a_small_window_receives_a_smaller_layer(
             await asyncio.sleep(WINDOW)
             return height if height == await frame_height(ben.page, anna.id) else 0
 
-        async def steady_above_smallest() -> int:
-            # A new subscription starts on the smallest layer and steps up; wait for that, so
-            # that a smaller layer exists to go down to.
+        async def steady_on_largest() -> int:
+            # A new subscription starts on the smallest layer and steps up; wait until it is on
+            # the largest Anna sends, so that the small window's layer is a smaller one.
             sent = await sent_video_heights(anna.page)
             height = await steady_height()
-            return height if sent and height > min(sent) else 0
+            return height if sent and height == max(sent) else 0
 
         first = await wait_until(
-            steady_above_smallest, timeout=TIMEOUT, message="a steady picture above the smallest"
+            steady_on_largest, timeout=TIMEOUT, message="a steady picture on the largest layer"
         )
 
         async def height_if(wanted: Callable[[int], bool]) -> int:
