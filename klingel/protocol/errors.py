@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     NOT_ALLOWED = "not_allowed"
     PASSWORD_REQUIRED = "password_required"
     WRONG_PASSWORD = "wrong_password"
+    PASSWORD_TOO_SHORT = "password_too_short"
     ROOM_LOCKED = "room_locked"
     REMOVED = "removed"
     SCREEN_SHARE_NOT_ALLOWED = "screen_share_not_allowed"
@@ -77,6 +78,7 @@ _USER_ERRORS = frozenset(
         ErrorCode.NOT_ALLOWED,
         ErrorCode.PASSWORD_REQUIRED,
         ErrorCode.WRONG_PASSWORD,
+        ErrorCode.PASSWORD_TOO_SHORT,
         ErrorCode.ROOM_LOCKED,
         ErrorCode.REMOVED,
         ErrorCode.SCREEN_SHARE_NOT_ALLOWED,

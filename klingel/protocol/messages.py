@@ -25,12 +25,14 @@ from klingel.protocol.moderation import (
     Deny,
     EndConversation,
     EndMeeting,
+    HostSecrets,
     LobbyChanged,
     LobbyRing,
     MeetingEnded,
     Mute,
     MuteAll,
     MutedByHost,
+    PasswordGuessing,
     QueuePosition,
     Remove,
     Removed,
@@ -599,6 +601,8 @@ ServerMessage = (
     | Removed
     | ConversationEnded
     | MeetingEnded
+    | HostSecrets
+    | PasswordGuessing
     | E2eeFrom
 )
 
@@ -648,6 +652,8 @@ SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
         Removed,
         ConversationEnded,
         MeetingEnded,
+        HostSecrets,
+        PasswordGuessing,
         E2eeFrom,
     )
 }

@@ -7,7 +7,7 @@ sender's role, never anything the client claims about itself.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, cast
 
 from klingel.ids import ParticipantId
@@ -35,12 +35,14 @@ __all__ = [
     "Deny",
     "EndConversation",
     "EndMeeting",
+    "HostSecrets",
     "LobbyChanged",
     "LobbyRing",
     "MeetingEnded",
     "Mute",
     "MuteAll",
     "MutedByHost",
+    "PasswordGuessing",
     "QueuePosition",
     "Remove",
     "Removed",
@@ -298,6 +300,35 @@ class Denied:
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.TYPE, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class HostSecrets:
+    """To one host or co-host only: the secret their page joins with from now on, and the
+    room's current co-host secret (for the co-host link). Sent when a hand-over, a removal or
+    a demotion made the secrets they held worthless."""
+
+    TYPE: ClassVar[str] = "host_secrets"
+    secret: str = field(repr=False)
+    cohost_secret: str = field(repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Self:
+        reader = FieldReader(data, cls.TYPE, _fields("type", "secret", "cohostSecret"))
+        return cls(
+            secret=reader.string("secret", 16, 128),
+            cohost_secret=reader.string("cohostSecret", 16, 128),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.TYPE, "secret": self.secret, "cohostSecret": self.cohost_secret}
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordGuessing(BareMessage):
+    """To hosts: so many wrong passwords came that the lobby switched itself on."""
+
+    TYPE: ClassVar[str] = "password_guessing"
 
 
 @dataclass(frozen=True, slots=True)

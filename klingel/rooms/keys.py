@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from klingel.protocol.objects import Role
 
@@ -35,8 +35,18 @@ class HostKeys:
             return "host"
         return "cohost" if is_cohost else "guest"
 
+    def with_new_host_secret(self) -> HostKeys:
+        """After a hand-over: the secret the former host holds no longer makes anyone host."""
+        return replace(self, host=_new_secret())
+
+    def with_new_cohost_secret(self) -> HostKeys:
+        """After a co-host was removed or made guest: their link no longer gives a role."""
+        return replace(self, cohost=_new_secret())
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(SECRET_BYTES)
+
 
 def new_host_keys() -> HostKeys:
-    return HostKeys(
-        host=secrets.token_urlsafe(SECRET_BYTES), cohost=secrets.token_urlsafe(SECRET_BYTES)
-    )
+    return HostKeys(host=_new_secret(), cohost=_new_secret())

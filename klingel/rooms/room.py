@@ -16,6 +16,7 @@ from klingel.protocol.objects import RoomInfo, StreamInfo
 from klingel.rooms.keys import HostKeys
 from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
+from klingel.rooms.password_guard import PasswordGuard
 from klingel.rooms.settings import RoomSettings
 
 __all__ = ["Room"]
@@ -37,6 +38,7 @@ class Room:
         "id",
         "keys",
         "lobby",
+        "password_guard",
         "settings",
         "was_joined",
     )
@@ -60,6 +62,7 @@ class Room:
         self._participants: dict[ParticipantId, Participant] = {}
         self._chat_sequence = 0
         self._password: bytes | None = None
+        self.password_guard = PasswordGuard(created_at)
         self._banned_tokens: set[str] = set()
 
     def __len__(self) -> int:

@@ -49,6 +49,7 @@ from klingel.protocol.moderation import (
     MAX_LOBBY_SIZE,
     LobbyChanged,
     LobbyRing,
+    PasswordGuessing,
     QueuePosition,
     RoomUpdated,
     Waiting,
@@ -75,12 +76,9 @@ from klingel.sfu.api import (
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 
-__all__ = ["E2EE_LIMIT", "PASSWORD_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
+__all__ = ["E2EE_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
 
 logger = logging.getLogger(__name__)
-
-PASSWORD_LIMIT = RateLimit(rate=0.1, burst=10.0)
-"""Wrong passwords per client address and room: ten tries, then one every ten seconds."""
 
 E2EE_LIMIT = RateLimit(rate=5.0, burst=40.0)
 """Key messages per participant: a join or a key change takes a few; nothing needs a stream."""
@@ -93,7 +91,6 @@ _MEDIA_ERROR_CODES = frozenset(
         ErrorCode.MEDIA_UNAVAILABLE,
     }
 )
-_RANK: dict[Role, int] = {"guest": 0, "cohost": 1, "host": 2}
 _T = TypeVar("_T")
 
 
@@ -141,7 +138,6 @@ class SignalingHub:
         # The last ``publish_layers`` of each published stream, sent again on a resume: one
         # that came while the socket was gone would otherwise leave a layer switched off.
         self._publish_layers: dict[ParticipantId, dict[StreamId, PublishLayers]] = {}
-        self._password_failures = KeyedRateLimiter(PASSWORD_LIMIT)
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
 
     @property
@@ -166,12 +162,11 @@ class SignalingHub:
         resumable = self._registry.resumable(room_id, message.resume)
         if resumable is not None:
             room, participant = resumable
-            role = _role_for(room, message.host_secret)
+            # The role on record: a secret the page still holds never undoes a demotion or a
+            # hand-over that happened meanwhile.
             self._registry.resume(room, participant)
-            changed = participant.name != name or _RANK[role] > _RANK[participant.role]
+            changed = participant.name != name
             participant.name = name
-            if _RANK[role] > _RANK[participant.role]:
-                participant.role = role
             return self._seat(connection, room, participant, resumed=True, changed=changed)
         room = self._registry.open(room_id, now)
         role = _role_for(room, message.host_secret)
@@ -191,14 +186,22 @@ class SignalingHub:
             raise UserError(ErrorCode.ROOM_LOCKED, "This room is locked.")
         if not room.has_password:
             return
-        key = f"{address}\n{room.id}"
-        if not self._password_failures.allows(key, now):
+        guard = room.password_guard
+        if not guard.allows(address, now):
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many wrong passwords; wait a bit.")
         if password is None:
             raise UserError(ErrorCode.PASSWORD_REQUIRED, "This room has a password.")
         if not room.password_matches(password):
-            self._password_failures.take(key, now)
+            if guard.wrong(address, now) and not room.settings.lobby:
+                self._close_door_after_guessing(room)
             raise UserError(ErrorCode.WRONG_PASSWORD, "The password is not right.")
+
+    def _close_door_after_guessing(self, room: Room) -> None:
+        """Too many wrong passwords from everywhere: from now on a host decides who comes in."""
+        logger.info("A room's lobby switched on after many wrong passwords")
+        room.settings = room.settings.changed(lobby=True)
+        self.room_changed(room)
+        self.send_to(room.moderators(), PasswordGuessing())
 
     def _seat(
         self,

@@ -19,6 +19,7 @@ from klingel.protocol.moderation import (
     Deny,
     EndConversation,
     EndMeeting,
+    HostSecrets,
     LobbyChanged,
     MeetingEnded,
     Mute,
@@ -36,6 +37,7 @@ from klingel.protocol.moderation import (
 from klingel.protocol.objects import VideoSource
 from klingel.rooms.naming import parse_denial_message
 from klingel.rooms.participant import Participant
+from klingel.rooms.password_guard import MIN_PASSWORD_LENGTH
 from klingel.rooms.room import Room
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 
@@ -60,6 +62,11 @@ class HostCommands:
             case RoomSettingsChange():
                 await self._change_settings(room, command)
             case SetPassword(password=password):
+                if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+                    raise UserError(
+                        ErrorCode.PASSWORD_TOO_SHORT,
+                        f"A room password has at least {MIN_PASSWORD_LENGTH} characters.",
+                    )
                 room.set_password(password)
                 self._hub.room_changed(room)
             case Admit(id=person):
@@ -188,6 +195,8 @@ class HostCommands:
     async def _remove(self, room: Room, target: Participant) -> None:
         room.ban(target.resume_token)
         await self._hub.remove(room, target, Removed())
+        if target.is_moderator:
+            self._rotate_cohost_secret(room)
         if not room.settings.lobby:
             # The link alone must not let them back in.
             room.settings = room.settings.changed(lobby=True)
@@ -197,14 +206,43 @@ class HostCommands:
         if actor.role != "host":
             raise UserError(ErrorCode.NOT_HOST, "Only a host may give roles.")
         target = self._target(room, actor, command.id)
-        if command.role == "host":
-            # Handing over: the old host stays as co-host.
-            actor.role = "cohost"
-            self._hub.announce_update(room, actor)
-        elif target.role == "host":
+        if command.role != "host" and target.role == "host":
             raise UserError(ErrorCode.NOT_ALLOWED, "A host keeps their role.")
         was_moderator = target.is_moderator
+        if command.role == "host":
+            # Handing over: the old host stays as co-host, and the host secret they hold no
+            # longer makes anyone host; the new host alone learns the new one.
+            actor.role = "cohost"
+            self._hub.announce_update(room, actor)
+            if room.keys is not None:
+                room.keys = room.keys.with_new_host_secret()
         target.role = command.role
         self._hub.announce_update(room, target)
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
+        if was_moderator and not target.is_moderator:
+            self._rotate_cohost_secret(room)
+        elif command.role == "host":
+            self._send_secrets(room, [actor, target])
+        elif not was_moderator:
+            self._send_secrets(room, [target])
+
+    def _rotate_cohost_secret(self, room: Room) -> None:
+        """A co-host lost their role: the co-host link they hold must not give it back. Every
+        host and co-host still in the room gets the new secret."""
+        if room.keys is None:
+            return
+        room.keys = room.keys.with_new_cohost_secret()
+        self._send_secrets(room, room.moderators())
+
+    def _send_secrets(self, room: Room, people: list[Participant]) -> None:
+        """Each of ``people`` who is a host or co-host learns the secret their page joins with
+        from now on, and the co-host secret; nobody else learns either."""
+        keys = room.keys
+        if keys is None:
+            return
+        for person in people:
+            if room.get(person.id) is not person or not person.is_moderator:
+                continue
+            own = keys.host if person.role == "host" else keys.cohost
+            self._hub.send_to_one(person, HostSecrets(secret=own, cohost_secret=keys.cohost))

@@ -267,6 +267,7 @@ async def test_roles_are_handed_out_only_by_hosts(server: Server, join: JoinFn) 
     await host.send({"type": "set_role", "id": guest.id, "role": "host"})
     updates = [(await host.expect("participant_updated"))["participant"] for _ in range(2)]
     assert {(p["id"], p["role"]) for p in updates} == {(host.id, "cohost"), (guest.id, "host")}
+    assert (await host.expect("host_secrets"))["secret"] != created["hostSecret"]
     await host.send({"type": "set_role", "id": guest.id, "role": "guest"})
     await host.error("not_host")
 
@@ -473,20 +474,20 @@ async def test_password(server: Server, join: JoinFn) -> None:
 
 async def test_wrong_passwords_are_rate_limited(server: Server, join: JoinFn) -> None:
     created, host, _ = await host_and_guest(server, join)
-    await host.send({"type": "set_password", "password": "richtig"})
+    await host.send({"type": "set_password", "password": "richtig!"})
     await host.expect("room_updated")
     for attempt in range(10):
         _, refused = await join(created["room"], "Rate", password=f"falsch-{attempt}")
         assert refused["code"] == "wrong_password"
     _, limited = await join(created["room"], "Rate", password="falsch")
     assert limited["code"] == "rate_limited"
-    _, limited = await join(created["room"], "Rate", password="richtig")
+    _, limited = await join(created["room"], "Rate", password="richtig!")
     assert limited["code"] == "rate_limited"  # even the right one, until the limit refills
     # Another room's password is not limited by it.
     other, other_host, _ = await host_and_guest(server, join)
-    await other_host.send({"type": "set_password", "password": "anders"})
+    await other_host.send({"type": "set_password", "password": "anders!!"})
     await other_host.expect("room_updated")
-    _, joined = await join(other["room"], "Rate", password="anders")
+    _, joined = await join(other["room"], "Rate", password="anders!!")
     assert joined["type"] == "joined"
 
 
@@ -764,3 +765,141 @@ async def test_waiting_is_not_a_join_timeout(server: Server, join: JoinFn) -> No
     assert waiting["type"] == "waiting"
     await asyncio.sleep(2.5)  # longer than this server's join timeout of 2 s
     assert await guest.nothing_pending()
+
+
+# --- roles that hold ------------------------------------------------------------------------------
+
+
+async def test_a_removed_cohost_cannot_come_back_with_the_cohost_link(
+    server: Server, join: JoinFn
+) -> None:
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    cohost, _ = await join(room, "Conny", secret=created["cohostSecret"])
+    await host.next_of("participant_joined")
+    await host.send({"type": "remove", "id": cohost.id})
+    await cohost.next_of("removed")
+    new_secret = (await host.next_of("host_secrets"))["cohostSecret"]
+    assert new_secret != created["cohostSecret"]
+    assert (await host.next_of("room_updated"))["room"]["lobby"] is True
+
+    # Back at once with the link they hold: only the doorbell, no role.
+    again, answer = await join(room, "Conny", secret=created["cohostSecret"])
+    assert answer["type"] == "waiting"
+    await again.send({"type": "remove", "id": guest.id})
+    await again.error("in_lobby")
+    # The new co-host link works, and only the host learnt it.
+    _, fresh = await join(room, "Cora", secret=new_secret)
+    assert fresh["you"]["role"] == "cohost"
+    assert all(new_secret not in frame for frame in guest.frames + cohost.frames)
+
+
+async def test_a_demoted_cohost_stays_guest_after_resuming_or_rejoining(
+    server: Server, join: JoinFn
+) -> None:
+    created, host, _ = await host_and_guest(server, join)
+    room = created["room"]
+    cohost, joined = await join(room, "Conny", secret=created["cohostSecret"])
+    token = joined["resume"]
+    await host.next_of("participant_joined")
+    await host.send({"type": "set_role", "id": cohost.id, "role": "guest"})
+    assert (await cohost.next_of("participant_updated"))["participant"]["role"] == "guest"
+    await host.next_of("host_secrets")
+
+    # The page resumes with the co-host secret it still holds: the demotion holds.
+    await cohost.socket.close()
+    resumed, answer = await join(room, "Conny", secret=created["cohostSecret"], resume=token)
+    assert (answer["resumed"], answer["you"]["role"]) == (True, "guest")
+    await resumed.send({"type": "mute_all"})
+    await resumed.error("not_host")
+    # Leaving and joining afresh with the old link gives no role either.
+    await resumed.send({"type": "leave"})
+    await resumed.closed_with()
+    _, fresh = await join(room, "Conny", secret=created["cohostSecret"])
+    assert fresh["you"]["role"] == "guest"
+
+
+async def test_a_hand_over_holds_and_rotates_the_host_secret(server: Server, join: JoinFn) -> None:
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    token = last_of(host, "joined")["resume"]
+    await host.send({"type": "set_role", "id": guest.id, "role": "host"})
+    mine = await host.next_of("host_secrets")
+    theirs = await guest.next_of("host_secrets")
+    # The former host now joins as co-host; the new host alone holds the new host secret.
+    assert mine["secret"] == mine["cohostSecret"] == theirs["cohostSecret"]
+    assert theirs["secret"] not in (created["hostSecret"], mine["secret"])
+    assert all(theirs["secret"] not in frame for frame in host.frames)
+
+    await host.socket.close()
+    back, answer = await join(room, "Hanna", secret=created["hostSecret"], resume=token)
+    assert (answer["resumed"], answer["you"]["role"]) == (True, "cohost")
+    hosts = [p for p in [answer["you"], *answer["participants"]] if p["role"] == "host"]
+    assert [p["id"] for p in hosts] == [guest.id]
+    # The old host link makes nobody host any more; the new one does.
+    _, stale = await join(room, "Fremd", secret=created["hostSecret"])
+    assert stale["you"]["role"] == "guest"
+    _, fresh = await join(room, "Gustav 2", secret=theirs["secret"])
+    assert fresh["you"]["role"] == "host"
+    await back.drain()
+
+
+async def test_room_passwords_have_at_least_eight_characters(server: Server, join: JoinFn) -> None:
+    created, host, guest = await host_and_guest(server, join)
+    await host.send({"type": "set_password", "password": "1234567"})
+    refused = await host.error("password_too_short")
+    assert refused["ref"] == "set_password"
+    assert await guest.nothing_pending()
+    _, joined = await join(created["room"], "Ohne")
+    assert joined["type"] == "joined"  # still no password
+
+
+async def test_wrong_password_counts_end_with_the_room(server: Server, join: JoinFn) -> None:
+    for attempt in range(2):
+        created = await create_room(server, "Elternabend 3b")
+        host, _ = await join(created["room"], "Hanna", secret=created["hostSecret"])
+        await host.send({"type": "room_settings", "lobby": False})
+        await host.send({"type": "set_password", "password": "Sonnenblume"})
+        await host.drain()
+        if attempt == 0:
+            for wrong in range(11):
+                await join(created["room"], "Rate", password=f"falsch-{wrong}")
+            _, limited = await join(created["room"], "Rate", password="Sonnenblume")
+            assert limited["code"] == "rate_limited"
+            await host.send({"type": "end_meeting"})
+            await host.closed_with()
+        else:
+            # The same name, a new room: its counts start afresh.
+            _, joined = await join(created["room"], "Rate", password="Sonnenblume")
+            assert joined["type"] == "joined"
+
+
+async def test_guessing_from_many_addresses_switches_the_lobby_on(
+    server: Server, join: JoinFn, clients: list[Client]
+) -> None:
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    await host.send({"type": "set_password", "password": "Sonnenblume"})
+    await host.expect("room_updated")
+    await guest.expect("room_updated")
+
+    async def try_from(address: str, password: str) -> Message:
+        socket = await connect(server.url.replace("http", "ws") + "/ws", local_addr=(address, 0))
+        client = Client(socket)
+        clients.append(client)
+        await client.send(
+            {"type": "join", "v": 1, "room": room, "name": "Rater", "password": password}
+        )
+        return await client.receive()
+
+    codes = []
+    for index in range(31):  # 8 wrong tries from each of four addresses: under each one's limit
+        answer = await try_from(f"127.0.0.{10 + index // 8}", f"falsch-{index}")
+        codes.append(answer.get("code"))
+    assert set(codes) == {"wrong_password"}
+    assert (await host.next_of("room_updated"))["room"]["lobby"] is True
+    await host.next_of("password_guessing")
+    # From now on the right password leads to the doorbell, where a host decides.
+    assert (await try_from("127.0.0.20", "Sonnenblume"))["type"] == "waiting"
+    assert (await host.next_of("lobby_ring"))["type"] == "lobby_ring"
+    assert all("password_guessing" not in frame for frame in guest.frames)

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, test } from "node:test";
 
 import { Call, CallEvent, CallState, endStateFor } from "../../klingel/static/js/call.js";
 import {
+  fragmentWithoutSecret,
   HostSecrets,
   inviteLink,
   secretFromFragment,
@@ -311,4 +312,34 @@ test("being muted, allowed to unmute and having video stopped reach the page as 
   assert.equal(events.find((e) => e.type === CallEvent.NOTICE)?.detail.code, "unmute_not_allowed");
   assert.equal(call.requestUnmute(), true);
   assert.equal(socket.sentOf("unmute").length, 1);
+});
+
+test("secrets the server rotated replace the kept ones, and the address loses its old one", () => {
+  const storage = new MemoryStorage();
+  const secrets = new HostSecrets(/** @type {any} */ (storage));
+  assert.equal(secrets.forRoom("chor", `#host=${SECRET}`), SECRET);
+  secrets.rememberRotated("chor", { secret: COHOST_SECRET, cohostSecret: COHOST_SECRET });
+  assert.equal(secrets.forRoom("chor", ""), COHOST_SECRET);
+  assert.equal(secrets.cohostSecret("chor"), COHOST_SECRET);
+  secrets.rememberRotated("chor", { secret: "<b>", cohostSecret: "" });
+  assert.equal(secrets.forRoom("chor", ""), COHOST_SECRET, "nothing that is not a secret is kept");
+  assert.equal(fragmentWithoutSecret(`#host=${SECRET}&key=abc`), "#key=abc");
+  assert.equal(fragmentWithoutSecret(`#cohost=${SECRET}`), "");
+  assert.equal(fragmentWithoutSecret("#key=abc"), "#key=abc");
+});
+
+test("after host_secrets a fresh join uses the new secret", async () => {
+  const { socket, events } = startCall({ hostSecret: SECRET });
+  socket.deliver(joined("host"));
+  await settle();
+  socket.deliver({ type: "host_secrets", secret: COHOST_SECRET, cohostSecret: COHOST_SECRET });
+  const rotated = events.find((e) => e.type === CallEvent.HOST_SECRETS)?.detail;
+  assert.deepEqual(rotated, { secret: COHOST_SECRET, cohostSecret: COHOST_SECRET });
+  socket.drop();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const again = /** @type {FakeSocket} */ (FakeSocket.opened.at(-1));
+  assert.notEqual(again, socket, "a new socket after the drop");
+  again.accept();
+  const join = again.sent.find((message) => message.type === "join");
+  assert.equal(join?.hostSecret, COHOST_SECRET);
 });

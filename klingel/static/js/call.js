@@ -51,6 +51,10 @@ export const CallEvent = Object.freeze({
   UNMUTE_ALLOWED: "unmute_allowed",
   /** detail: `{source}`: a host stopped our `camera` or `screen`; that track must end. */
   VIDEO_STOPPED: "video_stopped",
+  /** detail: `{secret, cohostSecret}`: keep these; the secrets we held no longer work. */
+  HOST_SECRETS: "host_secrets",
+  /** Many wrong passwords switched the lobby on (hosts only). */
+  PASSWORD_GUESSING: "password_guessing",
 });
 
 /**
@@ -110,6 +114,7 @@ const NOTICE_CODES = new Set([
   "screen_share_not_allowed",
   "chat_not_allowed",
   "unmute_not_allowed",
+  "password_too_short",
 ]);
 
 /** @typedef {import("./media.js").TrackSource} TrackSource */
@@ -220,6 +225,12 @@ export class Call extends EventTarget {
     on(SignalingEvent.ROOM_UPDATED, (m) => this.#roomUpdated(m.room));
     on(SignalingEvent.MUTED_BY_HOST, () => this.#emit(CallEvent.MUTED_BY_HOST, {}));
     on(SignalingEvent.UNMUTE_ALLOWED, () => this.#emit(CallEvent.UNMUTE_ALLOWED, {}));
+    on(SignalingEvent.HOST_SECRETS, (m) => {
+      if (typeof m.secret === "string" && typeof m.cohostSecret === "string") {
+        this.#emit(CallEvent.HOST_SECRETS, { secret: m.secret, cohostSecret: m.cohostSecret });
+      }
+    });
+    on(SignalingEvent.PASSWORD_GUESSING, () => this.#emit(CallEvent.PASSWORD_GUESSING, {}));
     on(SignalingEvent.E2EE, (m) => {
       if (typeof m.from === "string" && typeof m.data === "string") {
         void this.#encryption?.receive(m.from, m.data);

@@ -77,7 +77,20 @@ export class HostSecrets {
   }
 
   /**
-   * The co-host secret, known only to the browser that created the room.
+   * Keeps the secrets the server sent after a hand-over, a removal or a demotion: `secret`
+   * is what this browser joins with from now on, `cohostSecret` the room's co-host secret.
+   * @param {string} room
+   * @param {{secret: string, cohostSecret: string}} secrets
+   */
+  rememberRotated(room, secrets) {
+    if (SECRET.test(secrets.secret)) safeSet(this.#storage, hostKey(room), secrets.secret);
+    if (SECRET.test(secrets.cohostSecret)) {
+      safeSet(this.#storage, cohostKey(room), secrets.cohostSecret);
+    }
+  }
+
+  /**
+   * The co-host secret: from creating the room, or as the server last sent it.
    * @param {string} room
    * @returns {string | null}
    */
@@ -85,6 +98,18 @@ export class HostSecrets {
     const kept = safeGet(this.#storage, cohostKey(room));
     return kept !== null && SECRET.test(kept) ? kept : null;
   }
+}
+
+/**
+ * `hash` without its host or co-host secret (a reload must not bring back an old one).
+ * @param {string} hash
+ */
+export function fragmentWithoutSecret(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  params.delete("host");
+  params.delete("cohost");
+  const text = params.toString();
+  return text ? `#${text}` : "";
 }
 
 /** @param {string} room */

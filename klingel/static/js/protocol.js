@@ -39,6 +39,10 @@ export const SignalingEvent = Object.freeze({
   MUTED_BY_HOST: "muted_by_host",
   UNMUTE_ALLOWED: "unmute_allowed",
   VIDEO_STOPPED: "video_stopped",
+  /** detail: `{secret, cohostSecret}`: our role's secrets changed; later joins use `secret`. */
+  HOST_SECRETS: "host_secrets",
+  /** Hosts only: many wrong passwords switched the lobby on. */
+  PASSWORD_GUESSING: "password_guessing",
   /** detail: the `e2ee` message: an opaque key message of another participant. */
   E2EE: "e2ee",
 });
@@ -71,6 +75,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.MUTED_BY_HOST,
   SignalingEvent.UNMUTE_ALLOWED,
   SignalingEvent.VIDEO_STOPPED,
+  SignalingEvent.PASSWORD_GUESSING,
   SignalingEvent.E2EE,
 ]);
 
@@ -307,6 +312,11 @@ export class SignalingClient extends EventTarget {
         break;
       case "error":
         this.#refused(message);
+        break;
+      case "host_secrets":
+        // A reconnect that cannot resume joins afresh: with the secret that works now.
+        if (typeof message.secret === "string") this.hostSecret = message.secret;
+        this.dispatchEvent(new CustomEvent(message.type, { detail: message }));
         break;
       default:
         if (FORWARDED_TYPES.has(message.type)) {

@@ -6,7 +6,7 @@
  */
 
 import { CallEvent } from "./call.js";
-import { secretLink } from "./host-secrets.js";
+import { fragmentWithoutSecret, secretLink } from "./host-secrets.js";
 import { isHostRole } from "./room-state.js";
 import { find } from "./ui/dom.js";
 import { HostDialogs } from "./ui/host-dialogs.js";
@@ -93,6 +93,14 @@ export class HostTools {
       const name = call.lobby.find((entry) => entry.id === id)?.name;
       if (name) this.#deps.toasts.show("toast.lobbyRing", { name });
     });
+    on(CallEvent.HOST_SECRETS, (rotated) => {
+      this.#deps.secrets.rememberRotated(this.#deps.room, rotated);
+      const hash = fragmentWithoutSecret(location.hash);
+      if (hash !== location.hash) {
+        history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+      }
+    });
+    on(CallEvent.PASSWORD_GUESSING, () => this.#deps.toasts.show("toast.passwordGuessing"));
     on(CallEvent.ROOM_UPDATED, ({ room }) => {
       this.#settings = room;
       this.#panel.update(room);

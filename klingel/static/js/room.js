@@ -220,7 +220,9 @@ function main() {
   };
   const secrets = new HostSecrets(storage);
   // Read once: the fragment's secret is kept in this browser for reloads and later visits.
-  const hostSecret = secrets.forRoom(room, location.hash);
+  // Read again for every join: a hand-over may have given this browser a new secret.
+  const hostSecret = () => secrets.forRoom(room, location.hash);
+  hostSecret();
   /** @type {string | null} the room password, once asked for */
   let password = null;
   /** Whether we asked to be heard again after a host muted us. */
@@ -444,7 +446,14 @@ function main() {
     prejoin.setBusy(true);
     showState(CallState.JOINING);
     const encryption = startSession();
-    const current = new Call({ room, name, timing, hostSecret, password, encryption });
+    const current = new Call({
+      room,
+      name,
+      timing,
+      hostSecret: hostSecret(),
+      password,
+      encryption,
+    });
     /** @type {boolean | null} the room's `e2ee` as last confirmed */
     let roomEncrypted = null;
     call = current;

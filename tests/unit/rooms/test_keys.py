@@ -33,3 +33,15 @@ def test_only_the_exact_secret_gives_a_role(claimed: str | None, role: str) -> N
 def test_keys_are_never_shown() -> None:
     keys = HostKeys(host="Kq9zHost", cohost="Kq9zCohost")
     assert "Kq9z" not in repr(keys) and "Kq9z" not in str(keys)
+
+
+def test_rotating_a_secret_ends_only_that_secret() -> None:
+    keys = new_host_keys()
+    after_hand_over = keys.with_new_host_secret()
+    assert after_hand_over.role_for(keys.host) == "guest"
+    assert after_hand_over.role_for(after_hand_over.host) == "host"
+    assert after_hand_over.role_for(keys.cohost) == "cohost"
+    after_removal = keys.with_new_cohost_secret()
+    assert after_removal.role_for(keys.cohost) == "guest"
+    assert after_removal.role_for(after_removal.cohost) == "cohost"
+    assert after_removal.role_for(keys.host) == "host"
