@@ -24,6 +24,8 @@ from klingel.config import (
 from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.turn.coturn_config import write_coturn_config
 from klingel.web.app import create_app
+from klingel.web.http_transport import BoundedHttpProtocol
+from klingel.web.websocket_transport import SignalingWebSocketProtocol
 
 __all__ = ["WS_MAX_SIZE", "main", "uvicorn_config"]
 
@@ -64,6 +66,8 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         access_log=False,
         proxy_headers=settings.proxy_headers,
         forwarded_allow_ips="127.0.0.1" if settings.proxy_headers else None,
+        http=BoundedHttpProtocol,
+        ws=SignalingWebSocketProtocol,
         ws_max_size=WS_MAX_SIZE,
         lifespan="on",
         server_header=False,

@@ -58,6 +58,14 @@ class Settings:
     """The coturn relay whose credentials every joined participant gets; None: no TURN."""
     brands: Brands | None = None
     """The towns' looks by host name (docs/branding.md); None: Klingel's own look."""
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names (IDNA, lower case) whose pages may use the API and the signaling socket,
+    besides the brands file's and loopback."""
+
+    def served_host_names(self) -> tuple[str, ...]:
+        """Every host name this server answers for by name: the configured and the brands'."""
+        brand_hosts = () if self.brands is None else tuple(self.brands.by_host)
+        return tuple(sorted({*self.allowed_hosts, *brand_hosts}))
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -83,6 +91,20 @@ def _host_name(text: str) -> str:
     if not name or any(c.isspace() or c in "/:#@" for c in name):
         raise argparse.ArgumentTypeError(f"not a host name: {text!r}")
     return name
+
+
+def _host_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, IDNA-encoded as browsers send them."""
+    names = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name = _host_name(part)
+        try:
+            names.append(name.encode("idna").decode("ascii"))
+        except UnicodeError:
+            raise argparse.ArgumentTypeError(f"not a host name: {part!r}") from None
+    return tuple(names)
 
 
 def _positive(text: str) -> int:
@@ -179,6 +201,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         action=argparse.BooleanOptionalAction,
         default=_flag(env("PROXY_HEADERS", None)),
         help="trust X-Forwarded-For from a local reverse proxy",
+    )
+    parser.add_argument(
+        "--allowed-hosts",
+        type=_host_names,
+        default=_host_names(environ.get("KLINGEL_ALLOWED_HOSTS", "")),
+        metavar="NAMES",
+        help="comma-separated host names the town serves Klingel under (besides the brands "
+        "file's and localhost); pages of any other name may not use it",
     )
     parser.add_argument(
         "--brands",
@@ -279,6 +309,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         proxy_headers=arguments.proxy_headers,
         turn=turn_relay_from_arguments(arguments),
         brands=None if arguments.brands is None else load_brands(arguments.brands),
+        allowed_hosts=arguments.allowed_hosts,
     )
 
 

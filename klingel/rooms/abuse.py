@@ -1,21 +1,47 @@
 """What one client address may hold at once, and when refused messages turn into abuse.
 
-Kept in memory only, keyed by the client address (as ``--proxy-headers`` resolves it); the
-address is never logged. Time is passed in, so both stay pure and testable.
+Kept in memory only, keyed by the client address (as ``--proxy-headers`` resolves it) through
+``address_key``; the address is never logged. Time is passed in, so both stay pure and testable.
 """
 
 from __future__ import annotations
 
+import ipaddress
+
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
+from klingel.rooms.sdp_work import SdpBudget
 
 __all__ = [
     "ADDRESS_CHAT_LIMIT",
     "ADDRESS_MESSAGE_LIMIT",
+    "IPV6_PREFIX_LENGTH",
     "JOIN_LIMIT",
     "AddressLimits",
     "ConnectionSlots",
     "SustainedRefusals",
+    "address_key",
 ]
+
+IPV6_PREFIX_LENGTH = 64
+"""One customer of an internet provider holds at least a whole /64 and may send from any of
+its 2^64 addresses: per-address limits count the /64 as one address."""
+
+
+def address_key(address: str) -> str:
+    """The key of a client address in every per-address limit: an IPv4 address as it is
+    (also when written IPv4-mapped), an IPv6 address by its /64 network; anything that is no
+    IP address (a test client, a Unix socket) as it is."""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        network = ipaddress.IPv6Network((parsed, IPV6_PREFIX_LENGTH), strict=False)
+        return str(network)
+    return str(parsed)
+
 
 JOIN_LIMIT = RateLimit(rate=3.0, burst=60.0)
 """Joins per client address: a school class behind one NAT gets in at once, a script does not."""
@@ -92,10 +118,11 @@ class SustainedRefusals:
 class AddressLimits:
     """Everything the signaling endpoint limits per client address."""
 
-    __slots__ = ("chats", "connections", "joins", "messages")
+    __slots__ = ("chats", "connections", "joins", "messages", "sdp")
 
     def __init__(self, connections_per_address: int) -> None:
         self.connections = ConnectionSlots(connections_per_address)
         self.joins = KeyedRateLimiter(JOIN_LIMIT)
         self.messages = KeyedRateLimiter(ADDRESS_MESSAGE_LIMIT)
         self.chats = KeyedRateLimiter(ADDRESS_CHAT_LIMIT)
+        self.sdp = SdpBudget()

@@ -13,7 +13,7 @@ from typing import Any
 
 from klingel.ids import RoomId
 from klingel.rooms.naming import is_room_id, new_room_id, slugify
-from klingel.rooms.registry import Registry, RoomExists, TooManyRooms
+from klingel.rooms.registry import Registry, RoomExists, TooManyReservations, TooManyRooms
 
 __all__ = ["CreatedRoom", "RoomCreation", "RoomCreationRefused"]
 
@@ -67,7 +67,7 @@ class RoomCreation:
     def __init__(self, registry: Registry) -> None:
         self._registry = registry
 
-    def create(self, body: bytes, now: float) -> CreatedRoom:
+    def create(self, body: bytes, now: float, address: str = "") -> CreatedRoom:
         name = _typed_name(body)
         if name is None:
             room_id, lobby = new_room_id(), False
@@ -77,9 +77,11 @@ class RoomCreation:
                 raise RoomCreationRefused("bad_room", 400)
             room_id, lobby = RoomId(slug), True
         try:
-            room = self._registry.create(room_id, lobby=lobby, now=now)
+            room = self._registry.create(room_id, lobby=lobby, now=now, address=address)
         except RoomExists:
             raise RoomCreationRefused("room_exists", 409) from None
+        except TooManyReservations:
+            raise RoomCreationRefused("too_many_rooms", 429) from None
         except TooManyRooms:
             raise RoomCreationRefused("busy", 503) from None
         assert room.keys is not None  # create always makes keys

@@ -10,6 +10,7 @@ period, during which a join with their resume token returns the same participant
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from klingel.ids import ParticipantId, RoomId
@@ -22,26 +23,36 @@ from klingel.rooms.room import Room
 from klingel.rooms.settings import RoomSettings
 
 __all__ = [
+    "MAX_RESERVATIONS_PER_ADDRESS",
     "MAX_RESERVED_ROOMS",
     "MAX_ROOMS",
     "RESERVATION_SECONDS",
     "Admission",
     "Registry",
     "RoomExists",
+    "TooManyReservations",
     "TooManyRooms",
 ]
 
 RESUME_GRACE_SECONDS = 30.0
-RESERVATION_SECONDS = 15 * 60.0
+RESERVATION_SECONDS = 5 * 60.0
 """How long a created room waits for its first participant."""
 MAX_RESERVED_ROOMS = 10_000
-"""Created rooms nobody joined yet, at most: memory stays bounded whatever the callers do."""
+"""Created rooms nobody joined yet, at most: memory stays bounded whatever the callers do.
+They do not count towards ``max_rooms``: reservations never keep anyone out of a meeting."""
+MAX_RESERVATIONS_PER_ADDRESS = 20
+"""Created rooms nobody joined yet per client address (a teacher making rooms for a few groups
+fits; one address cannot hold the server's reservations)."""
 MAX_ROOMS = 500
-"""Rooms of all kinds (in use, reserved, or with a lobby only) the server holds at most."""
+"""Rooms in use (someone in them or waiting) the server holds at most."""
 
 
 class RoomExists(Exception):
     """The room is in use or reserved: creating it again is refused."""
+
+
+class TooManyReservations(Exception):
+    """This client address holds as many rooms nobody joined yet as it may."""
 
 
 class TooManyRooms(Exception):
@@ -63,7 +74,15 @@ class _TokenHolder:
 
 
 class Registry:
-    __slots__ = ("_capacity", "_grace_seconds", "_max_rooms", "_rooms", "_tokens")
+    __slots__ = (
+        "_capacity",
+        "_grace_seconds",
+        "_max_rooms",
+        "_reservations",
+        "_reservations_by_address",
+        "_rooms",
+        "_tokens",
+    )
 
     def __init__(
         self,
@@ -76,6 +95,9 @@ class Registry:
         self._max_rooms = max_rooms
         self._rooms: dict[RoomId, Room] = {}
         self._tokens: dict[str, _TokenHolder] = {}
+        # Created rooms nobody joined yet, with the address that created each.
+        self._reservations: dict[RoomId, str] = {}
+        self._reservations_by_address: Counter[str] = Counter()
 
     @property
     def room_count(self) -> int:
@@ -94,16 +116,19 @@ class Registry:
 
     # --- creating rooms --------------------------------------------------------------------------
 
-    def create(self, room_id: RoomId, lobby: bool, now: float) -> Room:
-        """A new room with fresh host keys (``RoomExists`` if it is in use or reserved)."""
+    def create(self, room_id: RoomId, lobby: bool, now: float, address: str = "") -> Room:
+        """A new room with fresh host keys (``RoomExists`` if it is in use or reserved), held
+        for ``address`` until someone joins it or ``RESERVATION_SECONDS`` are over."""
         existing = self._rooms.get(room_id)
         if existing is not None:
             if not self._reservation_over(existing, now):
                 raise RoomExists(room_id)
-            del self._rooms[room_id]
-        if self._no_place_to_create():
+            self._forget(existing)
+        if self._no_place_to_create(address):
             self.expire_reservations(now)
-            if self._no_place_to_create():
+            if self._reservations_by_address[address] >= MAX_RESERVATIONS_PER_ADDRESS:
+                raise TooManyReservations()
+            if self._no_place_to_create(address):
                 raise TooManyRooms()
         room = Room(
             room_id,
@@ -113,6 +138,8 @@ class Registry:
             created_at=now,
         )
         self._rooms[room_id] = room
+        self._reservations[room_id] = address
+        self._reservations_by_address[address] += 1
         return room
 
     def _reservation_over(self, room: Room, now: float) -> bool:
@@ -120,30 +147,58 @@ class Registry:
             not room.was_joined and room.is_unused and now - room.created_at >= RESERVATION_SECONDS
         )
 
-    def _no_place_to_create(self) -> bool:
-        return len(self._rooms) >= self._max_rooms or self._reserved_count() >= MAX_RESERVED_ROOMS
+    def _no_place_to_create(self, address: str) -> bool:
+        return (
+            self._rooms_in_use() >= self._max_rooms
+            or len(self._reservations) >= MAX_RESERVED_ROOMS
+            or self._reservations_by_address[address] >= MAX_RESERVATIONS_PER_ADDRESS
+        )
 
-    def _reserved_count(self) -> int:
-        return sum(not room.was_joined for room in self._rooms.values())
+    def _rooms_in_use(self) -> int:
+        return len(self._rooms) - len(self._reservations)
+
+    def reservations_of(self, address: str) -> int:
+        """Created rooms nobody joined yet that ``address`` holds."""
+        return self._reservations_by_address[address]
 
     def expire_reservations(self, now: float) -> int:
         """Forget created rooms nobody joined in time; returns how many."""
-        over = [room for room in self._rooms.values() if self._reservation_over(room, now)]
+        over = [
+            room
+            for room_id in self._reservations
+            if (room := self._rooms.get(room_id)) is not None and self._reservation_over(room, now)
+        ]
         for room in over:
-            del self._rooms[room.id]
+            self._forget(room)
         return len(over)
+
+    def _forget(self, room: Room) -> None:
+        if self._rooms.get(room.id) is room:
+            del self._rooms[room.id]
+        self._end_reservation(room.id)
+
+    def _end_reservation(self, room_id: RoomId) -> None:
+        address = self._reservations.pop(room_id, None)
+        if address is not None:
+            self._reservations_by_address[address] -= 1
+            if self._reservations_by_address[address] <= 0:
+                del self._reservations_by_address[address]
 
     def open(self, room_id: RoomId, now: float) -> Room:
         """The room to join: the one that exists, or a new one without host keys
         (``UserError`` server_full when the server holds as many rooms as it may)."""
         room = self._rooms.get(room_id)
-        if room is None and len(self._rooms) >= self._max_rooms:
-            self.expire_reservations(now)
-            if len(self._rooms) >= self._max_rooms:
-                raise UserError(ErrorCode.SERVER_FULL, "No more meetings fit on this server now.")
-        if room is None or self._reservation_over(room, now):
+        if room is not None and self._reservation_over(room, now):
+            self._forget(room)
+            room = None
+        if room is None and self._rooms_in_use() >= self._max_rooms:
+            raise UserError(ErrorCode.SERVER_FULL, "No more meetings fit on this server now.")
+        if room is None:
             room = Room(room_id, self._capacity, created_at=now)
             self._rooms[room_id] = room
+        elif room.id in self._reservations and self._rooms_in_use() >= self._max_rooms:
+            # Its first participant would make one room in use too many.
+            raise UserError(ErrorCode.SERVER_FULL, "No more meetings fit on this server now.")
         return room
 
     # --- joining ---------------------------------------------------------------------------------
@@ -194,6 +249,7 @@ class Registry:
         while participant.id in room:  # 80 random bits: practically never taken
             participant.id = new_participant_id()
         room.add(participant)
+        self._end_reservation(room.id)
         self._issue_token(room, participant)
         return participant
 
@@ -227,7 +283,7 @@ class Registry:
         """Forget a joined room that nobody is in and nobody waits for (a reserved room stays
         until its reservation is over)."""
         if room.is_unused and room.was_joined and self._rooms.get(room.id) is room:
-            del self._rooms[room.id]
+            self._forget(room)
 
     def close(self, room: Room) -> list[Participant]:
         """The meeting ended: everyone is out and the room is gone. Returns who was in it."""
@@ -237,8 +293,7 @@ class Registry:
             self._tokens.pop(participant.resume_token, None)
         for person in room.lobby:
             room.lobby.take(person.id)
-        if self._rooms.get(room.id) is room:
-            del self._rooms[room.id]
+        self._forget(room)
         return participants
 
     def expired(self, now: float) -> list[tuple[Room, Participant]]:

@@ -13,13 +13,25 @@ from dataclasses import dataclass, field
 
 from aioice import stun
 
-__all__ = ["BindingRequest", "binding_success", "is_stun", "parse_binding_request"]
+__all__ = [
+    "BindingRequest",
+    "binding_success",
+    "is_stun",
+    "parse_binding_request",
+    "peek_local_ufrag",
+]
 
 _MAGIC_COOKIE = b"\x21\x12\xa4\x42"
 _HEADER_LENGTH = 20
 # RFC 8489 section 5: the two top bits of a STUN message are zero, and the message length
 # is a multiple of four.
 _MAX_FIRST_BYTE = 3
+_BINDING_REQUEST = b"\x00\x01"
+_USERNAME = 0x0006
+_ATTRIBUTE = struct.Struct("!HH")
+# Browsers put USERNAME among the first attributes of a check; a datagram that hides it deeper
+# is not worth walking further.
+_MAX_ATTRIBUTES_BEFORE_USERNAME = 8
 # What a malformed attribute can make ``aioice.stun.parse_message`` raise.
 _PARSE_ERRORS = (ValueError, struct.error, IndexError, KeyError)
 
@@ -45,6 +57,34 @@ def is_stun(datagram: bytes) -> bool:
         and datagram[0] <= _MAX_FIRST_BYTE
         and datagram[4:8] == _MAGIC_COOKIE
     )
+
+
+def peek_local_ufrag(datagram: bytes) -> bytes | None:
+    """Our ufrag as a Binding request's USERNAME names it, read without parsing the message:
+    the cheap test that comes first, so that checks for transports nobody has (a flood from
+    anywhere) cost next to nothing. None for anything that is no such request."""
+    length = len(datagram)
+    if (
+        length < _HEADER_LENGTH
+        or datagram[0:2] != _BINDING_REQUEST
+        or datagram[4:8] != _MAGIC_COOKIE
+        or int.from_bytes(datagram[2:4], "big") != length - _HEADER_LENGTH
+    ):
+        return None
+    offset = _HEADER_LENGTH
+    for _ in range(_MAX_ATTRIBUTES_BEFORE_USERNAME):
+        if offset + 4 > length:
+            return None
+        kind, size = _ATTRIBUTE.unpack_from(datagram, offset)
+        offset += 4
+        if kind == _USERNAME:
+            if offset + size > length:
+                return None
+            username = datagram[offset : offset + size]
+            local, separator, _ = username.partition(b":")
+            return local if separator and local else None
+        offset += (size + 3) & ~3
+    return None
 
 
 def parse_binding_request(datagram: bytes) -> BindingRequest | None:

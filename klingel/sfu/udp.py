@@ -15,7 +15,7 @@ import socket
 from klingel.sfu.connection import CONSENT_TIMEOUT, Address, Connection
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsIdentity
-from klingel.sfu.stun import parse_binding_request
+from klingel.sfu.stun import parse_binding_request, peek_local_ufrag
 from klingel.sfu.transport import Candidate
 
 __all__ = ["UdpMux"]
@@ -53,6 +53,7 @@ class UdpMux(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._socket: socket.socket | None = None
         self._by_ufrag: dict[str, Connection] = {}
+        self._by_ufrag_bytes: set[bytes] = set()
         self._by_address: dict[Address, Connection] = {}
         self._connections: set[Connection] = set()
 
@@ -132,6 +133,12 @@ class UdpMux(asyncio.DatagramProtocol):
         logger.debug("UDP socket error: %s", type(exc).__name__)
 
     def _receive_stun(self, data: bytes, addr: Address) -> None:
+        # Checks for a ufrag nobody here holds are dropped before any parsing: a flood of
+        # them must not cost the worker what an honest call needs.
+        ufrag = peek_local_ufrag(data)
+        if ufrag is None or ufrag not in self._by_ufrag_bytes:
+            self.counters.dropped += 1
+            return
         request = parse_binding_request(data)
         connection = None if request is None else self._by_ufrag.get(request.local_ufrag)
         if request is None or connection is None:
@@ -158,11 +165,13 @@ class UdpMux(asyncio.DatagramProtocol):
         if ufrag in self._by_ufrag:
             return False
         self._by_ufrag[ufrag] = connection
+        self._by_ufrag_bytes.add(ufrag.encode("utf-8", "surrogatepass"))
         return True
 
     def release_ufrag(self, ufrag: str, connection: Connection) -> None:
         if self._by_ufrag.get(ufrag) is connection:
             del self._by_ufrag[ufrag]
+            self._by_ufrag_bytes.discard(ufrag.encode("utf-8", "surrogatepass"))
 
     def bind_address(self, address: Address, connection: Connection) -> None:
         previous = self._by_address.get(address)

@@ -15,12 +15,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from klingel.config import Settings
-from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits
+from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits, address_key
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.sfu.api import MediaBackend
 from klingel.web.brand import brand_routes
+from klingel.web.hosts import OriginVerdict, ServedHosts
 from klingel.web.hub import SignalingHub
 from klingel.web.metrics import render_metrics
 from klingel.web.security import SecurityHeadersMiddleware
@@ -38,17 +39,42 @@ MAX_CREATE_BODY_BYTES = 1024
 _NO_STORE = {"cache-control": "no-store"}
 
 
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
 class _Api:
-    def __init__(self, settings: Settings, media: MediaBackend, hub: SignalingHub) -> None:
+    def __init__(
+        self, settings: Settings, media: MediaBackend, hub: SignalingHub, served: ServedHosts
+    ) -> None:
         self._settings = settings
         self._media = media
         self._hub = hub
+        self._served = served
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
         self._creation = RoomCreation(hub.registry)
 
+    def _refusal_of_origin(self, request: Request) -> Response | None:
+        """A state-changing request must come from a page of ours, as JSON: a foreign page can
+        send JSON only after a CORS preflight, which this server never grants."""
+        origin = request.headers.get("origin")
+        if origin is not None:
+            verdict = self._served.judge(origin)
+            if verdict is OriginVerdict.MALFORMED:
+                return JSONResponse({"error": "bad_origin"}, status_code=400)
+            if verdict is OriginVerdict.FOREIGN:
+                return JSONResponse({"error": "foreign_origin"}, status_code=403)
+        if not _is_json(request.headers.get("content-type")):
+            return JSONResponse({"error": "not_json"}, status_code=415)
+        return None
+
     async def create_room(self, request: Request) -> Response:
         """A new room and its two secrets, which only this answer ever carries."""
-        address = request.client.host if request.client else ""
+        refused = self._refusal_of_origin(request)
+        if refused is not None:
+            return refused
+        address = address_key(request.client.host if request.client else "")
         if not self._room_creations.take(address, time.monotonic()):
             return JSONResponse({"error": "rate_limited"}, status_code=429)
         body = b""
@@ -57,7 +83,7 @@ class _Api:
             if len(body) > MAX_CREATE_BODY_BYTES:
                 return JSONResponse({"error": "too_large"}, status_code=413)
         try:
-            created = self._creation.create(body, time.monotonic())
+            created = self._creation.create(body, time.monotonic(), address)
         except RoomCreationRefused as refusal:
             return JSONResponse({"error": refusal.code}, status_code=refusal.status)
         return JSONResponse(created.to_dict(), headers=_NO_STORE)
@@ -101,7 +127,8 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
         settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
     )
     hub = SignalingHub(registry, media, turn=settings.turn)
-    api = _Api(settings, media, hub)
+    served = ServedHosts(settings.served_host_names())
+    api = _Api(settings, media, hub, served)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,
@@ -111,12 +138,17 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
             idle_seconds=settings.idle_timeout_seconds,
             rate_limited_close_seconds=settings.rate_limited_close_seconds,
         ),
+        served,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         media.on_event(hub.on_media_event)
         await media.start()
+        logger.info(
+            "Pages of these host names may use the API and the signaling socket: %s",
+            ", ".join([*served.names, "localhost and loopback addresses"]),
+        )
         if settings.turn is not None:
             logger.info("Joined participants get TURN credentials for the relay")
         sweeper = asyncio.create_task(_expire_detached(hub, sweep_interval))

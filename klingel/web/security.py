@@ -1,7 +1,11 @@
 """Security headers on every HTTP response (docs/protocol.md, section HTTP).
 
 Every answer carries them: pages, files, API answers, errors, 404s and the refusals of a
-WebSocket handshake. ``Strict-Transport-Security`` goes only with answers served over TLS (a
+WebSocket handshake. Redirects point to a path of this server only: the ``Location`` that
+Starlette builds from the request's ``Host`` is cut down to its path (and query), so a hostile
+``Host`` is never reflected and no redirect leads to another site.
+
+``Strict-Transport-Security`` goes only with answers served over TLS (a
 request whose scheme is ``https`` or ``wss``: directly, or as the trusted proxy of
 ``--proxy-headers`` says in ``X-Forwarded-Proto``); over plain HTTP a browser ignores it, and
 sending it there would pin a name to TLS that nothing here promised.
@@ -10,6 +14,7 @@ sending it there would pin a name to TLS that nothing here promised.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +24,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "STRICT_TRANSPORT_SECURITY",
     "SecurityHeadersMiddleware",
+    "relative_location",
     "security_headers",
 ]
 
@@ -104,7 +110,8 @@ class SecurityHeadersMiddleware:
             nonlocal started
             kind = message["type"]
             if kind in _RESPONSE_STARTS:
-                message = {**message, "headers": _merged(message.get("headers", []), headers)}
+                inner = _with_relative_location(message.get("headers", []))
+                message = {**message, "headers": _merged(inner, headers)}
             elif kind == "websocket.close" and not started and can_deny:
                 await _deny_handshake(send, headers)
                 started = True
@@ -121,6 +128,26 @@ class SecurityHeadersMiddleware:
             started = True
             await _send_failure(send, headers)
             raise
+
+
+def relative_location(location: str) -> str:
+    """The path and query of a redirect target, as a path of this server: never a scheme or a
+    host, and never two leading slashes, which a browser would read as another host."""
+    try:
+        parts = urlsplit(location)
+    except ValueError:
+        return "/"
+    path = "/" + parts.path.lstrip("/\\")
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def _with_relative_location(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name, relative_location(value.decode("latin-1")).encode("latin-1"))
+        if name.lower() == b"location"
+        else (name, value)
+        for name, value in headers
+    ]
 
 
 def _merged(

@@ -19,7 +19,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
@@ -45,11 +44,18 @@ from klingel.protocol.messages import (
     parse_client_message,
 )
 from klingel.protocol.moderation import Unmute
-from klingel.rooms.abuse import AddressLimits, SustainedRefusals
+from klingel.rooms.abuse import AddressLimits, SustainedRefusals, address_key
 from klingel.rooms.ratelimit import RateLimit, TokenBucket
+from klingel.rooms.sdp_work import (
+    MAX_PUBLISH_SECTIONS,
+    media_sections,
+    subscribe_sections_allowed,
+)
 from klingel.web.connection import Connection
+from klingel.web.hosts import OriginVerdict, ServedHosts
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
+from klingel.web.throttled_log import ThrottledLog
 
 __all__ = [
     "BYTE_LIMIT",
@@ -199,8 +205,11 @@ class SignalingSession:
             return  # replaced by a resumed socket or removed: this one is closing
         match message:
             case Publish():
+                await self._spend_sdp_work(message.sdp, MAX_PUBLISH_SECTIONS)
                 await self._hub.publish(seat, self._connection, message)
             case Subscribe():
+                allowed = subscribe_sections_allowed(len(message.streams))
+                await self._spend_sdp_work(message.sdp, allowed)
                 await self._hub.subscribe(seat, self._connection, message)
             case SetLayers():
                 await self._hub.set_layers(seat, self._connection, message)
@@ -221,6 +230,20 @@ class SignalingSession:
                 self._hub.relay_e2ee(seat, message)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
+
+    async def _spend_sdp_work(self, sdp: str, sections_allowed: int) -> None:
+        """An offer costs the room's SFU worker in proportion to its size: no more sections
+        than the request can use, and the address's offers share a budget (waiting a little
+        when it is spent, refused when the wait would be long)."""
+        if media_sections(sdp) > sections_allowed:
+            raise ProtocolError(
+                ErrorCode.BAD_SDP, "The offer has more media sections than its request can use."
+            )
+        wait = self._limits.sdp.reserve(self._address, frame_size(sdp), self._clock())
+        if wait is None:
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many offers; try again soon.")
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _check_address_chat_rate(self, seat: Seat) -> None:
         """The address's chat bucket is spent only by lines the participant's own limit lets
@@ -249,28 +272,38 @@ class SignalingSession:
             self._hub.dismiss(self._ticket, None)
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    """Browsers always send Origin; a page of another site may not drive our sockets."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True  # not a browser
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc.lower() == host.lower()
-
-
 class SignalingEndpoint:
     """The endpoint of ``/ws``: ``serve`` runs for the lifetime of one socket."""
 
-    def __init__(self, hub: SignalingHub, limits: AddressLimits, policy: SocketPolicy) -> None:
+    def __init__(
+        self,
+        hub: SignalingHub,
+        limits: AddressLimits,
+        policy: SocketPolicy,
+        served: ServedHosts | None = None,
+    ) -> None:
         self._hub = hub
         self._limits = limits
         self._policy = policy
+        self._served = served or ServedHosts()
+        self._malformed = ThrottledLog(
+            logger, "Refused %d signaling handshakes with a malformed Origin header"
+        )
 
     async def serve(self, websocket: WebSocket) -> None:
-        if not _same_origin(websocket):
+        # Browsers always send Origin; only pages of the hosts we serve may drive our sockets
+        # (a client without Origin is no browser, and no page can make it connect).
+        origin = websocket.headers.get("origin")
+        verdict = OriginVerdict.SERVED if origin is None else self._served.judge(origin)
+        if verdict is OriginVerdict.MALFORMED:
+            self._malformed.event()
+            refusal = JSONResponse({"error": "bad_origin"}, status_code=400)
+            await websocket.send_denial_response(refusal)
+            return
+        if verdict is OriginVerdict.FOREIGN:
             await websocket.close(CLOSE_POLICY)  # before accept: an HTTP 403
             return
-        address = websocket.client.host if websocket.client else ""
+        address = address_key(websocket.client.host if websocket.client else "")
         if not self._limits.connections.acquire(address):
             # Before accept: refusing costs no socket, and the answer names the reason.
             refusal = JSONResponse({"error": "too_many_connections"}, status_code=429)

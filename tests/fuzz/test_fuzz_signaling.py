@@ -323,7 +323,7 @@ class SocketReport:
 async def created_room(server: ThreadedServer) -> tuple[str, str]:
     """A room made with ``POST /api/rooms``: its id and its host secret."""
     async with httpx.AsyncClient(base_url=server.url) as client:
-        answer = (await client.post("/api/rooms")).json()
+        answer = (await client.post("/api/rooms", json={})).json()
     return answer["room"], answer["hostSecret"]
 
 

@@ -170,7 +170,7 @@ async def test_rooms_per_server_are_capped() -> None:
         )
         assert await late.closed_with() == (4000, "server_full")
         async with httpx.AsyncClient(base_url=server.url) as http:
-            created = await http.post("/api/rooms", headers={"X-Forwarded-For": TOWN_HALL})
+            created = await http.post("/api/rooms", json={}, headers={"X-Forwarded-For": TOWN_HALL})
         assert (created.status_code, created.json()) == (503, {"error": "busy"})
 
         _, into_existing = await server.join(TOWN_HALL, "chor", "Dora")

@@ -28,6 +28,7 @@ TRACKS = [
     {"mid": "0", "kind": "audio", "source": "microphone"},
     {"mid": "1", "kind": "video", "source": "camera"},
 ]
+JSON = {"content-type": "application/json"}
 WITH_SCREEN = [*TRACKS, {"mid": "2", "kind": "video", "source": "screen"}]
 
 
@@ -152,7 +153,7 @@ def join(connect_client: Connect) -> JoinFn:
 
 async def create_room(server: Server, name: str | None = None) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=server.url) as http:
-        response = await http.post("/api/rooms", json={"name": name} if name else None)
+        response = await http.post("/api/rooms", json={"name": name} if name else {})
     assert response.status_code == 200, response.text
     created: dict[str, str] = response.json()
     return created
@@ -233,9 +234,9 @@ async def test_re_creating_a_room_is_refused(server: Server, join: JoinFn) -> No
             (b"{", "bad_json"),
         ]
         for body, code in bad_bodies:
-            refused = await http.post("/api/rooms", content=body)
+            refused = await http.post("/api/rooms", content=body, headers=JSON)
             assert (refused.status_code, refused.json()) == (400, {"error": code})
-        huge = await http.post("/api/rooms", content=b" " * 2000)
+        huge = await http.post("/api/rooms", content=b" " * 2000, headers=JSON)
         assert huge.status_code == 413
     # The first secret still makes its holder host, and the named room starts with the lobby on.
     _, joined = await join(created["room"], "Hanna", secret=created["hostSecret"])

@@ -46,7 +46,7 @@ async def sockets(server: str) -> AsyncIterator[list[Client]]:
 
 async def create_room(server: str, name: str | None = None) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=server) as http:
-        response = await http.post("/api/rooms", json={"name": name} if name else None)
+        response = await http.post("/api/rooms", json={"name": name} if name else {})
     assert response.status_code == 200, response.text
     created: dict[str, str] = response.json()
     return created

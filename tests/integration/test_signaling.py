@@ -620,10 +620,10 @@ async def test_server_stays_up_after_everything(connect_client: Any, join: JoinF
 
 async def test_http_api_and_headers(server: Server) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
-        created = await http.post("/api/rooms")
+        created = await http.post("/api/rooms", json={})
         assert created.status_code == 200
         room = created.json()["room"]
-        assert len(room) == 26 and room != (await http.post("/api/rooms")).json()["room"]
+        assert len(room) == 26 and room != (await http.post("/api/rooms", json={})).json()["room"]
         health = await http.get("/healthz")
         assert health.json() == {"status": "ok", "workers": 1}
         metrics = (await http.get("/metrics")).text

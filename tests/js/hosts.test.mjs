@@ -90,16 +90,18 @@ function fakeFetch(status, body, requests) {
   );
 }
 
-test("a one-click room is created without a body, a named one with the typed name", async () => {
+test("a one-click room is created with an empty JSON object, a named one with the typed name", async () => {
   /** @type {any[]} */
   const requests = [];
   const answer = { room: "abcdefghijklmnopqrstuvwxyz", hostSecret: SECRET, cohostSecret: COHOST_SECRET };
   assert.deepEqual(await createRoom(null, fakeFetch(201, answer, requests)), answer);
-  assert.equal(requests[0].init.body, undefined);
+  assert.deepEqual(JSON.parse(requests[0].init.body), {});
+  for (const { init } of requests) assert.equal(init.headers["Content-Type"], "application/json");
   const named = { room: "buergerbuero-sued", hostSecret: SECRET, cohostSecret: COHOST_SECRET };
   assert.deepEqual(await createRoom("Bürgerbüro Süd", fakeFetch(201, named, requests)), named);
   assert.equal(requests[1].url, "/api/rooms");
   assert.deepEqual(JSON.parse(requests[1].init.body), { name: "Bürgerbüro Süd" });
+  assert.equal(requests[1].init.headers["Content-Type"], "application/json");
 });
 
 test("an existing named room is refused with its code, and a broken answer is no room", async () => {

@@ -30,13 +30,12 @@ export async function createRoom(name = null, fetcher = fetch) {
   /** @type {RequestInit} */
   const request = {
     method: "POST",
-    headers: { Accept: "application/json" },
+    // Always JSON: the server refuses anything else, so no foreign page can create rooms
+    // with a simple cross-site request.
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
     credentials: "same-origin",
+    body: JSON.stringify(name === null ? {} : { name }),
   };
-  if (name !== null) {
-    request.headers = { Accept: "application/json", "Content-Type": "application/json" };
-    request.body = JSON.stringify({ name });
-  }
   const response = await fetcher("/api/rooms", request);
   const body = await response.json().catch(() => null);
   if (!response.ok) {

@@ -5,7 +5,14 @@ import pytest
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.rooms.lobby import WaitingPerson
-from klingel.rooms.registry import RESERVATION_SECONDS, Registry, RoomExists, TooManyRooms
+from klingel.rooms.registry import (
+    MAX_RESERVATIONS_PER_ADDRESS,
+    RESERVATION_SECONDS,
+    Registry,
+    RoomExists,
+    TooManyReservations,
+    TooManyRooms,
+)
 
 ROOM = RoomId("musikschule-geige")
 OTHER = RoomId("gemeinderat")
@@ -140,16 +147,41 @@ def test_closing_a_room_forgets_everyone_and_their_tokens() -> None:
     assert registry.resumable(ROOM, token) is None
 
 
-def test_rooms_per_server_are_capped() -> None:
+def test_rooms_per_server_are_capped_and_reservations_never_fill_them() -> None:
     registry = Registry(capacity=5, max_rooms=2)
     registry.admit(ROOM, "Anna", None, now=0.0)
-    registry.create(RoomId("reserviert"), lobby=False, now=0.0)
+    for index in range(MAX_RESERVATIONS_PER_ADDRESS):
+        registry.create(RoomId(f"reserviert-{index}"), lobby=False, now=0.0, address="a")
+    # Reservations are not rooms in use: a second meeting still fits...
+    assert registry.admit(OTHER, "Ben", None, now=1.0).room.id == OTHER
+    # ...but then the server is full, for joins and creations alike.
     with pytest.raises(UserError) as caught:
-        registry.admit(OTHER, "Ben", None, now=1.0)
+        registry.admit(RoomId("dritter"), "Cem", None, now=1.0)
     assert caught.value.code is ErrorCode.SERVER_FULL
     with pytest.raises(TooManyRooms):
-        registry.create(OTHER, lobby=False, now=1.0)
-    assert registry.admit(ROOM, "Ben", None, now=1.0).room.id == ROOM  # existing rooms fill up
-    assert registry.get(OTHER) is None
-    # A reservation nobody used ends and makes place.
-    assert registry.admit(OTHER, "Cem", None, now=RESERVATION_SECONDS + 1).room.id == OTHER
+        registry.create(RoomId("vierter"), lobby=False, now=1.0, address="b")
+    assert registry.admit(ROOM, "Dana", None, now=1.0).room.id == ROOM  # existing rooms fill up
+    # The first participant of a reservation needs a place too.
+    with pytest.raises(UserError):
+        registry.admit(RoomId("reserviert-0"), "Emil", None, now=1.0)
+
+
+def test_reservations_per_address_are_capped_and_end_sooner() -> None:
+    registry = Registry(capacity=5)
+    for index in range(MAX_RESERVATIONS_PER_ADDRESS):
+        registry.create(RoomId(f"raum-{index}"), lobby=False, now=0.0, address="a")
+    assert registry.reservations_of("a") == MAX_RESERVATIONS_PER_ADDRESS
+    with pytest.raises(TooManyReservations):
+        registry.create(RoomId("noch-einer"), lobby=False, now=1.0, address="a")
+    assert registry.create(RoomId("anderer"), lobby=False, now=1.0, address="b").id == "anderer"
+    # A joined room is no reservation any more: the address may create another.
+    registry.admit(RoomId("raum-0"), "Anna", None, now=2.0)
+    assert registry.reservations_of("a") == MAX_RESERVATIONS_PER_ADDRESS - 1
+    assert registry.create(RoomId("noch-einer"), lobby=False, now=2.0, address="a").id
+    # Unused reservations end after minutes, not a quarter of an hour.
+    assert RESERVATION_SECONDS <= 5 * 60
+    assert (
+        registry.expire_reservations(now=RESERVATION_SECONDS + 2)
+        == MAX_RESERVATIONS_PER_ADDRESS + 1
+    )
+    assert registry.reservations_of("a") == 0

@@ -6,7 +6,7 @@ from aioice import stun
 from hypothesis import given
 from hypothesis import strategies as st
 
-from klingel.sfu.stun import binding_success, is_stun, parse_binding_request
+from klingel.sfu.stun import binding_success, is_stun, parse_binding_request, peek_local_ufrag
 
 PASSWORD = "0123456789abcdef0123456789abcdef"
 
@@ -91,3 +91,36 @@ def test_corrupted_checks_never_raise(noise: bytes, position: int) -> None:
     request = parse_binding_request(corrupted[: len(valid)])
     if request is not None:
         request.authenticates(PASSWORD)
+
+
+def test_the_local_ufrag_is_read_without_parsing() -> None:
+    assert peek_local_ufrag(check("sfu1:web1")) == b"sfu1"
+    assert peek_local_ufrag(check("sfu1:web1", use_candidate=True)) == b"sfu1"
+    request = stun.Message(stun.Method.BINDING, stun.Class.REQUEST)
+    request.attributes["PRIORITY"] = 1
+    request.attributes["USERNAME"] = "late:web"
+    request.add_message_integrity(PASSWORD.encode())
+    assert peek_local_ufrag(bytes(request)) == b"late"
+
+
+def test_the_peek_refuses_what_is_no_check() -> None:
+    valid = check("sfu1:web1")
+    response = binding_success(parse_binding_request(valid), ("127.0.0.1", 5000), PASSWORD)  # type: ignore[arg-type]
+    for datagram in (
+        b"",
+        valid[:19],
+        valid[:-4],  # the length field no longer matches
+        b"\x00\x02" + valid[2:],  # not a Binding request
+        valid[:4] + b"\x00\x00\x00\x00" + valid[8:],  # no magic cookie
+        response,
+        check("sfu1web1"),  # no colon
+        check(":web1"),  # no local ufrag
+    ):
+        assert peek_local_ufrag(datagram) is None, datagram[:24]
+
+
+@given(st.binary(max_size=200))
+def test_the_peek_never_raises(data: bytes) -> None:
+    header = b"\x00\x01" + len(data).to_bytes(2, "big") + b"\x21\x12\xa4\x42" + b"t" * 12
+    result = peek_local_ufrag(header + data)
+    assert result is None or isinstance(result, bytes)

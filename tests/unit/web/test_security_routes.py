@@ -151,7 +151,8 @@ REQUESTS = [
 async def test_every_http_answer_carries_the_headers(running_app: RunningApp, tls: bool) -> None:
     async with httpx.AsyncClient(base_url=running_app.url, headers=TLS if tls else {}) as http:
         for method, path, body, status in REQUESTS:
-            response = await http.request(method, path, content=body)
+            headers = {"content-type": "application/json"} if body is not None else {}
+            response = await http.request(method, path, content=body, headers=headers)
             assert response.status_code == status, (method, path)
             assert_secured(response.headers, tls=tls)
 
