@@ -155,6 +155,23 @@ async def test_open_sockets_per_address_are_capped() -> None:
             assert (await client.receive())["type"] == "joined"
 
 
+async def test_the_addresses_of_one_ipv6_network_share_their_limits() -> None:
+    """One customer holds a whole /64: its addresses count as one, its neighbours do not."""
+    async with limited_server(connections_per_address=3) as server:
+        for host in ("2001:db8:5:7::1", "2001:db8:5:7::2", "2001:db8:5:7:ffff::3"):
+            await server.connect(host)
+        with pytest.raises(InvalidStatus) as refused:
+            await server.connect("2001:db8:5:7::4")
+        assert refused.value.response.status_code == 429
+        _, other = await server.join("2001:db8:5:8::1", "rathaus", "Anna")
+        assert other["type"] == "joined"
+        # IPv4 written as IPv4-mapped IPv6 is the same IPv4 address.
+        for _ in range(3):
+            await server.connect(SCHOOL)
+        with pytest.raises(InvalidStatus):
+            await server.connect(f"::ffff:{SCHOOL}")
+
+
 # --- rooms --------------------------------------------------------------------------------------
 
 

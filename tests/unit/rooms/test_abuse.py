@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from klingel.rooms.abuse import AddressLimits, ConnectionSlots, SustainedRefusals
+from klingel.rooms.abuse import AddressLimits, ConnectionSlots, SustainedRefusals, address_key
 
 
 def test_slots_per_key_up_to_the_limit() -> None:
@@ -50,3 +50,13 @@ def test_address_limits_keep_addresses_apart() -> None:
     joins = [limits.joins.take("a", now=0.0) for _ in range(70)]
     assert sum(joins) == 60  # the burst of a whole class, then the rate
     assert limits.joins.take("b", now=0.0)
+
+
+def test_address_keys_count_an_ipv6_network_as_one_address() -> None:
+    assert address_key("192.0.2.10") == "192.0.2.10"
+    assert address_key("::ffff:192.0.2.10") == "192.0.2.10"
+    assert address_key("2001:db8:5:7::1") == address_key("2001:db8:5:7:ffff:ffff:ffff:ffff")
+    assert address_key("2001:db8:5:7::1") == "2001:db8:5:7::/64"
+    assert address_key("2001:db8:5:7::1") != address_key("2001:db8:5:8::1")
+    assert address_key("fe80::1%eth0") == "fe80::/64"
+    assert address_key("") == "" and address_key("testclient") == "testclient"
