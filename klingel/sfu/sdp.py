@@ -18,6 +18,7 @@ sent carries the SFU's own transport-wide sequence number (``klingel.sfu.bandwid
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -314,7 +315,12 @@ def _split_lines(text: str) -> list[str]:
     return stripped
 
 
+@functools.lru_cache(maxsize=4)
 def parse_offer(text: str) -> SessionDescription:
+    """The offer, checked against every limit above (``MediaError`` ``bad_sdp`` if not).
+
+    The last few results are kept, so that the worker can parse an offer on a thread of its
+    own (the media loop goes on meanwhile) and the router then finds it parsed."""
     lines = _split_lines(text)
     if not lines or lines[0] != "v=0":
         raise _bad("SDP must start with v=0")

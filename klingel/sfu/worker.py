@@ -169,6 +169,7 @@ class _Worker:
                 if message is None or isinstance(message, Shutdown):
                     break
                 if isinstance(message, Request):
+                    await self._parse_offer_aside(message.call)
                     channel.send(self._answer(message))
         finally:
             for router in self._routers.values():
@@ -178,6 +179,19 @@ class _Worker:
             with contextlib.suppress(ConnectionError):
                 await channel.drain()
             channel.close()
+
+    async def _parse_offer_aside(self, call: Call) -> None:
+        """Parse a request's offer on a thread: a large one takes tens of milliseconds, which
+        would otherwise stop forwarding for as long. The interpreter switches threads every few
+        milliseconds, so the media loop keeps running; the router then finds the offer parsed
+        (``parse_offer`` keeps its last results) and answers, refusals included, as always.
+        Requests stay in order: the next one is read only after this one is answered."""
+        if not isinstance(call, Publish | Subscribe):
+            return
+        from klingel.sfu.sdp import parse_offer
+
+        with contextlib.suppress(Exception):  # the router parses it again and refuses it
+            await asyncio.to_thread(parse_offer, call.offer_sdp)
 
     def _answer(self, request: Request) -> Reply:
         try:

@@ -39,7 +39,14 @@ async def test_the_privacy_policy_says_what_is_processed_in_german_and_english(
     assert await page.evaluate("() => document.documentElement.lang") == "de"
     await wait_until(partial(_has_text, page, '[data-brand="controller"]', FILL_IN_DE))
     german = await body_text(page)
-    for fact in ("15 Minuten", "30 Sekunden", "localStorage", "keine Cookies", "klingel.name"):
+    for fact in (
+        "5 Minuten",
+        "höchstens 20 je Adresse",
+        "30 Sekunden",
+        "localStorage",
+        "keine Cookies",
+        "klingel.name",
+    ):
         assert fact in german, fact
     assert await text_of(page, "h1") == "Datenschutzerklärung"
 
@@ -47,7 +54,13 @@ async def test_the_privacy_policy_says_what_is_processed_in_german_and_english(
     await wait_until(partial(_has_text, page, '[data-brand="controller"]', FILL_IN_EN))
     english = await body_text(page)
     assert await text_of(page, "h1") == "Privacy policy"
-    for fact in ("15 minutes", "30 seconds", "no cookies", "does not store them"):
+    for fact in (
+        "5 minutes",
+        "at most 20 per address",
+        "30 seconds",
+        "no cookies",
+        "does not store them",
+    ):
         assert fact in english, fact
     assert await page.locator("script:not([src]), style, [style]").count() == 0
     assert await csp_violations(page) == []
