@@ -47,6 +47,7 @@ from klingel.protocol.messages import (
 )
 from klingel.protocol.moderation import (
     MAX_LOBBY_SIZE,
+    HostSecrets,
     LobbyChanged,
     LobbyRing,
     PasswordGuessing,
@@ -241,6 +242,12 @@ class SignalingHub:
             self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
         if participant.is_moderator and room.lobby:
             connection.send(LobbyChanged(room.lobby.entries()))
+        if resumed and participant.is_moderator and room.keys is not None:
+            # Secrets may have been replaced while this socket was gone; a page that missed
+            # them would rejoin with a dead one after a reload.
+            keys = room.keys
+            own = keys.host if participant.role == "host" else keys.cohost
+            connection.send(HostSecrets(secret=own, cohost_secret=keys.cohost))
         return Seat(room, participant)
 
     def _ice_servers(self) -> tuple[IceServer, ...]:

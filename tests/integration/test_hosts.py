@@ -904,3 +904,23 @@ async def test_guessing_from_many_addresses_switches_the_lobby_on(
     assert (await try_from("127.0.0.20", "Sonnenblume"))["type"] == "waiting"
     assert (await host.next_of("lobby_ring"))["type"] == "lobby_ring"
     assert all("password_guessing" not in frame for frame in guest.frames)
+
+
+async def test_secrets_replaced_while_a_cohost_was_away_reach_them_on_resume(
+    server: Server, join: JoinFn
+) -> None:
+    created, host, _ = await host_and_guest(server, join)
+    room = created["room"]
+    bea, joined = await join(room, "Bea", secret=created["cohostSecret"])
+    token = joined["resume"]
+    cem, _ = await join(room, "Cem", secret=created["cohostSecret"])
+    await host.drain()
+    await bea.socket.close()  # Bea's connection drops...
+    await host.send({"type": "remove", "id": cem.id})  # ...while Cem is removed
+    new_secret = (await host.next_of("host_secrets"))["cohostSecret"]
+    back, answer = await join(room, "Bea", secret=created["cohostSecret"], resume=token)
+    assert (answer["resumed"], answer["you"]["role"]) == (True, "cohost")
+    assert (await back.next_of("host_secrets"))["secret"] == new_secret
+    # Her page reloads and joins afresh with what it was sent: still co-host.
+    _, fresh = await join(room, "Bea", secret=new_secret)
+    assert fresh["you"]["role"] == "cohost"
