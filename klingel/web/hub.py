@@ -231,6 +231,11 @@ class SignalingHub:
                 ice_servers=self._ice_servers(),
             )
         )
+        if participant.is_moderator:
+            # Right after ``joined``: secrets may have been replaced meanwhile (while this
+            # socket was gone, or by a co-host while a host was away); the page keeps the ones
+            # that work now, and its co-host link button never hands out a dead link.
+            self.send_secrets(room, (participant,))
         if resumed:
             # Nobody else noticed the socket drop; only a new name or role is news.
             if changed:
@@ -242,13 +247,19 @@ class SignalingHub:
             self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
         if participant.is_moderator and room.lobby:
             connection.send(LobbyChanged(room.lobby.entries()))
-        if resumed and participant.is_moderator and room.keys is not None:
-            # Secrets may have been replaced while this socket was gone; a page that missed
-            # them would rejoin with a dead one after a reload.
-            keys = room.keys
-            own = keys.host if participant.role == "host" else keys.cohost
-            connection.send(HostSecrets(secret=own, cohost_secret=keys.cohost))
         return Seat(room, participant)
+
+    def send_secrets(self, room: Room, people: Iterable[Participant]) -> None:
+        """Each of ``people`` who is a host or co-host of ``room`` learns the secret their page
+        joins with from now on, and the co-host secret; nobody else learns either."""
+        keys = room.keys
+        if keys is None:
+            return
+        for person in people:
+            if room.get(person.id) is not person or not person.is_moderator:
+                continue
+            own = keys.host if person.role == "host" else keys.cohost
+            self.send_to_one(person, HostSecrets(secret=own, cohost_secret=keys.cohost))
 
     def _ice_servers(self) -> tuple[IceServer, ...]:
         """Fresh TURN credentials of this participant's own, for ``joined`` only: every join,

@@ -19,7 +19,6 @@ from klingel.protocol.moderation import (
     Deny,
     EndConversation,
     EndMeeting,
-    HostSecrets,
     LobbyChanged,
     MeetingEnded,
     Mute,
@@ -34,7 +33,7 @@ from klingel.protocol.moderation import (
     UnmuteAllowed,
     VideoStopped,
 )
-from klingel.protocol.objects import VideoSource
+from klingel.protocol.objects import Role, VideoSource
 from klingel.rooms.naming import parse_denial_message
 from klingel.rooms.participant import Participant
 from klingel.rooms.password_guard import MIN_PASSWORD_LENGTH
@@ -194,9 +193,9 @@ class HostCommands:
 
     async def _remove(self, room: Room, target: Participant) -> None:
         room.ban(target.resume_token)
+        role = target.role
         await self._hub.remove(room, target, Removed())
-        if target.is_moderator:
-            self._rotate_cohost_secret(room)
+        self._retire_secrets_of(room, role)
         if not room.settings.lobby:
             # The link alone must not let them back in.
             room.settings = room.settings.changed(lobby=True)
@@ -211,7 +210,7 @@ class HostCommands:
         was_moderator = target.is_moderator
         if command.role == "host":
             # Handing over: the old host stays as co-host, and the host secret they hold no
-            # longer makes anyone host; the new host alone learns the new one.
+            # longer makes anyone host; the hosts alone learn the new one.
             actor.role = "cohost"
             self._hub.announce_update(room, actor)
             if room.keys is not None:
@@ -221,28 +220,19 @@ class HostCommands:
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
         if was_moderator and not target.is_moderator:
-            self._rotate_cohost_secret(room)
+            self._retire_secrets_of(room, "cohost")
         elif command.role == "host":
-            self._send_secrets(room, [actor, target])
+            hosts = [person for person in room if person.role == "host"]
+            self._hub.send_secrets(room, [actor, *hosts])
         elif not was_moderator:
-            self._send_secrets(room, [target])
+            self._hub.send_secrets(room, [target])
 
-    def _rotate_cohost_secret(self, room: Room) -> None:
-        """A co-host lost their role: the co-host link they hold must not give it back. Every
-        host and co-host still in the room gets the new secret."""
-        if room.keys is None:
+    def _retire_secrets_of(self, room: Room, role: Role) -> None:
+        """Someone who was ``role`` lost it (removed, or made guest): no secret they were given
+        may give it back. A co-host knows the co-host secret; a host knows both. Every host and
+        co-host still in the room gets the secrets that work now."""
+        if room.keys is None or role == "guest":
             return
-        room.keys = room.keys.with_new_cohost_secret()
-        self._send_secrets(room, room.moderators())
-
-    def _send_secrets(self, room: Room, people: list[Participant]) -> None:
-        """Each of ``people`` who is a host or co-host learns the secret their page joins with
-        from now on, and the co-host secret; nobody else learns either."""
-        keys = room.keys
-        if keys is None:
-            return
-        for person in people:
-            if room.get(person.id) is not person or not person.is_moderator:
-                continue
-            own = keys.host if person.role == "host" else keys.cohost
-            self._hub.send_to_one(person, HostSecrets(secret=own, cohost_secret=keys.cohost))
+        keys = room.keys.with_new_cohost_secret()
+        room.keys = keys.with_new_host_secret() if role == "host" else keys
+        self._hub.send_secrets(room, room.moderators())

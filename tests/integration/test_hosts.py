@@ -39,6 +39,8 @@ class Client:
         self.socket = socket
         self.frames: list[str] = []
         self.id = ""
+        self.secrets: Message | None = None
+        """The ``host_secrets`` that follows a host's or co-host's ``joined``."""
 
     async def send(self, message: Message) -> None:
         await self.socket.send(json.dumps(message))
@@ -146,6 +148,9 @@ def join(connect_client: Connect) -> JoinFn:
         answer = await client.receive()
         if answer["type"] == "joined":
             client.id = answer["you"]["id"]
+            if answer["you"]["role"] != "guest":
+                # Every host and co-host learns the secrets that work now, right after joining.
+                client.secrets = await client.expect("host_secrets")
         return client, answer
 
     return join_room
@@ -431,6 +436,11 @@ async def test_office_hours_queue(server: Server, join: JoinFn) -> None:
             assert all(other not in frame for frame in before_joined)
 
 
+def shared_frames(client: Client) -> list[str]:
+    """Every frame the client received but its private ``host_secrets``."""
+    return [frame for frame in client.frames if json.loads(frame)["type"] != "host_secrets"]
+
+
 def last_of(client: Client, kind: str) -> Message:
     """The last message of this type the client received."""
     messages: list[Message] = [json.loads(frame) for frame in client.frames]
@@ -465,7 +475,10 @@ async def test_password(server: Server, join: JoinFn) -> None:
     await host.expect("participant_joined")
     for client in (host, guest, late):
         assert all(password not in frame for frame in client.frames)
+    for client in (guest, late):
         assert all(created["hostSecret"] not in frame for frame in client.frames)
+    # The host's own secret reaches the host only in its private ``host_secrets``.
+    assert all(created["hostSecret"] not in frame for frame in shared_frames(host))
 
     await host.send({"type": "set_password", "password": None})
     assert (await host.expect("room_updated"))["room"]["hasPassword"] is False
@@ -725,9 +738,15 @@ async def test_secrets_reach_nobody(server: Server, join: JoinFn) -> None:
     await late.expect("joined")
     for client in (host, guest, cohost, late):
         await client.drain()
-        for frame in client.frames:
-            for secret in (created["hostSecret"], created["cohostSecret"], "Pa55wort"):
-                assert secret not in frame
+    secrets = (created["hostSecret"], created["cohostSecret"], "Pa55wort")
+    for client in (guest, late):
+        assert all(secret not in frame for frame in client.frames for secret in secrets)
+    # Hosts and co-hosts get secrets only in their own ``host_secrets``, and a co-host never
+    # the host's.
+    for client in (host, cohost):
+        assert all(secret not in frame for frame in shared_frames(client) for secret in secrets)
+    assert all(created["hostSecret"] not in frame for frame in cohost.frames)
+    assert all("Pa55wort" not in frame for frame in host.frames + cohost.frames)
 
 
 async def test_a_plain_client_in_a_one_click_room_sees_what_it_always_saw(
@@ -920,7 +939,93 @@ async def test_secrets_replaced_while_a_cohost_was_away_reach_them_on_resume(
     new_secret = (await host.next_of("host_secrets"))["cohostSecret"]
     back, answer = await join(room, "Bea", secret=created["cohostSecret"], resume=token)
     assert (answer["resumed"], answer["you"]["role"]) == (True, "cohost")
-    assert (await back.next_of("host_secrets"))["secret"] == new_secret
+    assert back.secrets is not None and back.secrets["secret"] == new_secret
     # Her page reloads and joins afresh with what it was sent: still co-host.
     _, fresh = await join(room, "Bea", secret=new_secret)
     assert fresh["you"]["role"] == "cohost"
+
+
+async def test_a_removed_host_holds_no_secret_that_works(server: Server, join: JoinFn) -> None:
+    """Two people opened the host link; one removes the other. The removed one knew the host
+    secret and (from ``host_secrets``) the co-host secret: neither brings them back."""
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    second, joined = await join(room, "Henrike", secret=created["hostSecret"])
+    assert joined["you"]["role"] == "host"
+    assert second.secrets is not None
+    assert second.secrets["cohostSecret"] == created["cohostSecret"]
+    cohost, _ = await join(room, "Conny", secret=created["cohostSecret"])
+    await host.drain()
+    await cohost.drain()
+
+    await host.send({"type": "remove", "id": second.id})
+    await second.next_of("removed")
+    mine = await host.next_of("host_secrets")
+    theirs = await cohost.next_of("host_secrets")
+    assert mine["secret"] != created["hostSecret"]
+    assert mine["cohostSecret"] == theirs["cohostSecret"] == theirs["secret"]
+    assert mine["cohostSecret"] != created["cohostSecret"]
+
+    for secret in (created["hostSecret"], created["cohostSecret"]):
+        again, answer = await join(room, "Henrike", secret=secret)
+        assert answer["type"] == "waiting", "only the doorbell, no role"
+        await again.send({"type": "remove", "id": guest.id})
+        await again.error("in_lobby")
+    # Those who keep their role rejoin with what they were sent.
+    _, host_again = await join(room, "Hanna 2", secret=mine["secret"])
+    _, cohost_again = await join(room, "Conny 2", secret=theirs["secret"])
+    assert (host_again["you"]["role"], cohost_again["you"]["role"]) == ("host", "cohost")
+    assert all(mine["secret"] not in frame for frame in guest.frames + cohost.frames)
+    for secret in (mine["secret"], mine["cohostSecret"]):
+        assert all(secret not in frame for frame in guest.frames + second.frames)
+
+
+async def test_a_hand_over_gives_the_new_host_secret_to_every_host_but_the_giver(
+    server: Server, join: JoinFn
+) -> None:
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    second, _ = await join(room, "Henrike", secret=created["hostSecret"])
+    cohost, _ = await join(room, "Conny", secret=created["cohostSecret"])
+    for client in (host, second, cohost, guest):
+        await client.drain()
+
+    await host.send({"type": "set_role", "id": guest.id, "role": "host"})
+    mine = await host.next_of("host_secrets")
+    new_host = await guest.next_of("host_secrets")
+    other_host = await second.next_of("host_secrets")
+    assert new_host["secret"] == other_host["secret"] != created["hostSecret"]
+    assert mine["secret"] == created["cohostSecret"], "the giver is co-host now"
+    await cohost.drain()
+    assert last_of(cohost, "host_secrets") == cohost.secrets, "a co-host's secret is the same"
+    assert all(new_host["secret"] not in frame for frame in host.frames + cohost.frames)
+    _, again = await join(room, "Henrike 2", secret=other_host["secret"])
+    assert again["you"]["role"] == "host"
+
+
+async def test_every_host_join_brings_the_current_cohost_link(server: Server, join: JoinFn) -> None:
+    """A co-host removed another co-host while the host was away: the host's page, back with
+    the host link, learns the new co-host secret at once (its copy button must not hand out a
+    dead link). A guest never gets ``host_secrets``."""
+    created, host, guest = await host_and_guest(server, join)
+    room = created["room"]
+    assert host.secrets is not None and host.secrets["cohostSecret"] == created["cohostSecret"]
+    bea, _ = await join(room, "Bea", secret=created["cohostSecret"])
+    assert bea.secrets is not None and bea.secrets["secret"] == created["cohostSecret"]
+    cem, _ = await join(room, "Cem", secret=created["cohostSecret"])
+    await host.send({"type": "leave"})
+    await host.closed_with()
+    await bea.drain()
+
+    await bea.send({"type": "remove", "id": cem.id})
+    new_cohost = (await bea.next_of("host_secrets"))["cohostSecret"]
+    assert new_cohost != created["cohostSecret"]
+    back, joined = await join(room, "Hanna", secret=created["hostSecret"])
+    assert joined["you"]["role"] == "host"
+    assert back.secrets is not None
+    assert (back.secrets["secret"], back.secrets["cohostSecret"]) == (
+        created["hostSecret"],
+        new_cohost,
+    )
+    await guest.drain()
+    assert all("host_secrets" not in frame for frame in guest.frames)

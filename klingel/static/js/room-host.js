@@ -94,7 +94,14 @@ export class HostTools {
       if (name) this.#deps.toasts.show("toast.lobbyRing", { name });
     });
     on(CallEvent.HOST_SECRETS, (rotated) => {
-      this.#deps.secrets.rememberRotated(this.#deps.room, rotated);
+      const { room, secrets, toasts } = this.#deps;
+      const before = secrets.cohostSecret(room);
+      secrets.rememberRotated(room, rotated);
+      // The link handed out before no longer works: whoever should still come as co-host
+      // needs the new one, which the copy button now gives.
+      if (before !== null && before !== secrets.cohostSecret(room)) {
+        toasts.show("toast.cohostLinkChanged");
+      }
       const hash = fragmentWithoutSecret(location.hash);
       if (hash !== location.hash) {
         history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
