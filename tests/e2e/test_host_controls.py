@@ -345,3 +345,102 @@ async def test_host_commands_from_a_guest_socket_change_nothing(
     await open_host_tools(host.page)
     assert await is_on(host.page, HOST_TOOLS) is True, "the host still has the host tools"
     await wait_media_flowing(ben.page, video=1, audio=1, timeout=30)
+
+
+COHOST_LINK_CHANGED = "Der Co-Host-Link ist neu, der alte gilt nicht mehr."
+
+
+async def _stored_secret(page: Page, room: str) -> str | None:
+    secret: str | None = await page.evaluate(
+        "(room) => localStorage.getItem('klingel.host.' + room)", room
+    )
+    return secret
+
+
+async def _person_has_role(page: Page, participant: str, role: str) -> bool:
+    return await _has_role(await people_item(page, participant), role)
+
+
+async def test_a_hand_over_survives_both_pages_reloading(
+    open_page: PageOpener, server: str
+) -> None:
+    """The new host's page keeps the fresh host secret it is sent, so its reload is host
+    again; the former host's page keeps the co-host secret instead, and the host link it was
+    opened with no longer makes anyone host."""
+    created = await start_conference(open_page, server)
+    old_secret = created.host_secret
+    assert old_secret is not None
+    host = await join_as_host(created, "Anna")
+    ben = await join_room(open_page, server, created.room, "Ben")
+    # The page hands over to co-hosts: Ben becomes one first, and his page keeps that secret.
+    await (await person_button(host.page, "Zum Co-Host machen", "Ben")).click()
+    cohost_secret = await wait_until(
+        partial(_stored_secret, ben.page, created.room), message="Ben's page keeps a secret"
+    )
+    await (await person_button(host.page, "Gastgeberrolle übergeben", "Ben")).click()
+
+    await wait_until(
+        lambda: _stored_secret_is_not(ben.page, created.room, cohost_secret),
+        message="Ben's page keeps the new host secret",
+    )
+    new_secret = await _stored_secret(ben.page, created.room)
+    assert new_secret is not None and new_secret != old_secret
+    await wait_until(
+        lambda: _stored_secret_is_not(host.page, created.room, old_secret),
+        message="Anna's page replaced the host secret it gave away",
+    )
+    assert await _stored_secret(host.page, created.room) == cohost_secret
+    assert "#host=" not in host.page.url, "the old secret left the address bar"
+    assert new_secret not in host.page.url
+
+    await ben.page.reload()
+    await join_from_prejoin(ben.page, "Ben")
+    await wait_until(lambda: _role_is(ben.page, "host"), message="Ben is host after his reload")
+    await host.page.reload()
+    await join_from_prejoin(host.page, "Anna")
+    await wait_until(
+        lambda: _role_is(host.page, "cohost"), message="Anna is co-host after her reload"
+    )
+    # The link Anna first had makes a stranger a guest, not a host.
+    stranger = await open_page(f"{server}/r/{created.room}#host={old_secret}")
+    await join_from_prejoin(stranger.page, "Fremd")
+    await wait_until(lambda: _role_is(stranger.page, "guest"), message="the old link is dead")
+
+
+async def _stored_secret_is_not(page: Page, room: str, old: str) -> bool:
+    stored = await _stored_secret(page, room)
+    return stored is not None and stored != old
+
+
+async def _role_is(page: Page, role: str) -> bool:
+    return await _person_has_role(page, await own_id(page), role)
+
+
+async def test_removing_a_cohost_gives_the_host_a_new_cohost_link(
+    open_page: PageOpener, server: str
+) -> None:
+    created = await start_conference(open_page, server)
+    host = await join_as_host(created, "Anna")
+    await created.probed.context.grant_permissions(CLIPBOARD, origin=server)
+    old_link = await copied_text(host.page, await host_control(host.page, COPY_COHOST_LINK))
+    conny_page = await open_page(old_link)
+    await join_from_prejoin(conny_page.page, "Conny")
+    conny = await own_id(conny_page.page)
+    await wait_until(
+        lambda: _person_has_role(host.page, conny, "cohost"), message="Conny is co-host"
+    )
+
+    await (await person_button(host.page, "Entfernen", "Conny")).click()
+    await wait_state(conny_page.page, "removed")
+    await host.page.get_by_text(COHOST_LINK_CHANGED).first.wait_for(timeout=15_000)
+    await host.page.evaluate("() => navigator.clipboard.writeText('')")
+    new_link = await copied_text(host.page, await host_control(host.page, COPY_COHOST_LINK))
+    assert f"/r/{created.room}#cohost=" in new_link and new_link != old_link
+
+    # Conny's page still holds the old secret: her reload only rings at the door.
+    await conny_page.page.reload()
+    await submit_prejoin(conny_page.page, "Conny")
+    await wait_state(conny_page.page, "waiting")
+    await wait_until(
+        lambda: _waiting_are(host.page, "Conny"), message="Conny waits in the Warteraum"
+    )
