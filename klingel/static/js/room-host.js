@@ -6,7 +6,7 @@
  */
 
 import { CallEvent } from "./call.js";
-import { fragmentWithoutSecret, secretLink } from "./host-secrets.js";
+import { fragmentWithoutSecret, secretFromFragment, secretLink } from "./host-secrets.js";
 import { isHostRole } from "./room-state.js";
 import { find } from "./ui/dom.js";
 import { HostDialogs } from "./ui/host-dialogs.js";
@@ -102,8 +102,10 @@ export class HostTools {
       if (before !== null && before !== secrets.cohostSecret(room)) {
         toasts.show("toast.cohostLinkChanged");
       }
-      const hash = fragmentWithoutSecret(location.hash);
-      if (hash !== location.hash) {
+      // A secret in the address that no longer works goes; one that still does stays.
+      const shown = secretFromFragment(location.hash);
+      if (shown !== null && shown.secret !== rotated.secret) {
+        const hash = fragmentWithoutSecret(location.hash);
         history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
       }
     });
