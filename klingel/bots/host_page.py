@@ -73,6 +73,7 @@ __all__ = [
     "people_item",
     "person_button",
     "queue_place",
+    "remove_person",
     "ring_at_door",
     "set_room_password",
     "start_conference",
@@ -87,32 +88,39 @@ TOGGLE_TIMEOUT_MS = 15_000
 
 @dataclass(frozen=True, slots=True)
 class Toggle:
-    """A switch in the page: its accessible name while off (what a click turns on) and while
-    on (what a click turns off); ``aria-pressed`` says whether it is on."""
+    """A switch in the page: one accessible name whether on or off; ``aria-pressed`` says
+    whether it is on. ``turn_on`` and ``turn_off`` both name it: the button to click."""
 
-    turn_on: str
-    turn_off: str
+    name: str
+
+    @property
+    def turn_on(self) -> str:
+        return self.name
+
+    @property
+    def turn_off(self) -> str:
+        return self.name
 
 
-HOST_TOOLS = Toggle("Gastgeber-Werkzeuge öffnen", "Gastgeber-Werkzeuge schließen")
-PEOPLE_PANEL = Toggle("Teilnehmende anzeigen", "Teilnehmende ausblenden")
-LOBBY = Toggle("Warteraum einschalten", "Warteraum ausschalten")
-LOCK = Toggle("Raum sperren", "Raum entsperren")
-OFFICE_HOURS = Toggle("Sprechstunde beginnen", "Sprechstunde beenden")
-ALLOW_SCREEN_SHARE = Toggle("Bildschirmteilen erlauben", "Bildschirmteilen verbieten")
-ALLOW_CHAT = Toggle("Chat erlauben", "Chat verbieten")
-ALLOW_SELF_UNMUTE = Toggle("Selbst-Entstummen erlauben", "Selbst-Entstummen verbieten")
-MICROPHONE = Toggle("Mikrofon an", "Mikrofon aus")
+HOST_TOOLS = Toggle("Gastgeber-Werkzeuge")
+PEOPLE_PANEL = Toggle("Teilnehmende")
+LOBBY = Toggle("Warteraum")
+LOCK = Toggle("Raum sperren")
+OFFICE_HOURS = Toggle("Sprechstunde")
+ALLOW_SCREEN_SHARE = Toggle("Gäste dürfen den Bildschirm teilen")
+ALLOW_CHAT = Toggle("Gäste dürfen im Chat schreiben")
+ALLOW_SELF_UNMUTE = Toggle("Gäste dürfen ihr Mikrofon selbst einschalten")
+MICROPHONE = Toggle("Mikrofon")
 
 MUTE_ALL = "Alle stummschalten"
 SET_PASSWORD = "Passwort festlegen"
 ROOM_PASSWORD_FIELD = "Raumpasswort"
 SAVE_PASSWORD = "Speichern"
-COPY_COHOST_LINK = "Co-Host-Link kopieren"
-END_MEETING = "Meeting für alle beenden"
+COPY_COHOST_LINK = "Mit-Gastgeber-Link kopieren"
+END_MEETING = "Videotreffen für alle beenden"
 CONFIRM_END_MEETING = "Beenden"
 ADMIT_NEXT = "Nächste Person einlassen"
-END_CONVERSATION = "Gespräch beenden"
+END_CONVERSATION = "Termin beenden"
 WAITING_LIST = "Warteraum"
 DENY_MESSAGE_FIELD = "Nachricht (optional)"
 SEND_DENIAL = "Ablehnen senden"
@@ -152,7 +160,7 @@ def _created_from(probed: ProbedPage) -> CreatedRoom:
 
 
 async def start_conference(opener: PageOpener, server: str) -> CreatedRoom:
-    """On the start page: one click on "Konferenz starten"; the page goes to the host link."""
+    """On the start page: one click on "Videotreffen starten"; the page goes to the host link."""
     probed = await opener(server + "/")
     await probed.page.get_by_role("button", name=NEW_ROOM_BUTTON).click()
     await probed.page.wait_for_url(ONE_CLICK_HOST_URL)
@@ -197,17 +205,16 @@ async def ring_at_door(opener: PageOpener, server: str, room: str, name: str) ->
 
 
 async def is_on(page: Page, toggle: Toggle) -> bool | None:
-    """Whether the switch is on now, or ``None`` if the page shows it under neither name (or
-    its name and ``aria-pressed`` disagree, as in the middle of a change)."""
-    for name, on in ((toggle.turn_off, True), (toggle.turn_on, False)):
-        buttons = page.get_by_role("button", name=name, exact=True).filter(visible=True)
-        # Read without waiting: the button may be re-rendered under its other name meanwhile.
-        pressed: list[str | None] = await buttons.evaluate_all(
-            "(found) => found.map((button) => button.getAttribute('aria-pressed'))"
-        )
-        if len(pressed) == 1:
-            return on if pressed[0] == ("true" if on else "false") else None
-    return None
+    """Whether the switch is on now, or ``None`` if the page does not show it (or shows it
+    twice, or without a pressed state)."""
+    buttons = page.get_by_role("button", name=toggle.name, exact=True).filter(visible=True)
+    # Read without waiting: the switch may not be shown at all.
+    pressed: list[str | None] = await buttons.evaluate_all(
+        "(found) => found.map((button) => button.getAttribute('aria-pressed'))"
+    )
+    if len(pressed) != 1 or pressed[0] not in ("true", "false"):
+        return None
+    return pressed[0] == "true"
 
 
 async def open_host_tools(page: Page) -> None:
@@ -357,6 +364,15 @@ async def person_button(page: Page, action: str, name: str) -> Locator:
     """A host's button about one person in the list of people, e.g. ``("Entfernen", "Ben")``."""
     await open_people_panel(page)
     return page.locator("#people").get_by_role("button", name=f"{action}: {name}", exact=True)
+
+
+async def remove_person(page: Page, name: str) -> None:
+    """A host removes someone: "Entfernen" in the list of people, then "Entfernen" again in
+    the dialog that asks first."""
+    await (await person_button(page, "Entfernen", name)).click()
+    dialog = page.get_by_role("dialog", name="Person entfernen?")
+    await dialog.get_by_role("button", name="Entfernen", exact=True).click()
+    await dialog.wait_for(state="hidden", timeout=TOGGLE_TIMEOUT_MS)
 
 
 # -- media ------------------------------------------------------------------------------------

@@ -27,15 +27,15 @@ def _name(pattern: str) -> re.Pattern[str]:
 # Accessible names, German first; alternatives keep the tests from depending on one wording.
 ROOM_NAME_FIELD = _name(r"^raumname$")
 ENTER_ROOM_BUTTON = _name(r"^raum öffnen$")
-NEW_ROOM_BUTTON = _name(r"^konferenz starten$")
+NEW_ROOM_BUTTON = _name(r"^videotreffen starten$")
 DISPLAY_NAME_FIELD = _name(r"^ihr name$")
 JOIN_BUTTON = _name(r"^beitreten$")
 LEAVE_BUTTON = _name(r"^verlassen$")
-MICROPHONE_BUTTON = _name(r"^mikrofon (aus|an)$")
-CAMERA_BUTTON = _name(r"^kamera (aus|an)$")
-SCREEN_BUTTON = _name(r"^(bildschirm teilen|teilen beenden)$")
-HAND_BUTTON = _name(r"^hand (heben|senken)$")
-OPEN_CHAT_BUTTON = _name(r"^chat öffnen$")
+MICROPHONE_BUTTON = _name(r"^mikrofon$")
+CAMERA_BUTTON = _name(r"^kamera$")
+SCREEN_BUTTON = _name(r"^bildschirm teilen$")
+HAND_BUTTON = _name(r"^hand heben$")
+CHAT_BUTTON = _name(r"^chat$")
 CHAT_FIELD = _name(r"^nachricht$")
 SEND_BUTTON = _name(r"^senden$")
 ENGLISH_SWITCH = _name(r"^english$")
@@ -73,8 +73,8 @@ async def join_from_prejoin(page: Page, name: str) -> None:
 
 async def open_chat(page: Page) -> Locator:
     """Open the chat panel (if it is closed) and return its log."""
-    opener = page.get_by_role("button", name=OPEN_CHAT_BUTTON)
-    if await opener.count():
+    opener = page.get_by_role("button", name=CHAT_BUTTON)
+    if await opener.get_attribute("aria-pressed") != "true":
         await opener.click()
     log = page.get_by_role("log")
     await log.wait_for()
@@ -141,12 +141,17 @@ async def join_room(
 PREVIOUS_PAGE_BUTTON = _name(r"^vorherige seite$")
 NEXT_PAGE_BUTTON = _name(r"^nächste seite$")
 SPEAKER_VIEW_BUTTON = _name(r"^sprecheransicht$")
-TILE_VIEW_BUTTON = _name(r"^kachelansicht$")
+
+
+async def speaker_view_shown(page: Page) -> bool:
+    """Whether the "Sprecheransicht" switch is pressed (the speaker view shows)."""
+    button = page.get_by_role("button", name=SPEAKER_VIEW_BUTTON)
+    return await button.get_attribute("aria-pressed") == "true"
 
 
 def pin_button(person: str) -> re.Pattern[str]:
     """The name of the button that pins (or, while pinned, unpins) a person's tile."""
-    return _name(rf"^(anheften|lösen): {re.escape(person)}$")
+    return _name(rf"^(groß zeigen|nicht mehr groß zeigen): {re.escape(person)}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +226,7 @@ async def tile_video(page: Page, participant: str) -> TileVideo:
 # End-to-end encrypted rooms (docs/e2ee.md): the start page's option and the pre-join
 # screen's passphrase field.
 E2EE_OPTION = _name(r"^ende-zu-ende-verschlüsselt$")
-PASSPHRASE_FIELD = _name(r"^passphrase des raums$")
+PASSPHRASE_FIELD = _name(r"^geheimwort des raums$")
 
 
 @dataclass(frozen=True, slots=True)

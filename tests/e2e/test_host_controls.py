@@ -35,6 +35,7 @@ from klingel.bots.host_page import (
     open_host_tools,
     people_item,
     person_button,
+    remove_person,
     ring_at_door,
     start_conference,
     submit_prejoin,
@@ -195,7 +196,7 @@ async def test_a_removed_guest_who_reloads_the_link_lands_in_the_lobby(
     await item.wait_for()
     assert await item.get_attribute("data-role") == "guest"
 
-    await (await person_button(host.page, "Entfernen", "Ben")).click()
+    await remove_person(host.page, "Ben")
 
     await wait_state(ben.page, "removed")
     await wait_until(
@@ -233,7 +234,8 @@ async def test_the_cohost_link_makes_a_cohost(open_page: PageOpener, server: str
     )
     await cohost_page.page.get_by_role("button", name=HOST_TOOLS.turn_on, exact=True).wait_for()
     # A co-host may not make others co-host: only the host has that button.
-    assert await (await person_button(cohost_page.page, "Zum Co-Host machen", "Anna")).count() == 0
+    make_cohost = await person_button(cohost_page.page, "Zum Mit-Gastgeber machen", "Anna")
+    assert await make_cohost.count() == 0
 
 
 async def _has_role(item: Locator, role: str) -> bool:
@@ -347,7 +349,7 @@ async def test_host_commands_from_a_guest_socket_change_nothing(
     await wait_media_flowing(ben.page, video=1, audio=1, timeout=30)
 
 
-COHOST_LINK_CHANGED = "Der Co-Host-Link ist neu, der alte gilt nicht mehr."
+COHOST_LINK_CHANGED = "Der Mit-Gastgeber-Link ist neu, der alte gilt nicht mehr."
 
 
 async def _stored_secret(page: Page, room: str) -> str | None:
@@ -373,11 +375,11 @@ async def test_a_hand_over_survives_both_pages_reloading(
     host = await join_as_host(created, "Anna")
     ben = await join_room(open_page, server, created.room, "Ben")
     # The page hands over to co-hosts: Ben becomes one first, and his page keeps that secret.
-    await (await person_button(host.page, "Zum Co-Host machen", "Ben")).click()
+    await (await person_button(host.page, "Zum Mit-Gastgeber machen", "Ben")).click()
     cohost_secret = await wait_until(
         partial(_stored_secret, ben.page, created.room), message="Ben's page keeps a secret"
     )
-    await (await person_button(host.page, "Gastgeberrolle übergeben", "Ben")).click()
+    await (await person_button(host.page, "Gastgeber-Rolle übergeben", "Ben")).click()
 
     await wait_until(
         lambda: _stored_secret_is_not(ben.page, created.room, cohost_secret),
@@ -430,7 +432,7 @@ async def test_removing_a_cohost_gives_the_host_a_new_cohost_link(
         lambda: _person_has_role(host.page, conny, "cohost"), message="Conny is co-host"
     )
 
-    await (await person_button(host.page, "Entfernen", "Conny")).click()
+    await remove_person(host.page, "Conny")
     await wait_state(conny_page.page, "removed")
     await host.page.get_by_text(COHOST_LINK_CHANGED).first.wait_for(timeout=15_000)
     await host.page.evaluate("() => navigator.clipboard.writeText('')")

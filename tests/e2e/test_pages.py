@@ -17,12 +17,11 @@ from klingel.bots.browser import PageOpener, audio_packets, sent_video_heights, 
 from klingel.bots.client import ProtocolClient
 from klingel.bots.room_page import (
     NEXT_PAGE_BUTTON,
-    SPEAKER_VIEW_BUTTON,
-    TILE_VIEW_BUTTON,
     Person,
     join_room,
     paging,
     pin_button,
+    speaker_view_shown,
     tile_of,
     tile_video,
 )
@@ -161,7 +160,7 @@ async def test_a_pinned_person_is_shown_large_in_a_larger_layer(big_room: BigRoo
     await wait_until(
         lambda: pinned.get_attribute("data-pinned"), timeout=TIMEOUT, message="Anna pinned"
     )
-    await page.get_by_role("button", name=TILE_VIEW_BUTTON).wait_for()
+    await wait_until(lambda: speaker_view_shown(page), message="the speaker view shown")
     large_tile = await pinned.bounding_box()
     assert large_tile is not None
     assert large_tile["height"] > small_tile["height"]
@@ -172,8 +171,12 @@ async def test_a_pinned_person_is_shown_large_in_a_larger_layer(big_room: BigRoo
     print(f"Anna's camera at Ben: {small} px high in a small tile, {larger} px pinned")
 
     await page.get_by_role("button", name=pin_button("Anna")).click()
-    await page.get_by_role("button", name=SPEAKER_VIEW_BUTTON).wait_for()
+    await wait_until(lambda: _not(speaker_view_shown(page)), message="the tile view shown again")
     assert await pinned.get_attribute("data-pinned") is None
+
+
+async def _not(shown: Awaitable[bool]) -> bool:
+    return not await shown
 
 
 async def _above(read: Callable[[], Awaitable[int]], limit: int) -> int:

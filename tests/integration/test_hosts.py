@@ -752,7 +752,7 @@ async def test_secrets_reach_nobody(server: Server, join: JoinFn) -> None:
 async def test_a_plain_client_in_a_one_click_room_sees_what_it_always_saw(
     server: Server, join: JoinFn
 ) -> None:
-    """``Konferenz starten``: the room is created, everyone joins without any secret."""
+    """``Videotreffen starten``: the room is created, everyone joins without any secret."""
     created = await create_room(server)
     anna, anna_joined = await join(created["room"], "Anna")
     ben, ben_joined = await join(created["room"], "Ben")

@@ -37,3 +37,11 @@ test("roomFromPath reads /r/<room> only", () => {
   assert.equal(roomFromPath("/x/chor"), null);
   assert.equal(roomFromPath("/r/a/b"), null);
 });
+
+test("a named room reads as its name; a one-click room has none", async () => {
+  const { roomTitle } = await import("../../klingel/static/js/slug.js");
+  assert.equal(roomTitle("elternabend-3b"), "Elternabend 3b");
+  assert.equal(roomTitle("chor"), "Chor");
+  assert.equal(roomTitle("abcdefghijklmnopqrstuvwxyz"), null);
+  assert.equal(roomTitle("Not A Slug"), null);
+});

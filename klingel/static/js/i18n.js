@@ -56,6 +56,14 @@ export class I18n extends EventTarget {
   }
 
   /**
+   * Whether there are words for `key` (a code from the server may be new to this page).
+   * @param {string} key
+   */
+  has(key) {
+    return Object.hasOwn(STRINGS.de, key);
+  }
+
+  /**
    * @param {StringKey} key
    * @param {Record<string, string | number>} [args]
    */

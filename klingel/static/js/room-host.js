@@ -200,7 +200,7 @@ export class HostTools {
       case "stopScreen":
         return host.stopVideo(person.id, "screen");
       case "remove":
-        return host.remove(person.id);
+        return this.#dialogs.confirmRemove(person.name, () => host.remove(person.id));
       case "makeCohost":
         return host.setRole(person.id, "cohost");
       case "makeGuest":

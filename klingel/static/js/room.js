@@ -16,7 +16,8 @@ import { wantedLayers } from "./layers.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
 import { HostTools } from "./room-host.js";
 import { isHostRole } from "./room-state.js";
-import { roomFromPath } from "./slug.js";
+import { SHORTCUTS, SHORTCUTS_KEY, shortcutFor } from "./shortcuts.js";
+import { roomFromPath, roomTitle } from "./slug.js";
 import { ChatPanel } from "./ui/chat.js";
 import { ControlBar } from "./ui/controls.js";
 import { E2eePanel } from "./ui/e2ee-panel.js";
@@ -71,9 +72,37 @@ function fragmentWithKey(key) {
   return text ? `#${text}` : "";
 }
 
-/** @param {string} state */
+/** Which screen each call state shows, by the id of the screen's heading. */
+const SCREEN_HEADINGS = /** @type {Record<string, string>} */ ({
+  prejoin: "prejoin-title",
+  joining: "prejoin-title",
+  joined: "call-title",
+  reconnecting: "call-title",
+  password: "password-screen-title",
+  waiting: "waiting-title",
+  left: "left-title",
+  denied: "ended-title",
+  removed: "ended-title",
+  ended: "ended-title",
+  locked: "ended-title",
+  error: "error-title",
+});
+/** How long "Verbindung wird wiederhergestellt…" waits before it says what to check. */
+const RECONNECT_ADVICE_MS = 15_000;
+
+/**
+ * Shows the screen of `state`. A new screen takes the focus to its heading, so that a screen
+ * reader says where one is now and the keyboard starts from there; a state within the same
+ * screen (joined and reconnecting) leaves the focus where it is.
+ * @param {string} state
+ */
 function showState(state) {
+  const before = SCREEN_HEADINGS[document.body.dataset.state ?? ""];
   document.body.dataset.state = state;
+  const heading = SCREEN_HEADINGS[state];
+  if (heading && heading !== before) {
+    document.getElementById(heading)?.focus({ preventScroll: false });
+  }
 }
 
 function localStorageOrNull() {
@@ -222,7 +251,24 @@ function main() {
   // Read once: the fragment's secret is kept in this browser for reloads and later visits.
   // Read again for every join: a hand-over may have given this browser a new secret.
   const hostSecret = () => secrets.forRoom(room, location.hash);
-  hostSecret();
+  const creator = hostSecret() !== null;
+  const title = roomTitle(room);
+  const titleElement = find("#prejoin-title", HTMLElement);
+  if (title) titleElement.textContent = title;
+  else i18n.bind(titleElement, creator ? "prejoin.ownMeeting" : "prejoin.meeting");
+  // A one-click room's address is 26 random letters: nothing to read, so not shown.
+  find("#prejoin-room", HTMLElement).hidden = title === null;
+  /** The tab's title: the room's name where it has one. */
+  const nameTab = () => {
+    document.title = `${title ?? i18n.t("prejoin.meeting")} – ${i18n.t("app.name")}`;
+  };
+  nameTab();
+  i18n.addEventListener("change", nameTab);
+  const roleHint = find("#prejoin-role", HTMLElement);
+  if (creator) {
+    i18n.bind(roleHint, "prejoin.youHost");
+    roleHint.hidden = false;
+  }
   /** @type {string | null} the room password, once asked for */
   let password = null;
   /** Whether we asked to be heard again after a host muted us. */
@@ -306,6 +352,7 @@ function main() {
     {
       panel: find("#chat-panel", HTMLElement),
       log: find("#chat-log", HTMLElement),
+      lines: find("#chat-lines", HTMLElement),
       empty: find("#chat-empty", HTMLElement),
       form: find("#chat-form", HTMLFormElement),
       input: find("#chat-input", HTMLTextAreaElement),
@@ -345,6 +392,24 @@ function main() {
     tiles.layout();
   };
 
+  /** @param {"chat" | "people" | "host"} which */
+  const panelOpen = (which) =>
+    which === "chat" ? chat.open : which === "people" ? !peoplePanel.hidden : !hostPanel.hidden;
+  /**
+   * Closes a panel from inside it (its close button, Escape) and gives the focus back to the
+   * control that opened it, or to "Mehr" where that control is folded away.
+   * @param {"chat" | "people" | "host"} which
+   */
+  const closePanel = (which) => {
+    showPanel(which, false);
+    const button = controls.button(which);
+    const target = button && button.offsetParent !== null ? button : controls.button("more");
+    (target ?? button)?.focus();
+  };
+  for (const which of /** @type {const} */ (["chat", "people", "host"])) {
+    find(`#${which}-close`, HTMLButtonElement).addEventListener("click", () => closePanel(which));
+  }
+
   const controls = new ControlBar(find("#controls", HTMLElement), i18n, {
     onToggle: (toggle, on) => {
       if (toggle === "microphone" && on && self?.mutedByHost) {
@@ -363,6 +428,8 @@ function main() {
         if (call?.setHand(on)) controls.set("hand", on);
       } else if (toggle === "chat" || toggle === "people" || toggle === "host") {
         showPanel(toggle, on);
+        // The chat puts the focus in its field; the others on their heading.
+        if (on && toggle !== "chat") document.getElementById(`${toggle}-title`)?.focus();
       } else if (toggle === "doorbell") {
         doorbell.setEnabled(on);
         controls.set("doorbell", on);
@@ -380,8 +447,56 @@ function main() {
         void refreshDevices();
         settings.open();
       } else if (action === "language") i18n.toggle();
+      else if (action === "shortcuts") openShortcuts();
       else if (action === "leave") call?.leave();
     },
+  });
+  const shortcutsDialog = find("#shortcuts-dialog", HTMLDialogElement);
+  const shortcutsEnabled = find("#shortcuts-enabled", HTMLInputElement);
+  shortcutsEnabled.checked = safeGet(storage, SHORTCUTS_KEY) !== "off";
+  shortcutsEnabled.addEventListener("change", () =>
+    safeSet(storage, SHORTCUTS_KEY, shortcutsEnabled.checked ? "on" : "off"),
+  );
+  const shortcutList = find("#shortcut-list", HTMLElement);
+  shortcutList.replaceChildren(
+    ...SHORTCUTS.flatMap(([key, action]) => {
+      const term = document.createElement("dt");
+      const kbd = document.createElement("kbd");
+      kbd.textContent = key.toUpperCase();
+      term.append(kbd);
+      const description = document.createElement("dd");
+      i18n.bind(description, /** @type {StringKey} */ (`shortcuts.${action}`));
+      return [term, description];
+    }),
+    ...(() => {
+      const term = document.createElement("dt");
+      const kbd = document.createElement("kbd");
+      kbd.textContent = "Esc";
+      term.append(kbd);
+      const description = document.createElement("dd");
+      i18n.bind(description, "shortcuts.escape");
+      return [term, description];
+    })(),
+  );
+  const openShortcuts = () => {
+    if (!shortcutsDialog.open) shortcutsDialog.showModal();
+  };
+  const inCall = () => call?.state === CallState.JOINED || call?.state === CallState.RECONNECTING;
+  document.addEventListener("keydown", (event) => {
+    if (!inCall() || document.querySelector("dialog[open]")) return;
+    if (event.key === "Escape") {
+      // The innermost thing open closes first: the "Mehr" sheet closes itself.
+      const open = /** @type {const} */ (["chat", "people", "host"]).filter(panelOpen);
+      if (controls.moreOpen) controls.closeMore(true);
+      else if (open.length > 0) closePanel(open[open.length - 1]);
+      return;
+    }
+    if (!shortcutsEnabled.checked) return;
+    const action = shortcutFor(event);
+    if (!action) return;
+    event.preventDefault();
+    if (action === "help") openShortcuts();
+    else controls.toggles.get(action)?.button.click();
   });
   controls.set("doorbell", doorbell.enabled);
   controls.set("view", tiles.mode === "speaker");
@@ -407,6 +522,36 @@ function main() {
     join();
   });
   controls.allowScreenShare(Boolean(navigator.mediaDevices?.getDisplayMedia));
+
+  // After a while without a connection, the banner says what to check and offers a reload.
+  const bannerAdvice = find("#banner-advice", HTMLElement);
+  find("#banner-reload", HTMLButtonElement).addEventListener("click", () => location.reload());
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let adviceTimer;
+  /** @param {string} state */
+  const followReconnecting = (state) => {
+    if (state === CallState.RECONNECTING) {
+      adviceTimer ??= setTimeout(() => {
+        bannerAdvice.hidden = false;
+      }, RECONNECT_ADVICE_MS);
+      return;
+    }
+    clearTimeout(adviceTimer);
+    adviceTimer = undefined;
+    bannerAdvice.hidden = true;
+  };
+
+  // Whoever is alone in the call is told so, with the link at hand.
+  const aloneCard = find("#alone-card", HTMLElement);
+  const aloneHost = find("#alone-host", HTMLElement);
+  find("#alone-invite", HTMLButtonElement).addEventListener("click", () =>
+    copyInvite(room, toasts, e2eeKey, session !== null),
+  );
+  const showAlone = () => {
+    const current = call;
+    aloneCard.hidden = !current || !self || current.room.others.size > 0;
+    aloneHost.hidden = !isHostRole(self?.role ?? "guest");
+  };
 
   /** Our own tiles and list entry follow our local tracks at once, not the server's echo. */
   const showSelf = () => {
@@ -443,6 +588,7 @@ function main() {
     tiles.clear();
     people.clear();
     self = null;
+    aloneCard.hidden = true;
     prejoin.setBusy(true);
     showState(CallState.JOINING);
     const encryption = startSession();
@@ -466,6 +612,7 @@ function main() {
         if (call === current) handler(/** @type {CustomEvent} */ (event).detail);
       });
     on(CallEvent.STATE, ({ state, code, message }) => {
+      followReconnecting(state);
       if (state === CallState.ERROR && code === E2EE_REQUIRED) {
         prejoin.setBusy(false);
         if (canEncrypt()) askPassphrase("e2ee.required");
@@ -533,6 +680,7 @@ function main() {
       showSelf();
       controls.set("hand", you.hand);
       hostTools.setRole(you.role);
+      showAlone();
       // A host muted us before we lost the socket: stay quiet, as the server still is.
       if (you.mutedByHost) local.close("microphone");
     });
@@ -550,6 +698,7 @@ function main() {
       tiles.upsert(participant);
       people.upsert(participant);
       hostTools.peopleChanged();
+      showAlone();
       if (arrived) {
         doorbell.participantArrived();
         toasts.show("toast.joined", { name: participant.name });
@@ -566,6 +715,7 @@ function main() {
         showSelf();
         if (before && before.role !== participant.role) {
           hostTools.setRole(participant.role);
+          showAlone();
           toasts.show(ROLE_TOASTS[participant.role]);
         }
         if (before?.mutedByHost && !participant.mutedByHost && unmuteAsked) {
@@ -574,7 +724,7 @@ function main() {
         }
         return;
       }
-      const before = current.room.others.get(participant.id);
+      const before = people.get(participant.id);
       tiles.upsert(participant);
       people.upsert(participant);
       if (participant.hand && before && !before.hand) {
@@ -587,6 +737,7 @@ function main() {
       tiles.remove(id);
       people.remove(id);
       hostTools.peopleChanged();
+      showAlone();
       if (gone) toasts.show("toast.left", { name: gone });
     });
     on(CallEvent.TRACK_ADDED, ({ stream, track }) => {
@@ -608,14 +759,22 @@ function main() {
       if (stream.kind === "audio") remoteAudio.remove(stream.id);
       else tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", null);
     });
-    on(CallEvent.CHAT, (line) => chat.add(line));
+    on(CallEvent.CHAT, (line) => {
+      chat.add(line);
+      if (!chat.open && !line.mine) {
+        const text = line.text.length > 120 ? `${line.text.slice(0, 119)}…` : line.text;
+        toasts.show("toast.chat", { name: line.name, text });
+      }
+    });
     // The speaker view follows the speaker; the tiles' new sizes then change their layers.
     on(CallEvent.ACTIVE_SPEAKER, ({ id }) => tiles.setActiveSpeaker(id));
     on(CallEvent.NOTICE, ({ code }) => {
       if (code === "unmute_not_allowed") unmuteAsked = false;
       // The server refused our screen share: ending it stops the publish retries too.
       if (code === "screen_share_not_allowed") local.close("screen");
-      toasts.show(/** @type {StringKey} */ (`toast.${code}`));
+      // A code this page has no words for still gets a sentence a person understands.
+      const key = /** @type {StringKey} */ (`toast.${code}`);
+      toasts.show(i18n.has(key) ? key : "toast.unknown");
     });
     if (speaker) void remoteAudio.setSinkId(speaker);
     current.start({ microphone: local.track("microphone"), camera: local.track("camera") });

@@ -40,3 +40,15 @@ export function roomFromPath(pathname) {
   const room = decodeURIComponent(match[1]);
   return isRoomId(room) ? room : null;
 }
+
+/**
+ * A room's name as people read it: "elternabend-3b" shows as "Elternabend 3b". A one-click
+ * room has no name (`null`): its 26 characters mean nothing to anyone.
+ * @param {string} room
+ * @returns {string | null}
+ */
+export function roomTitle(room) {
+  if (ONE_CLICK_ID.test(room) || !SLUG.test(room)) return null;
+  const spaced = room.replace(/-/g, " ");
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}

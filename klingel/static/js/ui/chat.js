@@ -14,6 +14,7 @@ const FOLLOW_SLACK_PX = 48;
 export class ChatPanel {
   #panel;
   #log;
+  #lines;
   #empty;
   #input;
   #i18n;
@@ -22,15 +23,17 @@ export class ChatPanel {
   #onUnread;
 
   /**
-   * @param {{panel: HTMLElement, log: HTMLElement, empty: HTMLElement, form: HTMLFormElement,
-   *   input: HTMLTextAreaElement}} elements
+   * @param {{panel: HTMLElement, log: HTMLElement, lines: HTMLElement, empty: HTMLElement,
+   *   form: HTMLFormElement, input: HTMLTextAreaElement}} elements `log` is the scrolled
+   *   `role="log"` region, `lines` the list in it
    * @param {I18n} i18n
    * @param {{send: (text: string) => boolean, onUnread: (count: number) => void}} handlers
    *   `send` returns whether the line went out; if not, the text stays in the field.
    */
-  constructor({ panel, log, empty, form, input }, i18n, handlers) {
+  constructor({ panel, log, lines, empty, form, input }, i18n, handlers) {
     this.#panel = panel;
     this.#log = log;
+    this.#lines = lines;
     this.#empty = empty;
     this.#input = input;
     this.#i18n = i18n;
@@ -83,8 +86,8 @@ export class ChatPanel {
       ]),
       h("p", { className: "chat-text", text: line.text }),
     ]);
-    this.#log.append(item);
-    while (this.#log.childElementCount > MAX_LINES_KEPT) this.#log.firstElementChild?.remove();
+    this.#lines.append(item);
+    while (this.#lines.childElementCount > MAX_LINES_KEPT) this.#lines.firstElementChild?.remove();
     this.#empty.hidden = true;
     if (follow || line.mine) this.#log.scrollTop = this.#log.scrollHeight;
     if (!this.open && !line.mine) this.#setUnread(this.#unread + 1);

@@ -1,5 +1,10 @@
 // @ts-check
-/** The control bar of the call: every control a real button with a name in both languages. */
+/**
+ * The control bar of the call: every control a real button with a name in both languages and
+ * a visible word. On a phone the bar holds only what matters most (microphone, camera, chat,
+ * leave); the rest waits behind "Mehr", a disclosure that opens a sheet above the bar. On a
+ * wider screen everything is in the bar and "Mehr" is not shown.
+ */
 
 import { h, icon } from "./dom.js";
 import { ToggleButton } from "./toggle-button.js";
@@ -10,73 +15,53 @@ import { ToggleButton } from "./toggle-button.js";
 /**
  * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell" |
  *   "host" | "view"} Toggle
- * @typedef {"invite" | "stored" | "settings" | "language" | "leave"} Action
+ * @typedef {"invite" | "stored" | "settings" | "language" | "shortcuts" | "leave"} Action
  */
 
 /** @type {Record<Toggle, import("./toggle-button.js").ToggleLook>} */
 const TOGGLES = {
-  microphone: {
-    whenOn: "ctl.micOff", whenOff: "ctl.micOn", iconOn: "mic", iconOff: "mic-off",
-    caption: "ctl.micCaption",
-  },
-  camera: {
-    whenOn: "ctl.camOff", whenOff: "ctl.camOn", iconOn: "camera", iconOff: "camera-off",
-    caption: "ctl.camCaption",
-  },
-  screen: {
-    whenOn: "ctl.shareStop", whenOff: "ctl.shareStart", iconOn: "screen", iconOff: "screen",
-    caption: "ctl.shareCaption",
-  },
-  hand: {
-    whenOn: "ctl.handLower", whenOff: "ctl.handRaise", iconOn: "hand", iconOff: "hand",
-    caption: "ctl.handCaption",
-  },
-  chat: {
-    whenOn: "ctl.chatClose", whenOff: "ctl.chatOpen", iconOn: "chat", iconOff: "chat",
-    caption: "ctl.chatCaption",
-  },
-  people: {
-    whenOn: "ctl.peopleClose", whenOff: "ctl.peopleOpen", iconOn: "people", iconOff: "people",
-    caption: "ctl.peopleCaption",
-  },
-  doorbell: {
-    whenOn: "ctl.bellOff", whenOff: "ctl.bellOn", iconOn: "bell", iconOff: "bell-off",
-    caption: "ctl.bellCaption",
-  },
-  host: {
-    whenOn: "ctl.hostClose", whenOff: "ctl.hostOpen", iconOn: "shield", iconOff: "shield",
-    caption: "ctl.hostCaption",
-  },
-  // On while the speaker view shows; its name says where a click goes.
-  view: {
-    whenOn: "ctl.tileView", whenOff: "ctl.speakerView", iconOn: "tiles", iconOff: "speaker",
-    caption: "ctl.viewCaption",
-  },
+  microphone: { name: "ctl.microphone", iconOn: "mic", iconOff: "mic-off", caption: "ctl.microphone" },
+  camera: { name: "ctl.camera", iconOn: "camera", iconOff: "camera-off", caption: "ctl.camera" },
+  screen: { name: "ctl.share", iconOn: "screen", iconOff: "screen", caption: "ctl.shareCaption" },
+  hand: { name: "ctl.hand", iconOn: "hand", iconOff: "hand", caption: "ctl.handCaption" },
+  chat: { name: "ctl.chat", iconOn: "chat", iconOff: "chat", caption: "ctl.chat" },
+  people: { name: "ctl.people", iconOn: "people", iconOff: "people", caption: "ctl.people" },
+  doorbell: { name: "ctl.bell", iconOn: "bell", iconOff: "bell-off", caption: "ctl.bell" },
+  host: { name: "ctl.host", iconOn: "shield", iconOff: "shield", caption: "ctl.hostCaption" },
+  // Pressed while the speaker view shows.
+  view: { name: "ctl.speakerView", iconOn: "speaker", iconOff: "speaker", caption: "ctl.speakerView" },
 };
 
-/** @type {[Action, StringKey, string, StringKey | null][]} name, label, icon, caption */
+/** @type {[Action, StringKey, string, StringKey][]} name, label, icon, caption */
 const ACTIONS = [
   ["invite", "ctl.invite", "link", "ctl.inviteCaption"],
   ["stored", "stored.open", "info", "stored.caption"],
   ["settings", "ctl.settings", "settings", "ctl.settings"],
   ["language", "lang.other", "language", "lang.other"],
+  ["shortcuts", "ctl.shortcuts", "keyboard", "ctl.shortcuts"],
   ["leave", "ctl.leave", "leave", "ctl.leave"],
 ];
 
-/** Which buttons go where: the first group matters most and stays in reach on a phone. */
-const LAYOUT = /** @type {const} */ ([
-  ["microphone", "camera", "screen", "hand", "view"],
-  ["host", "chat", "people", "invite", "doorbell", "stored", "settings", "language"],
-  ["leave"],
+/** Always in the bar, in this order, "Mehr" before "Verlassen". */
+const MAIN = /** @type {const} */ (["microphone", "camera", "chat"]);
+/** In the bar on wide screens, behind "Mehr" on a phone. */
+const MORE = /** @type {const} */ ([
+  "screen", "hand", "people", "host", "view", "invite", "doorbell", "stored", "settings",
+  "language", "shortcuts",
 ]);
 
 export class ControlBar {
   /** @type {Map<Toggle, ToggleButton>} */
   toggles = new Map();
+  /** @type {Map<string, HTMLButtonElement>} */
+  #buttons = new Map();
   #unread;
   #unreadText;
   #waiting;
   #waitingText;
+  #moreWaiting;
+  #moreButton;
+  #moreSheet;
   #i18n;
 
   /**
@@ -87,12 +72,14 @@ export class ControlBar {
    */
   constructor(container, i18n, handlers) {
     this.#i18n = i18n;
-    /** @type {Map<string, HTMLButtonElement>} */
-    const buttons = new Map();
+    const buttons = this.#buttons;
     for (const [toggle, look] of /** @type {[Toggle, any][]} */ (Object.entries(TOGGLES))) {
       const button = new ToggleButton(i18n, look);
       button.button.classList.add("control", `control-${toggle}`);
-      button.button.addEventListener("click", () => handlers.onToggle(toggle, !button.on));
+      button.button.addEventListener("click", () => {
+        if (toggle !== "chat") this.closeMore(false);
+        handlers.onToggle(toggle, !button.on);
+      });
       this.toggles.set(toggle, button);
       buttons.set(toggle, button.button);
     }
@@ -101,12 +88,13 @@ export class ControlBar {
         icon(glyph),
       ]);
       i18n.bind(button, label, undefined, "label");
-      if (caption) {
-        const text = h("span", { className: "caption", attrs: { "aria-hidden": "true" } });
-        i18n.bind(text, caption);
-        button.append(text);
-      }
-      button.addEventListener("click", () => handlers.onAction(action));
+      const text = h("span", { className: "caption", attrs: { "aria-hidden": "true" } });
+      i18n.bind(text, caption);
+      button.append(text);
+      button.addEventListener("click", () => {
+        this.closeMore(false);
+        handlers.onAction(action);
+      });
       buttons.set(action, button);
     }
     this.#unread = h("span", { className: "badge", attrs: { "aria-hidden": "true" } });
@@ -119,14 +107,80 @@ export class ControlBar {
     const host = buttons.get("host");
     host?.append(this.#waiting, this.#waitingText);
     host?.setAttribute("aria-describedby", "host-waiting");
+
+    this.#moreSheet = h(
+      "div",
+      { className: "control-more", attrs: { id: "controls-more" } },
+      MORE.map((name) => /** @type {HTMLButtonElement} */ (buttons.get(name))),
+    );
+    this.#moreWaiting = h("span", { className: "badge waiting-badge", attrs: { "aria-hidden": "true" } });
+    this.#moreButton = h(
+      "button",
+      {
+        className: "control control-more-button",
+        attrs: { type: "button", "aria-expanded": "false", "aria-controls": "controls-more" },
+      },
+      [icon("more"), this.#moreWaiting],
+    );
+    const moreCaption = h("span", { className: "caption", attrs: { "aria-hidden": "true" } });
+    i18n.bind(moreCaption, "ctl.more");
+    this.#moreButton.append(moreCaption);
+    i18n.bind(this.#moreButton, "ctl.more", undefined, "label");
+    this.#moreButton.setAttribute("aria-describedby", "host-waiting");
+    this.#moreButton.addEventListener("click", () => {
+      if (this.moreOpen) this.closeMore(true);
+      else this.#openMore();
+    });
+    this.#moreSheet.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.moreOpen) {
+        event.stopPropagation();
+        this.closeMore(true);
+      }
+    });
+    // A tap outside the sheet closes it, as a menu would.
+    document.addEventListener("pointerdown", (event) => {
+      const target = /** @type {Node} */ (event.target);
+      if (this.moreOpen && !this.#moreSheet.contains(target) && !this.#moreButton.contains(target)) {
+        this.closeMore(false);
+      }
+    });
     container.replaceChildren(
-      ...LAYOUT.map((group) =>
-        h("div", { className: "control-group" }, group.map((name) => /** @type {HTMLButtonElement} */ (buttons.get(name)))),
-      ),
+      h("div", { className: "control-group control-main" }, [
+        ...MAIN.map((name) => /** @type {HTMLButtonElement} */ (buttons.get(name))),
+        this.#moreButton,
+      ]),
+      this.#moreSheet,
+      h("div", { className: "control-group control-end" }, [
+        /** @type {HTMLButtonElement} */ (buttons.get("leave")),
+      ]),
     );
     this.setUnread(0);
     this.setWaiting(0);
     this.showHostTools(false);
+  }
+
+  get moreOpen() {
+    return this.#moreButton.getAttribute("aria-expanded") === "true";
+  }
+
+  #openMore() {
+    this.#moreButton.setAttribute("aria-expanded", "true");
+    this.#moreSheet.classList.add("is-open");
+    const first = [...this.#moreSheet.querySelectorAll("button")].find((button) => !button.hidden);
+    first?.focus();
+  }
+
+  /** @param {boolean} returnFocus whether focus goes back to "Mehr" (closed by keyboard) */
+  closeMore(returnFocus) {
+    if (!this.moreOpen) return;
+    this.#moreButton.setAttribute("aria-expanded", "false");
+    this.#moreSheet.classList.remove("is-open");
+    if (returnFocus) this.#moreButton.focus();
+  }
+
+  /** The button of a control, to give focus back to it. @param {Toggle | Action} name */
+  button(name) {
+    return this.#buttons.get(name) ?? null;
   }
 
   /** Host tools are for hosts and co-hosts only. @param {boolean} shown */
@@ -137,9 +191,11 @@ export class ControlBar {
 
   /** @param {number} count people waiting in the lobby */
   setWaiting(count) {
-    this.#waiting.textContent = count > 99 ? "99+" : String(count);
-    this.#waiting.hidden = count === 0;
-    this.#waiting.dataset.count = String(count);
+    for (const badge of [this.#waiting, this.#moreWaiting]) {
+      badge.textContent = count > 99 ? "99+" : String(count);
+      badge.hidden = count === 0;
+      badge.dataset.count = String(count);
+    }
     if (count > 0) this.#i18n.bind(this.#waitingText, "ctl.waitingCount", { n: count });
     else {
       delete this.#waitingText.dataset.i18n;

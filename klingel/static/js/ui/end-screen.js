@@ -45,8 +45,11 @@ export class EndScreen {
     const [title, text] = TEXTS[code] ?? TEXTS.meeting_ended;
     this.#i18n.bind(this.#title, title);
     this.#i18n.bind(this.#text, text);
-    this.#message.textContent = message ?? "";
-    this.#note.hidden = !message;
+    // Only a host's note to a denied person is shown as written; any other words from the
+    // server are not a person's and stay unshown (the page has its own, in both languages).
+    const note = code === "denied" ? message : null;
+    this.#message.textContent = note ?? "";
+    this.#note.hidden = !note;
     this.#retry.hidden = code !== "room_locked";
   }
 }

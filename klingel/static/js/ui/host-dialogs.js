@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * The host's small dialogs: the room password, "end the meeting for everyone?", and the
- * optional note to someone not let in. Each `<dialog>` is in room.html; a button's `value`
+ * The host's small dialogs: the room password, "end the video meeting for everyone?",
+ * "remove this person?", and the optional note to someone not let in. The harmless choice
+ * ("Abbrechen") has the focus when a dialog asks about something that cannot be undone. Each `<dialog>` is in room.html; a button's `value`
  * says which one closed it.
  */
 
@@ -23,6 +24,8 @@ export class HostDialogs {
   #passwordInput = find("#room-password", HTMLInputElement);
   #passwordRemove = find("#password-remove", HTMLButtonElement);
   #end = find("#end-dialog", HTMLDialogElement);
+  #remove = find("#remove-dialog", HTMLDialogElement);
+  #removeName = find("#remove-name", HTMLElement);
   #deny = find("#deny-dialog", HTMLDialogElement);
   #denyName = find("#deny-name", HTMLElement);
   #denyMessage = find("#deny-message", HTMLTextAreaElement);
@@ -48,6 +51,19 @@ export class HostDialogs {
     if (this.#end.open) return;
     openOnce(this.#end, (value) => {
       if (value === "end") onConfirm();
+    });
+  }
+
+  /**
+   * Removing someone is not undone by a second tap: it asks first, "Abbrechen" in focus.
+   * @param {string} name shown as text
+   * @param {() => void} onConfirm
+   */
+  confirmRemove(name, onConfirm) {
+    if (this.#remove.open) return;
+    this.#removeName.textContent = name;
+    openOnce(this.#remove, (value) => {
+      if (value === "remove") onConfirm();
     });
   }
 

@@ -19,32 +19,23 @@ import { ToggleButton } from "./toggle-button.js";
  * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting"} HostAction
  */
 
-/** @type {[Setting, import("./toggle-button.js").ToggleLook][]} */
+/**
+ * Each switch keeps its name; `aria-pressed` and the visible "an"/"aus" say whether it is on.
+ * @type {[Setting, import("./toggle-button.js").ToggleLook][]}
+ */
 const ENTRY_SWITCHES = [
-  ["lobby", { whenOn: "host.lobbyOff", whenOff: "host.lobbyOn", iconOn: "door", iconOff: "door" }],
-  ["locked", { whenOn: "host.unlock", whenOff: "host.lock", iconOn: "lock", iconOff: "unlock" }],
-  [
-    "officeHours",
-    { whenOn: "host.officeEnd", whenOff: "host.officeStart", iconOn: "queue", iconOff: "queue" },
-  ],
+  ["lobby", { name: "host.lobby", iconOn: "door", iconOff: "door" }],
+  ["locked", { name: "host.locked", iconOn: "lock", iconOff: "unlock" }],
+  ["officeHours", { name: "host.officeHours", iconOn: "queue", iconOff: "queue" }],
   // Only while the host is alone: the server refuses it once others are in.
-  [
-    "e2ee",
-    { whenOn: "e2ee.hostSwitchOff", whenOff: "e2ee.hostSwitchOn", iconOn: "lock", iconOff: "unlock" },
-  ],
+  ["e2ee", { name: "e2ee.hostSwitch", iconOn: "lock", iconOff: "unlock" }],
 ];
 
 /** @type {[Setting, import("./toggle-button.js").ToggleLook][]} */
 const GUEST_SWITCHES = [
-  [
-    "screenShareAllowed",
-    { whenOn: "host.screenForbid", whenOff: "host.screenAllow", iconOn: "screen", iconOff: "screen" },
-  ],
-  ["chatAllowed", { whenOn: "host.chatForbid", whenOff: "host.chatAllow", iconOn: "chat", iconOff: "chat" }],
-  [
-    "unmuteAllowed",
-    { whenOn: "host.unmuteForbid", whenOff: "host.unmuteAllow", iconOn: "mic", iconOff: "mic-off" },
-  ],
+  ["screenShareAllowed", { name: "host.screenAllowed", iconOn: "screen", iconOff: "screen" }],
+  ["chatAllowed", { name: "host.chatAllowed", iconOn: "chat", iconOff: "chat" }],
+  ["unmuteAllowed", { name: "host.unmuteAllowed", iconOn: "mic", iconOff: "mic-off" }],
 ];
 
 /** @type {[HostAction, StringKey, string][]} */

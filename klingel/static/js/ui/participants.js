@@ -48,7 +48,19 @@ const ACTION_LABELS = {
   makeHost: "people.makeHost",
 };
 
-/** Small buttons in a list row: an icon each; the name (also the tooltip) says it all. */
+/** @type {Record<PersonAction, StringKey>} What each button shows: the first words of its name, so that its name says what it shows. */
+const ACTION_TEXTS = {
+  mute: "people.muteShort",
+  allowUnmute: "people.allowUnmuteShort",
+  stopCamera: "people.stopCameraShort",
+  stopScreen: "people.stopScreenShort",
+  remove: "people.removeShort",
+  makeCohost: "people.makeCohostShort",
+  makeGuest: "people.makeGuestShort",
+  makeHost: "people.makeHostShort",
+};
+
+/** An icon before each button's text. */
 const ACTION_ICONS = /** @type {Record<PersonAction, string>} */ ({
   mute: "mic-off",
   allowUnmute: "mic",
@@ -153,7 +165,9 @@ export class ParticipantList {
           attrs: { type: "button" },
         });
         this.#i18n.bind(button, ACTION_LABELS[action], { name: participant.name }, "label");
-        button.append(icon(ACTION_ICONS[action]));
+        const text = h("span", { attrs: { "aria-hidden": "true" } });
+        this.#i18n.bind(text, ACTION_TEXTS[action]);
+        button.append(icon(ACTION_ICONS[action]), text);
         button.addEventListener("click", () => this.#onAction(action, participant));
         return button;
       }),
@@ -166,6 +180,11 @@ export class ParticipantList {
     this.#items.delete(id);
     this.#people.delete(id);
     this.#count();
+  }
+
+  /** The person as this list last showed them. @param {string} id */
+  get(id) {
+    return this.#people.get(id) ?? null;
   }
 
   /** @param {string} id */

@@ -1,7 +1,9 @@
 // @ts-check
 /**
- * A `<button>` that switches something on and off. Its accessible name says what a click does
- * (e.g. "Mikrofon aus" while the microphone is on); `aria-pressed` says whether it is on.
+ * A `<button>` that switches something on and off. Its accessible name stays the same (e.g.
+ * "Mikrofon"); `aria-pressed` says whether it is on, so a screen reader reads "Mikrofon,
+ * gedrückt" exactly while the microphone is on. The icon and, in labelled rows, a visible
+ * "an"/"aus" show the same state to the eye.
  */
 
 import { h, icon } from "./dom.js";
@@ -10,9 +12,11 @@ import { h, icon } from "./dom.js";
 /** @typedef {import("../i18n.js").StringKey} StringKey */
 
 /**
- * @typedef {{whenOn: StringKey, whenOff: StringKey, iconOn: string, iconOff: string,
- *   caption?: StringKey, labelled?: boolean}} ToggleLook
- *   `labelled` shows the name itself as the button's text (for rows of switches in a panel).
+ * @typedef {{name: StringKey, iconOn: string, iconOff: string, caption?: StringKey,
+ *   labelled?: boolean}} ToggleLook
+ *   `caption` is the short text under an icon (a word of the name, so that speech control
+ *   finds the button by what it shows); `labelled` shows the whole name with its state (for
+ *   rows of switches in a panel).
  */
 
 export class ToggleButton {
@@ -20,11 +24,11 @@ export class ToggleButton {
   #look;
   #on = false;
   /** @type {HTMLElement | null} */
-  #label = null;
+  #state = null;
 
   /**
    * @param {I18n} i18n
-   * @param {ToggleLook} look `whenOn` names the button while on (the action that turns it off)
+   * @param {ToggleLook} look
    * @param {HTMLButtonElement} [button] an existing button to take over
    */
   constructor(i18n, look, button) {
@@ -32,14 +36,17 @@ export class ToggleButton {
     this.#look = look;
     this.button = button ?? h("button", { attrs: { type: "button" } });
     this.button.replaceChildren(icon(look.iconOff));
+    i18n.bind(this.button, look.name, undefined, "label");
     if (look.caption) {
       const caption = h("span", { className: "caption", attrs: { "aria-hidden": "true" } });
       i18n.bind(caption, look.caption);
       this.button.append(caption);
     }
     if (look.labelled) {
-      this.#label = h("span", { className: "toggle-label", attrs: { "aria-hidden": "true" } });
-      this.button.append(this.#label);
+      const label = h("span", { className: "toggle-label", attrs: { "aria-hidden": "true" } });
+      i18n.bind(label, look.name);
+      this.#state = h("span", { className: "toggle-state", attrs: { "aria-hidden": "true" } });
+      this.button.append(label, this.#state);
     }
     this.set(false);
   }
@@ -52,9 +59,7 @@ export class ToggleButton {
   set(on) {
     this.#on = on;
     this.button.setAttribute("aria-pressed", String(on));
-    const name = on ? this.#look.whenOn : this.#look.whenOff;
-    this.#i18n.bind(this.button, name, undefined, "label");
-    if (this.#label) this.#i18n.bind(this.#label, name);
+    if (this.#state) this.#i18n.bind(this.#state, on ? "toggle.on" : "toggle.off");
     const glyph = this.button.querySelector(".icon");
     if (glyph) glyph.className = `icon icon-${on ? this.#look.iconOn : this.#look.iconOff}`;
   }
