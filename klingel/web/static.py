@@ -109,6 +109,7 @@ async def room_page(request: Request) -> Response:
         return _page("room.html")
     query = request.url.query
     target = f"{canonical}?{query}" if query else canonical
+    # Temporary (307), so browsers do not keep it: the slug rules may still change one day.
     return RedirectResponse(relative_location(target), status_code=307)
 
 
