@@ -57,7 +57,9 @@ def parse_room_id(text: str) -> RoomId:
 def slugify(name: str) -> str:
     """The slug of a typed room name ("Musikschule Geige" -> "musikschule-geige").
 
-    May be empty when the name holds no letter or digit; the caller refuses that.
+    May be empty when the name holds no letter or digit; the caller refuses that. The same
+    rules as ``slugify`` in ``klingel/static/js/slug.js``: the start page makes a slug of a
+    typed name there, the server of a typed room path here (``tests/fixtures/slugs.json``).
     """
     lowered = name.lower().translate(_GERMAN_LETTERS)
     # Only ASCII letters and digits stay; "é" and friends become "-" like any other character.

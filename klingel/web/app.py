@@ -26,7 +26,7 @@ from klingel.web.hub import SignalingHub
 from klingel.web.metrics import render_metrics
 from klingel.web.security import SecurityHeadersMiddleware
 from klingel.web.signaling import SignalingEndpoint, SocketPolicy
-from klingel.web.static import static_routes
+from klingel.web.static import not_found_handler, static_routes
 
 __all__ = ["JOIN_LIMIT", "ROOM_CREATION_LIMIT", "create_app"]
 
@@ -174,5 +174,6 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeadersMiddleware)],
+        exception_handlers={404: not_found_handler},
         lifespan=lifespan,
     )

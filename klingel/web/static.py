@@ -1,30 +1,84 @@
 """The pages and files of the browser client (``klingel/static``, written without a build step).
 
 Missing files give 404, so the server runs before the client exists.
+
+A room path is taken as people type it: ``/r/Elternabend-3b``, ``/r/elternabend%203b`` and
+``/r/ELTERNABEND_3B`` are redirected to ``/r/elternabend-3b``, the slug the start page makes of
+the same name (``slugify``, kept in step with ``klingel/static/js/slug.js``). The query string
+goes along; the fragment (``#host=…``, ``#key=…``) never reaches the server, and the browser
+keeps it across the redirect.
+
+Every unknown path gets the German 404 page (``404.html``, English one click away), a room
+path that holds no letter or digit too; paths under ``/api/`` get ``{"error": "not_found"}``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from klingel.rooms.naming import is_room_id
+from klingel.rooms.naming import is_room_id, slugify
+from klingel.web.security import relative_location
 
-__all__ = ["STATIC_DIRECTORY", "static_routes"]
+__all__ = [
+    "NOT_FOUND_PAGE",
+    "STATIC_DIRECTORY",
+    "not_found",
+    "not_found_handler",
+    "room_path",
+    "static_routes",
+]
 
 STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"
+NOT_FOUND_PAGE = "404.html"
 _PAGE_HEADERS = {"cache-control": "no-cache"}
+_HTML = "text/html; charset=utf-8"
 
 
 def _page(name: str) -> Response:
     path = STATIC_DIRECTORY / name
     if not path.is_file():
+        return _not_found_page()
+    return FileResponse(path, media_type=_HTML, headers=_PAGE_HEADERS)
+
+
+def _not_found_page() -> Response:
+    path = STATIC_DIRECTORY / NOT_FOUND_PAGE
+    if not path.is_file():
         return PlainTextResponse("Not Found", status_code=404)
-    return FileResponse(path, media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS)
+    return FileResponse(path, status_code=404, media_type=_HTML, headers=_PAGE_HEADERS)
+
+
+def not_found(request: Request) -> Response:
+    """404: the page for people, or ``{"error": "not_found"}`` for the API's callers."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    return _not_found_page()
+
+
+async def not_found_handler(request: Request, error: Exception) -> Response:
+    """The app's handler of ``HTTPException(404)``: unknown paths, missing static files."""
+    if isinstance(error, HTTPException) and error.status_code != 404:
+        raise error
+    return not_found(request)
+
+
+def room_path(typed: str) -> str | None:
+    """The canonical path of the room a typed room path means, or ``None`` when the text holds
+    no letter or digit (``"Elternabend 3b"`` -> ``"/r/elternabend-3b"``)."""
+    slug = slugify(typed)
+    return f"/r/{slug}" if slug else None
 
 
 async def start_page(request: Request) -> Response:
@@ -47,9 +101,16 @@ async def privacy_page(request: Request) -> Response:
 
 
 async def room_page(request: Request) -> Response:
-    if not is_room_id(request.path_params["room"]):
-        return PlainTextResponse("Not Found", status_code=404)
-    return _page("room.html")
+    room = request.path_params["room"]
+    canonical = room_path(room)
+    if canonical is None:
+        return not_found(request)
+    if canonical == f"/r/{room}" and is_room_id(room):
+        return _page("room.html")
+    query = request.url.query
+    target = f"{canonical}?{query}" if query else canonical
+    # Temporary (307), so browsers do not keep it: the slug rules may still change one day.
+    return RedirectResponse(relative_location(target), status_code=307)
 
 
 def static_routes() -> list[Route | Mount]:

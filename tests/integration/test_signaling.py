@@ -629,7 +629,8 @@ async def test_http_api_and_headers(server: Server) -> None:
         metrics = (await http.get("/metrics")).text
         assert 'klingel_sfu_rtp_forwarded_total{worker="0"} 20' in metrics
         assert "klingel_rooms 0" in metrics
-        assert (await http.get("/r/Not_A_Room")).status_code == 404
+        assert (await http.get("/r/Not_A_Room")).headers["location"] == "/r/not-a-room"
+        assert (await http.get("/r/!!!")).status_code == 404
         for response in (created, health, await http.get("/nowhere")):
             assert response.headers["x-content-type-options"] == "nosniff"
             assert response.headers["referrer-policy"] == "no-referrer"

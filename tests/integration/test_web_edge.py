@@ -108,7 +108,14 @@ async def test_rooms_are_created_only_by_pages_of_ours_and_only_as_json(
 
 async def test_redirects_stay_on_this_server(edge: ServerProcess) -> None:
     async with httpx.AsyncClient(base_url=edge.base_url) as http:
-        for path in ("/static", "/help/", "/r/elternabend/", "//evil.example/", "/\\evil.example/"):
+        for path in (
+            "/static",
+            "/help/",
+            "/r/elternabend/",
+            "/r/Elternabend-3b",
+            "//evil.example/",
+            "/\\evil.example/",
+        ):
             answer = await http.get(path, headers={"host": "evil.example"})
             if answer.status_code in (301, 302, 307, 308):
                 location = answer.headers["location"]
@@ -121,6 +128,26 @@ async def test_redirects_stay_on_this_server(edge: ServerProcess) -> None:
             307,
             308,
         )
+
+
+async def test_room_paths_are_taken_as_typed_and_unknown_paths_get_the_404_page(
+    edge: ServerProcess,
+) -> None:
+    async with httpx.AsyncClient(base_url=edge.base_url) as http:
+        for typed in ("/r/Elternabend-3b", "/r/elternabend%203b", "/r/ELTERNABEND_3B"):
+            answer = await http.get(f"{typed}?x=1", headers={"host": "evil.example"})
+            assert answer.status_code == 307, typed
+            assert answer.headers["location"] == "/r/elternabend-3b?x=1"
+        room = await http.get("/r/Elternabend-3b", follow_redirects=True)
+        assert room.status_code == 200 and room.url.path == "/r/elternabend-3b"
+        for path in ("/nowhere", "/r/%21%21%21"):
+            missing = await http.get(path)
+            assert missing.status_code == 404
+            assert missing.headers["content-type"].startswith("text/html")
+            assert '<html lang="de">' in missing.text and "Seite nicht gefunden" in missing.text
+            assert "script-src 'self'" in missing.headers["content-security-policy"]
+        api = await http.get("/api/nowhere")
+        assert (api.status_code, api.json()) == (404, {"error": "not_found"})
 
 
 async def test_one_address_cannot_fill_the_server_with_reservations(edge: ServerProcess) -> None:

@@ -1,5 +1,6 @@
 // Unit tests of the pure client modules: run with `node --test klingel/static/test/`.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import { isRoomId, roomFromPath, slugify } from "../../klingel/static/js/slug.js";
@@ -10,6 +11,16 @@ test("slugify follows the protocol's rules", () => {
   assert.equal(slugify("  --Chor!!  Probe--  "), "chor-probe");
   assert.equal(slugify("!!!"), "");
   assert.equal(slugify("café"), "caf");
+});
+
+test("slugify agrees with the server on the shared examples (tests/fixtures/slugs.json)", () => {
+  const fixture = new URL("../fixtures/slugs.json", import.meta.url);
+  const { examples } = JSON.parse(readFileSync(fixture, "utf8"));
+  assert.ok(examples.length > 10);
+  for (const [typed, slug] of examples) {
+    assert.equal(slugify(typed), slug, JSON.stringify(typed));
+    if (slug) assert.ok(isRoomId(slug), slug);
+  }
 });
 
 test("slugify output is always a valid room id", () => {

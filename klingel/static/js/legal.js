@@ -1,5 +1,8 @@
 // @ts-check
-/** The imprint (`/impressum`) and the privacy policy (`/datenschutz`), with the town's details. */
+/**
+ * The imprint (`/impressum`) and the privacy policy (`/datenschutz`), with the town's details,
+ * and the 404 page (`404.html`): German, English one click away, in the town's look.
+ */
 
 import { applyBrand, fetchBrand } from "./brand.js";
 import { I18n } from "./i18n.js";

@@ -15,7 +15,9 @@ const UMLAUTS = /** @type {Record<string, string>} */ ({ ä: "ae", ö: "oe", ü:
 /**
  * Turns a typed room name into a slug: lower case, `ä`→`ae`, `ö`→`oe`, `ü`→`ue`, `ß`→`ss`,
  * every other character outside `a-z0-9` to `-`. Runs of `-` become one, and none is left at
- * either end, so "Musikschule  Geige!" and "musikschule geige" meet in the same room.
+ * either end, so "Musikschule  Geige!" and "musikschule geige" meet in the same room. The
+ * server's `slugify` (klingel/rooms/naming.py) follows the same rules for room paths people
+ * type (`/r/Elternabend-3b` → `/r/elternabend-3b`); tests/fixtures/slugs.json tests both.
  * @param {string} name
  * @returns {string} the slug, or "" when nothing usable is left
  */

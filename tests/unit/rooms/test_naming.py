@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +61,21 @@ def test_invalid_room_ids_are_bad_room(room: str) -> None:
     ],
 )
 def test_slugify(name: str, slug: str) -> None:
+    assert slugify(name) == slug
+    if slug:
+        assert is_room_id(slug)
+
+
+SHARED_SLUGS = Path(__file__).parents[2] / "fixtures" / "slugs.json"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [tuple(pair) for pair in json.loads(SHARED_SLUGS.read_text(encoding="utf-8"))["examples"]],
+)
+def test_slugify_agrees_with_the_client(name: str, slug: str) -> None:
+    """The same examples run through ``slug.js`` in ``tests/js/slug.test.mjs``: a room path
+    the server redirects must lead where the start page would have led."""
     assert slugify(name) == slug
     if slug:
         assert is_room_id(slug)
