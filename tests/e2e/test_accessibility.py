@@ -27,6 +27,7 @@ from klingel.bots.host_page import (
     join_as_host,
     open_host_tools,
     open_people_panel,
+    person_button,
     ring_at_door,
     set_room_password,
     start_conference,
@@ -46,10 +47,6 @@ from klingel.bots.room_page import (
 
 PHONE = {"width": 360, "height": 740}
 SETTINGS_BUTTON = re.compile(r"^einstellungen$", re.IGNORECASE)
-CHAT_LISTITEM = (
-    "the chat log <ol id='chat-log' role='log'> takes away its list semantics, so each "
-    "<li class='chat-line'> is a list item outside a list (axe rule listitem, serious)"
-)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -98,6 +95,7 @@ async def _switch_to_english(page: Page) -> None:
         ("help", "/help"),
         ("impressum", "/impressum"),
         ("datenschutz", "/datenschutz"),
+        ("not found", "/gibt-es-nicht"),
     ],
 )
 async def test_page(open_page: PageOpener, server: str, state: str, path: str) -> None:
@@ -140,7 +138,6 @@ async def test_call_on_a_phone(open_page: PageOpener, server: str, room_name: st
     await assert_no_serious_violations(phone.page, "call (phone)")
 
 
-@pytest.mark.xfail(strict=True, reason=CHAT_LISTITEM)
 async def test_call_with_chat_open(open_page: PageOpener, server: str) -> None:
     call = await _call(open_page, server)
     page = call.host.page
@@ -226,3 +223,35 @@ async def test_ended_screen(open_page: PageOpener, server: str) -> None:
     await end_meeting_for_all(call.host.page)
     await wait_state(call.guest.page, "ended")
     await assert_no_serious_violations(call.guest.page, "ended screen")
+
+
+async def test_alone_in_the_call(open_page: PageOpener, server: str) -> None:
+    created = await start_conference(open_page, server)
+    host = await join_as_host(created, "Anna")
+    await host.page.get_by_role("heading", name="Sie sind noch allein hier").wait_for()
+    await assert_no_serious_violations(host.page, "call, alone")
+
+
+async def test_more_controls_on_a_phone(open_page: PageOpener, server: str) -> None:
+    created = await start_conference(open_page, server)
+    await created.page.set_viewport_size(PHONE)
+    host = await join_as_host(created, "Anna")
+    await host.page.get_by_role("button", name="Mehr", exact=True).click()
+    await host.page.get_by_role("button", name="Einstellungen", exact=True).wait_for()
+    await assert_no_serious_violations(host.page, "call (phone), Mehr open")
+
+
+async def test_shortcuts_dialog(open_page: PageOpener, server: str) -> None:
+    call = await _call(open_page, server)
+    page = call.host.page
+    await page.keyboard.press("?")
+    await page.get_by_role("dialog", name="Tastenkürzel").wait_for()
+    await assert_no_serious_violations(page, "call, keyboard shortcuts dialog")
+
+
+async def test_remove_person_dialog(open_page: PageOpener, server: str) -> None:
+    call = await _call(open_page, server)
+    page = call.host.page
+    await (await person_button(page, "Entfernen", "Ben")).click()
+    await page.get_by_role("dialog", name="Person entfernen?").wait_for()
+    await assert_no_serious_violations(page, "call, remove-person dialog")
