@@ -90,6 +90,16 @@ async def help_page(request: Request) -> Response:
     return _page("help.html")
 
 
+async def easy_help_page(request: Request) -> Response:
+    """Help for everyone in Leichte Sprache (plain German) and plain English."""
+    return _page("leicht.html")
+
+
+async def easy_help_redirect(request: Request) -> Response:
+    """The longer address of the plain-language help leads to the short one."""
+    return RedirectResponse("/leicht", status_code=301)
+
+
 async def imprint_page(request: Request) -> Response:
     """The town's imprint, its details filled in from the brand (docs/branding.md)."""
     return _page("impressum.html")
@@ -118,6 +128,8 @@ def static_routes() -> list[Route | Mount]:
         Route("/", start_page, methods=["GET", "HEAD"]),
         Route("/r/{room}", room_page, methods=["GET", "HEAD"]),
         Route("/help", help_page, methods=["GET", "HEAD"]),
+        Route("/leicht", easy_help_page, methods=["GET", "HEAD"]),
+        Route("/leichte-sprache", easy_help_redirect, methods=["GET", "HEAD"]),
         Route("/impressum", imprint_page, methods=["GET", "HEAD"]),
         Route("/datenschutz", privacy_page, methods=["GET", "HEAD"]),
         Mount(

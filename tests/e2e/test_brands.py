@@ -126,3 +126,27 @@ async def test_the_privacy_policy_names_the_towns_own_controller_in_both_languag
 
 async def _detail_is(page: Page, field: str, wanted: str) -> bool:
     return await _detail(page, field) == wanted
+
+
+async def _brand_names(page: Page) -> list[str]:
+    names: list[str] = await page.evaluate(
+        "() => [...document.querySelectorAll('[data-brand-name]')].map((e) => e.textContent)"
+    )
+    return names
+
+
+async def test_the_plain_language_help_names_the_town_in_both_languages(
+    open_page: PageOpener, branded_port: int
+) -> None:
+    page = (await open_page(f"http://bühl.localhost:{branded_port}/leicht")).page
+    await wait_until(
+        lambda: _all_are(page, "Stadt Bühl"), message="the town's name everywhere on the page"
+    )
+    assert len(await _brand_names(page)) == 2, "the top bar and the text both name the town"
+    await page.get_by_role("button", name=ENGLISH_SWITCH).click()
+    await wait_until(partial(_heading_is, page, "Help in plain language"), message="English")
+    assert set(await _brand_names(page)) == {"Stadt Bühl"}
+
+
+async def _all_are(page: Page, wanted: str) -> bool:
+    return set(await _brand_names(page)) == {wanted}

@@ -113,6 +113,7 @@ async def test_redirects_stay_on_this_server(edge: ServerProcess) -> None:
             "/help/",
             "/r/elternabend/",
             "/r/Elternabend-3b",
+            "/leichte-sprache",
             "//evil.example/",
             "/\\evil.example/",
         ):

@@ -1,5 +1,8 @@
 // @ts-check
-/** The help page for hosts (`/help`): German by default, English one click away. */
+/**
+ * The help pages: for hosts (`/help`) and for everyone in Leichte Sprache (`/leicht`). German
+ * by default, English one click away.
+ */
 
 import { applyBrand, fetchBrand } from "./brand.js";
 import { I18n } from "./i18n.js";
