@@ -100,6 +100,14 @@ async def take(browser: Browser, server: str, out: Path, suffix: str) -> None:
         await _settle(phone, 2)
         await _shoot(phone, out / f"phone-call-{suffix}.png")
 
+        more = phone.get_by_role("button", name="Mehr", exact=True)
+        if await more.count():
+            # The controls folded away on a phone, shown as the "Mehr" sheet.
+            await more.click()
+            await asyncio.sleep(0.5)
+            await _shoot(phone, out / f"phone-more-{suffix}.png")
+            await phone.keyboard.press("Escape")
+
         await open_chat(ben.page)
         await ben.page.get_by_role("textbox", name=CHAT_FIELD).fill("Guten Tag, Frau Anna!")
         await ben.page.get_by_role("button", name=SEND_BUTTON).click()

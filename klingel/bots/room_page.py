@@ -144,8 +144,9 @@ SPEAKER_VIEW_BUTTON = _name(r"^sprecheransicht$")
 
 
 async def speaker_view_shown(page: Page) -> bool:
-    """Whether the "Sprecheransicht" switch is pressed (the speaker view shows)."""
-    button = page.get_by_role("button", name=SPEAKER_VIEW_BUTTON)
+    """Whether the "Sprecheransicht" switch is pressed (the speaker view shows); read from the
+    button itself, which a phone keeps folded away under "Mehr"."""
+    button = page.locator("#controls .control-view")
     return await button.get_attribute("aria-pressed") == "true"
 
 

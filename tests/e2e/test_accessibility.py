@@ -96,6 +96,7 @@ async def _switch_to_english(page: Page) -> None:
         ("impressum", "/impressum"),
         ("datenschutz", "/datenschutz"),
         ("not found", "/gibt-es-nicht"),
+        ("leichte sprache", "/leicht"),
     ],
 )
 async def test_page(open_page: PageOpener, server: str, state: str, path: str) -> None:

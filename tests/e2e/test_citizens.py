@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -18,6 +19,7 @@ from klingel.bots.host_page import (
     END_MEETING,
     LOCK,
     MICROPHONE,
+    ONE_CLICK_HOST_URL,
     Toggle,
     create_named_room,
     host_control,
@@ -44,6 +46,7 @@ from klingel.bots.room_page import (
 
 PHONE = {"width": 360, "height": 740}
 TOUCH_TARGET_PX = 44
+KEYBOARD_TAB_LIMIT = 15
 
 
 async def _focused_id(page: Page) -> str:
@@ -163,7 +166,7 @@ async def test_a_named_room_shows_its_name_and_the_creator_is_told_they_host(
     page = created.page
     await page.get_by_role("heading", name="Elternabend 3b", level=1).wait_for()
     assert "Elternabend 3b" in await page.title()
-    await page.get_by_text("sind Gastgeber").first.wait_for()
+    await page.locator("#prejoin-role").get_by_text("sind Gastgeber").wait_for()
 
     one_click = await start_conference(open_page, server)
     await one_click.page.get_by_role("heading", name="Ihr neues Videotreffen").wait_for()
@@ -425,3 +428,42 @@ async def test_a_long_reconnect_says_what_to_check_and_offers_a_reload(
     assert not await advice.is_visible(), "no advice in the first seconds"
     await advice.wait_for(state="visible", timeout=25_000)
     assert await page.get_by_role("button", name="Seite neu laden").is_visible()
+
+
+# -- the whole way by keyboard ----------------------------------------------------------------
+
+
+async def test_keyboard_only_from_the_start_page_into_the_call(
+    open_page: PageOpener, server: str
+) -> None:
+    probed = await open_page(server + "/")
+    page = probed.page
+    presses: list[str] = []
+
+    async def press(key: str) -> None:
+        await page.keyboard.press(key)
+        presses.append(key)
+
+    async def tab_until(reached: Callable[[], Awaitable[bool]], what: str) -> None:
+        for _ in range(KEYBOARD_TAB_LIMIT):
+            await press("Tab")
+            if await reached():
+                return
+        raise AssertionError(f"{what} not reached in {KEYBOARD_TAB_LIMIT} presses of Tab")
+
+    await page.get_by_role("button", name="Videotreffen starten").wait_for()
+    await tab_until(partial(_name_focused, page, "Videotreffen starten"), "the start button")
+    await press("Enter")
+    await page.wait_for_url(ONE_CLICK_HOST_URL)
+    await wait_state(page, "prejoin")
+    await tab_until(partial(_focus_is, page, "display-name"), "the name field")
+    await page.keyboard.type("Anna")
+    presses.append("A n n a")
+    await press("Enter")
+    await wait_state(page, "joined")
+    await _wait_focus(page, "call-title")
+    await press("m")
+    microphone = page.get_by_role("button", name="Mikrofon", exact=True)
+    await wait_until(partial(_pressed, microphone, "false"), message="M muted")
+    print("key presses from the start page into the call:", " ".join(presses))
+    assert presses.count("Tab") <= 8, presses

@@ -33,7 +33,7 @@ from klingel.bots.room_page import (
 )
 
 E2EE_OPTION = re.compile(r"^ende-zu-ende-verschlüsselt$", re.IGNORECASE)
-PASSPHRASE_FIELD = re.compile(r"^passphrase des raums$", re.IGNORECASE)
+PASSPHRASE_FIELD = re.compile(r"^geheimwort des raums$", re.IGNORECASE)
 # A test page reports frames its transform encrypted: their plain and their sealed bytes.
 PROBE = "window.__klingelE2eeProbe = { samples: [] };"
 VP8_DELTA_PREFIX = 3

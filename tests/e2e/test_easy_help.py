@@ -79,7 +79,7 @@ async def test_the_start_page_links_to_the_plain_language_help(
     await wait_until(partial(_h1_is, page, ENGLISH_HEADING), message="the English heading")
     assert await page.evaluate("() => document.documentElement.lang") == "en"
     await wait_until(partial(_covers, page, ENGLISH_TOPICS), message="English headings per topic")
-    assert await page.locator(".easy-ui", has_text="Start meeting").count() == 1
+    assert await page.locator(".easy-ui", has_text="Start video meeting").count() == 1
 
     await page.get_by_role("button", name="Deutsch", exact=True).click()
     await wait_until(partial(_h1_is, page, GERMAN_HEADING), message="German again")

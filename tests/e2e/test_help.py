@@ -13,7 +13,7 @@ from klingel.bots.room_page import ENGLISH_SWITCH
 # What a host must be able to look up: each topic has a heading of its own (lower-case parts).
 GERMAN_TOPICS = (
     "rolle",
-    "co-host",
+    "mit-gastgeber",
     "warteraum",
     "sprechstunde",
     "passwort",

@@ -88,7 +88,10 @@ async def test_one_click_host_lets_a_ringing_guest_in_and_both_see_each_other(
 
     await created.probed.context.grant_permissions(CLIPBOARD, origin=server)
     invite = await copied_text(
-        host.page, host.page.get_by_role("button", name="Einladungslink kopieren", exact=True)
+        host.page,
+        host.page.locator("#controls").get_by_role(
+            "button", name="Einladungslink kopieren", exact=True
+        ),
     )
     assert invite.endswith(f"/r/{created.room}"), invite
     assert created.host_secret not in invite and "#" not in invite

@@ -27,6 +27,7 @@ from klingel.bots.room_page import (
 )
 
 PHONE = ViewportSize(width=390, height=844)
+PHONE_SMALL = ViewportSize(width=390, height=700)
 PHONE_PAGE_SIZE = 4
 BOTS = 6
 TIMEOUT = 45.0
@@ -139,6 +140,8 @@ async def test_a_phone_shows_one_page_and_hears_every_page(big_room: BigRoom) ->
 async def test_a_pinned_person_is_shown_large_in_a_larger_layer(big_room: BigRoom) -> None:
     room, page = big_room, big_room.ben.page
     anna = room.anna.id
+    # A smaller phone: Anna's tile is small enough to get less than her top layer.
+    await page.set_viewport_size(PHONE_SMALL)
 
     async def height() -> int:
         return (await tile_video(page, anna)).height
