@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from playwright.async_api import Locator, Page, WebSocketRoute
+from playwright.async_api import Locator, Page, Route, WebSocketRoute
 
 from klingel.bots.browser import PageOpener, wait_until
 from klingel.bots.host_page import (
@@ -148,14 +148,28 @@ async def test_on_a_phone_beitreten_is_on_the_first_screen_and_devices_fold_away
     await camera.wait_for(state="visible")
 
 
-async def test_a_typed_name_survives_the_page_settling_after_the_start_page(
-    open_page: PageOpener, server: str
+async def test_a_name_typed_before_the_page_script_ran_is_kept(
+    open_page: PageOpener, server: str, room_name: str
 ) -> None:
-    created = await create_named_room(open_page, server, "Elternabend 3b")
-    page = created.page
+    # The form is drawn from the HTML first; on a slow line the script comes later. Whatever
+    # was typed meanwhile must survive the script (it used to put the saved name back).
+    probed = await open_page(server + "/")
+    page = probed.page
+    await page.evaluate("() => localStorage.setItem('klingel.name', 'Alter Name')")
+    script_may_run = asyncio.Event()
+
+    async def hold_script(route: Route) -> None:
+        await script_may_run.wait()
+        await route.continue_()
+
+    await page.route(re.compile(r"/static/js/room\.js$"), hold_script)
+    await page.goto(f"{server}/r/{room_name}", wait_until="commit")
     field_ = page.get_by_role("textbox", name=DISPLAY_NAME_FIELD)
     await field_.press_sequentially("Anna")
-    await asyncio.sleep(1.5)
+    script_may_run.set()
+    await wait_state(page, "prejoin")
+    await page.get_by_role("heading", level=1).filter(has_text=re.compile(".")).wait_for()
+    await asyncio.sleep(1)
     assert await field_.input_value() == "Anna"
 
 

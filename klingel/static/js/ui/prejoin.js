@@ -50,7 +50,8 @@ export class PrejoinView {
     this.#i18n = i18n;
     find("#prejoin-room", HTMLElement).textContent = `/r/${room}`;
     this.setPreview(null);
-    this.#name.value = savedName;
+    // The form is on screen before this script runs: what someone typed meanwhile stays.
+    if (!this.#name.value) this.#name.value = savedName;
     this.microphone = new ToggleButton(
       i18n,
       { whenOn: "ctl.micOff", whenOff: "ctl.micOn", iconOn: "mic", iconOff: "mic-off" },
