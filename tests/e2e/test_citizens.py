@@ -481,3 +481,48 @@ async def test_keyboard_only_from_the_start_page_into_the_call(
     await wait_until(partial(_pressed, microphone, "false"), message="M muted")
     print("key presses from the start page into the call:", " ".join(presses))
     assert presses.count("Tab") <= 8, presses
+
+
+_SMALL_TARGETS = """() => [...document.querySelectorAll('button, .link-button, summary')]
+    .filter((element) => element.checkVisibility())
+    .map((element) => [element, element.getBoundingClientRect()])
+    .filter(([, box]) => box.width < 44 || box.height < 44)
+    .map(([element, box]) => `${element.getAttribute('aria-label') ?? element.textContent.trim()}`
+        + ` ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+
+async def _small_targets(page: Page) -> list[str]:
+    small: list[str] = await page.evaluate(_SMALL_TARGETS)
+    return small
+
+
+async def test_every_button_on_a_phone_is_a_44_pixel_target(
+    open_page: PageOpener, server: str
+) -> None:
+    start = await open_page(server + "/", **PHONE)
+    await start.page.get_by_role("button", name="Videotreffen starten").wait_for()
+    assert await _small_targets(start.page) == [], "start page"
+
+    created = await start_conference(open_page, server)
+    page = created.page
+    await page.set_viewport_size(PHONE)
+    await wait_state(page, "prejoin")
+    await page.get_by_text("Kamera, Mikrofon und Lautsprecher wählen").click()
+    assert await _small_targets(page) == [], "pre-join page"
+    host = await join_as_host(created, "Anna")
+    await join_room(open_page, server, created.room, "Ben")
+    await page.locator("#people [data-participant]").nth(1).wait_for(state="attached")
+    states = {
+        "call": None,
+        "Mehr open": "Mehr",
+        "people": "Teilnehmende",
+        "host tools": "Gastgeber-Werkzeuge",
+    }
+    for state, button in states.items():
+        if button is not None:
+            if button != "Mehr":
+                await page.get_by_role("button", name="Mehr", exact=True).click()
+            await page.get_by_role("button", name=button, exact=True).click()
+            await asyncio.sleep(0.3)
+        assert await _small_targets(host.page) == [], state
+        await page.keyboard.press("Escape")
