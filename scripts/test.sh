@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need and runs every check: ruff, then the whole pytest suite (unit,
+# Installs what the tests need and runs every check: ruff, mypy --strict, then the whole pytest suite (unit,
 # integration and end-to-end in headless Chromium) inside an isolated network namespace.
 # Run as root from the repository folder. Extra arguments go to pytest.
 set -euo pipefail
@@ -35,6 +35,9 @@ fi
 
 echo "== ruff check"
 .venv/bin/ruff check .
+
+echo "== mypy --strict (the package)"
+.venv/bin/mypy --strict klingel
 
 echo "== node --test (browser client modules)"
 node --test tests/js/

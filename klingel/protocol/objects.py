@@ -9,7 +9,7 @@ from typing import Any, Literal, Self, cast, get_args
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, ProtocolError
 from klingel.protocol.fields import FieldReader
-from klingel.sfu.api import MediaKind, TrackSource
+from klingel.tracks import MediaKind, TrackSource
 
 __all__ = [
     "MAX_ID_LENGTH",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.tracks import MediaKind, TrackSource
 
 __all__ = [
     "ActiveSpeaker",
@@ -32,8 +33,6 @@ __all__ = [
     "WorkerStats",
 ]
 
-MediaKind = Literal["audio", "video"]
-TrackSource = Literal["microphone", "camera", "screen"]
 TransportDirection = Literal["publish", "subscribe"]
 TransportState = Literal["new", "connecting", "connected", "failed", "closed"]
 

@@ -1,0 +1,54 @@
+"""The packages depend on each other in one direction only: the protocol and the SFU share
+nothing but identifiers and track words, the domain knows nothing of the web edge. Read from
+the source with ``ast``, so that an import inside a function counts too."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "klingel"
+
+# What each package may import from klingel (itself always).
+ALLOWED = {
+    "protocol": {"klingel.ids", "klingel.tracks"},
+    "sfu": {"klingel.ids", "klingel.tracks"},
+    "rooms": {"klingel.ids", "klingel.tracks", "klingel.protocol", "klingel.sfu"},
+}
+
+
+def klingel_imports(source: Path) -> set[str]:
+    """The ``klingel.*`` modules a file imports, by their first two parts."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        found.update(
+            ".".join(name.split(".")[:2]) for name in names if name.split(".")[0] == "klingel"
+        )
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_what_lies_below_it(package: str) -> None:
+    allowed = ALLOWED[package] | {f"klingel.{package}"}
+    strays = {
+        f"{source.relative_to(PACKAGE.parent)}: {module}"
+        for source in sorted((PACKAGE / package).rglob("*.py"))
+        for module in klingel_imports(source) - allowed
+    }
+    assert not strays, f"klingel/{package} reaches up or across:\n" + "\n".join(sorted(strays))
+
+
+def test_the_reader_sees_imports_inside_functions(tmp_path: Path) -> None:
+    source = tmp_path / "sample.py"
+    source.write_text(
+        "import os\nfrom klingel.ids import RoomId\n"
+        "def late():\n    from klingel.web.app import create_app\n    import klingel.sfu.pool\n"
+    )
+    assert klingel_imports(source) == {"klingel.ids", "klingel.web", "klingel.sfu"}
