@@ -99,7 +99,7 @@ async def test_the_start_page_and_the_host_tools_link_to_the_help(
     open_page: PageOpener, server: str
 ) -> None:
     start = (await open_page(f"{server}/")).page
-    link = start.get_by_role("link", name="Hilfe", exact=True)
+    link = start.get_by_role("link", name="Hilfe für Gastgeber", exact=True)
     assert await link.get_attribute("href") == "/help"
 
     created = await start_conference(open_page, server)
