@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,14 +31,20 @@ def require_turnserver() -> None:
 
 
 def probe_in_own_namespace(script: str, *, what: str, timeout: float) -> dict[str, Any]:
-    """Run ``script`` with this Python under ``unshare --net``; its last output line is JSON."""
+    """Run ``script`` with this Python under ``unshare --net``; its last output line is JSON.
+
+    The script finds what the tests share (``tests/support``) as the tests themselves do: the
+    folder above the script's own is on its path."""
     if shutil.which("unshare") is None:
         pytest.fail(f"{what} needs `unshare` (util-linux)", pytrace=False)
     # Without root, a user namespace of its own lets the probe configure its network.
     as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
     try:
+        tests_folder = str(Path(script).resolve().parents[1])
+        search_path = os.pathsep.join(filter(None, [tests_folder, os.environ.get("PYTHONPATH")]))
         completed = subprocess.run(
             ["unshare", "--net", *as_root, "--", sys.executable, script],
+            env={**os.environ, "PYTHONPATH": search_path},
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -11,10 +11,9 @@ end in an unexpected fault (``internal``), and everything sent is valid protocol
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,15 +21,17 @@ from client_frames import FrameMutator
 from fuzz_settings import fuzzing
 from hypothesis import given
 from hypothesis import strategies as st
+from support.clock import Clock
+from support.connection import RecordingConnection
+from support.media import IdleMedia
 
-from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.ids import ParticipantId, RoomId
 from klingel.protocol.codec import encode_frame
 from klingel.protocol.errors import ErrorCode
 from klingel.protocol.messages import parse_server_message
 from klingel.rooms.abuse import AddressLimits
 from klingel.rooms.registry import Registry
-from klingel.sfu.api import MediaError, MediaEvent, Subscription, TrackSpec, WorkerStats
-from klingel.web.connection import Connection
+from klingel.sfu.api import MediaError, Subscription, TrackSpec
 from klingel.web.hub import SignalingHub
 from klingel.web.signaling import SignalingSession
 
@@ -41,10 +42,11 @@ STEPS = 1_500
 OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
 
 
-class AnsweringMedia:
+class AnsweringMedia(IdleMedia):
     """Answers every offer, and refuses one now and then as the SFU would."""
 
     def __init__(self, rng: random.Random) -> None:
+        super().__init__()
         self._rng = rng
 
     def _maybe_refuse(self) -> None:
@@ -66,58 +68,6 @@ class AnsweringMedia:
     ) -> str:
         self._maybe_refuse()
         return "v=0\r\ns=subscribe-answer\r\n"
-
-    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
-        pass
-
-    async def set_layer(
-        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
-    ) -> None:
-        pass
-
-    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
-        pass
-
-    async def close_room(self, room: RoomId) -> None:
-        pass
-
-    async def stats(self) -> Sequence[WorkerStats]:
-        return []
-
-    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
-        pass
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class RecordingConnection(Connection):
-    """A connection that keeps what it was sent instead of writing it to a socket."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[Message] = []
-        self.close_code: int | None = None
-
-    def send_encoded(self, frame: str) -> None:
-        if not self.closing:
-            self.sent.append(json.loads(frame))
-
-    def close(self, code: int = 1000, reason: str = "") -> None:
-        if not self.closing:
-            self.close_code = code
-        super().close(code, reason)
 
 
 @dataclass
@@ -193,7 +143,7 @@ def seeds(world: World, rng: random.Random) -> list[Message]:
 class RoomFuzzer:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.clock = Clock()
+        self.clock = Clock(1000.0)
         self.registry = Registry(capacity=6, grace_seconds=5.0)
         self.hub = SignalingHub(self.registry, AnsweringMedia(rng), clock=self.clock)
         self.people = [
@@ -228,18 +178,18 @@ class RoomFuzzer:
 
     async def send(self, person: Person, frame: str | bytes) -> None:
         assert person.session is not None
-        before = len(person.connection.sent)
+        before = len(person.connection.frames)
         await person.session.handle_frame(frame)
         self.world.sent += 1
-        for message in person.connection.sent[before:]:
+        for message in person.connection.frames[before:]:
             if message["type"] == "joined":
                 person.resume = message["resume"]
 
     def collect(self) -> None:
         for person in self.people:
-            for message in person.connection.sent:
+            for message in person.connection.frames:
                 self.world.learn(message)
-            person.connection.sent.clear()
+            person.connection.frames.clear()
 
     async def step(self) -> None:
         self.clock.now += self.rng.choice([0.01, 0.05, 0.2, 1.0])

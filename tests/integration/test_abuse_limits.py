@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import uvicorn
-from test_signaling import TIMEOUT, Client, Message, RecordingMedia
+from support.signaling_server import TIMEOUT, Client, Message, RecordingMedia
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 

@@ -25,7 +25,7 @@ import pytest
 import pytest_asyncio
 from chromium_support import BlankPageServer, ChromiumPeer, grown_inbound
 from playwright.async_api import async_playwright
-from test_chromium_sfu import (
+from support.chromium_sfu import (
     SIMULCAST_FIELD_TRIALS,
     Receiving,
     Sfu,

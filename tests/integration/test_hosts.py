@@ -15,12 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from test_signaling import OFFER, RecordingMedia, Server, running_server
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from support.recording_client import Client
+from support.signaling_server import OFFER, RecordingMedia, Server, running_server
+from websockets.asyncio.client import connect
 
 from klingel.config import Settings
-from klingel.protocol.messages import parse_server_message
 
 Message = dict[str, Any]
 TIMEOUT = 10.0
@@ -30,70 +29,6 @@ TRACKS = [
 ]
 JSON = {"content-type": "application/json"}
 WITH_SCREEN = [*TRACKS, {"mid": "2", "kind": "video", "source": "screen"}]
-
-
-class Client:
-    """One socket; remembers every frame it was sent."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-        self.frames: list[str] = []
-        self.id = ""
-        self.secrets: Message | None = None
-        """The ``host_secrets`` that follows a host's or co-host's ``joined``."""
-
-    async def send(self, message: Message) -> None:
-        await self.socket.send(json.dumps(message))
-
-    async def receive(self) -> Message:
-        frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-        assert isinstance(frame, str)
-        self.frames.append(frame)
-        message: Message = json.loads(frame)
-        parse_server_message(message)  # everything the server sends is valid protocol
-        return message
-
-    async def expect(self, kind: str) -> Message:
-        message = await self.receive()
-        assert message["type"] == kind, message
-        return message
-
-    async def next_of(self, kind: str) -> Message:
-        """Skip other messages (announcements) until one of this type."""
-        while (message := await self.receive())["type"] != kind:
-            pass
-        return message
-
-    async def error(self, code: str) -> Message:
-        message = await self.expect("error")
-        assert message["code"] == code, message
-        return message
-
-    async def closed_with(self) -> tuple[int, str]:
-        with pytest.raises(ConnectionClosed) as caught:
-            while True:
-                await self.receive()
-        close = caught.value.rcvd
-        assert close is not None
-        return close.code, close.reason
-
-    async def nothing_pending(self) -> bool:
-        """True if the answer to a ping is the next message: nothing else was sent here."""
-        await self.send({"type": "ping"})
-        return bool((await self.receive())["type"] == "pong")
-
-    async def drain(self) -> None:
-        """Read everything sent so far (up to the answer of a ping)."""
-        await self.send({"type": "ping"})
-        while (await self.receive())["type"] != "pong":
-            pass
-
-    async def publish(self, tracks: list[Message]) -> dict[str, str]:
-        """Publish and read the answer and the own stream announcements; stream id by source."""
-        await self.send({"type": "publish", "sdp": OFFER, "tracks": tracks})
-        answer = await self.next_of("publish_answer")
-        by_mid = {track["mid"]: track["stream"] for track in answer["tracks"]}
-        return {track["source"]: by_mid[track["mid"]] for track in tracks}
 
 
 Connect = Callable[[], Awaitable[Client]]

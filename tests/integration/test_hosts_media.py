@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from test_hosts import Client
+from support.recording_client import Client
 from websockets.asyncio.client import connect
 from websockets.typing import Origin
 

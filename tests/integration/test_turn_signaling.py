@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from test_signaling import Server, running_server
+from support.signaling_server import Server, running_server
 from websockets.asyncio.client import ClientConnection, connect
 
 from klingel.config import Settings

@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from test_turn_relay import (
+from support.turn_relay import (
     ECHO_PORT,
     FORBIDDEN,
     MEDIA_ADDRESS,

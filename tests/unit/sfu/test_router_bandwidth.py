@@ -9,7 +9,7 @@ import itertools
 import struct
 import time
 
-from test_router import (
+from support.router_room import (
     ANNA,
     BEN,
     CAM,
@@ -24,7 +24,7 @@ from test_router import (
     subscribe_offer,
     twcc_number,
 )
-from test_router_simulcast import LAYER_SSRCS, SimulcastRoom, simulcast_offer
+from support.simulcast_room import LAYER_SSRCS, SimulcastRoom, simulcast_offer
 
 from klingel.sfu.api import MediaEvent, PublisherLayers
 from klingel.sfu.bandwidth import BURST_SECONDS

@@ -4,33 +4,18 @@ that keeps sending them is refused as ``rate_limited``, as one that sends too ma
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import cast
+
+from support.clock import Clock
+from support.connection import RecordingConnection
 
 from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.rooms.abuse import AddressLimits
 from klingel.rooms.ratelimit import RateLimit
 from klingel.rooms.registry import Registry
 from klingel.sfu.api import MediaBackend
-from klingel.web.connection import Connection
 from klingel.web.hub import SignalingHub
 from klingel.web.signaling import BYTE_LIMIT, ByteBudget, SignalingSession, frame_size
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class RecordingConnection(Connection):
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[dict[str, Any]] = []
-
-    def send_encoded(self, frame: str) -> None:
-        self.sent.append(json.loads(frame))
 
 
 def test_the_budget_is_spent_by_size_and_refills_over_time() -> None:
@@ -79,7 +64,7 @@ def _session(clock: Clock) -> tuple[SignalingSession, RecordingConnection]:
 
 
 async def test_a_socket_that_sends_too_many_bytes_is_rate_limited() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     session, connection = _session(clock)
     frame = _large_frame()
     assert frame_size(frame) <= MAX_FRAME_BYTES
@@ -88,15 +73,15 @@ async def test_a_socket_that_sends_too_many_bytes_is_rate_limited() -> None:
     clock.now += 0.5  # a quarter MiB comes back
     await session.handle_frame(frame)
     await session.handle_frame(frame)
-    codes = [str(message["code"]) for message in connection.sent]
+    codes = [str(message["code"]) for message in connection.frames]
     assert len(codes) == 5
     assert [code == "rate_limited" for code in codes] == [False, False, True, False, True]
 
 
 async def test_small_messages_never_meet_the_byte_budget() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     session, connection = _session(clock)
     for _ in range(30):
         clock.now += 1 / 30
         await session.handle_frame('{"type":"ping"}')
-    assert [message["code"] for message in connection.sent] == ["not_joined"] * 30
+    assert [message["code"] for message in connection.frames] == ["not_joined"] * 30

@@ -2,64 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from support.clock import Clock
+from support.media import IdleMedia
 
-from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.messages import Join
 from klingel.rooms.registry import Registry
-from klingel.sfu.api import MediaEvent, Subscription, TrackSpec, WorkerStats
 from klingel.web.connection import Connection
 from klingel.web.hub import SignalingHub
-
-
-class IdleMedia:
-    def __init__(self) -> None:
-        self.removed: list[ParticipantId] = []
-        self.closed: list[RoomId] = []
-
-    async def publish(
-        self, room: RoomId, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
-    ) -> str:
-        return "v=0\r\n"
-
-    async def subscribe(
-        self, room: RoomId, participant: ParticipantId, offer_sdp: str, s: Sequence[Subscription]
-    ) -> str:
-        return "v=0\r\n"
-
-    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
-        pass
-
-    async def set_layer(
-        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
-    ) -> None:
-        pass
-
-    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
-        self.removed.append(participant)
-
-    async def close_room(self, room: RoomId) -> None:
-        self.closed.append(room)
-
-    async def stats(self) -> Sequence[WorkerStats]:
-        return []
-
-    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
-        pass
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_media_outlives_a_dropped_socket_until_the_grace_ends() -> None:

@@ -3,11 +3,12 @@ the host switches a room to end-to-end encryption only while alone in it."""
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 import pytest
+from support.clock import Clock
+from support.connection import RecordingConnection
+from support.media import IdleMedia
 
 from klingel.ids import ParticipantId
 from klingel.protocol.e2ee import E2eeTo
@@ -15,43 +16,10 @@ from klingel.protocol.errors import ErrorCode, KlingelError
 from klingel.protocol.messages import Join
 from klingel.protocol.moderation import RoomSettingsChange
 from klingel.rooms.registry import Registry
-from klingel.web.connection import Connection
 from klingel.web.hub import E2EE_LIMIT, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
 
 DATA = "eyJ0Ijoia2V5cyJ9"
-
-
-class IdleMedia:
-    """Nothing in these tests reaches the SFU but leaving."""
-
-    async def remove_participant(self, room: object, participant: object) -> None:
-        pass
-
-    async def close_room(self, room: object) -> None:
-        pass
-
-
-class RecordingConnection(Connection):
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames: list[dict[str, Any]] = []
-
-    def send_encoded(self, frame: str) -> None:
-        if not self.closing:
-            self.frames.append(json.loads(frame))
-        super().send_encoded(frame)
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [frame for frame in self.frames if frame["type"] == kind]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -61,7 +29,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def hub(clock: Clock) -> SignalingHub:
-    return SignalingHub(Registry(capacity=10, grace_seconds=30.0), IdleMedia(), clock=clock)  # type: ignore[arg-type]
+    return SignalingHub(Registry(capacity=10, grace_seconds=30.0), IdleMedia(), clock=clock)
 
 
 def join(hub: SignalingHub, name: str, room: str = "chor") -> tuple[Seat, RecordingConnection]:

@@ -5,21 +5,19 @@ The SFU is a stand-in that answers every offer and emits media events on cue, th
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-from klingel.ids import ParticipantId, RoomId, StreamId
+from support.connection import RecordingConnection
+from support.media import IdleMedia
+
+from klingel.ids import RoomId, StreamId
 from klingel.protocol.messages import Join, Publish
 from klingel.protocol.objects import TrackInfo
 from klingel.rooms.registry import Registry
 from klingel.sfu.api import (
     MediaEvent,
     PublisherLayers,
-    Subscription,
-    TrackSpec,
     WorkerRestarted,
-    WorkerStats,
 )
 from klingel.web.connection import Connection
 from klingel.web.hub import Seat, SignalingHub
@@ -29,67 +27,19 @@ OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
 CAMERA_AND_MICROPHONE = (TrackInfo("0", "audio", "microphone"), TrackInfo("1", "video", "camera"))
 
 
-class EventfulMedia:
+class EventfulMedia(IdleMedia):
     """Answers every offer; ``emit`` plays an event of the SFU."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._handler: Callable[[MediaEvent], Awaitable[None]] | None = None
-
-    async def publish(
-        self, room: RoomId, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
-    ) -> str:
-        return "v=0\r\n"
-
-    async def subscribe(
-        self, room: RoomId, participant: ParticipantId, offer_sdp: str, s: Sequence[Subscription]
-    ) -> str:
-        return "v=0\r\n"
-
-    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
-        pass
-
-    async def set_layer(
-        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
-    ) -> None:
-        pass
-
-    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
-        pass
-
-    async def close_room(self, room: RoomId) -> None:
-        pass
-
-    async def stats(self) -> Sequence[WorkerStats]:
-        return []
 
     def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
         self._handler = handler
 
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
     async def emit(self, event: MediaEvent) -> None:
         assert self._handler is not None
         await self._handler(event)
-
-
-class RecordingConnection(Connection):
-    """A socket that keeps every frame queued for it, decoded."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames: list[dict[str, Any]] = []
-
-    def send_encoded(self, frame: str) -> None:
-        if not self.closing:
-            self.frames.append(json.loads(frame))
-        super().send_encoded(frame)
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [frame for frame in self.frames if frame["type"] == kind]
 
 
 class Call:

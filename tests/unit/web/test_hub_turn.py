@@ -6,34 +6,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from test_hub import Clock, IdleMedia
+from support.clock import Clock
+from support.connection import RecordingConnection
+from support.media import IdleMedia
 
 from klingel.ids import RoomId
 from klingel.protocol.messages import Join
 from klingel.rooms.registry import Registry
 from klingel.turn.credentials import CredentialIssuer, TurnSecret, password_for
 from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
-from klingel.web.connection import Connection
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 
 SECRET = TurnSecret("t" * 64)
 NOW = 1_800_000_000.0
 TTL = 3600
 RELAY = TurnRelay(TurnEndpoint("turn.example.de", 3478, 443), CredentialIssuer(SECRET, TTL))
-
-
-class RecordingConnection(Connection):
-    """Keeps every frame it was asked to send."""
-
-    __slots__ = ("frames",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.frames: list[dict[str, Any]] = []
-
-    def send_encoded(self, frame: str) -> None:
-        self.frames.append(json.loads(frame))
-        super().send_encoded(frame)
 
 
 def _hub(turn: TurnRelay | None = RELAY) -> tuple[SignalingHub, Clock]:

@@ -1,0 +1,176 @@
+"""A real Klingel app on a free loopback port with a recording media backend, and a plain
+WebSocket client for it: for the signaling tests that need no SFU."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from klingel.cli import WS_MAX_SIZE
+from klingel.config import Settings
+from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.protocol.messages import parse_server_message
+from klingel.sfu.api import (
+    MediaError,
+    MediaEvent,
+    Subscription,
+    TrackSpec,
+    WorkerStats,
+)
+from klingel.web.app import create_app
+
+Message = dict[str, Any]
+
+
+TIMEOUT = 10.0
+OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+
+
+@dataclass
+class RecordingMedia:
+    """Answers every offer and remembers what signaling asked of the SFU."""
+
+    published: list[tuple[RoomId, ParticipantId, tuple[TrackSpec, ...]]] = field(
+        default_factory=list
+    )
+    subscribed: list[tuple[RoomId, ParticipantId, tuple[Subscription, ...]]] = field(
+        default_factory=list
+    )
+    removed: list[tuple[RoomId, ParticipantId]] = field(default_factory=list)
+    closed_rooms: list[RoomId] = field(default_factory=list)
+    forwarding: list[tuple[RoomId, StreamId, bool]] = field(default_factory=list)
+    layers: list[tuple[RoomId, ParticipantId, StreamId, int | None]] = field(default_factory=list)
+    refuse_with: MediaError | None = None
+    handler: Callable[[MediaEvent], Awaitable[None]] | None = None
+    running: bool = False
+
+    async def publish(
+        self, room: RoomId, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
+    ) -> str:
+        if self.refuse_with is not None:
+            raise self.refuse_with
+        self.published.append((room, participant, tuple(tracks)))
+        return "v=0\r\ns=publish-answer\r\n"
+
+    async def subscribe(
+        self,
+        room: RoomId,
+        participant: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        self.subscribed.append((room, participant, tuple(subscriptions)))
+        return "v=0\r\ns=subscribe-answer\r\n"
+
+    async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
+        self.forwarding.append((room, stream_id, enabled))
+
+    async def set_layer(
+        self, room: RoomId, participant: ParticipantId, stream_id: StreamId, layer: int | None
+    ) -> None:
+        self.layers.append((room, participant, stream_id, layer))
+
+    async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        self.removed.append((room, participant))
+
+    async def close_room(self, room: RoomId) -> None:
+        self.closed_rooms.append(room)
+
+    async def stats(self) -> Sequence[WorkerStats]:
+        return [WorkerStats(0, 1234, 1, 2, 10, 20, 3, 4, 0, 0, 0.5)]
+
+    def on_event(self, handler: Callable[[MediaEvent], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def start(self) -> None:
+        self.running = True
+
+    async def stop(self) -> None:
+        self.running = False
+
+    async def emit(self, event: MediaEvent) -> None:
+        assert self.handler is not None
+        await self.handler(event)
+
+
+@dataclass
+class Server:
+    url: str
+    media: RecordingMedia
+
+
+class Client:
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+
+    async def send(self, message: Message) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def receive(self) -> Message:
+        frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
+        message: Message = json.loads(frame)
+        parse_server_message(message)  # everything the server sends is valid protocol
+        return message
+
+    async def expect(self, kind: str) -> Message:
+        """The next message, which must be of this type."""
+        message = await self.receive()
+        assert message["type"] == kind, message
+        return message
+
+    async def error(self, code: str) -> Message:
+        message = await self.expect("error")
+        assert message["code"] == code, message
+        return message
+
+    async def closed_with(self) -> tuple[int, str]:
+        with pytest.raises(ConnectionClosed) as caught:
+            while True:
+                await asyncio.wait_for(self.socket.recv(), TIMEOUT)
+        close = caught.value.rcvd
+        assert close is not None
+        return close.code, close.reason
+
+    async def nothing_pending(self) -> bool:
+        """True if the answer to a ping is the next message: the socket is up and nothing else
+        was sent to it."""
+        await self.send({"type": "ping"})
+        return bool((await self.receive())["type"] == "pong")
+
+
+@contextlib.asynccontextmanager
+async def running_server(settings: Settings) -> AsyncIterator[Server]:
+    """The app on uvicorn on a free loopback port, with a recording SFU."""
+    media = RecordingMedia()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, media),
+        log_config=None,
+        access_log=False,
+        ws_max_size=WS_MAX_SIZE,
+        lifespan="on",
+    )
+    runner = uvicorn.Server(config)
+    task = asyncio.create_task(runner.serve(sockets=[listener]))
+    async with asyncio.timeout(TIMEOUT):
+        while not runner.started:
+            await asyncio.sleep(0.01)
+    try:
+        yield Server(url=f"http://127.0.0.1:{port}", media=media)
+    finally:
+        runner.should_exit = True
+        await asyncio.wait_for(task, TIMEOUT)
+        listener.close()
+    assert not media.running
