@@ -7,13 +7,13 @@
 import { applyBrand, fetchBrand } from "./brand.js";
 import { Call, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
 import { Doorbell } from "./doorbell.js";
-import { newRoomSecret, secretFromFragment, secretFromPassphrase } from "./e2ee/keys.js";
 import { canEncrypt, E2eeEvent, E2eeSession } from "./e2ee/session.js";
 import { HostSecrets, inviteLink } from "./host-secrets.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
 import { JoinStep, JoinTiming } from "./join-timing.js";
 import { wantedLayers } from "./layers.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
+import { encryptionStep, fragmentWithKey, RoomKey } from "./room-encryption.js";
 import { HostTools } from "./room-host.js";
 import { isHostRole } from "./room-state.js";
 import { SHORTCUTS, SHORTCUTS_KEY, shortcutFor } from "./shortcuts.js";
@@ -59,18 +59,6 @@ const END_SCREEN_STATES = new Set([
 
 /** @type {Record<import("./room-state.js").Role, StringKey>} */
 const ROLE_TOASTS = { host: "toast.roleHost", cohost: "toast.roleCohost", guest: "toast.roleGuest" };
-
-/**
- * The link's fragment with the room secret set (or removed, `null`); the rest stays.
- * @param {string | null} key
- */
-function fragmentWithKey(key) {
-  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
-  if (key) params.set("key", key);
-  else params.delete("key");
-  const text = params.toString();
-  return text ? `#${text}` : "";
-}
 
 /** Which screen each call state shows, by the id of the screen's heading. */
 const SCREEN_HEADINGS = /** @type {Record<string, string>} */ ({
@@ -168,12 +156,8 @@ function main() {
     },
   );
   const people = new ParticipantList(find("#people", HTMLElement), find("#people-title", HTMLElement), i18n);
-  // End-to-end encryption: the room secret rides in the fragment (`#key=…`, never sent), or
-  // comes from a passphrase each person types (`#e2ee` says the room wants one).
-  const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
-  /** @type {string | null} the room secret as the link carries it */
-  let e2eeKey = secretFromFragment(location.hash) ? fragment.get("key") : null;
-  let e2eeSecret = secretFromFragment(location.hash);
+  // End-to-end encryption: the room secret from the link's fragment or a typed passphrase.
+  const roomKey = new RoomKey(location.hash);
   const passphraseField = find("#e2ee-passphrase", HTMLElement);
   const passphraseInput = find("#e2ee-passphrase-input", HTMLInputElement);
   const e2eeMessage = find("#e2ee-message", HTMLElement);
@@ -216,15 +200,15 @@ function main() {
     i18n.bind(e2eeMessage, "e2ee.unsupported");
     find("#join", HTMLButtonElement).disabled = true;
   };
-  if ((e2eeSecret || fragment.has("e2ee")) && !canEncrypt()) refuseUnencryptable();
-  else if (fragment.has("e2ee") && !e2eeSecret) askPassphrase(null);
+  if (roomKey.marked && !canEncrypt()) refuseUnencryptable();
+  else if (roomKey.wantsPassphrase) askPassphrase(null);
   /** A new session for each join; the panel follows it. */
   const startSession = () => {
     session?.close();
     session = null;
     e2eePanel.show({ encrypting: false, code: "", peers: 0 });
-    if (!e2eeSecret) return null;
-    const made = new E2eeSession(e2eeSecret);
+    if (!roomKey.secret) return null;
+    const made = new E2eeSession(roomKey.secret);
     session = made;
     made.addEventListener(E2eeEvent.CHANGE, async () => {
       const code = await made.safetyCode();
@@ -244,7 +228,7 @@ function main() {
       passphraseInput.focus();
       return false;
     }
-    e2eeSecret = await secretFromPassphrase(typed, room);
+    await roomKey.usePassphrase(typed, room);
     return true;
   };
   const secrets = new HostSecrets(storage);
@@ -441,7 +425,7 @@ function main() {
       }
     },
     onAction: (action) => {
-      if (action === "invite") void copyInvite(room, toasts, e2eeKey, session !== null);
+      if (action === "invite") void copyInvite(room, toasts, roomKey.inviteFragment(session !== null));
       else if (action === "stored") storedPanel.open();
       else if (action === "settings") {
         void refreshDevices();
@@ -545,7 +529,7 @@ function main() {
   const aloneCard = find("#alone-card", HTMLElement);
   const aloneHost = find("#alone-host", HTMLElement);
   find("#alone-invite", HTMLButtonElement).addEventListener("click", () =>
-    copyInvite(room, toasts, e2eeKey, session !== null),
+    copyInvite(room, toasts, roomKey.inviteFragment(session !== null)),
   );
   const showAlone = () => {
     const current = call;
@@ -642,21 +626,23 @@ function main() {
     on(CallEvent.ROOM_UPDATED, ({ room: settings }) => {
       const before = roomEncrypted;
       roomEncrypted = settings.e2ee;
-      const host = isHostRole(self?.role ?? "guest");
-      const alone = current.room.others.size === 0;
-      if (!settings.e2ee && before === null && session && host && alone) {
+      const step = encryptionStep({
+        encrypted: settings.e2ee,
+        before,
+        haveSession: session !== null,
+        host: isHostRole(self?.role ?? "guest"),
+        alone: current.room.others.size === 0,
+        encrypting: current.encrypted,
+        canEncrypt: canEncrypt(),
+      });
+      if (step === "switch_on") {
         // We came with the room secret: the room is to be encrypted for all who follow.
         current.host.changeSettings({ e2ee: true });
-      } else if (settings.e2ee && before === false && !current.encrypted && canEncrypt()) {
-        // A host (we, alone) switched it on: a new room secret, in our link only.
-        e2eeKey = newRoomSecret();
-        e2eeSecret = secretFromFragment(`key=${e2eeKey}`);
-        history.replaceState(null, "", fragmentWithKey(e2eeKey));
-        current.setEncryption(startSession());
-      } else if (!settings.e2ee && before === true && current.encrypted) {
-        e2eeKey = null;
-        e2eeSecret = null;
-        history.replaceState(null, "", fragmentWithKey(null));
+      } else if (step === "new_key" || step === "drop_key") {
+        // A host (we, alone) switched it on: a new room secret, in our link only; or off.
+        if (step === "new_key") roomKey.renew();
+        else roomKey.drop();
+        history.replaceState(null, "", fragmentWithKey(location.hash, roomKey.key));
         current.setEncryption(startSession());
       }
     });
@@ -817,13 +803,13 @@ function problemKey(source, error) {
 /**
  * @param {string} room
  * @param {Toasts} toasts
- * @param {string | null} e2eeKey the room secret, which an invitation must carry
- * @param {boolean} encrypted whether the room is encrypted (with a passphrase, if no key)
+ * @param {string} fragment what the link carries after the path: the room secret of an
+ *   encrypted room (or that it wants a passphrase), else nothing
  */
-async function copyInvite(room, toasts, e2eeKey, encrypted) {
+async function copyInvite(room, toasts, fragment) {
   // Never the page's own address: its fragment may hold a host secret.
   const link = inviteLink(location.origin, room);
-  const url = e2eeKey ? `${link}#key=${e2eeKey}` : encrypted ? `${link}#e2ee` : link;
+  const url = `${link}${fragment}`;
   try {
     await navigator.clipboard.writeText(url);
     toasts.show("toast.linkCopied");
