@@ -16,7 +16,7 @@ import { LocalMedia, LocalMediaEvent } from "./local-media.js";
 import { encryptionStep, fragmentWithKey, RoomKey } from "./room-encryption.js";
 import { HostTools } from "./room-host.js";
 import { isHostRole } from "./room-state.js";
-import { SHORTCUTS, SHORTCUTS_KEY, shortcutFor } from "./shortcuts.js";
+import { shortcutFor } from "./shortcuts.js";
 import { roomFromPath, roomTitle } from "./slug.js";
 import { ChatPanel } from "./ui/chat.js";
 import { ControlBar } from "./ui/controls.js";
@@ -27,8 +27,10 @@ import { LevelMeter } from "./ui/level-meter.js";
 import { ParticipantList } from "./ui/participants.js";
 import { PasswordScreen } from "./ui/password-screen.js";
 import { PrejoinView } from "./ui/prejoin.js";
+import { ReconnectBanner } from "./ui/reconnect-banner.js";
 import { RemoteAudio } from "./ui/remote-audio.js";
 import { SettingsDialog } from "./ui/settings.js";
+import { ShortcutsDialog } from "./ui/shortcuts-dialog.js";
 import { StoredPanel } from "./ui/stored-panel.js";
 import { TileGrid } from "./ui/tiles.js";
 import { Toasts } from "./ui/toasts.js";
@@ -75,8 +77,6 @@ const SCREEN_HEADINGS = /** @type {Record<string, string>} */ ({
   locked: "ended-title",
   error: "error-title",
 });
-/** How long "Verbindung wird wiederhergestellt…" waits before it says what to check. */
-const RECONNECT_ADVICE_MS = 15_000;
 
 /**
  * Shows the screen of `state`. A new screen takes the focus to its heading, so that a screen
@@ -431,40 +431,19 @@ function main() {
         void refreshDevices();
         settings.open();
       } else if (action === "language") i18n.toggle();
-      else if (action === "shortcuts") openShortcuts();
+      else if (action === "shortcuts") shortcuts.open();
       else if (action === "leave") call?.leave();
     },
   });
-  const shortcutsDialog = find("#shortcuts-dialog", HTMLDialogElement);
-  const shortcutsEnabled = find("#shortcuts-enabled", HTMLInputElement);
-  shortcutsEnabled.checked = safeGet(storage, SHORTCUTS_KEY) !== "off";
-  shortcutsEnabled.addEventListener("change", () =>
-    safeSet(storage, SHORTCUTS_KEY, shortcutsEnabled.checked ? "on" : "off"),
+  const shortcuts = new ShortcutsDialog(
+    {
+      dialog: find("#shortcuts-dialog", HTMLDialogElement),
+      list: find("#shortcut-list", HTMLElement),
+      enabled: find("#shortcuts-enabled", HTMLInputElement),
+    },
+    i18n,
+    storage,
   );
-  const shortcutList = find("#shortcut-list", HTMLElement);
-  shortcutList.replaceChildren(
-    ...SHORTCUTS.flatMap(([key, action]) => {
-      const term = document.createElement("dt");
-      const kbd = document.createElement("kbd");
-      kbd.textContent = key.toUpperCase();
-      term.append(kbd);
-      const description = document.createElement("dd");
-      i18n.bind(description, /** @type {StringKey} */ (`shortcuts.${action}`));
-      return [term, description];
-    }),
-    ...(() => {
-      const term = document.createElement("dt");
-      const kbd = document.createElement("kbd");
-      kbd.textContent = "Esc";
-      term.append(kbd);
-      const description = document.createElement("dd");
-      i18n.bind(description, "shortcuts.escape");
-      return [term, description];
-    })(),
-  );
-  const openShortcuts = () => {
-    if (!shortcutsDialog.open) shortcutsDialog.showModal();
-  };
   const inCall = () => call?.state === CallState.JOINED || call?.state === CallState.RECONNECTING;
   document.addEventListener("keydown", (event) => {
     if (!inCall() || document.querySelector("dialog[open]")) return;
@@ -475,11 +454,11 @@ function main() {
       else if (open.length > 0) closePanel(open[open.length - 1]);
       return;
     }
-    if (!shortcutsEnabled.checked) return;
+    if (!shortcuts.enabled) return;
     const action = shortcutFor(event);
     if (!action) return;
     event.preventDefault();
-    if (action === "help") openShortcuts();
+    if (action === "help") shortcuts.open();
     else controls.toggles.get(action)?.button.click();
   });
   controls.set("doorbell", doorbell.enabled);
@@ -507,23 +486,10 @@ function main() {
   });
   controls.allowScreenShare(Boolean(navigator.mediaDevices?.getDisplayMedia));
 
-  // After a while without a connection, the banner says what to check and offers a reload.
-  const bannerAdvice = find("#banner-advice", HTMLElement);
-  find("#banner-reload", HTMLButtonElement).addEventListener("click", () => location.reload());
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let adviceTimer;
-  /** @param {string} state */
-  const followReconnecting = (state) => {
-    if (state === CallState.RECONNECTING) {
-      adviceTimer ??= setTimeout(() => {
-        bannerAdvice.hidden = false;
-      }, RECONNECT_ADVICE_MS);
-      return;
-    }
-    clearTimeout(adviceTimer);
-    adviceTimer = undefined;
-    bannerAdvice.hidden = true;
-  };
+  const banner = new ReconnectBanner(
+    find("#banner-advice", HTMLElement),
+    find("#banner-reload", HTMLButtonElement),
+  );
 
   // Whoever is alone in the call is told so, with the link at hand.
   const aloneCard = find("#alone-card", HTMLElement);
@@ -596,7 +562,7 @@ function main() {
         if (call === current) handler(/** @type {CustomEvent} */ (event).detail);
       });
     on(CallEvent.STATE, ({ state, code, message }) => {
-      followReconnecting(state);
+      banner.follow(state);
       if (state === CallState.ERROR && code === E2EE_REQUIRED) {
         prejoin.setBusy(false);
         if (canEncrypt()) askPassphrase("e2ee.required");
