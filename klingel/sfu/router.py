@@ -31,19 +31,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import secrets
 import struct
 import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.sfu import h264, vp8
 from klingel.sfu.allocation import (
     PRIORITY_OTHER,
     PRIORITY_SCREEN,
     PRIORITY_SPEAKER,
-    LayerAllocator,
     VideoDemand,
 )
 from klingel.sfu.api import (
@@ -53,22 +50,25 @@ from klingel.sfu.api import (
     MediaKind,
     PublisherLayers,
     Subscription,
-    TrackSource,
     TrackSpec,
     TransportState,
     TransportStateChanged,
 )
-from klingel.sfu.bandwidth import PACKET_OVERHEAD, DownlinkEstimator, SentPacket
+from klingel.sfu.bandwidth import PACKET_OVERHEAD
 from klingel.sfu.counters import WorkerCounters
-from klingel.sfu.keyframes import KeyframeRequests
-from klingel.sfu.nack import LossTracker, RetransmissionBuffer
-from klingel.sfu.rewriter import StreamRewriter
+from klingel.sfu.published import (
+    Peer,
+    PublishedLayer,
+    PublishedStream,
+    Publisher,
+    due_nacks,
+    random_ssrc,
+)
 from klingel.sfu.rtcp import (
     FullIntraRequest,
     GenericNack,
     PictureLossIndication,
     ReceiverReport,
-    ReceptionStats,
     Remb,
     RtcpError,
     RtcpPacket,
@@ -79,19 +79,27 @@ from klingel.sfu.rtcp import (
 )
 from klingel.sfu.rtp import ONE_BYTE_PROFILE, RtpError, RtpHeader, find_extension, parse_rtp
 from klingel.sfu.sdp import (
-    AcceptedMedia,
-    Codec,
-    Origin,
     SessionDescription,
+    parse_offer,
+)
+from klingel.sfu.sdp_answer import (
+    AcceptedMedia,
     SubscriptionPlan,
     build_publish_answer,
     build_subscribe_answer,
-    parse_offer,
 )
-from klingel.sfu.simulcast import HIGHEST_LAYER, LAYER_IDLE_SECONDS, read_rid, select_layer
+from klingel.sfu.simulcast import HIGHEST_LAYER, read_rid, select_layer
 from klingel.sfu.speaker import SpeakerDetector
-from klingel.sfu.transport import MediaTransport, TransportFactory
-from klingel.sfu.twcc import FeedbackGenerator, RembEstimator, SendHistory, TwccError
+from klingel.sfu.subscribed import (
+    HISTORY_MASK,
+    StreamSubscription,
+    Subscriber,
+    request_keyframe,
+    switch_layer,
+    unhook,
+)
+from klingel.sfu.transport import TransportFactory
+from klingel.sfu.twcc import FeedbackGenerator, RembEstimator, TwccError
 
 __all__ = ["RoomRouter"]
 
@@ -105,9 +113,6 @@ NACK_DELAY = 0.02  # a new gap is NACKed this soon, not at the next tick: a shor
 
 ALLOCATION_INTERVAL = 0.1  # feedback that lowers the estimate re-splits it at most this often
 UNWANTED_AFTER = 3.0  # a simulcast layer nobody wants is reported unwanted after this long
-DEFAULT_AUDIO_BITRATE = 50_000
-DEFAULT_VIDEO_BITRATE = 800_000  # a single-layer stream not yet measured
-DEFAULT_LAYER_BITRATES = (1_500_000, 500_000, 150_000, 60_000)  # from the largest layer down
 _RATE_SMOOTHING = 0.3
 
 _FIXED = struct.Struct("!BBHII")
@@ -115,329 +120,8 @@ _FIXED = struct.Struct("!BBHII")
 # and the audio level, padded (RFC 8285 section 4.2)
 _WITH_TWCC = struct.Struct("!BBHIIHHBHx")
 _WITH_TWCC_AND_LEVEL = struct.Struct("!BBHIIHHBHBBxxx")
-_HISTORY_SIZE = 1 << 13  # sent packets remembered per subscriber: seconds of traffic
-_HISTORY_MASK = _HISTORY_SIZE - 1
 _PADDING_ONLY = b"\x01"  # one padding byte that counts itself (RFC 3550 section 5.1)
 _NTP_UNITS = 4_294_967_296
-
-KeyframeTest = Callable[[memoryview], bool]
-
-
-def _never_keyframe(_payload: memoryview) -> bool:
-    return False
-
-
-def _keyframe_test(codec: Codec) -> KeyframeTest:
-    if codec.mime_name == "vp8":
-        return vp8.is_keyframe
-    if codec.mime_name == "h264":
-        return h264.is_keyframe
-    return _never_keyframe
-
-
-def _random_ssrc(taken: set[int]) -> int:
-    while True:
-        ssrc = secrets.randbits(32)
-        if ssrc and ssrc not in taken:
-            return ssrc
-
-
-class _Stream:
-    """One published track. Mutable state of the forwarding path."""
-
-    __slots__ = (
-        "bitrates",
-        "clock_rate",
-        "codec",
-        "forwarding",
-        "is_keyframe",
-        "kind",
-        "layers",
-        "level_extension",
-        "mid",
-        "publisher",
-        "reported_wanted",
-        "rid_extension",
-        "sinks",
-        "source",
-        "stream_id",
-        "wanted_at",
-    )
-
-    def __init__(self, publisher: _Publisher, spec: TrackSpec, media: AcceptedMedia) -> None:
-        self.publisher = publisher
-        self.stream_id = spec.stream_id
-        self.source: TrackSource = spec.source
-        self.kind: MediaKind = media.kind
-        self.mid = media.mid
-        self.forwarding = True
-        self.sinks: list[_Sink] = []
-        self.codec = media.codec
-        self.clock_rate = media.codec.clock_rate
-        self.level_extension = 0
-        self.rid_extension = 0
-        self.is_keyframe: KeyframeTest = _never_keyframe
-        self.layers: tuple[_Layer, ...] = ()
-        self.reported_wanted: tuple[bool, ...] = ()  # as last told the publisher
-        self.wanted_at: list[float] = []  # per layer: when someone last wanted it
-        # what each layer costs, smallest first: measured every 300 ms, once for all subscribers
-        self.bitrates: tuple[int, ...] = ()
-        self.update(media)
-
-    def update(self, media: AcceptedMedia) -> bool:
-        """Take a (re)negotiated m-section; True if the layers were made anew (the simulcast
-        layers changed), so every subscription must find its layer again."""
-        self.mid = media.mid
-        self.codec = media.codec
-        self.clock_rate = media.codec.clock_rate
-        self.level_extension = media.audio_level_extension
-        self.rid_extension = media.rid_extension
-        self.is_keyframe = _keyframe_test(media.codec) if media.kind == "video" else _never_keyframe
-        nack = media.kind == "video" and "nack" in media.codec.feedback
-        rids = media.rids or ("",)
-        if tuple(layer.rid for layer in self.layers) == rids:
-            for layer in self.layers:
-                layer.set_nack(nack)
-            return False
-        for layer in self.layers:
-            layer.keyframes.cancel()
-        self.layers = tuple(_Layer(self, index, rid, nack) for index, rid in enumerate(rids))
-        self.reported_wanted = ()
-        self.wanted_at = [time.monotonic()] * len(rids)  # all wanted until shown otherwise
-        self.bitrates = self.layer_bitrates()
-        return True
-
-    def layer_of_rid(self, rid: str | None) -> _Layer | None:
-        for layer in self.layers:
-            if layer.rid == rid:
-                return layer
-        return None
-
-    def active_layers(self, now: float) -> list[bool]:
-        return [
-            layer.ssrc is not None and now - layer.last_arrival < LAYER_IDLE_SECONDS
-            for layer in self.layers
-        ]
-
-    def layer_bitrates(self) -> tuple[int, ...]:
-        """Measured bitrate of each layer, a default for a layer not measured yet."""
-        count = len(self.layers)
-        if self.kind == "audio":
-            return (int(self.layers[0].bitrate) or DEFAULT_AUDIO_BITRATE,)
-        if count == 1:
-            return (int(self.layers[0].bitrate) or DEFAULT_VIDEO_BITRATE,)
-        defaults = DEFAULT_LAYER_BITRATES
-        return tuple(
-            int(layer.bitrate) or defaults[min(count - 1 - layer.index, len(defaults) - 1)]
-            for layer in self.layers
-        )
-
-
-class _Layer:
-    """One SSRC of a published track: the track itself, or one of its simulcast layers. Its
-    own receive statistics, NACKs, retransmission buffer and keyframe requests."""
-
-    __slots__ = (
-        "bitrate",
-        "buffer",
-        "index",
-        "keyframes",
-        "last_arrival",
-        "loss",
-        "octets",
-        "reception",
-        "rid",
-        "sender_report",
-        "sinks",
-        "ssrc",
-        "stream",
-    )
-
-    def __init__(self, stream: _Stream, index: int, rid: str, nack: bool) -> None:
-        self.stream = stream
-        self.index = index
-        self.rid = rid  # "" when the track is not simulcast
-        self.ssrc: int | None = None
-        self.sinks: list[_Sink] = []  # forwarded from this layer, or waiting to switch to it
-        self.keyframes = KeyframeRequests(self._send_pli, self.waited_for)
-        self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
-        self.reception = ReceptionStats(stream.clock_rate)
-        self.last_arrival = float("-inf")
-        self.octets = 0  # received since the last measurement, with the packets' overhead
-        self.bitrate = 0.0  # bits/s, smoothed; 0 until measured
-        self.buffer: RetransmissionBuffer | None = None
-        self.loss: LossTracker | None = None
-        self.set_nack(nack)
-
-    def set_nack(self, nack: bool) -> None:
-        if nack and self.buffer is None:
-            self.buffer = RetransmissionBuffer()
-            self.loss = LossTracker()
-        elif not nack:
-            self.buffer = None
-            self.loss = None
-
-    def learn(self, ssrc: int) -> None:
-        self.ssrc = ssrc
-        self.reception = ReceptionStats(self.stream.clock_rate)
-        self.sender_report = None
-
-    def _send_pli(self) -> bool:
-        stream = self.stream
-        if self.ssrc is None or stream.kind != "video":
-            return False
-        publisher = stream.publisher
-        publisher.transport.send_rtcp(bytes(PictureLossIndication(publisher.rtcp_ssrc, self.ssrc)))
-        return True
-
-    def waited_for(self) -> bool:
-        """Some connected subscriber waits for a keyframe of this layer."""
-        return self.stream.forwarding and any(
-            sink.pending is self and sink.subscriber.connected for sink in self.sinks
-        )
-
-
-class _Sink:
-    """One subscribed stream on one subscriber's transport. ``current`` is the layer it
-    forwards (None: nothing, until a keyframe), ``pending`` the layer it waits to switch to."""
-
-    __slots__ = (
-        "allocated",
-        "current",
-        "level_extension",
-        "mid",
-        "octets",
-        "packets",
-        "payload_type",
-        "pending",
-        "requested",
-        "rewriter",
-        "ssrc",
-        "stream",
-        "subscriber",
-    )
-
-    def __init__(
-        self,
-        subscriber: _Subscriber,
-        mid: str,
-        stream: _Stream,
-        ssrc: int,
-        requested: int | None,
-    ) -> None:
-        self.subscriber = subscriber
-        self.mid = mid
-        self.stream = stream
-        self.ssrc = ssrc
-        self.requested = requested
-        # what the subscriber's bandwidth allows: the smallest layer to start with
-        self.allocated: int | None = 0
-        self.current: _Layer | None = None
-        self.pending: _Layer | None = None
-        self.payload_type = stream.codec.payload_type
-        self.level_extension = 0
-        self.rewriter = StreamRewriter(
-            ssrc,
-            stream.clock_rate,
-            initial_sequence=secrets.randbits(16),
-            initial_timestamp=secrets.randbits(32),
-        )
-        self.packets = 0
-        self.octets = 0
-
-    @property
-    def aim(self) -> int | None:
-        """The layer to forward if it is published: the lower of request and allocation."""
-        requested, allocated = self.requested, self.allocated
-        if requested is None or allocated is None:
-            return None
-        return min(requested, allocated, len(self.stream.layers) - 1)
-
-    @property
-    def held_back(self) -> bool:
-        """Bandwidth keeps it below the layer it asked for."""
-        requested = self.requested
-        if requested is None or self.stream.kind != "video":
-            return False
-        wanted = min(requested, len(self.stream.layers) - 1)
-        return self.allocated is None or self.allocated < wanted
-
-
-class _Peer:
-    """One of a participant's two transports."""
-
-    __slots__ = (
-        "connected",
-        "origin_id",
-        "participant",
-        "remote_ufrag",
-        "rtcp_ssrc",
-        "transport",
-        "version",
-    )
-
-    def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
-        self.participant = participant
-        self.transport = transport
-        self.connected = False
-        self.rtcp_ssrc = secrets.randbits(32) or 1
-        self.origin_id = secrets.randbits(62)
-        self.version = 1
-        self.remote_ufrag = ""
-
-    def next_origin(self) -> Origin:
-        self.version += 1
-        return Origin(self.origin_id, self.version)
-
-
-class _Publisher(_Peer):
-    __slots__ = ("by_mid", "by_ssrc", "mid_extension", "remb", "twcc", "twcc_extension")
-
-    def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
-        super().__init__(participant, transport)
-        self.by_mid: dict[str, _Stream] = {}
-        self.by_ssrc: dict[int, _Layer] = {}
-        self.mid_extension = 0
-        self.twcc_extension = 0
-        self.twcc: FeedbackGenerator | None = None
-        self.remb: RembEstimator | None = None
-
-
-class _Subscriber(_Peer):
-    __slots__ = (
-        "allocated_at",
-        "allocated_estimate",
-        "allocator",
-        "by_mid",
-        "by_ssrc",
-        "estimator",
-        "history",
-        "sent",
-        "twcc_element",
-        "twcc_sequence",
-    )
-
-    def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
-        super().__init__(participant, transport)
-        self.by_mid: dict[str, _Sink] = {}
-        self.by_ssrc: dict[int, _Sink] = {}
-        self.estimator = DownlinkEstimator()
-        self.allocator: LayerAllocator[str] = LayerAllocator()
-        self.allocated_at = float("-inf")
-        self.allocated_estimate = self.estimator.estimate
-        # the first byte of the transport-wide sequence number element, 0 when not negotiated
-        self.twcc_element = 0
-        self.twcc_sequence = secrets.randbits(16)
-        self.history: SendHistory | None = None
-        self.sent: list[SentPacket] = []  # the history's entries
-
-    def use_transport_cc(self, extension: int) -> None:
-        self.twcc_element = (extension << 4) | 1 if extension else 0
-        if extension and self.history is None:
-            self.history = SendHistory(_HISTORY_SIZE)
-        elif not extension:
-            self.history = None
-        self.sent = self.history.entries if self.history is not None else []
 
 
 class RoomRouter:
@@ -454,9 +138,9 @@ class RoomRouter:
         self._transports = transports
         self._emit = emit
         self._counters = counters
-        self._publishers: dict[ParticipantId, _Publisher] = {}
-        self._subscribers: dict[ParticipantId, _Subscriber] = {}
-        self._streams: dict[StreamId, _Stream] = {}
+        self._publishers: dict[ParticipantId, Publisher] = {}
+        self._subscribers: dict[ParticipantId, Subscriber] = {}
+        self._streams: dict[StreamId, PublishedStream] = {}
         # set_layer requests, kept for subscriptions made later
         self._layer_requests: dict[tuple[ParticipantId, StreamId], int | None] = {}
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
@@ -487,7 +171,7 @@ class RoomRouter:
         publisher = self._publishers.get(participant)
         fresh = publisher is None or publisher.transport.state == "closed"
         if fresh:
-            publisher = _Publisher(participant, self._transports.create_transport())
+            publisher = Publisher(participant, self._transports.create_transport())
         assert publisher is not None
         kinds: dict[str, MediaKind] = {mid: spec.kind for mid, spec in specs.items()}
         try:
@@ -515,7 +199,7 @@ class RoomRouter:
         subscriptions: Sequence[Subscription],
     ) -> str:
         offer = parse_offer(offer_sdp)
-        wanted: dict[str, _Stream] = {}
+        wanted: dict[str, PublishedStream] = {}
         for subscription in subscriptions:
             stream = self._streams.get(subscription.stream_id)
             if stream is None:
@@ -526,7 +210,7 @@ class RoomRouter:
         subscriber = self._subscribers.get(participant)
         fresh = subscriber is None or subscriber.transport.state == "closed"
         if fresh:
-            subscriber = _Subscriber(participant, self._transports.create_transport())
+            subscriber = Subscriber(participant, self._transports.create_transport())
         assert subscriber is not None
         taken = {sink.ssrc for sink in subscriber.by_mid.values()}
         plans: dict[str, SubscriptionPlan] = {}
@@ -535,7 +219,7 @@ class RoomRouter:
             if current is not None and current.stream is stream:
                 ssrc = current.ssrc
             else:
-                ssrc = _random_ssrc(taken)
+                ssrc = random_ssrc(taken)
                 taken.add(ssrc)
             plans[mid] = SubscriptionPlan(
                 stream.kind, stream.codec, ssrc, stream.publisher.participant, stream.stream_id
@@ -566,7 +250,7 @@ class RoomRouter:
             else:
                 stream = wanted[mid]
                 requested = self._layer_requests.get((participant, stream.stream_id), HIGHEST_LAYER)
-                sink = _Sink(subscriber, mid, stream, plans[mid].ssrc, requested)
+                sink = StreamSubscription(subscriber, mid, stream, plans[mid].ssrc, requested)
                 subscriber.by_mid[mid] = sink
                 subscriber.by_ssrc[sink.ssrc] = sink
                 stream.sinks.append(sink)
@@ -639,7 +323,7 @@ class RoomRouter:
 
     # --- transports and bookkeeping -----------------------------------------------------
 
-    def _prepare_transport(self, peer: _Peer, offer: SessionDescription) -> None:
+    def _prepare_transport(self, peer: Peer, offer: SessionDescription) -> None:
         """Hand the offer's ICE credentials and fingerprint to the transport; new credentials
         on a transport that had some are an ICE restart."""
         remote = offer.remote
@@ -648,7 +332,7 @@ class RoomRouter:
             peer.transport.restart_ice()
         peer.remote_ufrag = remote.ice_ufrag
 
-    def _attach_publisher(self, publisher: _Publisher) -> None:
+    def _attach_publisher(self, publisher: Publisher) -> None:
         self._publishers[publisher.participant] = publisher
         transport = publisher.transport
         # partial, not a lambda: no extra Python frame for every packet
@@ -656,7 +340,7 @@ class RoomRouter:
         transport.on_rtcp = lambda packet: self._on_publisher_rtcp(publisher, packet)
         transport.on_state = lambda state: self._on_state(publisher, "publish", state)
 
-    def _attach_subscriber(self, subscriber: _Subscriber) -> None:
+    def _attach_subscriber(self, subscriber: Subscriber) -> None:
         self._subscribers[subscriber.participant] = subscriber
         transport = subscriber.transport
         transport.on_rtp = self._on_unexpected_rtp
@@ -665,7 +349,7 @@ class RoomRouter:
 
     def _apply_publish(
         self,
-        publisher: _Publisher,
+        publisher: Publisher,
         accepted: tuple[AcceptedMedia, ...],
         specs: dict[str, TrackSpec],
     ) -> None:
@@ -679,7 +363,7 @@ class RoomRouter:
             keep.add(spec.stream_id)
             stream = self._streams.get(spec.stream_id)
             if stream is None:
-                stream = _Stream(publisher, spec, media)
+                stream = PublishedStream(publisher, spec, media)
                 self._streams[spec.stream_id] = stream
                 if len(stream.layers) > 1:
                     self._report_layers(stream, time.monotonic())
@@ -708,7 +392,7 @@ class RoomRouter:
             publisher.twcc = None
             publisher.remb = publisher.remb or RembEstimator()
 
-    def _drop_stream(self, stream: _Stream) -> None:
+    def _drop_stream(self, stream: PublishedStream) -> None:
         self._streams.pop(stream.stream_id, None)
         for layer in stream.layers:
             layer.keyframes.cancel()
@@ -717,7 +401,7 @@ class RoomRouter:
         for key in [key for key in self._layer_requests if key[1] == stream.stream_id]:
             del self._layer_requests[key]
 
-    def _detach_sink(self, sink: _Sink) -> None:
+    def _detach_sink(self, sink: StreamSubscription) -> None:
         subscriber = sink.subscriber
         if subscriber.by_mid.get(sink.mid) is sink:
             del subscriber.by_mid[sink.mid]
@@ -725,11 +409,11 @@ class RoomRouter:
             del subscriber.by_ssrc[sink.ssrc]
         if sink in sink.stream.sinks:
             sink.stream.sinks.remove(sink)
-        _unhook(sink)
+        unhook(sink)
 
     # --- layers of a subscription ---------------------------------------------------------
 
-    def _aim(self, sink: _Sink, now: float, active: list[bool] | None = None) -> None:
+    def _aim(self, sink: StreamSubscription, now: float, active: list[bool] | None = None) -> None:
         """Point ``sink`` at the layer its request calls for: audio forwards its one layer at
         once; video waits for a keyframe of the new layer (asked for, paced) and forwards the
         old one meanwhile. ``active`` is ``stream.active_layers(now)`` if already known."""
@@ -744,7 +428,7 @@ class RoomRouter:
         aim = sink.aim
         index = select_layer(aim, active)
         if index is None:
-            _unhook(sink)
+            unhook(sink)
             return
         if aim is not None and len(stream.layers) > 1:
             self._want(stream, aim, now)
@@ -761,19 +445,19 @@ class RoomRouter:
         if sink.subscriber.connected and stream.forwarding:
             target.keyframes.until_keyframe(now)
 
-    def _reaim(self, sink: _Sink, before: int | None, now: float) -> None:
+    def _reaim(self, sink: StreamSubscription, before: int | None, now: float) -> None:
         """The request or allocation of ``sink`` changed; ``before`` was its aim."""
         if before is None and sink.aim is not None:
             self._start_afresh(sink, now)  # resuming waits for a keyframe, numbering goes on
         else:
             self._aim(sink, now)
 
-    def _start_afresh(self, sink: _Sink, now: float) -> None:
+    def _start_afresh(self, sink: StreamSubscription, now: float) -> None:
         """Whatever was forwarded before is gone (the path just came up, or forwarding
         resumes): video starts again at a keyframe, and the numbering goes on without a gap."""
         sink.rewriter.restart()
         if sink.stream.kind == "video":
-            _unhook(sink)
+            unhook(sink)
         self._aim(sink, now)
 
     def _follow_layers(self, now: float) -> None:
@@ -815,7 +499,7 @@ class RoomRouter:
         self._counters.held_below_request += held - self._held_back
         self._held_back = held
 
-    def _allocate(self, subscriber: _Subscriber, now: float) -> None:
+    def _allocate(self, subscriber: Subscriber, now: float) -> None:
         """Split the subscriber's estimate over its video streams and aim each at its share."""
         audio = 0
         demands: list[VideoDemand[str]] = []
@@ -844,7 +528,7 @@ class RoomRouter:
                 if sink.aim != before:
                     self._reaim(sink, before, now)
 
-    def _want(self, stream: _Stream, layer: int, now: float) -> None:
+    def _want(self, stream: PublishedStream, layer: int, now: float) -> None:
         """Some subscription aims at ``layer``: tell the publisher at once if it was not
         wanted."""
         stream.wanted_at[layer] = now
@@ -852,7 +536,7 @@ class RoomRouter:
         if reported and not reported[layer]:
             self._report_layers(stream, now)
 
-    def _report_layers(self, stream: _Stream, now: float) -> None:
+    def _report_layers(self, stream: PublishedStream, now: float) -> None:
         """Tell the publisher which layers of ``stream`` are wanted, when that changed: layer 0
         always; another while a subscription forwards it, waits for it or is allocated it, and
         for ``UNWANTED_AFTER`` seconds after the last one stopped."""
@@ -878,7 +562,7 @@ class RoomRouter:
             if len(stream.layers) > 1:
                 self._report_layers(stream, now)
 
-    def _drop_publisher(self, publisher: _Publisher) -> None:
+    def _drop_publisher(self, publisher: Publisher) -> None:
         if self._publishers.get(publisher.participant) is publisher:
             del self._publishers[publisher.participant]
         for stream in list(self._streams.values()):
@@ -886,7 +570,7 @@ class RoomRouter:
                 self._drop_stream(stream)
         publisher.transport.close()
 
-    def _drop_subscriber(self, subscriber: _Subscriber) -> None:
+    def _drop_subscriber(self, subscriber: Subscriber) -> None:
         if self._subscribers.get(subscriber.participant) is subscriber:
             del self._subscribers[subscriber.participant]
         for sink in list(subscriber.by_mid.values()):
@@ -894,11 +578,11 @@ class RoomRouter:
         subscriber.transport.close()
 
     def _on_state(
-        self, peer: _Peer, direction: Literal["publish", "subscribe"], state: TransportState
+        self, peer: Peer, direction: Literal["publish", "subscribe"], state: TransportState
     ) -> None:
         was_connected = peer.connected
         peer.connected = state == "connected"
-        if isinstance(peer, _Subscriber) and peer.connected and not was_connected:
+        if isinstance(peer, Subscriber) and peer.connected and not was_connected:
             # whatever was sent before the path was up is lost: start each stream afresh
             now = time.monotonic()
             for sink in peer.by_mid.values():
@@ -910,7 +594,7 @@ class RoomRouter:
     def _on_unexpected_rtp(self, _packet: bytes, _arrival: float) -> None:
         self._counters.dropped += 1  # a subscribe connection only receives
 
-    def _on_publisher_rtp(self, publisher: _Publisher, packet: bytes, arrival: float) -> None:
+    def _on_publisher_rtp(self, publisher: Publisher, packet: bytes, arrival: float) -> None:
         try:
             header = parse_rtp(packet)
         except RtpError:
@@ -957,7 +641,12 @@ class RoomRouter:
             self._forward(layer, packet, header, arrival, level_byte)
 
     def _forward(
-        self, layer: _Layer, packet: bytes, header: RtpHeader, arrival: float, level_byte: int
+        self,
+        layer: PublishedLayer,
+        packet: bytes,
+        header: RtpHeader,
+        arrival: float,
+        level_byte: int,
     ) -> None:
         stream = layer.stream
         payload_offset = header.payload_offset
@@ -988,7 +677,7 @@ class RoomRouter:
                     continue
                 if sink.current is not None:
                     self._counters.layer_switches += 1
-                _switch(sink, layer)
+                switch_layer(sink, layer)
                 # the keyframe it starts with is a burst the estimate expects; not so for every
                 # keyframe: those a lossy link asks for would then hide its congestion
                 subscriber.estimator.expect_burst(arrival)
@@ -1012,7 +701,7 @@ class RoomRouter:
                         ONE_BYTE_PROFILE, 1, twcc_element, twcc,
                     )  # fmt: skip
                 out += body
-                subscriber.sent[twcc & _HISTORY_MASK] = (twcc, arrival, len(out) + PACKET_OVERHEAD)
+                subscriber.sent[twcc & HISTORY_MASK] = (twcc, arrival, len(out) + PACKET_OVERHEAD)
             else:
                 tail = tails.get(level_id)
                 if tail is None:
@@ -1025,7 +714,9 @@ class RoomRouter:
             forwarded += 1
         self._counters.rtp_forwarded += forwarded
 
-    def _learn_ssrc(self, publisher: _Publisher, packet: bytes, header: RtpHeader) -> _Layer | None:
+    def _learn_ssrc(
+        self, publisher: Publisher, packet: bytes, header: RtpHeader
+    ) -> PublishedLayer | None:
         """An SSRC the offer did not list: the mid header extension (RFC 8843 section 15)
         says which m-section it belongs to and, for simulcast, the RID extension (RFC 8852)
         which layer."""
@@ -1040,7 +731,7 @@ class RoomRouter:
         if stream is None:
             return None
         if len(stream.layers) == 1:
-            layer: _Layer | None = stream.layers[0]
+            layer: PublishedLayer | None = stream.layers[0]
         else:
             layer = stream.layer_of_rid(read_rid(packet, header, stream.rid_extension))
         if layer is None or layer.ssrc is not None:
@@ -1052,7 +743,7 @@ class RoomRouter:
             layer.keyframes.request(time.monotonic())
         return layer
 
-    def _on_publisher_rtcp(self, publisher: _Publisher, data: bytes) -> None:
+    def _on_publisher_rtcp(self, publisher: Publisher, data: bytes) -> None:
         packets = self._parse_rtcp(data)
         now = time.monotonic()
         for packet in packets:
@@ -1062,7 +753,7 @@ class RoomRouter:
                     layer.sender_report = (packet.ntp_timestamp, packet.rtp_timestamp, now)
                     layer.reception.sender_report(packet.ntp_timestamp, now)
 
-    def _on_subscriber_rtcp(self, subscriber: _Subscriber, data: bytes) -> None:
+    def _on_subscriber_rtcp(self, subscriber: Subscriber, data: bytes) -> None:
         packets = self._parse_rtcp(data)
         now = time.monotonic()
         for packet in packets:
@@ -1073,20 +764,18 @@ class RoomRouter:
             elif isinstance(packet, PictureLossIndication):
                 sink = subscriber.by_ssrc.get(packet.media_ssrc)
                 if sink is not None:
-                    _request_keyframe(sink, now)
+                    request_keyframe(sink, now)
             elif isinstance(packet, FullIntraRequest):
                 for ssrc, _number in packet.entries:
                     sink = subscriber.by_ssrc.get(ssrc)
                     if sink is not None:
-                        _request_keyframe(sink, now)
+                        request_keyframe(sink, now)
             elif isinstance(packet, TransportFeedback):
                 self._take_feedback(subscriber, packet, now)
             elif isinstance(packet, Remb):
                 subscriber.estimator.on_remb(packet.bitrate)
 
-    def _take_feedback(
-        self, subscriber: _Subscriber, packet: TransportFeedback, now: float
-    ) -> None:
+    def _take_feedback(self, subscriber: Subscriber, packet: TransportFeedback, now: float) -> None:
         if subscriber.history is None:
             return
         try:
@@ -1112,7 +801,7 @@ class RoomRouter:
             self._counters.dropped += 1
             return []
 
-    def _retransmit(self, sink: _Sink, sequences: list[int], now: float) -> None:
+    def _retransmit(self, sink: StreamSubscription, sequences: list[int], now: float) -> None:
         stream = sink.stream
         if not sink.subscriber.connected:
             return
@@ -1145,7 +834,7 @@ class RoomRouter:
                     first | 0x10, second, mapped[0], mapped[1], sink.ssrc,
                     ONE_BYTE_PROFILE, 1, subscriber.twcc_element, twcc,
                 ) + body  # fmt: skip
-                subscriber.sent[twcc & _HISTORY_MASK] = (twcc, now, len(out) + PACKET_OVERHEAD)
+                subscriber.sent[twcc & HISTORY_MASK] = (twcc, now, len(out) + PACKET_OVERHEAD)
             else:
                 out = _FIXED.pack(first, second, mapped[0], mapped[1], sink.ssrc) + body
             subscriber.transport.send_rtp(out)
@@ -1189,7 +878,7 @@ class RoomRouter:
             if publisher.twcc is not None:
                 media_ssrc = next(iter(publisher.by_ssrc), 0)
                 rtcp.extend(publisher.twcc.build(publisher.rtcp_ssrc, media_ssrc))
-            rtcp.extend(_due_nacks(publisher, now))
+            rtcp.extend(due_nacks(publisher, now))
             for packet in rtcp:
                 publisher.transport.send_rtcp(bytes(packet))
 
@@ -1199,7 +888,7 @@ class RoomRouter:
         try:
             for publisher in self._publishers.values():
                 if publisher.connected:
-                    for nack in _due_nacks(publisher, now):
+                    for nack in due_nacks(publisher, now):
                         publisher.transport.send_rtcp(bytes(nack))
         except Exception:
             logger.exception("NACK timer failed")
@@ -1237,7 +926,7 @@ class RoomRouter:
             if reports:
                 subscriber.transport.send_rtcp(serialize_compound(reports))
 
-    def _sender_report(self, sink: _Sink, now: float) -> SenderReport | None:
+    def _sender_report(self, sink: StreamSubscription, now: float) -> SenderReport | None:
         """The publisher's last (NTP, RTP) pair, carried forward to now and into the
         subscriber's timestamp space, so its audio and video stay in sync."""
         layer = sink.current
@@ -1255,43 +944,6 @@ class RoomRouter:
             packet_count=sink.packets & 0xFFFF_FFFF,
             octet_count=sink.octets & 0xFFFF_FFFF,
         )
-
-
-def _due_nacks(publisher: _Publisher, now: float) -> list[GenericNack]:
-    nacks = []
-    for ssrc, layer in publisher.by_ssrc.items():
-        if layer.loss is not None:
-            lost = layer.loss.due(now)
-            if lost:
-                nacks.append(GenericNack.for_sequences(publisher.rtcp_ssrc, ssrc, lost))
-    return nacks
-
-
-def _switch(sink: _Sink, layer: _Layer) -> None:
-    """A keyframe of ``layer`` arrived for a sink waiting for one: forward that layer from
-    now on. The restart makes the rewriter open a new segment even when it switches back to a
-    source it had before, continuing one sequence number after the last one sent."""
-    old = sink.current
-    if old is not None:
-        old.sinks.remove(sink)
-    sink.current = layer
-    sink.pending = None
-    sink.rewriter.restart()
-
-
-def _unhook(sink: _Sink) -> None:
-    """Forward nothing to ``sink`` and wait for nothing (paused, or about to start afresh)."""
-    for layer in (sink.current, sink.pending):
-        if layer is not None and sink in layer.sinks:
-            layer.sinks.remove(sink)
-    sink.current = sink.pending = None
-
-
-def _request_keyframe(sink: _Sink, now: float) -> None:
-    """The subscriber lost a picture (PLI or FIR): ask the layer it gets or is about to get."""
-    layer = sink.pending or sink.current
-    if layer is not None:
-        layer.keyframes.request(now)
 
 
 def _tail(first_plain: int, body: bytes, level_id: int, level_byte: int) -> tuple[int, bytes]:

@@ -67,11 +67,13 @@ from klingel.sfu.rtp import (
     remap_extensions,
 )
 from klingel.sfu.sdp import (
+    parse_offer,
+)
+from klingel.sfu.sdp_answer import (
     Origin,
     SubscriptionPlan,
     build_publish_answer,
     build_subscribe_answer,
-    parse_offer,
 )
 from klingel.sfu.srtp import SRTP_FAILURES
 from klingel.sfu.stun import binding_success, parse_binding_request

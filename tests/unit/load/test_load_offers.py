@@ -15,11 +15,13 @@ from klingel.load.publishing import sending_section
 from klingel.load.remote_sdp import parse_remote_description
 from klingel.sfu.sdp import (
     Codec,
+    parse_offer,
+)
+from klingel.sfu.sdp_answer import (
     Origin,
     SubscriptionPlan,
     build_publish_answer,
     build_subscribe_answer,
-    parse_offer,
 )
 from klingel.sfu.transport import Candidate, Fingerprint, LocalParameters
 

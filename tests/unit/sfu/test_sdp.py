@@ -18,11 +18,13 @@ from klingel.sfu.sdp import (
     MAX_LINES,
     MAX_MEDIA_SECTIONS,
     MAX_SDP_BYTES,
+    parse_offer,
+)
+from klingel.sfu.sdp_answer import (
     Origin,
     SubscriptionPlan,
     build_publish_answer,
     build_subscribe_answer,
-    parse_offer,
 )
 from klingel.sfu.transport import Candidate, Fingerprint, LocalParameters
 
