@@ -291,6 +291,20 @@ async def test_the_chat_closes_from_inside_and_gives_the_focus_back(
     assert orphans == 0
 
 
+async def test_a_panel_opened_from_mehr_gives_the_focus_back_to_mehr(
+    open_page: PageOpener, server: str, room_name: str
+) -> None:
+    probed = await open_page(f"{server}/r/{room_name}", **PHONE)
+    page = probed.page
+    await join_from_prejoin(page, "Anna")
+    await page.get_by_role("button", name="Mehr", exact=True).click()
+    await page.get_by_role("button", name="Teilnehmende", exact=True).click()
+    await _wait_focus(page, "people-title")
+    await page.keyboard.press("Escape")
+    await page.locator("#people-panel").wait_for(state="hidden")
+    await _wait_focus_name(page, "Mehr")
+
+
 async def test_switches_keep_their_names_and_say_their_state_in_aria_pressed(
     open_page: PageOpener, server: str
 ) -> None:

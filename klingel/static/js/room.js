@@ -8,7 +8,7 @@ import { applyBrand, fetchBrand } from "./brand.js";
 import { Call, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
 import { Doorbell } from "./doorbell.js";
 import { canEncrypt, E2eeEvent, E2eeSession } from "./e2ee/session.js";
-import { HostSecrets, inviteLink } from "./host-secrets.js";
+import { HostSecrets } from "./host-secrets.js";
 import { I18n, safeGet, safeSet } from "./i18n.js";
 import { JoinStep, JoinTiming } from "./join-timing.js";
 import { wantedLayers } from "./layers.js";
@@ -18,7 +18,9 @@ import { HostTools } from "./room-host.js";
 import { isHostRole } from "./room-state.js";
 import { shortcutFor } from "./shortcuts.js";
 import { roomFromPath, roomTitle } from "./slug.js";
+import { AloneCard } from "./ui/alone-card.js";
 import { ChatPanel } from "./ui/chat.js";
+import { copyInvite, problemKey } from "./ui/invite.js";
 import { ControlBar } from "./ui/controls.js";
 import { E2eePanel } from "./ui/e2ee-panel.js";
 import { find } from "./ui/dom.js";
@@ -29,7 +31,9 @@ import { PasswordScreen } from "./ui/password-screen.js";
 import { PrejoinView } from "./ui/prejoin.js";
 import { ReconnectBanner } from "./ui/reconnect-banner.js";
 import { RemoteAudio } from "./ui/remote-audio.js";
+import { showState } from "./ui/screens.js";
 import { SettingsDialog } from "./ui/settings.js";
+import { PANELS, SidePanels } from "./ui/side-panels.js";
 import { ShortcutsDialog } from "./ui/shortcuts-dialog.js";
 import { StoredPanel } from "./ui/stored-panel.js";
 import { TileGrid } from "./ui/tiles.js";
@@ -61,37 +65,6 @@ const END_SCREEN_STATES = new Set([
 
 /** @type {Record<import("./room-state.js").Role, StringKey>} */
 const ROLE_TOASTS = { host: "toast.roleHost", cohost: "toast.roleCohost", guest: "toast.roleGuest" };
-
-/** Which screen each call state shows, by the id of the screen's heading. */
-const SCREEN_HEADINGS = /** @type {Record<string, string>} */ ({
-  prejoin: "prejoin-title",
-  joining: "prejoin-title",
-  joined: "call-title",
-  reconnecting: "call-title",
-  password: "password-screen-title",
-  waiting: "waiting-title",
-  left: "left-title",
-  denied: "ended-title",
-  removed: "ended-title",
-  ended: "ended-title",
-  locked: "ended-title",
-  error: "error-title",
-});
-
-/**
- * Shows the screen of `state`. A new screen takes the focus to its heading, so that a screen
- * reader says where one is now and the keyboard starts from there; a state within the same
- * screen (joined and reconnecting) leaves the focus where it is.
- * @param {string} state
- */
-function showState(state) {
-  const before = SCREEN_HEADINGS[document.body.dataset.state ?? ""];
-  document.body.dataset.state = state;
-  const heading = SCREEN_HEADINGS[state];
-  if (heading && heading !== before) {
-    document.getElementById(heading)?.focus({ preventScroll: false });
-  }
-}
 
 function localStorageOrNull() {
   try {
@@ -236,23 +209,6 @@ function main() {
   // Read again for every join: a hand-over may have given this browser a new secret.
   const hostSecret = () => secrets.forRoom(room, location.hash);
   const creator = hostSecret() !== null;
-  const title = roomTitle(room);
-  const titleElement = find("#prejoin-title", HTMLElement);
-  if (title) titleElement.textContent = title;
-  else i18n.bind(titleElement, creator ? "prejoin.ownMeeting" : "prejoin.meeting");
-  // A one-click room's address is 26 random letters: nothing to read, so not shown.
-  find("#prejoin-room", HTMLElement).hidden = title === null;
-  /** The tab's title: the room's name where it has one. */
-  const nameTab = () => {
-    document.title = `${title ?? i18n.t("prejoin.meeting")} – ${i18n.t("app.name")}`;
-  };
-  nameTab();
-  i18n.addEventListener("change", nameTab);
-  const roleHint = find("#prejoin-role", HTMLElement);
-  if (creator) {
-    i18n.bind(roleHint, "prejoin.youHost");
-    roleHint.hidden = false;
-  }
   /** @type {string | null} the room password, once asked for */
   let password = null;
   /** Whether we asked to be heard again after a host muted us. */
@@ -323,6 +279,7 @@ function main() {
       doorbell.unlock(unlockAudio());
     },
   });
+  prejoin.showRoom(roomTitle(room), creator);
 
   const refreshDevices = async () => {
     const devices = await local.listDevices();
@@ -351,46 +308,28 @@ function main() {
       onUnread: (count) => controls.setUnread(count),
     },
   );
-  const peoplePanel = find("#people-panel", HTMLElement);
-  const hostPanel = find("#host-panel", HTMLElement);
-  const narrow = matchMedia("(max-width: 700px)");
-  /** @param {"chat" | "people" | "host"} which @param {boolean} open */
-  const showPanel = (which, open) => {
-    // Chat and people share one side: one at a time keeps the stage usable. A host moderates
-    // with the list of people and the host tools side by side, except where a panel covers
-    // the whole stage (phones): there too, one at a time.
-    if (which === "host") {
-      hostPanel.hidden = !open;
-      if (open && narrow.matches) {
-        chat.setOpen(false);
-        peoplePanel.hidden = true;
-      }
-    } else {
-      chat.setOpen(which === "chat" && open);
-      peoplePanel.hidden = !(which === "people" && open);
-      if (open && narrow.matches) hostPanel.hidden = true;
-    }
-    controls.set("chat", chat.open);
-    controls.set("people", !peoplePanel.hidden);
-    controls.set("host", !hostPanel.hidden);
-    tiles.layout();
-  };
-
-  /** @param {"chat" | "people" | "host"} which */
-  const panelOpen = (which) =>
-    which === "chat" ? chat.open : which === "people" ? !peoplePanel.hidden : !hostPanel.hidden;
+  const panels = new SidePanels(
+    {
+      chat,
+      people: find("#people-panel", HTMLElement),
+      host: find("#host-panel", HTMLElement),
+      narrow: matchMedia("(max-width: 700px)"),
+    },
+    () => {
+      for (const which of PANELS) controls.set(which, panels.isOpen(which));
+      tiles.layout();
+    },
+  );
   /**
    * Closes a panel from inside it (its close button, Escape) and gives the focus back to the
    * control that opened it, or to "Mehr" where that control is folded away.
-   * @param {"chat" | "people" | "host"} which
+   * @param {import("./ui/side-panels.js").Panel} which
    */
   const closePanel = (which) => {
-    showPanel(which, false);
-    const button = controls.button(which);
-    const target = button && button.offsetParent !== null ? button : controls.button("more");
-    (target ?? button)?.focus();
+    panels.show(which, false);
+    controls.focus(which);
   };
-  for (const which of /** @type {const} */ (["chat", "people", "host"])) {
+  for (const which of PANELS) {
     find(`#${which}-close`, HTMLButtonElement).addEventListener("click", () => closePanel(which));
   }
 
@@ -411,7 +350,7 @@ function main() {
       } else if (toggle === "hand") {
         if (call?.setHand(on)) controls.set("hand", on);
       } else if (toggle === "chat" || toggle === "people" || toggle === "host") {
-        showPanel(toggle, on);
+        panels.show(toggle, on);
         // The chat puts the focus in its field; the others on their heading.
         if (on && toggle !== "chat") document.getElementById(`${toggle}-title`)?.focus();
       } else if (toggle === "doorbell") {
@@ -449,7 +388,7 @@ function main() {
     if (!inCall() || document.querySelector("dialog[open]")) return;
     if (event.key === "Escape") {
       // The innermost thing open closes first: the "Mehr" sheet closes itself.
-      const open = /** @type {const} */ (["chat", "people", "host"]).filter(panelOpen);
+      const open = panels.open();
       if (controls.moreOpen) controls.closeMore(true);
       else if (open.length > 0) closePanel(open[open.length - 1]);
       return;
@@ -472,7 +411,7 @@ function main() {
     people,
     secrets,
     closePanel: () => {
-      if (!hostPanel.hidden) showPanel("host", false);
+      if (panels.isOpen("host")) panels.show("host", false);
     },
   });
   const waiting = new WaitingView(i18n, () => call?.leave());
@@ -492,16 +431,11 @@ function main() {
   );
 
   // Whoever is alone in the call is told so, with the link at hand.
-  const aloneCard = find("#alone-card", HTMLElement);
-  const aloneHost = find("#alone-host", HTMLElement);
-  find("#alone-invite", HTMLButtonElement).addEventListener("click", () =>
+  const alone = new AloneCard(find("#alone-card", HTMLElement), find("#alone-host", HTMLElement), () =>
     copyInvite(room, toasts, roomKey.inviteFragment(session !== null)),
   );
-  const showAlone = () => {
-    const current = call;
-    aloneCard.hidden = !current || !self || current.room.others.size > 0;
-    aloneHost.hidden = !isHostRole(self?.role ?? "guest");
-  };
+  const showAlone = () =>
+    alone.show(Boolean(call && self) && call?.room.others.size === 0, isHostRole(self?.role ?? "guest"));
 
   /** Our own tiles and list entry follow our local tracks at once, not the server's echo. */
   const showSelf = () => {
@@ -538,7 +472,7 @@ function main() {
     tiles.clear();
     people.clear();
     self = null;
-    aloneCard.hidden = true;
+    alone.show(false, false);
     prejoin.setBusy(true);
     showState(CallState.JOINING);
     const encryption = startSession();
@@ -755,33 +689,6 @@ function main() {
     prejoin.showProblems(problems);
     await refreshDevices();
   });
-}
-
-/**
- * @param {"microphone" | "camera"} source
- * @param {any} error
- * @returns {StringKey}
- */
-function problemKey(source, error) {
-  return /** @type {StringKey} */ (`problem.${source}.${error?.problem ?? "failed"}`);
-}
-
-/**
- * @param {string} room
- * @param {Toasts} toasts
- * @param {string} fragment what the link carries after the path: the room secret of an
- *   encrypted room (or that it wants a passphrase), else nothing
- */
-async function copyInvite(room, toasts, fragment) {
-  // Never the page's own address: its fragment may hold a host secret.
-  const link = inviteLink(location.origin, room);
-  const url = `${link}${fragment}`;
-  try {
-    await navigator.clipboard.writeText(url);
-    toasts.show("toast.linkCopied");
-  } catch {
-    toasts.show("toast.linkManual", { url });
-  }
 }
 
 main();

@@ -178,9 +178,14 @@ export class ControlBar {
     if (returnFocus) this.#moreButton.focus();
   }
 
-  /** The button of a control, to give focus back to it. @param {Toggle | Action} name */
-  button(name) {
-    return this.#buttons.get(name) ?? null;
+  /**
+   * Gives the focus to a control, or to "Mehr" while that control is folded away behind it.
+   * @param {Toggle | Action} name
+   */
+  focus(name) {
+    const button = this.#buttons.get(name);
+    if (button && button.offsetParent !== null) button.focus();
+    else this.#moreButton.focus();
   }
 
   /** Host tools are for hosts and co-hosts only. @param {boolean} shown */

@@ -87,6 +87,28 @@ export class PrejoinView {
     });
   }
 
+  /**
+   * The room as people read it: its name ("Elternabend 3b", also the tab's title), or for a
+   * one-click room "Ihr neues Videotreffen" to its creator and "Videotreffen" to others, whose
+   * 26 random letters are not shown. The creator is told they host and how to invite.
+   * @param {string | null} title
+   * @param {boolean} creator
+   */
+  showRoom(title, creator) {
+    const heading = find("#prejoin-title", HTMLElement);
+    if (title) heading.textContent = title;
+    else this.#i18n.bind(heading, creator ? "prejoin.ownMeeting" : "prejoin.meeting");
+    find("#prejoin-room", HTMLElement).hidden = title === null;
+    const nameTab = () => {
+      document.title = `${title ?? this.#i18n.t("prejoin.meeting")} – ${this.#i18n.t("app.name")}`;
+    };
+    nameTab();
+    this.#i18n.addEventListener("change", nameTab);
+    const roleHint = find("#prejoin-role", HTMLElement);
+    roleHint.hidden = !creator;
+    if (creator) this.#i18n.bind(roleHint, "prejoin.youHost");
+  }
+
   /** @param {MediaStreamTrack | null} track */
   setPreview(track) {
     this.#preview.srcObject = track ? new MediaStream([track]) : null;
