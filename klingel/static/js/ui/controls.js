@@ -77,7 +77,7 @@ export class ControlBar {
       const button = new ToggleButton(i18n, look);
       button.button.classList.add("control", `control-${toggle}`);
       button.button.addEventListener("click", () => {
-        if (toggle !== "chat") this.closeMore(false);
+        this.closeMore(false);
         handlers.onToggle(toggle, !button.on);
       });
       this.toggles.set(toggle, button);
