@@ -29,13 +29,13 @@ from harness import start_server as start_bench_server
 from join_latency import breakdown, one_join, print_breakdown
 from playwright.async_api import async_playwright
 
-from klingel.bots.browser import PageOpener, launch_chromium
-from klingel.bots.server_process import ServerProcess
 from klingel.load.cli import run
 from klingel.load.group import GroupPlan
 from klingel.load.media_files import ensure_media
 from klingel.load.summary import summarize
 from klingel.load.views import View
+from klingel_bots.browser import PageOpener, launch_chromium
+from klingel_bots.server_process import ServerProcess
 
 PARTICIPANTS = 30
 SPEAKERS = 3

@@ -26,14 +26,14 @@ from typing import Any
 from harness import WORK, require_netns, save, start_server
 from playwright.async_api import async_playwright
 
-from klingel.bots.browser import PageOpener, launch_chromium
-from klingel.bots.client import ProtocolClient
-from klingel.bots.server_process import ServerProcess
-from klingel.bots.shaping import LoopbackShaper
 from klingel.load.media_files import SIMULCAST_LAYERS, ensure_media
 from klingel.load.participant import LoadParticipant, ParticipantOptions
 from klingel.load.sending import Pacer, PreparedMedia
 from klingel.sfu.dtls import DtlsIdentity
+from klingel_bots.browser import PageOpener, launch_chromium
+from klingel_bots.client import ProtocolClient
+from klingel_bots.server_process import ServerProcess
+from klingel_bots.shaping import LoopbackShaper
 
 # The bare Chromium peer of the integration tests: a page with one RTCPeerConnection whose SDP
 # this script carries over the signaling protocol itself.

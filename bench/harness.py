@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from klingel.bots.metrics import parse_metrics, sum_metric
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.metrics import parse_metrics, sum_metric
+from klingel_bots.server_process import ServerProcess
 
 RESULTS = Path(__file__).parent / "results"
 WORK = Path(tempfile.gettempdir()) / "klingel-bench"

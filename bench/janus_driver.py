@@ -31,12 +31,12 @@ from typing import Any
 
 import httpx
 
-from klingel.bots.server_process import free_tcp_port, free_udp_port_range
 from klingel.load.peer import LightPeer
 from klingel.load.publishing import sending_section, start_publication
 from klingel.load.receiving import Reception, StreamSnapshot, StreamStats
 from klingel.load.sending import Pacer, PreparedMedia, Publication
 from klingel.sfu.dtls import DtlsIdentity
+from klingel_bots.server_process import free_tcp_port, free_udp_port_range
 
 __all__ = [
     "JanusError",

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from harness import median, percentile, require_netns, save, start_server
 from playwright.async_api import Page, async_playwright
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_until
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, launch_chromium, wait_until
+from klingel_bots.room_page import (
     DISPLAY_NAME_FIELD,
     JOIN_BUTTON,
     join_room,

@@ -40,12 +40,12 @@ from aioice import stun
 from harness import WORK, median, percentile, require_netns, save, start_server
 from websockets.asyncio.client import connect
 
-from klingel.bots.client import ProtocolClient
-from klingel.bots.media_file import make_test_media
-from klingel.bots.server_process import ServerProcess
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.stun import parse_binding_request
 from klingel.sfu.udp import UdpMux
+from klingel_bots.client import ProtocolClient
+from klingel_bots.media_file import make_test_media
+from klingel_bots.server_process import ServerProcess
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures" / "sdp"
 

@@ -14,11 +14,11 @@ import uuid
 from harness import WORK, cost_between, read_sfu, require_netns, save, start_server
 from playwright.async_api import async_playwright
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_media_flowing
-from klingel.bots.client import ProtocolClient
-from klingel.bots.media_file import make_test_media
-from klingel.bots.room_page import join_room
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.browser import PageOpener, launch_chromium, wait_media_flowing
+from klingel_bots.client import ProtocolClient
+from klingel_bots.media_file import make_test_media
+from klingel_bots.room_page import join_room
+from klingel_bots.server_process import ServerProcess
 
 MEASURE_SECONDS = 20.0
 SETTLE_SECONDS = 5.0

@@ -50,11 +50,11 @@ from harness import WORK, cost_between, median, percentile, read_sfu, require_ne
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from klingel.bots.server_process import ServerProcess
 from klingel.load.cli import run as run_load_groups
 from klingel.load.group import GroupPlan, ParticipantResult
 from klingel.load.media_files import ensure_media
 from klingel.load.views import View
+from klingel_bots.server_process import ServerProcess
 
 NAME = "signaling_load"
 CLIENTS = 500

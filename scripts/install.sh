@@ -5,9 +5,9 @@
 #   ./scripts/install.sh              install, then run the server in the foreground
 #   ./scripts/install.sh --no-start   install only
 #
-# Every Python dependency ships as a manylinux wheel (aiortc, av with its own FFmpeg, libvpx
-# and libopus, pylibsrtp with its own libsrtp, cryptography), so no compiler, headers or
-# system codec libraries are needed.
+# Every Python dependency is pinned with its hashes in requirements.lock (scripts/lock.sh
+# writes it) and ships as a manylinux wheel for x86_64 and aarch64 (pylibsrtp with its own
+# libsrtp, cryptography, uvloop), so no compiler, headers or system libraries are needed.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -52,7 +52,11 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   rm -rf .venv
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet -e .
+# The locked tree, each file checked against its hash; setuptools, which builds klingel, comes
+# locked too (requirements-build.lock), so the build fetches nothing unpinned either.
+.venv/bin/python -m pip install --quiet --require-hashes \
+  -r requirements-build.lock -r requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 
 if [ "$start" -eq 1 ]; then
   exec .venv/bin/python -m klingel serve --host 127.0.0.1 --port 8080

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_until
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, launch_chromium, wait_until
+from klingel_bots.room_page import (
     CHAT_FIELD,
     SEND_BUTTON,
     join_from_prejoin,
@@ -34,7 +34,7 @@ from klingel.bots.room_page import (
     open_chat,
     wait_state,
 )
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.server_process import ServerProcess
 
 PHONE = {"width": 360, "height": 740}
 

@@ -31,13 +31,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-.venv/bin/python -m pip install --quiet -e '.[test]'
+# The test tree (requirements-test.lock: the test extra and the test participants' packages),
+# checked against its hashes; then the test participants of bots/ from this checkout.
+.venv/bin/python -m pip install --quiet --require-hashes -r requirements-test.lock
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e '.[test]' -e ./bots
+
+# tests/integration/test_runtime_install.py builds a venv of its own from the locked runtime
+# wheels, inside the test namespace where no package index can be reached: fetch them now.
+.venv/bin/python -m pip download --quiet --require-hashes --only-binary=:all: \
+  --dest .cache/wheels -r requirements-build.lock -r requirements.lock
 
 echo "== ruff check"
 .venv/bin/ruff check .
 
-echo "== mypy --strict (the package)"
+echo "== mypy --strict (the package, the test participants)"
 .venv/bin/mypy --strict klingel
+.venv/bin/mypy --strict bots/klingel_bots
 
 echo "== node --test (browser client modules)"
 node --test tests/js/

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
-from klingel.bots.browser import (
+from klingel_bots.browser import (
     InboundCount,
     PageOpener,
     ProbedPage,
@@ -24,8 +24,8 @@ from klingel.bots.browser import (
     launch_chromium,
     wait_until,
 )
-from klingel.bots.media_file import make_test_media
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.media_file import make_test_media
+from klingel_bots.server_process import ServerProcess
 
 __all__ = [
     "InboundCount",

@@ -1,6 +1,6 @@
 """End-to-end tests share one Chromium, so they run on the session's event loop.
 
-No page may break our policies: every page opened through ``klingel.bots.browser`` logs each
+No page may break our policies: every page opened through ``klingel_bots.browser`` logs each
 Content-Security-Policy violation (and each complaint about our Permissions-Policy) on
 ``POLICY_LOGGER``, and a test during which one was logged fails at teardown, whichever page,
 module-wide or the test's own, open or already closed, it came from.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pytest_asyncio import is_async_test
 
-from klingel.bots.browser import POLICY_LOGGER
+from klingel_bots.browser import POLICY_LOGGER
 
 E2E_DIR = Path(__file__).parent
 POLICY_VIOLATION_EXPECTED = "policy_violation_expected"

@@ -18,8 +18,8 @@ import pytest
 from axe import assert_no_serious_violations, write_report
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.host_page import (
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.host_page import (
     END_MEETING,
     LOBBY,
     end_meeting_for_all,
@@ -34,7 +34,7 @@ from klingel.bots.host_page import (
     submit_prejoin,
     switch,
 )
-from klingel.bots.room_page import (
+from klingel_bots.room_page import (
     CHAT_FIELD,
     ENGLISH_SWITCH,
     LEAVE_BUTTON,

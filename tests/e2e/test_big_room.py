@@ -20,12 +20,12 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, WebSocket
 
-from klingel.bots.browser import PageOpener, ProbedPage, inbound_counts, wait_until
-from klingel.bots.room_page import Person, join_from_prejoin, own_id, paging, tile_video
 from klingel.load.media_files import ensure_media
 from klingel.load.participant import LoadParticipant, ParticipantOptions
 from klingel.load.sending import Pacer, PreparedMedia
 from klingel.sfu.dtls import DtlsIdentity
+from klingel_bots.browser import PageOpener, ProbedPage, inbound_counts, wait_until
+from klingel_bots.room_page import Person, join_from_prejoin, own_id, paging, tile_video
 
 PEOPLE = 20
 DESKTOP_PAGE = 16  # tiles on a desktop page, the browser's own included

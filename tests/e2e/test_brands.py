@@ -10,9 +10,9 @@ from functools import partial
 import pytest
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, csp_violations, wait_until
-from klingel.bots.room_page import ENGLISH_SWITCH
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.browser import PageOpener, csp_violations, wait_until
+from klingel_bots.room_page import ENGLISH_SWITCH
+from klingel_bots.server_process import ServerProcess
 
 BRANDS = """
 [[brand]]

@@ -12,9 +12,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.host_page import LOBBY, switch
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.host_page import LOBBY, switch
+from klingel_bots.room_page import (
     CAMERA_BUTTON,
     CHAT_FIELD,
     ENTER_ROOM_BUTTON,

@@ -13,8 +13,8 @@ from functools import partial
 
 from playwright.async_api import Locator, Page, Route, WebSocketRoute
 
-from klingel.bots.browser import PageOpener, wait_until
-from klingel.bots.host_page import (
+from klingel_bots.browser import PageOpener, wait_until
+from klingel_bots.host_page import (
     ALLOW_CHAT,
     END_MEETING,
     LOCK,
@@ -30,7 +30,7 @@ from klingel.bots.host_page import (
     submit_prejoin,
     switch,
 )
-from klingel.bots.room_page import (
+from klingel_bots.room_page import (
     CHAT_BUTTON,
     CHAT_FIELD,
     DISPLAY_NAME_FIELD,

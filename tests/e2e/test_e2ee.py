@@ -16,9 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.room_page import (
     DISPLAY_NAME_FIELD,
     JOIN_BUTTON,
     LEAVE_BUTTON,

@@ -8,8 +8,8 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, wait_until
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, wait_until
+from klingel_bots.room_page import (
     DISPLAY_NAME_FIELD,
     ENGLISH_SWITCH,
     JOIN_BUTTON,

@@ -7,8 +7,8 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, csp_violations, wait_until
-from klingel.bots.room_page import ENGLISH_SWITCH
+from klingel_bots.browser import PageOpener, csp_violations, wait_until
+from klingel_bots.room_page import ENGLISH_SWITCH
 
 GERMAN_HEADING = "Hilfe in Leichter Sprache"
 ENGLISH_HEADING = "Help in plain language"

@@ -6,9 +6,9 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, csp_violations, wait_until
-from klingel.bots.host_page import host_control, join_as_host, start_conference
-from klingel.bots.room_page import ENGLISH_SWITCH
+from klingel_bots.browser import PageOpener, csp_violations, wait_until
+from klingel_bots.host_page import host_control, join_as_host, start_conference
+from klingel_bots.room_page import ENGLISH_SWITCH
 
 # What a host must be able to look up: each topic has a heading of its own (lower-case parts).
 GERMAN_TOPICS = (

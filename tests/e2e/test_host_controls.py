@@ -13,8 +13,8 @@ from playwright.async_api import Locator, Page
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from klingel.bots.browser import PageOpener, inbound_counts, wait_media_flowing, wait_until
-from klingel.bots.host_page import (
+from klingel_bots.browser import PageOpener, inbound_counts, wait_media_flowing, wait_until
+from klingel_bots.host_page import (
     ALLOW_CHAT,
     ALLOW_SCREEN_SHARE,
     ALLOW_SELF_UNMUTE,
@@ -43,7 +43,7 @@ from klingel.bots.host_page import (
     wait_flowing,
     waiting_names,
 )
-from klingel.bots.room_page import (
+from klingel_bots.room_page import (
     body_state,
     chimes_played,
     join_from_prejoin,

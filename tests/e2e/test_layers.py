@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from playwright.async_api import Browser, Page, ViewportSize
 
-from klingel.bots.browser import PageOpener, sent_video_heights, wait_until
-from klingel.bots.room_page import join_room, tile_video
+from klingel_bots.browser import PageOpener, sent_video_heights, wait_until
+from klingel_bots.room_page import join_room, tile_video
 
 LARGE = ViewportSize(width=1920, height=1080)
 # A tile under 180 px high here: the smallest layer is sharp enough.

@@ -8,8 +8,8 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, inbound_counts, wait_until
-from klingel.bots.host_page import (
+from klingel_bots.browser import PageOpener, inbound_counts, wait_until
+from klingel_bots.host_page import (
     HOST_TOOLS,
     LOBBY,
     LOCK,
@@ -27,7 +27,7 @@ from klingel.bots.host_page import (
     switch,
     waiting_names,
 )
-from klingel.bots.room_page import JOIN_BUTTON, body_state, wait_state
+from klingel_bots.room_page import JOIN_BUTTON, body_state, wait_state
 
 WRONG_PASSWORD = "Das Passwort stimmt nicht. Bitte versuchen Sie es noch einmal."
 DENIAL = "Heute leider nicht <b>hier</b>, bitte kommen Sie morgen."

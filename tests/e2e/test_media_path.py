@@ -11,9 +11,9 @@ import time
 
 from playwright.async_api import Browser, Page
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.room_page import join_room, wait_state
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.room_page import join_room, wait_state
+from klingel_bots.server_process import ServerProcess
 
 TABLE = "klingel_media_path_test"
 

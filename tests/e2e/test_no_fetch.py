@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, ProbedPage, wait_until
-from klingel.bots.room_page import CHAT_FIELD, SEND_BUTTON, join_room, open_chat
+from klingel_bots.browser import PageOpener, ProbedPage, wait_until
+from klingel_bots.room_page import CHAT_FIELD, SEND_BUTTON, join_room, open_chat
 
 SETTLE_SECONDS = 2.0
 """Time a lazy fetch (an image decoded late, a prefetch) would have to show up."""

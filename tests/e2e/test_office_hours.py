@@ -8,8 +8,8 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, inbound_counts, wait_media_flowing, wait_until
-from klingel.bots.host_page import (
+from klingel_bots.browser import PageOpener, inbound_counts, wait_media_flowing, wait_until
+from klingel_bots.host_page import (
     ADMIT_NEXT,
     END_CONVERSATION,
     LOBBY,
@@ -25,7 +25,7 @@ from klingel.bots.host_page import (
     switch,
     waiting_names,
 )
-from klingel.bots.room_page import body_state, remote_participants, wait_state
+from klingel_bots.room_page import body_state, remote_participants, wait_state
 
 
 async def _place_is(page: Page, position: int, length: int) -> QueuePlace | None:

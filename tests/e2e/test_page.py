@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import (
+from klingel_bots.browser import (
     PageOpener,
     ProbedPage,
     csp_violations,
     wait_media_flowing,
     wait_until,
 )
-from klingel.bots.room_page import (
+from klingel_bots.room_page import (
     ENGLISH_SWITCH,
     JOIN_BUTTON,
     body_state,

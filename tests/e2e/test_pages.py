@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest_asyncio
 from playwright.async_api import Browser, ViewportSize
 
-from klingel.bots.browser import PageOpener, audio_packets, sent_video_heights, wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.room_page import (
+from klingel_bots.browser import PageOpener, audio_packets, sent_video_heights, wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.room_page import (
     NEXT_PAGE_BUTTON,
     Person,
     join_room,

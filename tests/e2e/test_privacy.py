@@ -7,8 +7,8 @@ from functools import partial
 
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, csp_violations, wait_until
-from klingel.bots.room_page import ENGLISH_SWITCH, join_room
+from klingel_bots.browser import PageOpener, csp_violations, wait_until
+from klingel_bots.room_page import ENGLISH_SWITCH, join_room
 
 STORED_BUTTON = re.compile(r"^was wird gespeichert\?$", re.IGNORECASE)
 FILL_IN_DE = "[von der Stadt einzutragen]"

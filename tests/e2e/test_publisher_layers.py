@@ -10,8 +10,8 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, ViewportSize
 
-from klingel.bots.browser import PageOpener, wait_until
-from klingel.bots.room_page import join_room
+from klingel_bots.browser import PageOpener, wait_until
+from klingel_bots.room_page import join_room
 
 LARGE = ViewportSize(width=1920, height=1080)
 SMALL = ViewportSize(width=360, height=640)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import Browser, WebSocketRoute
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.room_page import join_from_prejoin, join_room, own_id, wait_state
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.room_page import join_from_prejoin, join_room, own_id, wait_state
 
 
 @dataclass(slots=True)

@@ -37,12 +37,12 @@ from playwright.async_api import Page, WebSocketRoute, async_playwright
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_media_flowing, wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
-from klingel.bots.room_page import DISPLAY_NAME_FIELD, JOIN_BUTTON, wait_state
-from klingel.bots.server_process import ServerProcess
 from klingel.turn.credentials import TurnSecret, password_for
+from klingel_bots.browser import PageOpener, launch_chromium, wait_media_flowing, wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.own_namespace import probe_in_own_namespace, require_turnserver
+from klingel_bots.room_page import DISPLAY_NAME_FIELD, JOIN_BUTTON, wait_state
+from klingel_bots.server_process import ServerProcess
 
 MEDIA_ADDRESS = "203.0.113.10"
 """The SFU's announced address inside the namespace (on ``lo``): not loopback, so that

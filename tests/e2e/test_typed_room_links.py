@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from klingel.bots.browser import PageOpener, csp_violations, wait_until
-from klingel.bots.room_page import ENGLISH_SWITCH, JOIN_BUTTON, ROOM_NAME_FIELD, wait_state
+from klingel_bots.browser import PageOpener, csp_violations, wait_until
+from klingel_bots.room_page import ENGLISH_SWITCH, JOIN_BUTTON, ROOM_NAME_FIELD, wait_state
 
 
 async def test_a_room_link_with_capitals_opens_the_rooms_pre_join_page(

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
-from klingel.bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.room_page import Person, join_room, own_id, remote_participants
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.room_page import Person, join_room, own_id, remote_participants
+from klingel_bots.server_process import ServerProcess
 
 RECOVERY_SECONDS = 15.0
 """After a worker dies, video must decode again on every page within this time."""

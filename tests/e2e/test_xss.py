@@ -34,8 +34,11 @@ from playwright.async_api import Browser, Error, Locator, Page
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from klingel.bots.browser import PageOpener, ProbedPage, wait_until
-from klingel.bots.room_page import (
+from klingel.protocol.errors import UserError
+from klingel.protocol.messages import MAX_ROOM_FIELD_LENGTH
+from klingel.rooms.naming import is_room_id, parse_display_name, slugify
+from klingel_bots.browser import PageOpener, ProbedPage, wait_until
+from klingel_bots.room_page import (
     CHAT_FIELD,
     ENTER_ROOM_BUTTON,
     ROOM_NAME_FIELD,
@@ -43,10 +46,7 @@ from klingel.bots.room_page import (
     join_from_prejoin,
     open_chat,
 )
-from klingel.bots.server_process import ServerProcess
-from klingel.protocol.errors import UserError
-from klingel.protocol.messages import MAX_ROOM_FIELD_LENGTH
-from klingel.rooms.naming import is_room_id, parse_display_name, slugify
+from klingel_bots.server_process import ServerProcess
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "xss_payloads.txt"
 LINES_PER_BOT = 10

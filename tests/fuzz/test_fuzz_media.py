@@ -39,8 +39,6 @@ from media_inputs import (
 )
 from sfu_support import RawPeer, local_parameters_of, offer_with_credentials_of
 
-from klingel.bots.browser import wait_until
-from klingel.bots.server_process import free_udp_port_range
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu import h264, vp8
 from klingel.sfu.api import (
@@ -79,6 +77,8 @@ from klingel.sfu.srtp import SRTP_FAILURES
 from klingel.sfu.stun import binding_success, parse_binding_request
 from klingel.sfu.transport import Candidate, Fingerprint, LocalParameters
 from klingel.sfu.twcc import SendHistory, TwccError, parse_feedback
+from klingel_bots.browser import wait_until
+from klingel_bots.server_process import free_udp_port_range
 
 LOCAL = LocalParameters(
     ice_ufrag="sfu1",

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from klingel.bots.server_process import free_udp_port_range
 from klingel.cli import WS_MAX_SIZE
 from klingel.config import Settings
 from klingel.sfu.api import SfuSettings, WorkerStats
 from klingel.sfu.pool import WorkerPool
 from klingel.web.app import create_app
+from klingel_bots.server_process import free_udp_port_range
 
 __all__ = ["LoopLag", "ThreadedServer", "running_server"]
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest_asyncio
 
-from klingel.bots.client import ProtocolClient
+from klingel_bots.client import ProtocolClient
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
 

@@ -25,10 +25,10 @@ from support.signaling_server import TIMEOUT, Client, Message, RecordingMedia
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from klingel.bots.browser import wait_until
 from klingel.cli import uvicorn_config
 from klingel.config import Settings
 from klingel.web.app import create_app
+from klingel_bots.browser import wait_until
 
 SCHOOL = "192.0.2.10"
 """One address for a whole class: the school's NAT, as the proxy reports it."""

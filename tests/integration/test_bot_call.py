@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import ProtocolClient
+from klingel_bots.browser import wait_until
+from klingel_bots.client import ProtocolClient
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
 

@@ -37,8 +37,6 @@ from support.chromium_sfu import (
     subscribe,
 )
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_until
-from klingel.bots.server_process import free_udp_port_range
 from klingel.ids import ParticipantId, RoomId
 from klingel.sfu.api import (
     ActiveSpeaker,
@@ -47,6 +45,8 @@ from klingel.sfu.api import (
     TransportStateChanged,
 )
 from klingel.sfu.pool import WorkerPool
+from klingel_bots.browser import PageOpener, launch_chromium, wait_until
+from klingel_bots.server_process import free_udp_port_range
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -34,9 +34,6 @@ from support.chromium_sfu import (
     require_netns,
 )
 
-from klingel.bots.browser import PageOpener, launch_chromium, wait_until
-from klingel.bots.server_process import free_udp_port_range
-from klingel.bots.shaping import LoopbackShaper
 from klingel.ids import ParticipantId, RoomId
 from klingel.sfu.api import MediaEvent, SfuSettings
 from klingel.sfu.counters import WorkerCounters
@@ -45,6 +42,9 @@ from klingel.sfu.router import RoomRouter
 from klingel.sfu.rtcp import TransportFeedback
 from klingel.sfu.transport import TransportFactory
 from klingel.sfu.worker import RouterFactory, room_router
+from klingel_bots.browser import PageOpener, launch_chromium, wait_until
+from klingel_bots.server_process import free_udp_port_range
+from klingel_bots.shaping import LoopbackShaper
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 

@@ -22,10 +22,10 @@ from support.recording_client import Client
 from websockets.asyncio.client import connect
 from websockets.typing import Origin
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.server_process import ServerProcess
 from klingel.ids import StreamId
+from klingel_bots.browser import wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.server_process import ServerProcess
 
 Message = dict[str, Any]
 SDP_FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdp"

@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import Message, ProtocolClient
 from klingel.ids import StreamId
+from klingel_bots.browser import wait_until
+from klingel_bots.client import Message, ProtocolClient
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
 WINDOW = 1.0  # seconds between two samples of the counts

@@ -27,7 +27,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.server_process import ServerProcess
 
 CLIENTS = 200
 ROOMS = 20

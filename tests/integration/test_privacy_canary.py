@@ -25,9 +25,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import ProtocolClient
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.browser import wait_until
+from klingel_bots.client import ProtocolClient
+from klingel_bots.server_process import ServerProcess
 
 Message = dict[str, Any]
 SHARED_PLACES = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))

@@ -14,9 +14,9 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import ProtocolClient
 from klingel.rooms.sdp_work import ADDRESS_SDP_LIMIT
+from klingel_bots.browser import wait_until
+from klingel_bots.client import ProtocolClient
 
 BotFactory = Callable[[str], Awaitable[ProtocolClient]]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest_asyncio
 
-from klingel.bots.browser import wait_until
-from klingel.bots.client import ProtocolClient
+from klingel_bots.browser import wait_until
+from klingel_bots.client import ProtocolClient
 
 
 @pytest_asyncio.fixture

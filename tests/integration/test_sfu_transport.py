@@ -18,12 +18,12 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from sfu_support import RawPeer, answer_for, opus_payload_type, remote_parameters_of, rtp_packet
 
-from klingel.bots.browser import wait_until
 from klingel.sfu.api import MediaError, TransportState
 from klingel.sfu.connection import Connection
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsIdentity
 from klingel.sfu.udp import UdpMux
+from klingel_bots.browser import wait_until
 
 OPUS_SILENCE = b"\xf8\xff\xfe"
 # An RTCP receiver report (RFC 3550 section 6.4.2) with no report blocks.

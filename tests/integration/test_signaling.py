@@ -25,7 +25,6 @@ from support.signaling_server import (
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from klingel.bots.server_process import ServerProcess
 from klingel.config import Settings
 from klingel.ids import ParticipantId, RoomId
 from klingel.protocol.codec import MAX_FRAME_BYTES
@@ -34,6 +33,7 @@ from klingel.sfu.api import (
     MediaError,
     WorkerRestarted,
 )
+from klingel_bots.server_process import ServerProcess
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 

@@ -15,8 +15,8 @@ import pytest
 import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
-from klingel.bots.server_process import ServerProcess
 from klingel.protocol.messages import parse_server_message
+from klingel_bots.server_process import ServerProcess
 
 Message = dict[str, Any]
 TIMEOUT = 15.0

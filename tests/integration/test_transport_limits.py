@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from klingel.bots.server_process import ServerProcess
 from klingel.web.http_transport import HEAD_SECONDS, MAX_HEAD_BYTES
 from klingel.web.websocket_transport import PING_LIMIT
+from klingel_bots.server_process import ServerProcess
 
 PING_PAYLOAD = b"p" * 125
 FLOOD_BYTES = 64 * 1024 * 1024

@@ -49,10 +49,10 @@ from support.turn_relay import (
     start_listeners,
 )
 
-from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
 from klingel.turn.coturn_config import render_coturn_config
 from klingel.turn.credentials import CredentialIssuer, TurnSecret, password_for
 from klingel.turn.peer_ranges import DENIED_PEER_RANGES, coturn_range
+from klingel_bots.own_namespace import probe_in_own_namespace, require_turnserver
 
 # -- what is probed ---------------------------------------------------------------------------
 

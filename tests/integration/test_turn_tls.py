@@ -46,9 +46,9 @@ from support.turn_relay import (
     start_listeners,
 )
 
-from klingel.bots.own_namespace import probe_in_own_namespace, require_turnserver
 from klingel.turn.coturn_config import DEFAULT_TLS_PORT, TlsFiles, render_coturn_config
 from klingel.turn.credentials import CredentialIssuer, TurnSecret
+from klingel_bots.own_namespace import probe_in_own_namespace, require_turnserver
 
 PLAIN_PORT = 3478
 """coturn always listens in the clear too; the probe never uses it, except to see coturn up."""

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from klingel.bots.server_process import ServerProcess
 from klingel.brands import load_brands
 from klingel.config import Settings
 from klingel.rooms.registry import MAX_RESERVATIONS_PER_ADDRESS
+from klingel_bots.server_process import ServerProcess
 
 TOWN = "klingel.example.de"
 JSON = {"content-type": "application/json"}

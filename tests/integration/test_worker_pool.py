@@ -15,10 +15,10 @@ import pytest
 import pytest_asyncio
 from sfu_support import EchoRoomRouter
 
-from klingel.bots.browser import wait_until
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import MediaError, MediaEvent, SfuSettings, TrackSpec, WorkerRestarted
 from klingel.sfu.pool import WorkerPool
+from klingel_bots.browser import wait_until
 
 PORT_MIN = 40000
 ANNA = ParticipantId("p-anna")

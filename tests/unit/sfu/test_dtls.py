@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from klingel.bots.browser import wait_until
 from klingel.sfu.dtls import DtlsEndpoint, DtlsIdentity, DtlsRole
 from klingel.sfu.srtp import SRTP_AEAD_AES_128_GCM, SrtpKeys, SrtpSessions
 from klingel.sfu.transport import Fingerprint
+from klingel_bots.browser import wait_until
 
 RTP = b"\x80\x6f\x00\x01\x00\x00\x03\xc0\x00\x00\x04\x57" + bytes(40)
 

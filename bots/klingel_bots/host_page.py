@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.async_api import Locator, Page
 
-from klingel.bots.browser import (
+from klingel_bots.browser import (
     InboundCount,
     PageOpener,
     ProbedPage,
@@ -26,7 +26,7 @@ from klingel.bots.browser import (
     inbound_counts,
     wait_until,
 )
-from klingel.bots.room_page import (
+from klingel_bots.room_page import (
     DISPLAY_NAME_FIELD,
     ENTER_ROOM_BUTTON,
     JOIN_BUTTON,

@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Locator, Page
 
-from klingel.bots.browser import PageOpener, ProbedPage, wait_until
+from klingel_bots.browser import PageOpener, ProbedPage, wait_until
 
 JOIN_TIMEOUT = 30.0
 

@@ -5,10 +5,10 @@ signaling protocol of ``docs/protocol.md`` and sends and receives media with aio
 browser.
 """
 
-from klingel.bots.client import ProtocolClient, ProtocolError, ReceivedCounts
-from klingel.bots.media_file import make_test_media
-from klingel.bots.metrics import MetricSample, parse_metrics, sum_metric
-from klingel.bots.server_process import ServerProcess
+from klingel_bots.client import ProtocolClient, ProtocolError, ReceivedCounts
+from klingel_bots.media_file import make_test_media
+from klingel_bots.metrics import MetricSample, parse_metrics, sum_metric
+from klingel_bots.server_process import ServerProcess
 
 __all__ = [
     "MetricSample",

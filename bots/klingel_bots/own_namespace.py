@@ -34,14 +34,18 @@ def probe_in_own_namespace(script: str, *, what: str, timeout: float) -> dict[st
     """Run ``script`` with this Python under ``unshare --net``; its last output line is JSON.
 
     The script finds what the tests share (``tests/support``) as the tests themselves do: the
-    folder above the script's own is on its path."""
+    folder above the script's own is on its path; so is the folder that holds this package,
+    for a checkout where ``bots/`` is importable only through pytest's ``pythonpath``."""
     if shutil.which("unshare") is None:
         pytest.fail(f"{what} needs `unshare` (util-linux)", pytrace=False)
     # Without root, a user namespace of its own lets the probe configure its network.
     as_root = [] if os.geteuid() == 0 else ["--map-root-user"]
     try:
         tests_folder = str(Path(script).resolve().parents[1])
-        search_path = os.pathsep.join(filter(None, [tests_folder, os.environ.get("PYTHONPATH")]))
+        bots_folder = str(Path(__file__).resolve().parents[1])
+        search_path = os.pathsep.join(
+            filter(None, [tests_folder, bots_folder, os.environ.get("PYTHONPATH")])
+        )
         completed = subprocess.run(
             ["unshare", "--net", *as_root, "--", sys.executable, script],
             env={**os.environ, "PYTHONPATH": search_path},

@@ -81,7 +81,7 @@ _TRACK_PEER_CONNECTIONS = """
 })();
 """
 
-POLICY_LOGGER = "klingel.bots.browser.policy"
+POLICY_LOGGER = "klingel_bots.browser.policy"
 """Where pages' policy violations are logged (WARNING), for the test suite to watch."""
 _policy_log = logging.getLogger(POLICY_LOGGER)
 

@@ -63,6 +63,7 @@ class ServerProcess:
     extra_args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None  # the server's working directory (default: the caller's)
+    python: str = sys.executable  # the interpreter that runs ``-m klingel`` (another venv's)
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
     started_at: float = 0.0
@@ -81,7 +82,7 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         command = [
-            sys.executable,
+            self.python,
             "-m",
             "klingel",
             "serve",
