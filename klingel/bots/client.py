@@ -36,6 +36,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 from websockets.typing import Origin
 
 from klingel.ids import ParticipantId, StreamId
@@ -202,6 +203,12 @@ class ProtocolClient:
         if self.you is None:
             raise RuntimeError("not joined")
         return ParticipantId(str(self.you["id"]))
+
+    @property
+    def connected(self) -> bool:
+        """Whether the signaling socket is open (the server has not closed it)."""
+        socket = self._socket
+        return socket is not None and socket.state is State.OPEN
 
     def others_streams(self) -> dict[StreamId, Message]:
         mine = self.you["id"] if self.you else None
