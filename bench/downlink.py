@@ -253,17 +253,50 @@ async def shaped_minute(shaped: Viewer, control: Viewer) -> dict[str, Any]:
             await asyncio.sleep(POLL_SECONDS)
         after = await readings(viewers)
         shaped_for = time.monotonic() - shaped_at
-    back = await seconds_until_height(shaped, HIGHEST_HEIGHT, BACK_TIMEOUT)
+    way_back = await watch_the_way_back(shaped)
     shaped_reception, control_reception = received_between(before, after, heights, shaped_for)
     return {
         "shaped_rate": SHAPED_RATE,
         "shaped_seconds": SHAPED_SECONDS,
         "seconds_to_smallest_layer": to_lowest,
-        "seconds_back_to_largest_layer": back,
+        "seconds_back_to_largest_layer": way_back.seconds_to(HIGHEST_HEIGHT),
+        "seconds_to_first_step_up": way_back.first_step_up(),
+        "way_back_heights": way_back.changes,
         "seconds_watched_for_the_way_back": BACK_TIMEOUT,
+        "signaling_open_throughout": all(viewer.client.connected for viewer in viewers),
         "shaped": shaped_reception.figures(),
         "control": control_reception.figures(),
     }
+
+
+@dataclass(slots=True)
+class WayBack:
+    """The shaped viewer's frame height after the shaping ended: (seconds, height) at each
+    change."""
+
+    changes: list[tuple[float, int]]
+
+    def seconds_to(self, height: int) -> float | None:
+        return next((at for at, seen in self.changes if seen == height), None)
+
+    def first_step_up(self) -> float | None:
+        start = self.changes[0][1] if self.changes else 0
+        return next((at for at, seen in self.changes if seen > start), None)
+
+
+async def watch_the_way_back(viewer: Viewer) -> WayBack:
+    """Polls the viewer's frame height from the end of the shaping until it shows the largest
+    layer, at most ``BACK_TIMEOUT`` seconds."""
+    start = time.monotonic()
+    changes: list[tuple[float, int]] = []
+    while (elapsed := time.monotonic() - start) < BACK_TIMEOUT:
+        height = await viewer.height()
+        if not changes or changes[-1][1] != height:
+            changes.append((round(elapsed, 2), height))
+        if height == HIGHEST_HEIGHT:
+            break
+        await asyncio.sleep(POLL_SECONDS)
+    return WayBack(changes)
 
 
 def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -289,6 +322,12 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             TARGET_BACK_S,
             "s",
             results.get("seconds_watched_for_the_way_back"),
+        ),
+        (
+            "link good again → first larger layer",
+            _text(results.get("seconds_to_first_step_up"), " s"),
+            "",
+            "measured",
         ),
         _frame_rate_row(shaped.get("video_frames_per_second")),
         (

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, async_playwright
 
+from klingel.load.media_files import ensure_media
 from klingel_bots.browser import (
     InboundCount,
     PageOpener,
@@ -78,6 +79,15 @@ def server_log(server_process: ServerProcess) -> Path:
 def test_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 60 s pre-encoded WebM (VP8 320x240 at 15 fps, keyframe every 20 frames; Opus sine)."""
     return make_test_media(tmp_path_factory.mktemp("media") / "pattern-vp8-opus.webm")
+
+
+@pytest.fixture(scope="session")
+def load_media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The light participants' media (``klingel.load``: simulcast VP8 180p/360p/720p and
+    Opus), made once for the session: a 720p encode takes minutes on a busy machine."""
+    directory = tmp_path_factory.mktemp("load-media")
+    ensure_media(directory)
+    return directory
 
 
 @pytest.fixture

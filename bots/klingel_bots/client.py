@@ -36,6 +36,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 from websockets.typing import Origin
 
 from klingel.ids import ParticipantId, StreamId
@@ -51,6 +52,9 @@ VideoSource = Literal["camera", "screen"]
 
 ENDING_TYPES = frozenset({"denied", "removed", "conversation_ended", "meeting_ended"})
 """Messages with which a host ends someone's part; the server closes the socket after them."""
+PING_SECONDS = 10.0
+"""As the browser client: the server closes a joined socket that is silent for 45 s, and 30 s
+later the participant is gone, media connections and all."""
 
 _SETTING_FIELDS = {
     "lobby": "lobby",
@@ -177,6 +181,7 @@ class ProtocolClient:
 
         self._socket: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
         self._arrived = asyncio.Condition()
         self._publisher: RTCPeerConnection | None = None
         self._subscriber: RTCPeerConnection | None = None
@@ -198,6 +203,12 @@ class ProtocolClient:
         if self.you is None:
             raise RuntimeError("not joined")
         return ParticipantId(str(self.you["id"]))
+
+    @property
+    def connected(self) -> bool:
+        """Whether the signaling socket is open (the server has not closed it)."""
+        socket = self._socket
+        return socket is not None and socket.state is State.OPEN
 
     def others_streams(self) -> dict[StreamId, Message]:
         mine = self.you["id"] if self.you else None
@@ -223,6 +234,9 @@ class ProtocolClient:
         )
         since = len(self.messages)
         self._reader = asyncio.create_task(self._read(self._socket), name=f"read-{self.name}")
+        self._keepalive = asyncio.create_task(
+            self._keep_alive(self._socket), name=f"ping-{self.name}"
+        )
         join: Message = {
             "type": "join",
             "v": PROTOCOL_VERSION,
@@ -401,6 +415,14 @@ class ProtocolClient:
         if message["type"] == "error":
             raise ProtocolError(str(message["code"]), str(message["message"]), message.get("ref"))
         return message
+
+    async def _keep_alive(self, socket: ClientConnection) -> None:
+        """A ``ping`` every ``PING_SECONDS`` while the socket is open, whether or not the
+        client says anything else: a participant who only watches must stay in the room."""
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(PING_SECONDS)
+                await socket.send(json.dumps({"type": "ping"}))
 
     async def _read(self, socket: ClientConnection) -> None:
         try:
@@ -675,9 +697,14 @@ class ProtocolClient:
         self._subscriber = None
 
     async def _close_socket(self) -> None:
-        socket, reader = self._socket, self._reader
+        socket, reader, keepalive = self._socket, self._reader, self._keepalive
         self._socket = None
         self._reader = None
+        self._keepalive = None
+        if keepalive is not None:
+            keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keepalive
         if socket is not None:
             await socket.close()
         if reader is not None:
