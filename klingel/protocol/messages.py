@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 
 from klingel.ids import ParticipantId
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
@@ -233,20 +233,7 @@ HostCommand = (
     | SetRole
     | EndMeeting
 )
-HOST_COMMANDS: tuple[type[HostCommand], ...] = (
-    RoomSettingsChange,
-    SetPassword,
-    Admit,
-    Deny,
-    EndConversation,
-    Mute,
-    MuteAll,
-    AllowUnmute,
-    StopVideo,
-    Remove,
-    SetRole,
-    EndMeeting,
-)
+HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 
 ClientMessage = (
     Join
@@ -395,56 +382,12 @@ ServerMessage = (
     | E2eeFrom
 )
 
+# Each union lists its classes once: the tables by type are made from it.
 CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
-    cls.TYPE: cls
-    for cls in (
-        Join,
-        Publish,
-        Subscribe,
-        SetLayers,
-        MediaState,
-        Chat,
-        Hand,
-        Ping,
-        Leave,
-        Unmute,
-        E2eeTo,
-        *HOST_COMMANDS,
-    )
+    cls.TYPE: cls for cls in get_args(ClientMessage)
 }
 SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
-    cls.TYPE: cls
-    for cls in (
-        Joined,
-        ParticipantJoined,
-        ParticipantUpdated,
-        ParticipantLeft,
-        StreamAdded,
-        StreamRemoved,
-        PublishAnswer,
-        SubscribeAnswer,
-        ChatLine,
-        ActiveSpeakerChanged,
-        PublishLayers,
-        MediaReset,
-        Pong,
-        Error,
-        Waiting,
-        LobbyChanged,
-        LobbyRing,
-        QueuePosition,
-        Denied,
-        RoomUpdated,
-        MutedByHost,
-        UnmuteAllowed,
-        VideoStopped,
-        Removed,
-        ConversationEnded,
-        MeetingEnded,
-        HostSecrets,
-        PasswordGuessing,
-        E2eeFrom,
-    )
+    cls.TYPE: cls for cls in get_args(ServerMessage)
 }
 
 
