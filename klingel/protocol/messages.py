@@ -2,8 +2,8 @@
 
 Every class declares its fields once (see ``klingel.protocol.wire``), from which it reads itself
 from a decoded JSON object (``from_dict``, refusing fields it does not define) and writes itself
-back (``to_dict``). ``parse_client_message`` and
-``parse_server_message`` pick the class by the ``type`` field.
+back (``to_dict``). ``parse_client_message`` and ``parse_server_message`` pick the class by the
+``type`` field.
 """
 
 from __future__ import annotations
