@@ -1,20 +1,20 @@
 """One class per message type of docs/protocol.md, in both directions.
 
-Every class reads itself from a decoded JSON object (``from_dict``, refusing fields it does not
-define) and writes itself back (``to_dict``). ``parse_client_message`` and
-``parse_server_message`` pick the class by the ``type`` field.
+Every class declares its fields once (see ``klingel.protocol.wire``), from which it reads itself
+from a decoded JSON object (``from_dict``, refusing fields it does not define) and writes itself
+back (``to_dict``). ``parse_client_message`` and ``parse_server_message`` pick the class by the
+``type`` field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 
-from klingel.ids import ParticipantId, StreamId
+from klingel.ids import ParticipantId
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
-from klingel.protocol.fields import FieldReader
 from klingel.protocol.layers import PublishLayers, SetLayers
 from klingel.protocol.moderation import (
     MAX_PASSWORD_LENGTH,
@@ -50,13 +50,15 @@ from klingel.protocol.objects import (
     MAX_ID_LENGTH,
     IceServer,
     ParticipantInfo,
+    ParticipantRef,
     RoomInfo,
     StreamInfo,
+    StreamRef,
     StreamRequest,
     TrackAssignment,
     TrackInfo,
 )
-from klingel.protocol.shapes import BareMessage, ParticipantMessage
+from klingel.protocol.wire import Key, Wire, WireMessage, read_wire
 
 __all__ = [
     "CLIENT_MESSAGES",
@@ -109,18 +111,15 @@ stream requests; the SFU bounds the SDP itself again (``klingel.sfu.sdp.MAX_SDP_
 
 _T = TypeVar("_T")
 
+Version = Annotated[int, Wire(PROTOCOL_VERSION, PROTOCOL_VERSION)]
+RoomField = Annotated[str, Wire(0, MAX_ROOM_FIELD_LENGTH)]
+Offer = Annotated[str, Wire(1, MAX_SDP_LENGTH)]
+"""The SDP offer of ``publish`` or ``subscribe``; ``_check_offer`` looks at it, the SFU in depth."""
+Answer = Annotated[str, Wire(1)]
+ChatText = Annotated[str, Wire(1, MAX_CHAT_LENGTH)]
 
-def _fields(*names: str) -> frozenset[str]:
-    return frozenset(names)
 
-
-def _items(reader: FieldReader, key: str, limit: int, parse: Callable[[object], _T]) -> list[_T]:
-    return [parse(item) for item in reader.array(key, limit)]
-
-
-def _offer_sdp(reader: FieldReader) -> str:
-    """The SDP offer of ``publish`` or ``subscribe``; the SFU checks it in depth."""
-    sdp = reader.string("sdp", 1, MAX_SDP_LENGTH)
+def _check_offer(sdp: str) -> None:
     if not sdp.startswith("v=0"):
         raise ProtocolError(ErrorCode.BAD_SDP, "The offer is not SDP.")
     # With BUNDLE, Chromium repeats the same candidates in every m-section: count each once.
@@ -129,10 +128,9 @@ def _offer_sdp(reader: FieldReader) -> str:
         raise ProtocolError(
             ErrorCode.TOO_MANY_CANDIDATES, f"More than {MAX_CANDIDATES} candidates in the offer."
         )
-    return sdp
 
 
-def _unique_mids(mids: list[str]) -> None:
+def _check_unique_mids(mids: list[str]) -> None:
     if len(set(mids)) != len(mids):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "The same mid is listed twice.")
 
@@ -141,53 +139,27 @@ def _unique_mids(mids: list[str]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Join:
+class Join(WireMessage):
     TYPE: ClassVar[str] = "join"
-    v: int
-    room: str
-    name: str
-    resume: str | None = None
-    host_secret: str | None = None
-    password: str | None = None
+    v: Version
+    room: RoomField
+    name: RoomField
+    # Sent as null when unused, as it always was; the secrets are left out, so that a join
+    # without them reads as it always did.
+    resume: Annotated[str | None, Wire(0, MAX_RESUME_LENGTH), Key(sent_as_null=True)] = None
+    host_secret: Annotated[str | None, Wire(0, MAX_SECRET_LENGTH)] = None
+    password: Annotated[str | None, Wire(0, MAX_PASSWORD_LENGTH)] = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
+    def from_dict(cls, data: object) -> Self:
         # The version is looked at first: a page of another version may send other fields.
-        version = data.get("v")
+        version = data.get("v") if isinstance(data, Mapping) else None
         is_number = isinstance(version, int) and not isinstance(version, bool)
         if is_number and version != PROTOCOL_VERSION:
             raise ProtocolError(
                 ErrorCode.UNSUPPORTED_VERSION, "This page is out of date: reload it."
             )
-        reader = FieldReader(
-            data,
-            cls.TYPE,
-            _fields("type", "v", "room", "name"),
-            _fields("resume", "hostSecret", "password"),
-        )
-        return cls(
-            v=reader.integer("v", PROTOCOL_VERSION, PROTOCOL_VERSION),
-            room=reader.string("room", 0, MAX_ROOM_FIELD_LENGTH),
-            name=reader.string("name", 0, MAX_ROOM_FIELD_LENGTH),
-            resume=reader.optional_string("resume", MAX_RESUME_LENGTH),
-            host_secret=reader.optional_string("hostSecret", MAX_SECRET_LENGTH),
-            password=reader.optional_string("password", MAX_PASSWORD_LENGTH),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "type": self.TYPE,
-            "v": self.v,
-            "room": self.room,
-            "name": self.name,
-            "resume": self.resume,
-        }
-        # Left out when unused, so that a join without them reads as it always did.
-        if self.host_secret is not None:
-            result["hostSecret"] = self.host_secret
-        if self.password is not None:
-            result["password"] = self.password
-        return result
+        return read_wire(cls, data)
 
     def __repr__(self) -> str:
         # A join is never printed with its secrets, not even in a debug log.
@@ -195,99 +167,55 @@ class Join:
 
 
 @dataclass(frozen=True, slots=True)
-class Publish:
+class Publish(WireMessage):
     TYPE: ClassVar[str] = "publish"
-    sdp: str
-    tracks: tuple[TrackInfo, ...]
+    sdp: Offer
+    tracks: Annotated[tuple[TrackInfo, ...], Wire(0, 3)]
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "sdp", "tracks"))
-        tracks = _items(reader, "tracks", 3, TrackInfo.from_dict)
-        _unique_mids([track.mid for track in tracks])
-        if len({track.source for track in tracks}) != len(tracks):
+    def check(self) -> None:
+        _check_unique_mids([track.mid for track in self.tracks])
+        if len({track.source for track in self.tracks}) != len(self.tracks):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "At most one track per source.")
-        return cls(sdp=_offer_sdp(reader), tracks=tuple(tracks))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "sdp": self.sdp,
-            "tracks": [track.to_dict() for track in self.tracks],
-        }
+        _check_offer(self.sdp)
 
 
 @dataclass(frozen=True, slots=True)
-class Subscribe:
+class Subscribe(WireMessage):
     TYPE: ClassVar[str] = "subscribe"
-    sdp: str
-    streams: tuple[StreamRequest, ...]
+    sdp: Offer
+    streams: Annotated[tuple[StreamRequest, ...], Wire(0, MAX_SUBSCRIPTIONS)]
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "sdp", "streams"))
-        streams = _items(reader, "streams", MAX_SUBSCRIPTIONS, StreamRequest.from_dict)
-        _unique_mids([request.mid for request in streams])
-        return cls(sdp=_offer_sdp(reader), streams=tuple(streams))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "sdp": self.sdp,
-            "streams": [request.to_dict() for request in self.streams],
-        }
+    def check(self) -> None:
+        _check_unique_mids([request.mid for request in self.streams])
+        _check_offer(self.sdp)
 
 
 @dataclass(frozen=True, slots=True)
-class MediaState:
+class MediaState(WireMessage):
     TYPE: ClassVar[str] = "media_state"
     audio: bool
     video: bool
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "audio", "video"))
-        return cls(audio=reader.boolean("audio"), video=reader.boolean("video"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "audio": self.audio, "video": self.video}
-
 
 @dataclass(frozen=True, slots=True)
-class Chat:
+class Chat(WireMessage):
     TYPE: ClassVar[str] = "chat"
-    text: str
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "text"))
-        return cls(text=reader.string("text", 1, MAX_CHAT_LENGTH))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "text": self.text}
+    text: ChatText
 
 
 @dataclass(frozen=True, slots=True)
-class Hand:
+class Hand(WireMessage):
     TYPE: ClassVar[str] = "hand"
     raised: bool
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "raised"))
-        return cls(raised=reader.boolean("raised"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "raised": self.raised}
-
 
 @dataclass(frozen=True, slots=True)
-class Ping(BareMessage):
+class Ping(WireMessage):
     TYPE: ClassVar[str] = "ping"
 
 
 @dataclass(frozen=True, slots=True)
-class Leave(BareMessage):
+class Leave(WireMessage):
     TYPE: ClassVar[str] = "leave"
 
 
@@ -305,20 +233,7 @@ HostCommand = (
     | SetRole
     | EndMeeting
 )
-HOST_COMMANDS: tuple[type[HostCommand], ...] = (
-    RoomSettingsChange,
-    SetPassword,
-    Admit,
-    Deny,
-    EndConversation,
-    Mute,
-    MuteAll,
-    AllowUnmute,
-    StopVideo,
-    Remove,
-    SetRole,
-    EndMeeting,
-)
+HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 
 ClientMessage = (
     Join
@@ -340,238 +255,99 @@ ClientMessage = (
 
 
 @dataclass(frozen=True, slots=True)
-class Joined:
+class Joined(WireMessage):
     TYPE: ClassVar[str] = "joined"
-    v: int
+    v: Version
     you: ParticipantInfo
-    resume: str
+    resume: Annotated[str, Wire(1, MAX_RESUME_LENGTH)]
     resumed: bool
     room: RoomInfo
-    participants: tuple[ParticipantInfo, ...]
-    streams: tuple[StreamInfo, ...]
-    ice_servers: tuple[IceServer, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(
-            data,
-            cls.TYPE,
-            _fields(
-                "type", "v", "you", "resume", "resumed", "room", "participants", "streams",
-                "iceServers",
-            ),
-        )  # fmt: skip
-        return cls(
-            v=reader.integer("v", PROTOCOL_VERSION, PROTOCOL_VERSION),
-            you=ParticipantInfo.from_dict(reader.value("you")),
-            resume=reader.string("resume", 1, MAX_RESUME_LENGTH),
-            resumed=reader.boolean("resumed"),
-            room=RoomInfo.from_dict(reader.value("room")),
-            participants=tuple(_items(reader, "participants", 100_000, ParticipantInfo.from_dict)),
-            streams=tuple(_items(reader, "streams", 300_000, StreamInfo.from_dict)),
-            ice_servers=tuple(_items(reader, "iceServers", 8, IceServer.from_dict)),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "v": self.v,
-            "you": self.you.to_dict(),
-            "resume": self.resume,
-            "resumed": self.resumed,
-            "room": self.room.to_dict(),
-            "participants": [participant.to_dict() for participant in self.participants],
-            "streams": [stream.to_dict() for stream in self.streams],
-            "iceServers": [server.to_dict() for server in self.ice_servers],
-        }
+    participants: Annotated[tuple[ParticipantInfo, ...], Wire(0, 100_000)]
+    streams: Annotated[tuple[StreamInfo, ...], Wire(0, 300_000)]
+    ice_servers: Annotated[tuple[IceServer, ...], Wire(0, 8)] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class ParticipantJoined:
+class ParticipantJoined(WireMessage):
     TYPE: ClassVar[str] = "participant_joined"
     participant: ParticipantInfo
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "participant"))
-        return cls(participant=ParticipantInfo.from_dict(reader.value("participant")))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "participant": self.participant.to_dict()}
-
 
 @dataclass(frozen=True, slots=True)
-class ParticipantUpdated:
+class ParticipantUpdated(WireMessage):
     TYPE: ClassVar[str] = "participant_updated"
     participant: ParticipantInfo
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "participant"))
-        return cls(participant=ParticipantInfo.from_dict(reader.value("participant")))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "participant": self.participant.to_dict()}
-
 
 @dataclass(frozen=True, slots=True)
-class ParticipantLeft(ParticipantMessage):
+class ParticipantLeft(WireMessage):
     TYPE: ClassVar[str] = "participant_left"
-    id: ParticipantId
+    id: ParticipantRef
 
 
 @dataclass(frozen=True, slots=True)
-class StreamAdded:
+class StreamAdded(WireMessage):
     TYPE: ClassVar[str] = "stream_added"
     stream: StreamInfo
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "stream"))
-        return cls(stream=StreamInfo.from_dict(reader.value("stream")))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "stream": self.stream.to_dict()}
-
 
 @dataclass(frozen=True, slots=True)
-class StreamRemoved:
+class StreamRemoved(WireMessage):
     TYPE: ClassVar[str] = "stream_removed"
-    id: StreamId
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "id"))
-        return cls(id=StreamId(reader.string("id", 1, MAX_ID_LENGTH)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id}
+    id: StreamRef
 
 
 @dataclass(frozen=True, slots=True)
-class PublishAnswer:
+class PublishAnswer(WireMessage):
     TYPE: ClassVar[str] = "publish_answer"
-    sdp: str
-    tracks: tuple[TrackAssignment, ...]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "sdp", "tracks"))
-        return cls(
-            sdp=reader.string("sdp", 1),
-            tracks=tuple(_items(reader, "tracks", 3, TrackAssignment.from_dict)),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "sdp": self.sdp,
-            "tracks": [track.to_dict() for track in self.tracks],
-        }
+    sdp: Answer
+    tracks: Annotated[tuple[TrackAssignment, ...], Wire(0, 3)]
 
 
 @dataclass(frozen=True, slots=True)
-class SubscribeAnswer:
+class SubscribeAnswer(WireMessage):
     TYPE: ClassVar[str] = "subscribe_answer"
-    sdp: str
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "sdp"))
-        return cls(sdp=reader.string("sdp", 1))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "sdp": self.sdp}
+    sdp: Answer
 
 
 @dataclass(frozen=True, slots=True)
-class ChatLine:
+class ChatLine(WireMessage):
     """A chat line as the server relays it: sender and time are set by the server."""
 
     TYPE: ClassVar[str] = "chat"
-    id: str
-    sender: ParticipantId
-    name: str
-    text: str
-    ts: int
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "id", "from", "name", "text", "ts"))
-        return cls(
-            id=reader.string("id", 1, MAX_ID_LENGTH),
-            sender=ParticipantId(reader.string("from", 1, MAX_ID_LENGTH)),
-            name=reader.string("name", 1, MAX_ROOM_FIELD_LENGTH),
-            text=reader.string("text", 1, MAX_CHAT_LENGTH),
-            ts=reader.integer("ts", 0, 2**53 - 1),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.TYPE,
-            "id": self.id,
-            "from": self.sender,
-            "name": self.name,
-            "text": self.text,
-            "ts": self.ts,
-        }
+    id: Annotated[str, Wire(1, MAX_ID_LENGTH)]
+    sender: Annotated[ParticipantRef, Key("from")]
+    name: Annotated[str, Wire(1, MAX_ROOM_FIELD_LENGTH)]
+    text: ChatText
+    ts: Annotated[int, Wire(0, 2**53 - 1)]
 
 
 @dataclass(frozen=True, slots=True)
-class ActiveSpeakerChanged:
+class ActiveSpeakerChanged(WireMessage):
     TYPE: ClassVar[str] = "active_speaker"
-    id: ParticipantId | None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "id"))
-        speaker = reader.optional_string("id", MAX_ID_LENGTH)
-        return cls(id=None if speaker is None else ParticipantId(speaker))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"type": self.TYPE, "id": self.id}
+    id: Annotated[ParticipantId | None, Wire(0, MAX_ID_LENGTH)]
 
 
 @dataclass(frozen=True, slots=True)
-class MediaReset(BareMessage):
+class MediaReset(WireMessage):
     TYPE: ClassVar[str] = "media_reset"
 
 
 @dataclass(frozen=True, slots=True)
-class Pong(BareMessage):
+class Pong(WireMessage):
     TYPE: ClassVar[str] = "pong"
 
 
 @dataclass(frozen=True, slots=True)
-class Error:
+class Error(WireMessage):
     TYPE: ClassVar[str] = "error"
     code: ErrorCode
-    message: str
-    ref: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, object]) -> Self:
-        reader = FieldReader(data, cls.TYPE, _fields("type", "code", "message"), _fields("ref"))
-        code = reader.choice("code", tuple(ErrorCode))
-        return cls(
-            code=ErrorCode(code),
-            message=reader.string("message", 0, 1000),
-            ref=reader.optional_string("ref", MAX_ID_LENGTH),
-        )
+    message: Annotated[str, Wire(0, 1000)]
+    ref: Annotated[str | None, Wire(0, MAX_ID_LENGTH)] = None
 
     @classmethod
     def of(cls, error: KlingelError) -> Self:
         return cls(code=error.code, message=error.message, ref=error.ref)
-
-    def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {
-            "type": self.TYPE,
-            "code": str(self.code),
-            "message": self.message,
-        }
-        if self.ref is not None:
-            result["ref"] = self.ref
-        return result
 
 
 ServerMessage = (
@@ -606,56 +382,12 @@ ServerMessage = (
     | E2eeFrom
 )
 
+# Each union lists its classes once: the tables by type are made from it.
 CLIENT_MESSAGES: Mapping[str, type[ClientMessage]] = {
-    cls.TYPE: cls
-    for cls in (
-        Join,
-        Publish,
-        Subscribe,
-        SetLayers,
-        MediaState,
-        Chat,
-        Hand,
-        Ping,
-        Leave,
-        Unmute,
-        E2eeTo,
-        *HOST_COMMANDS,
-    )
+    cls.TYPE: cls for cls in get_args(ClientMessage)
 }
 SERVER_MESSAGES: Mapping[str, type[ServerMessage]] = {
-    cls.TYPE: cls
-    for cls in (
-        Joined,
-        ParticipantJoined,
-        ParticipantUpdated,
-        ParticipantLeft,
-        StreamAdded,
-        StreamRemoved,
-        PublishAnswer,
-        SubscribeAnswer,
-        ChatLine,
-        ActiveSpeakerChanged,
-        PublishLayers,
-        MediaReset,
-        Pong,
-        Error,
-        Waiting,
-        LobbyChanged,
-        LobbyRing,
-        QueuePosition,
-        Denied,
-        RoomUpdated,
-        MutedByHost,
-        UnmuteAllowed,
-        VideoStopped,
-        Removed,
-        ConversationEnded,
-        MeetingEnded,
-        HostSecrets,
-        PasswordGuessing,
-        E2eeFrom,
-    )
+    cls.TYPE: cls for cls in get_args(ServerMessage)
 }
 
 

@@ -36,8 +36,8 @@ from klingel.protocol.messages import (
     ClientMessage,
     parse_client_message,
 )
-from klingel.protocol.moderation import MAX_DENIAL_LENGTH, MAX_PASSWORD_LENGTH
-from klingel.protocol.objects import ROLES, ROOM_SETTING_FIELDS, VIDEO_SOURCES
+from klingel.protocol.moderation import MAX_DENIAL_LENGTH, MAX_PASSWORD_LENGTH, ROOM_SETTING_FIELDS
+from klingel.protocol.objects import ROLES, VIDEO_SOURCES
 
 __all__ = [
     "CLIENT_TYPES",

@@ -1,5 +1,6 @@
 """docs/protocol.md is the single source of truth: its tables, its examples, the fixtures and
-the message classes must list exactly the same types and error codes."""
+the message classes must list exactly the same types and error codes, and the fields each
+message and object declares are those the document names."""
 
 from __future__ import annotations
 
@@ -10,12 +11,23 @@ from pathlib import Path
 import pytest
 
 from klingel.protocol.errors import ErrorCode
+from klingel.protocol.layers import LayerRequest
 from klingel.protocol.messages import (
     CLIENT_MESSAGES,
     SERVER_MESSAGES,
     parse_client_message,
     parse_server_message,
 )
+from klingel.protocol.objects import (
+    IceServer,
+    LobbyEntry,
+    ParticipantInfo,
+    RoomInfo,
+    StreamInfo,
+    StreamRequest,
+    TrackInfo,
+)
+from klingel.protocol.wire import WireObject, wire_names
 
 ROOT = Path(__file__).parents[3]
 DOC = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
@@ -96,3 +108,34 @@ def test_fields_in_the_tables_are_those_of_the_examples() -> None:
             fields = set(example) - {"type"}
             kind = str(example["type"])
             assert fields <= documented[kind] | {"v"}, kind
+
+
+def fields_named_in(cell: str) -> set[str]:
+    """The fields a table cell names: its code words outside parentheses (which hold values)."""
+    return set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", cell)))
+
+
+@pytest.mark.parametrize("heading", ["Client to server", "Server to client"])
+def test_fields_in_the_tables_are_those_the_messages_declare(heading: str) -> None:
+    classes = CLIENT_MESSAGES if heading == "Client to server" else SERVER_MESSAGES
+    for row in table_rows(section(heading)):
+        kind = re.fullmatch(r"`([a-z0-9_]+)`", row[0]).group(1)  # type: ignore[union-attr]
+        assert fields_named_in(row[2]) == set(wire_names(classes[kind])), kind
+
+
+DOCUMENTED_OBJECTS: tuple[type[WireObject], ...] = (
+    ParticipantInfo, StreamInfo, TrackInfo, StreamRequest, LayerRequest, RoomInfo, IceServer,
+    LobbyEntry,
+)  # fmt: skip
+
+
+def test_objects_have_the_fields_the_document_shows() -> None:
+    shown = {
+        name: re.findall(r'"(\w+)":', template)
+        for name, template in re.findall(
+            r"^- \*\*([a-z ]+)\*\*.*?`(\{.*?\})`", section("Objects"), re.MULTILINE | re.DOTALL
+        )
+    }
+    assert set(shown) == {cls.NAME for cls in DOCUMENTED_OBJECTS}
+    for cls in DOCUMENTED_OBJECTS:
+        assert shown[cls.NAME] == list(wire_names(cls)), cls.NAME
