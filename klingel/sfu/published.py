@@ -5,7 +5,6 @@ requests, sender reports, bitrate)."""
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from klingel.sfu.api import (
     TrackSource,
     TrackSpec,
 )
+from klingel.sfu.clock import Clock, Scheduler
 from klingel.sfu.keyframes import KeyframeRequests
 from klingel.sfu.nack import LossTracker, RetransmissionBuffer
 from klingel.sfu.rtcp import (
@@ -85,7 +85,9 @@ class PublishedStream:
         "wanted_at",
     )
 
-    def __init__(self, publisher: Publisher, spec: TrackSpec, media: AcceptedMedia) -> None:
+    def __init__(
+        self, publisher: Publisher, spec: TrackSpec, media: AcceptedMedia, now: float
+    ) -> None:
         self.publisher = publisher
         self.stream_id = spec.stream_id
         self.source: TrackSource = spec.source
@@ -103,9 +105,9 @@ class PublishedStream:
         self.wanted_at: list[float] = []  # per layer: when someone last wanted it
         # what each layer costs, smallest first: measured every 300 ms, once for all subscribers
         self.bitrates: tuple[int, ...] = ()
-        self.update(media)
+        self.update(media, now)
 
-    def update(self, media: AcceptedMedia) -> bool:
+    def update(self, media: AcceptedMedia, now: float) -> bool:
         """Take a (re)negotiated m-section; True if the layers were made anew (the simulcast
         layers changed), so every subscription must find its layer again."""
         self.mid = media.mid
@@ -126,7 +128,7 @@ class PublishedStream:
             PublishedLayer(self, index, rid, nack) for index, rid in enumerate(rids)
         )
         self.reported_wanted = ()
-        self.wanted_at = [time.monotonic()] * len(rids)  # all wanted until shown otherwise
+        self.wanted_at = [now] * len(rids)  # all wanted until shown otherwise
         self.bitrates = self.layer_bitrates()
         return True
 
@@ -184,7 +186,10 @@ class PublishedLayer:
         self.sinks: list[
             StreamSubscription
         ] = []  # forwarded from this layer, or waiting to switch to it
-        self.keyframes = KeyframeRequests(self._send_pli, self.waited_for)
+        publisher = stream.publisher
+        self.keyframes = KeyframeRequests(
+            self._send_pli, self.waited_for, clock=publisher.clock, scheduler=publisher.scheduler
+        )
         self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
         self.reception = ReceptionStats(stream.clock_rate)
         self.last_arrival = float("-inf")
@@ -250,10 +255,27 @@ class Peer:
 
 
 class Publisher(Peer):
-    __slots__ = ("by_mid", "by_ssrc", "mid_extension", "remb", "twcc", "twcc_extension")
+    __slots__ = (
+        "by_mid",
+        "by_ssrc",
+        "clock",
+        "mid_extension",
+        "remb",
+        "scheduler",
+        "twcc",
+        "twcc_extension",
+    )
 
-    def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
+    def __init__(
+        self,
+        participant: ParticipantId,
+        transport: MediaTransport,
+        clock: Clock,
+        scheduler: Scheduler,
+    ) -> None:
         super().__init__(participant, transport)
+        self.clock = clock
+        self.scheduler = scheduler
         self.by_mid: dict[str, PublishedStream] = {}
         self.by_ssrc: dict[int, PublishedLayer] = {}
         self.mid_extension = 0

@@ -28,11 +28,9 @@ so its browser can stop encoding the others.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import struct
-import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -55,6 +53,7 @@ from klingel.sfu.api import (
     TransportStateChanged,
 )
 from klingel.sfu.bandwidth import PACKET_OVERHEAD
+from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.published import (
     Peer,
@@ -133,8 +132,13 @@ class RoomRouter:
         transports: TransportFactory,
         emit: Callable[[MediaEvent], None],
         counters: WorkerCounters,
+        *,
+        clock: Clock = EVENT_LOOP,
+        scheduler: Scheduler = EVENT_LOOP,
     ) -> None:
         self._room = room
+        self._clock = clock
+        self._scheduler = scheduler
         self._transports = transports
         self._emit = emit
         self._counters = counters
@@ -144,11 +148,11 @@ class RoomRouter:
         # set_layer requests, kept for subscriptions made later
         self._layer_requests: dict[tuple[ParticipantId, StreamId], int | None] = {}
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
-        self._timer: asyncio.TimerHandle | None = None
-        self._nack_timer: asyncio.TimerHandle | None = None
+        self._timer: Timer | None = None
+        self._nack_timer: Timer | None = None
         self._ticks = 0
         self._held_back = 0  # this room's share of counters.held_below_request
-        self._measured_at = time.monotonic()
+        self._measured_at = self._clock.now()
         self._closed = False
 
     @property
@@ -171,7 +175,9 @@ class RoomRouter:
         publisher = self._publishers.get(participant)
         fresh = publisher is None or publisher.transport.state == "closed"
         if fresh:
-            publisher = Publisher(participant, self._transports.create_transport())
+            publisher = Publisher(
+                participant, self._transports.create_transport(), self._clock, self._scheduler
+            )
         assert publisher is not None
         kinds: dict[str, MediaKind] = {mid: spec.kind for mid, spec in specs.items()}
         try:
@@ -256,11 +262,11 @@ class RoomRouter:
                 stream.sinks.append(sink)
                 # A subscriber that is not connected yet would lose a keyframe: it is asked
                 # for when the connection comes up.
-                self._aim(sink, time.monotonic())
+                self._aim(sink, self._clock.now())
             sink.payload_type = media.payload_type
             sink.level_extension = media.audio_level_extension
         # the allocation's history starts now: new video starts on its smallest layer
-        self._allocate(subscriber, time.monotonic())
+        self._allocate(subscriber, self._clock.now())
         self._ensure_timer()
         return answer.sdp
 
@@ -270,7 +276,7 @@ class RoomRouter:
             return
         stream.forwarding = enabled
         if enabled:
-            now = time.monotonic()
+            now = self._clock.now()
             for sink in stream.sinks:
                 self._start_afresh(sink, now)
 
@@ -288,7 +294,7 @@ class RoomRouter:
         subscriber = self._subscribers.get(participant)
         if subscriber is None:
             return
-        now = time.monotonic()
+        now = self._clock.now()
         for sink in subscriber.by_mid.values():
             if sink.stream is stream and sink.requested != layer:
                 before = sink.aim
@@ -363,12 +369,12 @@ class RoomRouter:
             keep.add(spec.stream_id)
             stream = self._streams.get(spec.stream_id)
             if stream is None:
-                stream = PublishedStream(publisher, spec, media)
+                stream = PublishedStream(publisher, spec, media, self._clock.now())
                 self._streams[spec.stream_id] = stream
                 if len(stream.layers) > 1:
-                    self._report_layers(stream, time.monotonic())
-            elif stream.update(media):
-                now = time.monotonic()
+                    self._report_layers(stream, self._clock.now())
+            elif stream.update(media, self._clock.now()):
+                now = self._clock.now()
                 for sink in stream.sinks:
                     sink.current = sink.pending = None
                     self._start_afresh(sink, now)
@@ -584,7 +590,7 @@ class RoomRouter:
         peer.connected = state == "connected"
         if isinstance(peer, Subscriber) and peer.connected and not was_connected:
             # whatever was sent before the path was up is lost: start each stream afresh
-            now = time.monotonic()
+            now = self._clock.now()
             for sink in peer.by_mid.values():
                 self._start_afresh(sink, now)
         self._emit(TransportStateChanged(self._room, peer.participant, direction, state))
@@ -623,9 +629,7 @@ class RoomRouter:
             buffer.store(packet, header, arrival)
             loss = layer.loss
             if loss is not None and loss.received(sequence, arrival) and self._nack_timer is None:
-                self._nack_timer = asyncio.get_running_loop().call_later(
-                    NACK_DELAY, self._send_due_nacks
-                )
+                self._nack_timer = self._scheduler.call_later(NACK_DELAY, self._send_due_nacks)
         stream = layer.stream
         if not stream.forwarding:
             return
@@ -740,12 +744,12 @@ class RoomRouter:
         publisher.by_ssrc[header.ssrc] = layer
         if layer.waited_for():
             # the request made when the subscriber came could not name this SSRC yet
-            layer.keyframes.request(time.monotonic())
+            layer.keyframes.request(self._clock.now())
         return layer
 
     def _on_publisher_rtcp(self, publisher: Publisher, data: bytes) -> None:
         packets = self._parse_rtcp(data)
-        now = time.monotonic()
+        now = self._clock.now()
         for packet in packets:
             if isinstance(packet, SenderReport):
                 layer = publisher.by_ssrc.get(packet.ssrc)
@@ -755,7 +759,7 @@ class RoomRouter:
 
     def _on_subscriber_rtcp(self, subscriber: Subscriber, data: bytes) -> None:
         packets = self._parse_rtcp(data)
-        now = time.monotonic()
+        now = self._clock.now()
         for packet in packets:
             if isinstance(packet, GenericNack):
                 sink = subscriber.by_ssrc.get(packet.media_ssrc)
@@ -844,7 +848,7 @@ class RoomRouter:
 
     def _ensure_timer(self) -> None:
         if self._timer is None and not self._closed:
-            self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+            self._timer = self._scheduler.call_later(TICK_SECONDS, self._tick)
 
     def _tick(self) -> None:
         if not self._publishers and not self._subscribers and self._speakers.dominant is None:
@@ -852,9 +856,9 @@ class RoomRouter:
             # nobody speaks any more).
             self._timer = None
             return
-        self._timer = asyncio.get_running_loop().call_later(TICK_SECONDS, self._tick)
+        self._timer = self._scheduler.call_later(TICK_SECONDS, self._tick)
         self._ticks += 1
-        now = time.monotonic()
+        now = self._clock.now()
         try:
             self._send_feedback(now)
             if self._ticks % SPEAKER_TICKS == 0:
@@ -884,7 +888,7 @@ class RoomRouter:
 
     def _send_due_nacks(self) -> None:
         self._nack_timer = None
-        now = time.monotonic()
+        now = self._clock.now()
         try:
             for publisher in self._publishers.values():
                 if publisher.connected:
