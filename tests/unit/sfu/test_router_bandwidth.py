@@ -29,7 +29,8 @@ from support.simulcast_room import LAYER_SSRCS, SimulcastRoom, simulcast_offer
 from klingel.sfu.api import MediaEvent, PublisherLayers
 from klingel.sfu.bandwidth import BURST_SECONDS
 from klingel.sfu.counters import WorkerCounters
-from klingel.sfu.router import UNWANTED_AFTER, RoomRouter
+from klingel.sfu.published import UNWANTED_AFTER
+from klingel.sfu.router import RoomRouter
 from klingel.sfu.rtcp import PictureLossIndication, TransportFeedback
 from klingel.sfu.rtp import find_extension, parse_rtp
 from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
@@ -176,7 +177,7 @@ async def test_a_short_link_holds_the_subscription_below_its_request() -> None:
     subscriber.estimator.on_remb(300_000)  # the subscriber's own ceiling
     room.router._allocate_all(time.monotonic() + 20)
     (sink,) = [s for s in subscriber.by_mid.values() if s.stream.kind == "video"]
-    assert sink.allocated == 0 and sink.aim == 0
+    assert sink.allocated == 0 and sink.target == 0
     assert room.counters.held_below_request == 1
     room.router.close()
     assert room.counters.held_below_request == 0
