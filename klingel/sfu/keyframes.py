@@ -55,7 +55,7 @@ class KeyframeRequests:
     def request(self, now: float) -> None:
         """One request, unless the last one was less than an interval ago (a subscriber's own
         PLI: it repeats it if it still needs one)."""
-        if now - self._last >= self._interval and self._send():
+        if now >= self._last + self._interval and self._send():
             self._last = now
 
     def until_keyframe(self, now: float) -> None:
@@ -76,4 +76,6 @@ class KeyframeRequests:
     def _repeat(self) -> None:
         self._retry = None
         if self._waiting():
-            self.until_keyframe(self._clock.now())
+            # Set for the moment the pacing allows; a timer that fires a rounding error early
+            # must not miss it and wait a whole interval more.
+            self.until_keyframe(max(self._clock.now(), self._last + self._interval))
