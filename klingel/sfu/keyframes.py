@@ -9,9 +9,9 @@ still waits for a keyframe, the next one is scheduled for the moment the pacing 
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
+
+from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 
 __all__ = ["KEYFRAME_REQUEST_INTERVAL", "KeyframeRequests"]
 
@@ -21,25 +21,31 @@ ignores a second request."""
 
 
 class KeyframeRequests:
-    """The pacing of one stream's keyframe requests; times are ``time.monotonic()`` seconds.
+    """The pacing of one stream's keyframe requests; times are ``clock.now()`` seconds, and
+    repeats are set on ``scheduler``.
 
     ``send`` emits one request and returns False if it could not (the stream's SSRC is not
     known yet); ``waiting`` tells whether any subscriber still waits for a keyframe.
     """
 
-    __slots__ = ("_interval", "_last", "_retry", "_send", "_waiting")
+    __slots__ = ("_clock", "_interval", "_last", "_retry", "_scheduler", "_send", "_waiting")
 
     def __init__(
         self,
         send: Callable[[], bool],
         waiting: Callable[[], bool],
+        *,
+        clock: Clock = EVENT_LOOP,
+        scheduler: Scheduler = EVENT_LOOP,
         interval: float = KEYFRAME_REQUEST_INTERVAL,
     ) -> None:
         self._send = send
         self._waiting = waiting
+        self._clock = clock
+        self._scheduler = scheduler
         self._interval = interval
         self._last = -interval
-        self._retry: asyncio.TimerHandle | None = None
+        self._retry: Timer | None = None
 
     @property
     def retrying(self) -> bool:
@@ -49,7 +55,7 @@ class KeyframeRequests:
     def request(self, now: float) -> None:
         """One request, unless the last one was less than an interval ago (a subscriber's own
         PLI: it repeats it if it still needs one)."""
-        if now - self._last >= self._interval and self._send():
+        if now >= self._last + self._interval and self._send():
             self._last = now
 
     def until_keyframe(self, now: float) -> None:
@@ -60,7 +66,7 @@ class KeyframeRequests:
             delay = self._last + self._interval - now
             if delay <= 0:  # nothing could be sent yet: try again after a full interval
                 delay = self._interval
-            self._retry = asyncio.get_running_loop().call_later(delay, self._repeat)
+            self._retry = self._scheduler.call_later(delay, self._repeat)
 
     def cancel(self) -> None:
         if self._retry is not None:
@@ -70,4 +76,6 @@ class KeyframeRequests:
     def _repeat(self) -> None:
         self._retry = None
         if self._waiting():
-            self.until_keyframe(time.monotonic())
+            # Set for the moment the pacing allows; a timer that fires a rounding error early
+            # must not miss it and wait a whole interval more.
+            self.until_keyframe(max(self._clock.now(), self._last + self._interval))

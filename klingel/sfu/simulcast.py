@@ -7,7 +7,7 @@ layer a new SSRC belongs to. Layers are numbered from 0, the smallest.
 
 A subscriber asks for a layer (or none: paused). It gets the nearest published layer at or
 below that, else the lowest published one; a layer counts as published while its packets
-arrive. The switch itself happens at a keyframe of the new layer (``klingel.sfu.router``).
+arrive. The switch itself happens at a keyframe of the new layer (``klingel.sfu.subscribed``).
 """
 
 from __future__ import annotations

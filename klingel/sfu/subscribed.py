@@ -1,27 +1,62 @@
-"""The subscribed side: what one receiver gets of one published stream (the layer it is
-forwarded, the one it waits to switch to, the rewriting of sequence numbers and timestamps),
-and the subscriber with its send history for retransmission and transport-wide feedback."""
+"""The subscribed side: what one receiver gets of one published stream, and the receiver.
+
+A ``StreamSubscription`` forwards one layer of its stream at a time (``current``). Its
+``target`` is the layer to forward: the lower of the layer its subscriber requested and the
+layer its bandwidth allows (``allocated``), or the nearest one published. Video moves to a new
+layer only at a keyframe of that layer (``pending`` until then, keyframes asked for, paced)
+and keeps forwarding the old one meanwhile; audio has one layer and forwards it at once. The
+rewriter keeps the subscriber's numbering continuous across such moves, and answers the
+subscriber's NACKs from the layers' buffers.
+
+A ``Subscriber`` is a participant's subscribe transport: the packets it sends
+(``klingel.sfu.outgoing``), its downlink estimate (``klingel.sfu.bandwidth``) and the split of
+that estimate over its video streams (``klingel.sfu.allocation``).
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from klingel.ids import ParticipantId
 from klingel.sfu.allocation import (
+    PRIORITY_OTHER,
+    PRIORITY_SCREEN,
+    PRIORITY_SPEAKER,
     LayerAllocator,
+    VideoDemand,
 )
-from klingel.sfu.bandwidth import DownlinkEstimator, SentPacket
-from klingel.sfu.published import (
-    Peer,
-    PublishedLayer,
-    PublishedStream,
-)
+from klingel.sfu.bandwidth import DownlinkEstimator
+from klingel.sfu.outgoing import OutgoingBody, OutgoingRtp
+from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, random_ssrc
 from klingel.sfu.rewriter import StreamRewriter
+from klingel.sfu.rtcp import (
+    FullIntraRequest,
+    GenericNack,
+    PictureLossIndication,
+    Remb,
+    RtcpPacket,
+)
+from klingel.sfu.sdp_answer import SubscribeAnswer, SubscriptionPlan
+from klingel.sfu.simulcast import select_layer
 from klingel.sfu.transport import MediaTransport
-from klingel.sfu.twcc import SendHistory
 
-HISTORY_SIZE = 1 << 13  # sent packets remembered per subscriber: seconds of traffic
-HISTORY_MASK = HISTORY_SIZE - 1
+__all__ = ["ALLOCATION_INTERVAL", "ReceivedLayers", "StreamSubscription", "Subscriber"]
+
+ALLOCATION_INTERVAL = 0.1  # feedback that lowers the estimate re-splits it at most this often
+_MAX_RETRANSMISSIONS = 64  # per NACK
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedLayers:
+    """Which layers of a stream one subscriber gets, by index (None: none)."""
+
+    forwarded: int | None  # the layer forwarded now
+    awaited: int | None  # the layer it switches to at that layer's next keyframe
+    target: int | None  # the lower of requested and allocated
+    requested: int | None
+    allocated: int | None  # what the subscriber's bandwidth allows
 
 
 class StreamSubscription:
@@ -69,11 +104,11 @@ class StreamSubscription:
             initial_sequence=secrets.randbits(16),
             initial_timestamp=secrets.randbits(32),
         )
-        self.packets = 0
+        self.packets = 0  # forwarded, for sender reports
         self.octets = 0
 
     @property
-    def aim(self) -> int | None:
+    def target(self) -> int | None:
         """The layer to forward if it is published: the lower of request and allocation."""
         requested, allocated = self.requested, self.allocated
         if requested is None or allocated is None:
@@ -89,8 +124,136 @@ class StreamSubscription:
         wanted = min(requested, len(self.stream.layers) - 1)
         return self.allocated is None or self.allocated < wanted
 
+    def received_layers(self) -> ReceivedLayers:
+        current, pending = self.current, self.pending
+        return ReceivedLayers(
+            forwarded=None if current is None else current.index,
+            awaited=None if pending is None else pending.index,
+            target=self.target,
+            requested=self.requested,
+            allocated=self.allocated,
+        )
+
+    def follow_target(self, now: float, active: list[bool] | None = None) -> None:
+        """Move towards the layer the target calls for: audio forwards its one layer at once;
+        video waits for a keyframe of the new layer (asked for, paced) and forwards the old
+        one meanwhile. ``active`` is ``stream.active_layers(now)`` if already known."""
+        stream = self.stream
+        if stream.kind != "video":
+            if self.current is None:
+                self.current = stream.layers[0]
+                self.current.subscriptions.append(self)
+            return
+        if active is None:
+            active = stream.active_layers(now)
+        target = self.target
+        index = select_layer(target, active)
+        if index is None:
+            self.forward_nothing()
+            return
+        if target is not None and len(stream.layers) > 1:
+            stream.want(target, now)
+        layer = stream.layers[index]
+        if layer is self.current or layer is self.pending:
+            if layer is self.current and self.pending is not None:
+                self.pending.subscriptions.remove(self)
+                self.pending = None
+            return
+        if self.pending is not None:
+            self.pending.subscriptions.remove(self)
+        self.pending = layer
+        layer.subscriptions.append(self)
+        if self.subscriber.connected and stream.forwarding:
+            layer.keyframes.until_keyframe(now)
+
+    def retarget(self, before: int | None, now: float) -> None:
+        """The request or the allocation changed; ``before`` was the target."""
+        if before is None and self.target is not None:
+            self.start_afresh(now)  # resuming waits for a keyframe, numbering goes on
+        else:
+            self.follow_target(now)
+
+    def start_afresh(self, now: float) -> None:
+        """Whatever was forwarded before is gone (the path just came up, or forwarding
+        resumes): video starts again at a keyframe, and the numbering goes on without a gap."""
+        self.rewriter.restart()
+        if self.stream.kind == "video":
+            self.forward_nothing()
+        self.follow_target(now)
+
+    def switch_to(self, layer: PublishedLayer, arrival: float) -> None:
+        """A keyframe of ``layer`` arrived while waiting for one: forward that layer from now
+        on. The restart makes the rewriter open a new segment even when it switches back to a
+        source it had before, continuing one sequence number after the last one sent."""
+        old = self.current
+        if old is not None:
+            old.subscriptions.remove(self)
+        self.current = layer
+        self.pending = None
+        self.rewriter.restart()
+        # the keyframe it starts with is a burst the estimate expects; not so for every
+        # keyframe: those a lossy link asks for would then hide its congestion
+        self.subscriber.estimator.expect_burst(arrival)
+
+    def forward_nothing(self) -> None:
+        """Forward nothing and wait for nothing (paused, or about to start afresh)."""
+        for layer in (self.current, self.pending):
+            if layer is not None and self in layer.subscriptions:
+                layer.subscriptions.remove(self)
+        self.current = self.pending = None
+
+    def detach(self) -> None:
+        """The subscription ends: off its subscriber, its stream and its layers."""
+        subscriber = self.subscriber
+        if subscriber.by_mid.get(self.mid) is self:
+            del subscriber.by_mid[self.mid]
+        if subscriber.by_ssrc.get(self.ssrc) is self:
+            del subscriber.by_ssrc[self.ssrc]
+        if self in self.stream.subscriptions:
+            self.stream.subscriptions.remove(self)
+        self.forward_nothing()
+
+    def request_keyframe(self, now: float) -> None:
+        """The subscriber lost a picture (PLI or FIR): ask the layer it gets or is about to
+        get."""
+        layer = self.pending or self.current
+        if layer is not None:
+            layer.keyframes.request(now)
+
+    def retransmit(self, sequences: list[int], now: float) -> int:
+        """Send again what the subscriber NACKed and the layers' buffers still hold, as it
+        was numbered the first time; how many were sent."""
+        if not self.subscriber.connected:
+            return 0
+        stream = self.stream
+        by_ssrc = stream.publisher.by_ssrc
+        rewriter = self.rewriter
+        sent = 0
+        for out_sequence in sequences[:_MAX_RETRANSMISSIONS]:
+            origin = rewriter.source_of(out_sequence)
+            if origin is None:
+                continue
+            layer = by_ssrc.get(origin[0])
+            if layer is None or layer.stream is not stream or layer.buffer is None:
+                continue
+            entry = layer.buffer.get(origin[1], now)
+            if entry is None:
+                continue
+            header = entry.header
+            mapped = rewriter.map(header.ssrc, header.sequence, header.timestamp, now)
+            if mapped is None or mapped[0] != out_sequence:
+                continue
+            body = OutgoingBody(entry.packet, header)
+            self.subscriber.outgoing.send(
+                body, self.payload_type, mapped[0], mapped[1], self.ssrc, 0, now
+            )
+            sent += 1
+        return sent
+
 
 class Subscriber(Peer):
+    """A participant's subscribe transport and the streams it receives."""
+
     __slots__ = (
         "allocated_at",
         "allocated_estimate",
@@ -98,57 +261,136 @@ class Subscriber(Peer):
         "by_mid",
         "by_ssrc",
         "estimator",
-        "history",
-        "sent",
-        "twcc_element",
-        "twcc_sequence",
+        "outgoing",
     )
 
     def __init__(self, participant: ParticipantId, transport: MediaTransport) -> None:
         super().__init__(participant, transport)
         self.by_mid: dict[str, StreamSubscription] = {}
         self.by_ssrc: dict[int, StreamSubscription] = {}
+        self.outgoing = OutgoingRtp(transport)
         self.estimator = DownlinkEstimator()
         self.allocator: LayerAllocator[str] = LayerAllocator()
         self.allocated_at = float("-inf")
         self.allocated_estimate = self.estimator.estimate
-        # the first byte of the transport-wide sequence number element, 0 when not negotiated
-        self.twcc_element = 0
-        self.twcc_sequence = secrets.randbits(16)
-        self.history: SendHistory | None = None
-        self.sent: list[SentPacket] = []  # the history's entries
 
-    def use_transport_cc(self, extension: int) -> None:
-        self.twcc_element = (extension << 4) | 1 if extension else 0
-        if extension and self.history is None:
-            self.history = SendHistory(HISTORY_SIZE)
-        elif not extension:
-            self.history = None
-        self.sent = self.history.entries if self.history is not None else []
+    def add(
+        self, mid: str, stream: PublishedStream, ssrc: int, requested: int | None
+    ) -> StreamSubscription:
+        subscription = StreamSubscription(self, mid, stream, ssrc, requested)
+        self.by_mid[mid] = subscription
+        self.by_ssrc[ssrc] = subscription
+        stream.subscriptions.append(subscription)
+        return subscription
 
+    def plan(self, wanted: dict[str, PublishedStream]) -> dict[str, SubscriptionPlan]:
+        """What each m-section of a subscribe answer sends: a subscription that stays keeps its
+        SSRC, a new one gets an SSRC of its own on this transport."""
+        taken = {subscription.ssrc for subscription in self.by_mid.values()}
+        plans: dict[str, SubscriptionPlan] = {}
+        for mid, stream in wanted.items():
+            current = self.by_mid.get(mid)
+            if current is not None and current.stream is stream:
+                ssrc = current.ssrc
+            else:
+                ssrc = random_ssrc(taken)
+                taken.add(ssrc)
+            plans[mid] = SubscriptionPlan(
+                stream.kind, stream.codec, ssrc, stream.publisher.participant, stream.stream_id
+            )
+        return plans
 
-def switch_layer(sink: StreamSubscription, layer: PublishedLayer) -> None:
-    """A keyframe of ``layer`` arrived for a sink waiting for one: forward that layer from
-    now on. The restart makes the rewriter open a new segment even when it switches back to a
-    source it had before, continuing one sequence number after the last one sent."""
-    old = sink.current
-    if old is not None:
-        old.sinks.remove(sink)
-    sink.current = layer
-    sink.pending = None
-    sink.rewriter.restart()
+    def carry(
+        self,
+        answer: SubscribeAnswer,
+        wanted: dict[str, PublishedStream],
+        plans: dict[str, SubscriptionPlan],
+        requested: Callable[[PublishedStream], int | None],
+        now: float,
+    ) -> None:
+        """The streams the answer sends, as ``plan`` planned them; ``requested`` is the layer
+        asked for a stream before it was subscribed."""
+        self.outgoing.use_transport_cc(answer.transport_cc_extension)
+        sending = {media.mid: media for media in answer.media}
+        for mid, stale in list(self.by_mid.items()):
+            if mid not in sending or wanted.get(mid) is not stale.stream:
+                stale.detach()
+        for mid, media in sending.items():
+            subscription = self.by_mid.get(mid)
+            if subscription is None:
+                stream = wanted[mid]
+                subscription = self.add(mid, stream, plans[mid].ssrc, requested(stream))
+                # A subscriber that is not connected yet would lose a keyframe: it is asked
+                # for when the connection comes up.
+                subscription.follow_target(now)
+            subscription.payload_type = media.payload_type
+            subscription.level_extension = media.audio_level_extension
 
+    def on_rtcp(self, packet: RtcpPacket, now: float) -> int:
+        """What the receiver asks of its streams: NACKs answered from the buffers, lost
+        pictures (PLI, FIR) asked of the publisher, its REMB; how many packets it was sent
+        again."""
+        by_ssrc = self.by_ssrc
+        if isinstance(packet, GenericNack):
+            subscription = by_ssrc.get(packet.media_ssrc)
+            if subscription is not None:
+                return subscription.retransmit(packet.lost_sequences(), now)
+        elif isinstance(packet, PictureLossIndication):
+            subscription = by_ssrc.get(packet.media_ssrc)
+            if subscription is not None:
+                subscription.request_keyframe(now)
+        elif isinstance(packet, FullIntraRequest):
+            for ssrc, _number in packet.entries:
+                subscription = by_ssrc.get(ssrc)
+                if subscription is not None:
+                    subscription.request_keyframe(now)
+        elif isinstance(packet, Remb):
+            self.estimator.on_remb(packet.bitrate)
+        return 0
 
-def unhook(sink: StreamSubscription) -> None:
-    """Forward nothing to ``sink`` and wait for nothing (paused, or about to start afresh)."""
-    for layer in (sink.current, sink.pending):
-        if layer is not None and sink in layer.sinks:
-            layer.sinks.remove(sink)
-    sink.current = sink.pending = None
+    def take_feedback(self, fci: bytes, now: float) -> bool:
+        """Feed a transport-wide feedback into the estimate; True if the estimate fell so far
+        that the allocation should not wait for its next turn. Raises ``TwccError``."""
+        history = self.outgoing.history
+        if history is None:
+            return False
+        report = history.report(fci)
+        sent, _, _, lost = report
+        if not sent and not lost:
+            return False
+        estimate = self.estimator.on_feedback(report, now)
+        return (
+            estimate < 0.9 * self.allocated_estimate
+            and now - self.allocated_at >= ALLOCATION_INTERVAL
+        )
 
-
-def request_keyframe(sink: StreamSubscription, now: float) -> None:
-    """The subscriber lost a picture (PLI or FIR): ask the layer it gets or is about to get."""
-    layer = sink.pending or sink.current
-    if layer is not None:
-        layer.keyframes.request(now)
+    def allocate(self, now: float, dominant: ParticipantId | None) -> None:
+        """Split the estimate over the video streams and let each follow its share; audio
+        is reserved first, the screen and the ``dominant`` speaker go before the others."""
+        audio = 0
+        demands: list[VideoDemand[str]] = []
+        for subscription in self.by_mid.values():
+            stream = subscription.stream
+            if stream.kind == "audio":
+                audio += stream.bitrates[0]
+            elif stream.forwarding:
+                if stream.source == "screen":
+                    priority = PRIORITY_SCREEN
+                elif stream.publisher.participant == dominant:
+                    priority = PRIORITY_SPEAKER
+                else:
+                    priority = PRIORITY_OTHER
+                demands.append(
+                    VideoDemand(subscription.mid, subscription.requested, stream.bitrates, priority)
+                )
+        estimate = self.estimator.estimate
+        choice = self.allocator.update(now, estimate, audio, demands)
+        self.allocated_at = now
+        self.allocated_estimate = estimate
+        for mid, allocated in choice.items():
+            subscription = self.by_mid[mid]
+            if subscription.allocated != allocated:
+                before = subscription.target
+                subscription.allocated = allocated
+                if subscription.target != before:
+                    subscription.retarget(before, now)

@@ -77,7 +77,7 @@ class TraceRecordingRouter(RoomRouter):
         self._feedback: list[tuple[float, bytes]] = []
 
     def _take_feedback(self, subscriber, packet: TransportFeedback, now: float) -> None:  # type: ignore[no-untyped-def]
-        history = subscriber.history
+        history = subscriber.outgoing.history
         if subscriber.participant == SHAPED and history is not None:
             self._feedback.append((now, packet.fci))
             for sequence, send_time, size in history.sent():

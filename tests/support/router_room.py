@@ -1,15 +1,13 @@
-"""One ``RoomRouter`` on fake transports, and the tracks, subscriptions, VP8 payloads and
-helpers that the router tests share."""
+"""One ``RoomRouter`` on fake transports and a hand-moved clock, and the tracks,
+subscriptions, VP8 payloads and helpers that the router tests share."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from support.clock import ManualTimers
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
@@ -130,7 +128,8 @@ class Room:
         self.factory = FakeFactory()
         self.events: list[MediaEvent] = []
         self.counters = WorkerCounters()
-        self.router = RoomRouter(ROOM, self.factory, self.events.append, self.counters)
+        self.timers = ManualTimers()
+        self.router = new_router(self.factory, self.events.append, self.counters, self.timers)
         offer = fixture("publish_audio_video")
         self.audio_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[0])
         self.video_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[1])
@@ -160,7 +159,7 @@ class Room:
                 payload=b"opus-frame",
                 extensions=[(1, bytes([0x80 | level])), (3, self.twcc())],
             )
-            self.publisher.on_rtp(bytes(packet), time.monotonic())
+            self.publisher.on_rtp(bytes(packet), self.timers.now())
 
     def send_video(self, payload: bytes, *, sequence: int | None = None) -> bytes:
         if sequence is None:
@@ -177,7 +176,7 @@ class Room:
                 extensions=[(3, self.twcc())],
             )
         )
-        self.publisher.on_rtp(packet, time.monotonic())
+        self.publisher.on_rtp(packet, self.timers.now())
         return packet
 
     def received(self, ssrc: int) -> list[bytes]:
@@ -191,9 +190,10 @@ def twcc_number(packet: bytes, extension_id: int = 3) -> int:
     return int.from_bytes(packet[element.start : element.start + 2], "big")
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached in time")
-        await asyncio.sleep(0.02)
+def new_router(
+    factory: FakeFactory,
+    emit: Callable[[MediaEvent], None],
+    counters: WorkerCounters,
+    timers: ManualTimers,
+) -> RoomRouter:
+    return RoomRouter(ROOM, factory, emit, counters, clock=timers, scheduler=timers)

@@ -4,30 +4,31 @@ learning, switching and bandwidth."""
 from __future__ import annotations
 
 import re
-import time
 from typing import NamedTuple
 
+from support.clock import ManualTimers
 from support.router_room import (
     ANNA,
     BEN,
-    ROOM,
     SUBSCRIPTIONS,
     TRACKS,
     VP8_KEY,
     FakeFactory,
     fixture,
+    new_router,
     ssrc_lines,
     subscribe_offer,
 )
 
+from klingel.sfu.api import MediaEvent, PublisherLayers
 from klingel.sfu.counters import WorkerCounters
-from klingel.sfu.router import RoomRouter
 from klingel.sfu.rtcp import PictureLossIndication
 from klingel.sfu.rtp import build_packet, parse_rtp
 
 RIDS = ("q", "h", "f")
 LAYER_SSRCS = (0x1111_0000, 0x2222_0000, 0x3333_0000)
 MID_ID, RID_ID, TWCC_ID, LEVEL_ID = 4, 10, 3, 1  # as the offer numbers them
+STEP_UP_SECONDS = 3.0  # the allocation steps up after 2 s of a good estimate
 
 
 def simulcast_offer() -> str:
@@ -54,7 +55,9 @@ class SimulcastRoom:
     def __init__(self) -> None:
         self.factory = FakeFactory()
         self.counters = WorkerCounters()
-        self.router = RoomRouter(ROOM, self.factory, lambda event: None, self.counters)
+        self.events: list[MediaEvent] = []
+        self.timers = ManualTimers()
+        self.router = new_router(self.factory, self.events.append, self.counters, self.timers)
         offer = simulcast_offer()
         self.audio_ssrc = int(re.findall(r"a=ssrc:(\d+) cname", offer)[0])
         self.publish_answer = self.router.publish(ANNA, offer, TRACKS)
@@ -66,7 +69,7 @@ class SimulcastRoom:
         self.subscriber.set_state("connected")
         # Ben's link is good: let the allocation step up from the smallest layer, where every
         # subscription starts, to his request.
-        step_up(self.router)
+        self.step_up()
         self.sequences = [1000, 30000, 65500]  # each layer numbers its own packets
         self.timestamp_bases = [7, 2_000_000_000, 0xFFFF_0000]
         self.last_arrival = 0.0
@@ -86,7 +89,7 @@ class SimulcastRoom:
         if arrival is None:
             # Strictly later than the last packet, so timestamps (90 kHz) always advance even
             # when two packets are sent within the same 11 µs.
-            arrival = max(time.monotonic(), self.last_arrival + 0.0001)
+            arrival = max(self.timers.now(), self.last_arrival + 0.0001)
         self.last_arrival = max(self.last_arrival, arrival)
         if sequence is None:
             self.sequences[layer] += 1
@@ -122,7 +125,7 @@ class SimulcastRoom:
                 payload=b"opus",
                 extensions=[(LEVEL_ID, b"\x9e")],
             )
-            self.publisher.on_rtp(bytes(packet), time.monotonic())
+            self.publisher.on_rtp(bytes(packet), self.timers.now())
 
     def video(self) -> list[Out]:
         out = []
@@ -142,11 +145,15 @@ class SimulcastRoom:
         plis = self.publisher.rtcp_of(PictureLossIndication)
         return sum(pli.media_ssrc == LAYER_SSRCS[layer] for pli in plis)
 
+    def step_up(self) -> None:
+        """Let time pass with the subscribers' estimates high: long enough for the allocation
+        to step up to every request."""
+        self.timers.advance(STEP_UP_SECONDS)
+
+    def reported(self) -> list[tuple[bool, ...]]:
+        """The layers the publisher was told are wanted, each time it changed."""
+        return [e.wanted for e in self.events if isinstance(e, PublisherLayers)]
+
     def layers(self) -> list[int]:
         """The layer of each forwarded video packet, in order."""
         return [out.layer for out in self.video()]
-
-
-def step_up(router: RoomRouter) -> None:
-    """Run the allocation as if the subscribers' estimates had stayed high for a while."""
-    router._allocate_all(time.monotonic() + 10)

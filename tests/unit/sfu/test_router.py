@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 
 import pytest
+from support.clock import ManualTimers
 from support.router_room import (
     ANNA,
     BEN,
@@ -19,10 +18,10 @@ from support.router_room import (
     FakeFactory,
     Room,
     fixture,
+    new_router,
     ssrc_lines,
     subscribe_offer,
     twcc_number,
-    wait_for,
 )
 
 from klingel.ids import StreamId
@@ -35,7 +34,7 @@ from klingel.sfu.api import (
 )
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.keyframes import KEYFRAME_REQUEST_INTERVAL
-from klingel.sfu.router import RoomRouter
+from klingel.sfu.router import NACK_DELAY, REPORT_TICKS, TICK_SECONDS
 from klingel.sfu.rtcp import (
     GenericNack,
     PictureLossIndication,
@@ -47,7 +46,7 @@ from klingel.sfu.rtp import build_packet, find_extension, parse_rtp
 from klingel.sfu.twcc import parse_feedback
 
 
-async def test_audio_is_rewritten_for_the_subscriber() -> None:
+def test_audio_is_rewritten_for_the_subscriber() -> None:
     room = Room()
     room.send_audio(count=5)
     out = room.received(room.ssrcs["0"])
@@ -64,11 +63,10 @@ async def test_audio_is_rewritten_for_the_subscriber() -> None:
     assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(5)]
     assert out[0][headers[0].payload_offset :] == b"opus-frame"
     assert room.counters.rtp_forwarded == 5
-    await asyncio.sleep(0)
     room.router.close()
 
 
-async def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
+def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
     room = Room()
     plis = room.publisher.rtcp_of(PictureLossIndication)
     assert plis and plis[-1].media_ssrc == room.video_ssrc
@@ -84,22 +82,24 @@ async def test_video_waits_for_a_keyframe_and_asks_for_one() -> None:
     room.router.close()
 
 
-async def test_keyframe_requests_repeat_paced_while_waiting() -> None:
+def test_keyframe_requests_repeat_paced_while_waiting() -> None:
     room = Room()
     first = len(room.publisher.rtcp_of(PictureLossIndication))
     room.send_video(VP8_DELTA)
-    await wait_for(lambda: len(room.publisher.rtcp_of(PictureLossIndication)) > first)
-    await asyncio.sleep(0.2)
+    room.timers.advance(KEYFRAME_REQUEST_INTERVAL * 0.9)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == first
+    room.timers.advance(KEYFRAME_REQUEST_INTERVAL * 0.2)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == first + 1
+    room.timers.advance(KEYFRAME_REQUEST_INTERVAL * 0.7)
     assert len(room.publisher.rtcp_of(PictureLossIndication)) == first + 1
     room.router.close()
 
 
-async def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -> None:
+def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -> None:
     room = Room()
     room.send_video(VP8_KEY)  # Ben has his keyframe: nobody waits
     plis = room.publisher.rtcp_of
-    await wait_for(lambda: not room.router._streams[CAM].layers[0].keyframes.retrying)
-    await asyncio.sleep(KEYFRAME_REQUEST_INTERVAL)
+    room.timers.advance(2 * KEYFRAME_REQUEST_INTERVAL)
     before = len(plis(PictureLossIndication))
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
     cem = room.factory.created[-1]
@@ -111,19 +111,18 @@ async def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -
     room.router.close()
 
 
-async def test_requests_stop_once_a_keyframe_arrived() -> None:
+def test_requests_stop_once_a_keyframe_arrived() -> None:
     room = Room()
     first = len(room.publisher.rtcp_of(PictureLossIndication))
-    await wait_for(lambda: len(room.publisher.rtcp_of(PictureLossIndication)) > first)
+    room.timers.advance(1.5 * KEYFRAME_REQUEST_INTERVAL)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == first + 1
     room.send_video(VP8_KEY)
-    await wait_for(lambda: not room.router._streams[CAM].layers[0].keyframes.retrying)
-    after = len(room.publisher.rtcp_of(PictureLossIndication))
-    await asyncio.sleep(2 * KEYFRAME_REQUEST_INTERVAL)
-    assert len(room.publisher.rtcp_of(PictureLossIndication)) == after
+    room.timers.advance(5 * KEYFRAME_REQUEST_INTERVAL)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == first + 1
     room.router.close()
 
 
-async def test_one_keyframe_releases_every_waiting_subscriber() -> None:
+def test_one_keyframe_releases_every_waiting_subscriber() -> None:
     room = Room()
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
     cem = room.factory.created[-1]
@@ -136,7 +135,7 @@ async def test_one_keyframe_releases_every_waiting_subscriber() -> None:
     room.router.close()
 
 
-async def test_subscriber_nack_is_answered_from_the_buffer() -> None:
+def test_subscriber_nack_is_answered_from_the_buffer() -> None:
     room = Room()
     room.send_video(VP8_KEY)
     for _ in range(5):
@@ -156,10 +155,10 @@ async def test_subscriber_nack_is_answered_from_the_buffer() -> None:
     room.router.close()
 
 
-async def test_subscriber_pli_is_relayed_paced() -> None:
+def test_subscriber_pli_is_relayed_paced() -> None:
     room = Room()
     room.send_video(VP8_KEY)
-    await asyncio.sleep(0.6)
+    room.timers.advance(2 * KEYFRAME_REQUEST_INTERVAL)
     before = len(room.publisher.rtcp_of(PictureLossIndication))
     pli = bytes(PictureLossIndication(1, room.ssrcs["1"]))
     room.subscriber.on_rtcp(pli)
@@ -170,22 +169,23 @@ async def test_subscriber_pli_is_relayed_paced() -> None:
     room.router.close()
 
 
-async def test_publisher_gaps_are_nacked() -> None:
+def test_publisher_gaps_are_nacked() -> None:
     room = Room()
     room.send_video(VP8_KEY, sequence=100)
     room.send_video(VP8_DELTA, sequence=101)
     room.send_video(VP8_DELTA, sequence=104)
-    await wait_for(lambda: bool(room.publisher.rtcp_of(GenericNack)))
+    assert not room.publisher.rtcp_of(GenericNack)  # they may only have been reordered
+    room.timers.advance(NACK_DELAY)
     (nack, *_) = room.publisher.rtcp_of(GenericNack)
     assert nack.media_ssrc == room.video_ssrc
     assert sorted(nack.lost_sequences()) == [102, 103]
     room.router.close()
 
 
-async def test_transport_cc_feedback_reports_publisher_packets() -> None:
+def test_transport_cc_feedback_reports_publisher_packets() -> None:
     room = Room()
     room.send_audio(count=10)
-    await wait_for(lambda: bool(room.publisher.rtcp_of(TransportFeedback)))
+    room.timers.advance(TICK_SECONDS)
     reported = 0
     for feedback in room.publisher.rtcp_of(TransportFeedback):
         reported += sum(d is not None for d in parse_feedback(feedback.fci).deltas)
@@ -193,26 +193,26 @@ async def test_transport_cc_feedback_reports_publisher_packets() -> None:
     room.router.close()
 
 
-async def test_sender_reports_are_translated_for_the_subscriber() -> None:
+def test_sender_reports_are_translated_for_the_subscriber() -> None:
     room = Room()
     room.send_video(VP8_KEY)
     source = parse_rtp(room.received(room.ssrcs["1"])[0])
     room.publisher.on_rtcp(
         bytes(SenderReport(room.video_ssrc, 0x0102030400000000, (5001 * 3000) + 9000, 1, 1))
     )
-    await wait_for(lambda: bool(room.subscriber.rtcp_of(SenderReport)), timeout=5)
-    (report, *_) = room.subscriber.rtcp_of(SenderReport)
+    room.timers.advance(REPORT_TICKS * TICK_SECONDS + TICK_SECONDS / 2)  # the second's reports
+    (report,) = room.subscriber.rtcp_of(SenderReport)
     assert report.ssrc == room.ssrcs["1"]
-    # 9000 ticks after the forwarded packet's timestamp, plus the time the report waited
+    # 9000 ticks after the forwarded packet's timestamp, plus the second the report waited
     advance = (report.rtp_timestamp - source.timestamp) & 0xFFFFFFFF
-    assert 9000 <= advance < 9000 + 90000 * 3
-    assert report.ntp_timestamp >= 0x0102030400000000
+    assert advance == pytest.approx(9000 + 90000, abs=1)
+    assert report.ntp_timestamp == pytest.approx(0x0102030400000000 + 2**32, abs=2**32 // 1000)
     receiver_reports = room.publisher.rtcp_of(ReceiverReport)
     assert any(block.ssrc == room.video_ssrc for r in receiver_reports for block in r.reports)
     room.router.close()
 
 
-async def test_set_forwarding_stops_and_resumes_without_a_gap() -> None:
+def test_set_forwarding_stops_and_resumes_without_a_gap() -> None:
     room = Room()
     room.send_audio(count=3)
     room.router.set_forwarding(MIC, False)
@@ -226,38 +226,38 @@ async def test_set_forwarding_stops_and_resumes_without_a_gap() -> None:
     room.router.close()
 
 
-async def test_loud_microphone_becomes_active_speaker() -> None:
+def test_loud_microphone_becomes_active_speaker() -> None:
     room = Room()
 
     def speakers() -> list[ActiveSpeaker]:
         return [e for e in room.events if isinstance(e, ActiveSpeaker)]
 
-    deadline = time.monotonic() + 5
-    while not speakers() and time.monotonic() < deadline:
+    for _ in range(20):
         room.send_audio(level=15, count=5)
-        await asyncio.sleep(0.1)
+        room.timers.advance(0.1)
     assert speakers() == [ActiveSpeaker(ROOM, ANNA)]
     room.router.close()
 
 
-async def test_an_emptied_room_still_says_that_nobody_speaks() -> None:
+def test_an_emptied_room_still_says_that_nobody_speaks() -> None:
     room = Room()
 
     def speakers() -> list[ActiveSpeaker]:
         return [e for e in room.events if isinstance(e, ActiveSpeaker)]
 
-    deadline = time.monotonic() + 5
-    while not speakers() and time.monotonic() < deadline:
+    for _ in range(20):
         room.send_audio(level=15, count=5)
-        await asyncio.sleep(0.1)
+        room.timers.advance(0.1)
     assert speakers() == [ActiveSpeaker(ROOM, ANNA)]
     room.router.remove_participant(ANNA)
     room.router.remove_participant(BEN)
-    await wait_for(lambda: speakers()[-1] == ActiveSpeaker(ROOM, None))
+    room.timers.advance(5)
+    assert speakers()[-1] == ActiveSpeaker(ROOM, None)
+    assert room.timers.pending == 0  # and then the empty room's timer stops
     room.router.close()
 
 
-async def test_transport_states_are_reported() -> None:
+def test_transport_states_are_reported() -> None:
     room = Room()
     states = [e for e in room.events if isinstance(e, TransportStateChanged)]
     assert TransportStateChanged(ROOM, ANNA, "publish", "connected") in states
@@ -265,20 +265,20 @@ async def test_transport_states_are_reported() -> None:
     room.router.close()
 
 
-async def test_malformed_input_is_counted_not_raised() -> None:
+def test_malformed_input_is_counted_not_raised() -> None:
     room = Room()
-    room.publisher.on_rtp(b"\x80\x60garbage", time.monotonic())
+    room.publisher.on_rtp(b"\x80\x60garbage", room.timers.now())
     room.publisher.on_rtcp(b"\x80\xc9\x00\x09")
     room.subscriber.on_rtcp(b"\x00")
     unknown = build_packet(payload_type=96, sequence=1, timestamp=1, ssrc=77, payload=b"x")
-    room.publisher.on_rtp(bytes(unknown), time.monotonic())
+    room.publisher.on_rtp(bytes(unknown), room.timers.now())
     assert room.counters.dropped == 4
     room.send_audio()
     assert len(room.received(room.ssrcs["0"])) == 1
     room.router.close()
 
 
-async def test_unknown_stream_and_bad_offer_change_nothing() -> None:
+def test_unknown_stream_and_bad_offer_change_nothing() -> None:
     room = Room()
     with pytest.raises(MediaError) as error:
         room.router.subscribe(CEM, subscribe_offer(), [Subscription("0", StreamId("s-none"))])
@@ -290,7 +290,7 @@ async def test_unknown_stream_and_bad_offer_change_nothing() -> None:
     room.router.close()
 
 
-async def test_late_subscriber_gets_keyframe_then_frames() -> None:
+def test_late_subscriber_gets_keyframe_then_frames() -> None:
     room = Room()
     room.send_video(VP8_KEY)
     room.send_video(VP8_DELTA)
@@ -307,9 +307,9 @@ async def test_late_subscriber_gets_keyframe_then_frames() -> None:
     room.router.close()
 
 
-async def test_ssrc_is_learnt_from_the_mid_extension() -> None:
-    factory = FakeFactory()
-    router = RoomRouter(ROOM, factory, lambda event: None, WorkerCounters())
+def test_ssrc_is_learnt_from_the_mid_extension() -> None:
+    factory, timers = FakeFactory(), ManualTimers()
+    router = new_router(factory, lambda event: None, WorkerCounters(), timers)
     # a video offer without a=ssrc lines, as a simulcast offer whose simulcast is declined
     offer = fixture("publish_simulcast").replace("a=simulcast:send q;h;f\r\n", "")
     router.publish(ANNA, offer, [TrackSpec("0", "video", "camera", CAM)])
@@ -326,12 +326,12 @@ async def test_ssrc_is_learnt_from_the_mid_extension() -> None:
         payload=VP8_KEY,
         extensions=[(mid_id, b"0")],
     )
-    publisher.on_rtp(bytes(packet), time.monotonic())
+    publisher.on_rtp(bytes(packet), timers.now())
     assert len(subscriber.rtp) == 1
     router.close()
 
 
-async def test_renegotiation_and_removal() -> None:
+def test_renegotiation_and_removal() -> None:
     room = Room()
     answer = room.router.subscribe(BEN, subscribe_offer(), [Subscription("1", CAM)])
     assert "a=ssrc" in answer and ssrc_lines(answer) == {"1": room.ssrcs["1"]}

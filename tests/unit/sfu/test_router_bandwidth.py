@@ -4,23 +4,22 @@ are reported wanted to the publisher."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import struct
-import time
 
+from support.clock import ManualTimers
 from support.router_room import (
     ANNA,
     BEN,
     CAM,
     CEM,
-    ROOM,
     SUBSCRIPTIONS,
     TRACKS,
     VP8_DELTA,
     VP8_KEY,
     FakeFactory,
     Room,
+    new_router,
     subscribe_offer,
     twcc_number,
 )
@@ -29,16 +28,17 @@ from support.simulcast_room import LAYER_SSRCS, SimulcastRoom, simulcast_offer
 from klingel.sfu.api import MediaEvent, PublisherLayers
 from klingel.sfu.bandwidth import BURST_SECONDS
 from klingel.sfu.counters import WorkerCounters
-from klingel.sfu.router import UNWANTED_AFTER, RoomRouter
-from klingel.sfu.rtcp import PictureLossIndication, TransportFeedback
+from klingel.sfu.published import UNWANTED_AFTER
+from klingel.sfu.rtcp import PictureLossIndication, Remb, TransportFeedback
 from klingel.sfu.rtp import find_extension, parse_rtp
-from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
+from klingel.sfu.simulcast import HIGHEST_LAYER, LAYER_IDLE_SECONDS
+from klingel.sfu.subscribed import ReceivedLayers
 from klingel.sfu.twcc import FeedbackGenerator
 
 LEVEL_ID = 9  # the subscriber's audio-level id in subscribe_offer()
 
 
-async def test_every_packet_to_a_subscriber_carries_its_own_continuous_number() -> None:
+def test_every_packet_to_a_subscriber_carries_its_own_continuous_number() -> None:
     room = Room()
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
     cem = room.factory.created[-1]
@@ -54,7 +54,7 @@ async def test_every_packet_to_a_subscriber_carries_its_own_continuous_number() 
     room.router.close()
 
 
-async def test_audio_carries_its_level_next_to_the_number_in_one_padded_block() -> None:
+def test_audio_carries_its_level_next_to_the_number_in_one_padded_block() -> None:
     room = Room()
     room.send_audio(level=42)
     (packet,) = room.received(room.ssrcs["0"])
@@ -79,12 +79,12 @@ def feedback_for(packets: list[bytes], received: list[bool], spacing: float) -> 
     return b"".join(bytes(feedback) for feedback in generator.build(1, 2))
 
 
-async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
+def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
     room = Room()
-    estimator = room.router._subscribers[BEN].estimator
-    before = estimator.estimate
+    before = room.router.downlink_estimate(BEN)
+    assert before is not None
     room.send_video(VP8_KEY)
-    await asyncio.sleep(BURST_SECONDS)  # loss in the keyframe's burst would be forgiven
+    room.timers.advance(BURST_SECONDS)  # loss in the keyframe's burst would be forgiven
     for round_number in range(3):
         start = len(room.subscriber.rtp)
         for _ in range(40):
@@ -92,16 +92,15 @@ async def test_feedback_of_heavy_loss_lowers_the_subscriber_estimate() -> None:
         packets = room.subscriber.rtp[start:]
         received = [index % 2 == 0 for index in range(len(packets))]  # half of them lost
         room.subscriber.on_rtcp(feedback_for(packets, received, 0.001))
-        await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
-    assert estimator.estimate < before / 2
+        room.timers.advance(0.31 if round_number < 2 else 0)  # decreases are paced
+    assert room.router.downlink_estimate(BEN) < before / 2
     assert room.counters.dropped == 0
     room.router.close()
 
 
-async def test_loss_in_the_burst_after_a_keyframe_switch_lowers_nothing() -> None:
+def test_loss_in_the_burst_after_a_keyframe_switch_lowers_nothing() -> None:
     room = Room()
-    estimator = room.router._subscribers[BEN].estimator
-    before = estimator.estimate
+    before = room.router.downlink_estimate(BEN)
     start = len(room.subscriber.rtp)
     room.send_video(VP8_KEY)  # the subscription starts here: a keyframe burst is expected
     for _ in range(40):
@@ -110,14 +109,14 @@ async def test_loss_in_the_burst_after_a_keyframe_switch_lowers_nothing() -> Non
     received = [index % 2 == 0 for index in range(len(packets))]
     room.subscriber.on_rtcp(feedback_for(packets, received, 0.001))
     assert len(packets) > 40
-    assert estimator.estimate == before
+    assert room.router.downlink_estimate(BEN) == before
     room.router.close()
 
 
-async def test_feedback_that_reports_only_lost_packets_lowers_the_estimate() -> None:
+def test_feedback_that_reports_only_lost_packets_lowers_the_estimate() -> None:
     room = Room()
-    estimator = room.router._subscribers[BEN].estimator
-    before = estimator.estimate
+    before = room.router.downlink_estimate(BEN)
+    assert before is not None
     room.send_video(VP8_KEY)
     for round_number in range(3):
         start = len(room.subscriber.rtp)
@@ -127,18 +126,17 @@ async def test_feedback_that_reports_only_lost_packets_lowers_the_estimate() -> 
         # one run-length chunk of 40 "not received", no deltas
         fci = struct.pack("!HHIH", first, 40, 0, 40) + bytes(2)
         room.subscriber.on_rtcp(bytes(TransportFeedback(1, 2, fci)))
-        await asyncio.sleep(0.31 if round_number < 2 else 0)  # decreases are paced
-    assert estimator.estimate < before / 2
+        room.timers.advance(0.31 if round_number < 2 else 0)  # decreases are paced
+    assert room.router.downlink_estimate(BEN) < before / 2
     assert room.counters.dropped == 0
     room.router.close()
 
 
-async def test_a_feedback_for_packets_never_sent_changes_nothing() -> None:
+def test_a_feedback_for_packets_never_sent_changes_nothing() -> None:
     room = Room()
-    estimator = room.router._subscribers[BEN].estimator
-    before = estimator.estimate
+    before = room.router.downlink_estimate(BEN)
     room.subscriber.on_rtcp(bytes(TransportFeedback(1, 2, bytes(8))))
-    assert estimator.estimate == before and room.counters.dropped == 0
+    assert room.router.downlink_estimate(BEN) == before and room.counters.dropped == 0
     # nine packets announced, only two deltas follow
     garbage = bytes(TransportFeedback(1, 2, bytes([0, 1, 0, 9, 0, 0, 0, 0, 0x20, 0x09, 1, 1])))
     room.subscriber.on_rtcp(garbage)
@@ -149,7 +147,7 @@ async def test_a_feedback_for_packets_never_sent_changes_nothing() -> None:
 # --- start small, then step up ---------------------------------------------------------------
 
 
-async def test_a_new_subscription_starts_on_the_smallest_layer_and_steps_up() -> None:
+def test_a_new_subscription_starts_on_the_smallest_layer_and_steps_up() -> None:
     room = SimulcastRoom()  # Ben has stepped up already
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
     cem = room.factory.created[-1]
@@ -160,8 +158,10 @@ async def test_a_new_subscription_starts_on_the_smallest_layer_and_steps_up() ->
     room.send_all(VP8_KEY)
     cem_video = [p for p in cem.rtp if parse_rtp(p).payload_type == 96]
     assert [packet[-1] for packet in cem_video] == [0]  # the smallest layer's keyframe
-    # a second later, with a good link: up to the request (the largest layer)
-    room.router._allocate_all(time.monotonic() + 1.5)
+    assert room.router.received_layers(CEM, CAM) == ReceivedLayers(0, None, 0, HIGHEST_LAYER, 0)
+    # a while later, with a good link: up to the request (the largest layer)
+    room.step_up()
+    assert room.router.received_layers(CEM, CAM) == ReceivedLayers(0, 2, 2, HIGHEST_LAYER, 2)
     room.send_all(VP8_DELTA)
     room.send_all(VP8_KEY, layers=(2,))
     cem_video = [p for p in cem.rtp if parse_rtp(p).payload_type == 96]
@@ -170,13 +170,13 @@ async def test_a_new_subscription_starts_on_the_smallest_layer_and_steps_up() ->
     room.router.close()
 
 
-async def test_a_short_link_holds_the_subscription_below_its_request() -> None:
+def test_a_short_link_holds_the_subscription_below_its_request() -> None:
     room = SimulcastRoom()
-    subscriber = room.router._subscribers[BEN]
-    subscriber.estimator.on_remb(300_000)  # the subscriber's own ceiling
-    room.router._allocate_all(time.monotonic() + 20)
-    (sink,) = [s for s in subscriber.by_mid.values() if s.stream.kind == "video"]
-    assert sink.allocated == 0 and sink.aim == 0
+    ceiling = Remb.for_bitrate(1, 300_000, (room.ssrcs["0"], room.ssrcs["1"]))
+    room.subscriber.on_rtcp(bytes(ceiling))  # the subscriber's own
+    room.timers.advance(20)
+    layers = room.router.received_layers(BEN, CAM)
+    assert layers is not None and layers.allocated == 0 and layers.target == 0
     assert room.counters.held_below_request == 1
     room.router.close()
     assert room.counters.held_below_request == 0
@@ -191,71 +191,69 @@ class LayeredRoom:
     def __init__(self) -> None:
         self.factory = FakeFactory()
         self.events: list[MediaEvent] = []
-        self.router = RoomRouter(ROOM, self.factory, self.events.append, WorkerCounters())
+        self.timers = ManualTimers()
+        self.router = new_router(self.factory, self.events.append, WorkerCounters(), self.timers)
         self.router.publish(ANNA, simulcast_offer(), TRACKS)
 
     def reported(self) -> list[tuple[bool, ...]]:
         return [e.wanted for e in self.events if isinstance(e, PublisherLayers)]
 
 
-async def test_the_layers_are_reported_wanted_when_known_then_only_those_someone_receives() -> None:
+def test_the_layers_are_reported_wanted_when_known_then_only_those_someone_receives() -> None:
     room = LayeredRoom()
     assert room.reported() == [(True, True, True)]
     assert all(e.participant == ANNA and e.stream_id == CAM for e in room.events)
-    now = time.monotonic()
-    room.router._report_all_layers(now + UNWANTED_AFTER / 2)
+    room.timers.advance(UNWANTED_AFTER / 2)
     assert room.reported() == [(True, True, True)]  # not yet: 3 s without anyone
-    room.router._report_all_layers(now + UNWANTED_AFTER + 0.1)
-    assert room.reported()[-1] == (True, False, False)  # the smallest is always wanted
+    room.timers.advance(UNWANTED_AFTER / 2 + 0.5)
+    assert room.reported() == [(True, True, True), (True, False, False)]  # the smallest: always
     room.router.close()
 
 
-async def test_a_layer_becomes_wanted_at_once_and_unwanted_after_a_while() -> None:
+def test_a_layer_becomes_wanted_at_once_and_unwanted_after_a_while() -> None:
     room = LayeredRoom()
     room.router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
     ben = room.factory.created[-1]
     ben.set_state("connected")
-    start = time.monotonic()
-    room.router._report_all_layers(start + 5)
-    assert room.reported()[-1] == (True, False, False)  # Ben starts small
-    room.router._allocate_all(start + 7)  # and steps up to the largest
+    room.timers.advance(0.5)
+    assert room.router.received_layers(BEN, CAM).target == 0  # type: ignore[union-attr]
+    room.timers.advance(UNWANTED_AFTER)  # Ben stepped up to the largest, nobody took the middle
+    assert room.router.received_layers(BEN, CAM).target == 2  # type: ignore[union-attr]
     assert room.reported()[-1] == (True, False, True)
     room.router.set_layer(BEN, CAM, 1)
     assert room.reported()[-1] == (True, True, True)  # at once
-    room.router._report_all_layers(start + 7 + UNWANTED_AFTER + 0.1)
+    room.timers.advance(UNWANTED_AFTER + 0.5)
     assert room.reported()[-1] == (True, True, False)
     room.router.set_layer(BEN, CAM, None)
-    room.router._report_all_layers(start + 7 + 2 * UNWANTED_AFTER + 0.2)
+    room.timers.advance(UNWANTED_AFTER + 0.5)
     assert room.reported()[-1] == (True, False, False)
     assert all(a != b for a, b in itertools.pairwise(room.reported()))  # only changes
     room.router.close()
 
 
-async def test_a_stopped_layer_allocated_to_someone_stays_wanted_and_is_taken_again() -> None:
+def test_a_stopped_layer_allocated_to_someone_stays_wanted_and_is_taken_again() -> None:
     room = SimulcastRoom()  # Ben receives the largest layer
-    events: list[MediaEvent] = []
-    room.router._emit = events.append
     room.send_all(VP8_KEY)
-    later = time.monotonic() + 2 * LAYER_IDLE_SECONDS
-    room.send(0, VP8_DELTA, arrival=later)  # the publisher stopped the largest layer
-    room.send(1, VP8_DELTA, arrival=later)
-    room.router._follow_layers(later)
-    room.send(1, VP8_KEY, arrival=later + 0.05)
+    for _ in range(round(2 * LAYER_IDLE_SECONDS / 0.1)):  # the publisher stopped the largest
+        room.timers.advance(0.1)
+        room.send_all(VP8_DELTA, layers=(0, 1))
+    room.send(1, VP8_KEY)
     assert room.layers()[-1] == 1  # meanwhile the middle one
-    room.router._report_all_layers(later + UNWANTED_AFTER + 1)
+    for _ in range(round((UNWANTED_AFTER + 1) / 0.1)):
+        room.timers.advance(0.1)
+        room.send_all(VP8_DELTA, layers=(0, 1))
     # still wanted, so that the publisher turns it back on
-    assert room.router._streams[CAM].reported_wanted == (True, True, True)
-    assert all(e.wanted[2] for e in events if isinstance(e, PublisherLayers))
-    room.send(2, VP8_DELTA, arrival=later + 0.2)  # it is back
-    room.router._follow_layers(later + 0.2)
-    room.send(2, VP8_KEY, arrival=later + 0.25)
+    assert room.reported()[-1] == (True, True, True)
+    assert all(wanted[2] for wanted in room.reported())
+    room.send(2, VP8_DELTA)  # it is back
+    room.timers.advance(0.3)
+    room.send(2, VP8_KEY)
     assert room.layers()[-1] == 2
     room.router.close()
 
 
-async def test_a_single_layer_stream_is_never_reported() -> None:
+def test_a_single_layer_stream_is_never_reported() -> None:
     room = Room()
-    room.router._report_all_layers(time.monotonic() + 10)
-    room.router._allocate_all(time.monotonic() + 10)
+    room.timers.advance(10)
     assert not [e for e in room.events if isinstance(e, PublisherLayers)]
     room.router.close()

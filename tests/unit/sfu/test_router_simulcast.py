@@ -3,9 +3,7 @@ subscription, switches only at keyframes with continuous numbering, pause and re
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import time
 
 import pytest
 from support.router_room import (
@@ -24,13 +22,16 @@ from support.simulcast_room import (
     RIDS,
     Out,
     SimulcastRoom,
-    step_up,
 )
 
 from klingel.sfu.api import MediaError, Subscription
-from klingel.sfu.rtcp import GenericNack, PictureLossIndication, ReceiverReport
+from klingel.sfu.router import NACK_DELAY, REPORT_TICKS, SPEAKER_TICKS, TICK_SECONDS
+from klingel.sfu.rtcp import GenericNack, PictureLossIndication, ReceiverReport, ReportBlock
 from klingel.sfu.rtp import build_packet, parse_rtp
 from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
+
+REPORT_SECONDS = REPORT_TICKS * TICK_SECONDS
+LAYER_TURN = SPEAKER_TICKS * TICK_SECONDS  # how often layers coming and going are followed
 
 
 def assert_continuous(out: list[Out]) -> None:
@@ -40,34 +41,37 @@ def assert_continuous(out: list[Out]) -> None:
         assert 0 < (after.timestamp - before.timestamp) & 0xFFFF_FFFF < 0x8000_0000
 
 
-async def settle() -> None:
-    await asyncio.sleep(0)
+def video_report_blocks(room: SimulcastRoom) -> list[ReportBlock]:
+    """The blocks of the last receiver report to the publisher, but the audio's."""
+    (*_, report) = room.publisher.rtcp_of(ReceiverReport)
+    return [block for block in report.reports if block.ssrc != room.audio_ssrc]
 
 
 # --- learning the layers --------------------------------------------------------------------
 
 
-async def test_publish_answer_receives_the_three_layers() -> None:
+def test_publish_answer_receives_the_three_layers() -> None:
     room = SimulcastRoom()
     assert "a=simulcast:recv q;h;f" in room.publish_answer
-    assert [layer.rid for layer in room.router._streams[CAM].layers] == list(RIDS)
+    assert all(f"a=rid:{rid} recv" in room.publish_answer for rid in RIDS)
     room.router.close()
 
 
-async def test_each_layer_ssrc_is_learnt_from_its_rid() -> None:
+def test_each_layer_ssrc_is_learnt_from_its_rid() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_DELTA)
-    layers = room.router._streams[CAM].layers
-    assert [layer.ssrc for layer in layers] == list(LAYER_SSRCS)
     # once known, an SSRC needs no extension (Chromium stops sending them)
     for layer in range(3):
         room.send(layer, VP8_DELTA, rid=False)
-    assert [layer.reception.received for layer in layers] == [2, 2, 2]
     assert room.counters.dropped == 0
+    room.timers.advance(REPORT_SECONDS)
+    blocks = video_report_blocks(room)
+    assert [block.ssrc for block in blocks] == list(LAYER_SSRCS)
+    assert [block.highest_sequence & 0xFFFF for block in blocks] == room.sequences
     room.router.close()
 
 
-async def test_unknown_or_missing_rid_is_dropped() -> None:
+def test_unknown_or_missing_rid_is_dropped() -> None:
     room = SimulcastRoom()
     unknown = build_packet(
         payload_type=96,
@@ -77,41 +81,36 @@ async def test_unknown_or_missing_rid_is_dropped() -> None:
         payload=VP8_KEY,
         extensions=[(MID_ID, b"1"), (RID_ID, b"x")],
     )
-    room.publisher.on_rtp(bytes(unknown), time.monotonic())
+    room.publisher.on_rtp(bytes(unknown), room.timers.now())
     room.send(0, VP8_KEY, rid=False)  # a simulcast SSRC without its RID
     assert room.counters.dropped == 2
-    assert all(layer.ssrc is None for layer in room.router._streams[CAM].layers)
+    room.timers.advance(REPORT_SECONDS)
+    assert video_report_blocks(room) == []  # no layer learnt an SSRC
+    assert not room.publisher.rtcp_of(PictureLossIndication)
     room.router.close()
 
 
-async def test_receive_stats_and_nacks_are_kept_per_layer() -> None:
+def test_receive_stats_and_nacks_are_kept_per_layer() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     room.send(1, VP8_DELTA, sequence=room.sequences[1] + 3)  # two of layer h lost
     room.sequences[1] += 3
     room.send_all(VP8_DELTA)
 
-    def nacks() -> list[GenericNack]:
-        return room.publisher.rtcp_of(GenericNack)
-
-    deadline = time.monotonic() + 5
-    while not nacks() and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    (nack, *_) = nacks()
+    room.timers.advance(NACK_DELAY)
+    (nack,) = room.publisher.rtcp_of(GenericNack)
     assert nack.media_ssrc == LAYER_SSRCS[1]
     assert sorted(nack.lost_sequences()) == [30002, 30003]
-    while not room.publisher.rtcp_of(ReceiverReport) and time.monotonic() < deadline + 5:
-        await asyncio.sleep(0.05)
-    reports = room.publisher.rtcp_of(ReceiverReport)
-    blocks = {block.ssrc for report in reports for block in report.reports}
-    assert set(LAYER_SSRCS) <= blocks
+    room.timers.advance(REPORT_SECONDS)
+    lost = {block.ssrc: block.packets_lost for block in video_report_blocks(room)}
+    assert lost == {LAYER_SSRCS[0]: 0, LAYER_SSRCS[1]: 2, LAYER_SSRCS[2]: 0}
     room.router.close()
 
 
 # --- which layer a subscription gets ---------------------------------------------------------
 
 
-async def test_a_new_subscription_gets_the_highest_layer() -> None:
+def test_a_new_subscription_gets_the_highest_layer() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_DELTA)
     # asked for as soon as the layer's SSRC is known
@@ -123,7 +122,7 @@ async def test_a_new_subscription_gets_the_highest_layer() -> None:
     room.router.close()
 
 
-async def test_switch_waits_for_a_keyframe_of_the_new_layer_and_keeps_the_old_until_then() -> None:
+def test_switch_waits_for_a_keyframe_of_the_new_layer_and_keeps_the_old_until_then() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     room.send_all(VP8_DELTA)
@@ -141,9 +140,9 @@ async def test_switch_waits_for_a_keyframe_of_the_new_layer_and_keeps_the_old_un
     room.router.close()
 
 
-async def test_timestamps_advance_by_the_time_between_the_layers_packets() -> None:
+def test_timestamps_advance_by_the_time_between_the_layers_packets() -> None:
     room = SimulcastRoom()
-    start = time.monotonic()
+    start = room.timers.now()
     room.send(0, VP8_DELTA, arrival=start)  # q is published too, but not forwarded
     room.send(2, VP8_KEY, arrival=start)
     room.send(2, VP8_DELTA, arrival=start + 0.05)
@@ -158,7 +157,7 @@ async def test_timestamps_advance_by_the_time_between_the_layers_packets() -> No
     room.router.close()
 
 
-async def test_switching_up_down_and_back_keeps_numbering_continuous() -> None:
+def test_switching_up_down_and_back_keeps_numbering_continuous() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     for target in (0, 1, 2, 0, 2, 1):
@@ -175,11 +174,11 @@ async def test_switching_up_down_and_back_keeps_numbering_continuous() -> None:
     room.router.close()
 
 
-async def test_a_layer_that_is_not_published_falls_back_to_the_nearest_lower_one() -> None:
+def test_a_layer_that_is_not_published_falls_back_to_the_nearest_lower_one() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY, layers=(0, 1))  # f never comes (a narrow uplink)
     room.router.set_layer(BEN, CAM, 2)  # the same as the default: nothing to do
-    room.router._follow_layers(time.monotonic())
+    room.timers.advance(LAYER_TURN)
     room.send_all(VP8_KEY, layers=(0, 1))
     assert room.layers() == [1]
     room.router.set_layer(BEN, CAM, 7)
@@ -188,27 +187,25 @@ async def test_a_layer_that_is_not_published_falls_back_to_the_nearest_lower_one
     room.router.close()
 
 
-async def test_layers_that_come_and_go_move_the_subscription() -> None:
+def test_layers_that_come_and_go_move_the_subscription() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY, layers=(0,))  # at first only q comes
-    await settle()
-    room.router._follow_layers(time.monotonic())
+    room.timers.advance(LAYER_TURN)
     room.send_all(VP8_KEY, layers=(0,))
     assert room.layers() == [0]
     room.send_all(VP8_DELTA)  # then all three
-    room.router._follow_layers(time.monotonic())
+    room.timers.advance(LAYER_TURN)
     assert room.plis_for(2) >= 1
     room.send_all(VP8_DELTA)
     room.send_all(VP8_KEY, layers=(2,))
     assert room.layers()[-1] == 2
     # f stops (its encoder was dropped): back to h at h's next keyframe
-    later = time.monotonic() + 2 * LAYER_IDLE_SECONDS
-    room.send(0, VP8_DELTA, arrival=later)
-    room.send(1, VP8_DELTA, arrival=later)
-    room.router._follow_layers(later)
+    for _ in range(round(2 * LAYER_IDLE_SECONDS / 0.1)):
+        room.timers.advance(0.1)
+        room.send_all(VP8_DELTA, layers=(0, 1))
     assert room.layers()[-1] == 2  # f's last frame still shows until h's keyframe
-    room.send(1, VP8_KEY, arrival=later + 0.05)
-    room.send(1, VP8_DELTA, arrival=later + 0.1)
+    room.send(1, VP8_KEY)
+    room.send(1, VP8_DELTA)
     assert room.layers()[-2:] == [1, 1]
     assert_continuous(room.video())
     room.router.close()
@@ -217,7 +214,7 @@ async def test_layers_that_come_and_go_move_the_subscription() -> None:
 # --- pause and resume -------------------------------------------------------------------------
 
 
-async def test_pause_stops_video_but_never_audio() -> None:
+def test_pause_stops_video_but_never_audio() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     room.send_audio(2)
@@ -229,13 +226,13 @@ async def test_pause_stops_video_but_never_audio() -> None:
     room.send_audio(3)
     assert room.layers() == before == [2]
     assert room.audio_count() == 5
-    room.router._follow_layers(time.monotonic())  # following layers does not resume it
+    room.timers.advance(LAYER_TURN)  # following layers does not resume it
     room.send_all(VP8_KEY)
     assert room.layers() == [2]
     room.router.close()
 
 
-async def test_resume_waits_for_a_keyframe_and_continues_the_numbering() -> None:
+def test_resume_waits_for_a_keyframe_and_continues_the_numbering() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     room.send_all(VP8_DELTA)
@@ -253,7 +250,7 @@ async def test_resume_waits_for_a_keyframe_and_continues_the_numbering() -> None
     room.router.close()
 
 
-async def test_pause_and_resume_of_a_stream_without_simulcast() -> None:
+def test_pause_and_resume_of_a_stream_without_simulcast() -> None:
     from support.router_room import Room
 
     room = Room()
@@ -273,13 +270,13 @@ async def test_pause_and_resume_of_a_stream_without_simulcast() -> None:
 # --- requests ---------------------------------------------------------------------------------
 
 
-async def test_a_request_before_the_subscription_applies_to_it() -> None:
+def test_a_request_before_the_subscription_applies_to_it() -> None:
     room = SimulcastRoom()
     room.router.set_layer(CEM, CAM, 0)
     room.router.subscribe(CEM, subscribe_offer(), [Subscription("1", CAM)])
     cem = room.factory.created[-1]
     cem.set_state("connected")
-    step_up(room.router)
+    room.step_up()
     room.send_all(VP8_KEY)
     assert [parse_rtp(p).ssrc for p in cem.rtp] and len(cem.rtp) == 1
     assert cem.rtp[0][-1] == 0
@@ -287,7 +284,7 @@ async def test_a_request_before_the_subscription_applies_to_it() -> None:
     room.router.close()
 
 
-async def test_bad_requests() -> None:
+def test_bad_requests() -> None:
     room = SimulcastRoom()
     with pytest.raises(MediaError) as error:
         room.router.set_layer(BEN, CAM.__class__("s-none"), 0)
@@ -297,7 +294,7 @@ async def test_bad_requests() -> None:
     room.router.close()
 
 
-async def test_subscriber_pli_and_nack_go_to_the_layer_it_receives() -> None:
+def test_subscriber_pli_and_nack_go_to_the_layer_it_receives() -> None:
     room = SimulcastRoom()
     room.send_all(VP8_KEY)
     room.send_all(VP8_DELTA)
@@ -306,7 +303,7 @@ async def test_subscriber_pli_and_nack_go_to_the_layer_it_receives() -> None:
     room.send_all(VP8_DELTA)
     out = room.video()
     assert [o.layer for o in out] == [2, 2, 0, 0]
-    await asyncio.sleep(0.4)  # past the keyframe pacing
+    room.timers.advance(0.4)  # past the keyframe pacing
     before = (room.plis_for(0), room.plis_for(2))
     room.subscriber.on_rtcp(bytes(PictureLossIndication(1, room.ssrcs["1"])))
     assert (room.plis_for(0), room.plis_for(2)) == (before[0] + 1, before[1])
