@@ -16,6 +16,7 @@ ALLOWED = {
     "protocol": {"klingel.ids", "klingel.tracks"},
     "sfu": {"klingel.ids", "klingel.tracks"},
     "rooms": {"klingel.ids", "klingel.tracks", "klingel.protocol", "klingel.sfu"},
+    "client": {"klingel.ids", "klingel.tracks", "klingel.protocol"},
 }
 
 
