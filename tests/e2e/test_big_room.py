@@ -22,9 +22,11 @@ from playwright.async_api import Browser, Page, WebSocket
 
 from klingel.bots.browser import PageOpener, ProbedPage, inbound_counts, wait_until
 from klingel.bots.room_page import Person, join_from_prejoin, own_id, paging, tile_video
+from klingel.ids import StreamId
 from klingel.load.media_files import ensure_media
 from klingel.load.participant import LoadParticipant, ParticipantOptions
 from klingel.load.sending import Pacer, PreparedMedia
+from klingel.protocol.objects import StreamInfo
 from klingel.sfu.dtls import DtlsIdentity
 
 PEOPLE = 20
@@ -40,7 +42,7 @@ class PublishingOnly(LoadParticipant):
     """A light participant that publishes and receives nothing: it never sees anyone else's
     streams, so it never subscribes."""
 
-    def others_streams(self) -> dict[str, Message]:
+    def others_streams(self) -> dict[StreamId, StreamInfo]:
         return {}
 
 
