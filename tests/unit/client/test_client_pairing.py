@@ -16,6 +16,7 @@ from klingel.protocol.messages import (
     Joined,
     Pong,
     PublishAnswer,
+    ServerMessage,
     StreamRemoved,
     SubscribeAnswer,
 )
@@ -26,7 +27,7 @@ YOU = ParticipantInfo(ParticipantId("p-1"), "Anna", False, False, False, False, 
 JOINED = Joined(1, YOU, "r" * 20, False, RoomInfo(RoomId("rathaus"), 50), (YOU,), ())
 
 
-def refused(reply: asyncio.Future[object]) -> Refused:
+def refused(reply: asyncio.Future[ServerMessage]) -> Refused:
     error = reply.exception()
     assert isinstance(error, Refused)
     return error
