@@ -54,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 MessageHandler = Callable[[ServerMessage], None]
 
+PING_SECONDS = 10.0
+"""As the browser client: the server closes a joined socket that is silent for 45 s, and 30 s
+later the participant is gone, media connections and all."""
 MAX_RECEIVED_FRAME = 2**20
 """Larger than any frame the protocol allows: an oversized frame reaches the parser and is
 reported as such, instead of closing the socket with 1009."""
@@ -69,10 +72,17 @@ class SignalingClient:
 
     Every message the server sends goes to ``on_message``, in order, and before a request it
     answers returns: the handler's view of the room is up to date when the answer is used.
+    A ``ping`` goes out every ``ping_every`` seconds (its ``pong`` reaches the handler), so a
+    participant who only watches stays in the room; None leaves pinging to the caller.
     """
 
     def __init__(
-        self, socket: ClientConnection, on_message: MessageHandler, *, request_timeout: float
+        self,
+        socket: ClientConnection,
+        on_message: MessageHandler,
+        *,
+        request_timeout: float,
+        ping_every: float | None = PING_SECONDS,
     ) -> None:
         self.request_timeout = request_timeout
         self._socket = socket
@@ -81,6 +91,11 @@ class SignalingClient:
         loop = asyncio.get_running_loop()
         self._ended: asyncio.Future[SignalingError] = loop.create_future()
         self._reader = loop.create_task(self._read(), name="signaling-reader")
+        self._keepalive = (
+            loop.create_task(self._keep_alive(ping_every), name="signaling-ping")
+            if ping_every is not None
+            else None
+        )
 
     @classmethod
     async def connect(
@@ -89,6 +104,7 @@ class SignalingClient:
         on_message: MessageHandler,
         *,
         request_timeout: float = 15.0,
+        ping_every: float | None = PING_SECONDS,
         additional_headers: Mapping[str, str] | None = None,
     ) -> SignalingClient:
         """Open the socket of the server at ``base_url`` (``https://klingel.example``)."""
@@ -100,7 +116,7 @@ class SignalingClient:
             max_size=MAX_RECEIVED_FRAME,
             additional_headers=additional_headers,
         )
-        return cls(socket, on_message, request_timeout=request_timeout)
+        return cls(socket, on_message, request_timeout=request_timeout, ping_every=ping_every)
 
     @property
     def is_open(self) -> bool:
@@ -175,6 +191,12 @@ class SignalingClient:
         await self._socket.close()
         await self._reader
 
+    async def _keep_alive(self, interval: float) -> None:
+        with contextlib.suppress(SignalingError):
+            while True:
+                await asyncio.sleep(interval)
+                await self.send(Ping())
+
     async def _read(self) -> None:
         ended: SignalingError = Disconnected("the signaling socket closed")
         try:
@@ -194,6 +216,8 @@ class SignalingClient:
             ended = Disconnected(f"handling a message failed: {error!r}")
             await self._socket.close()
         finally:
+            if self._keepalive is not None:
+                self._keepalive.cancel()
             self._pending.fail_all(ended)
             if not self._ended.done():
                 self._ended.set_result(ended)

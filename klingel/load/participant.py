@@ -32,7 +32,6 @@ from klingel.protocol.messages import (
     Joined,
     MediaReset,
     MediaState,
-    Ping,
     ServerMessage,
     StreamAdded,
     StreamRemoved,
@@ -44,7 +43,6 @@ __all__ = ["LoadParticipant", "ParticipantOptions", "ParticipantSnapshot"]
 
 logger = logging.getLogger(__name__)
 
-_PING_INTERVAL = 10.0
 _MAX_SECTIONS = 100
 
 
@@ -129,7 +127,6 @@ class LoadParticipant:
         if not isinstance(answer, Joined):
             raise SignalingError("the room's lobby holds load participants at the door")
         self.joined = True
-        self._spawn(self._ping(), "ping")
         if self.options.audio or self.options.video:
             await self._publish()
         self._spawn(self._follow(), "follow")
@@ -233,11 +230,6 @@ class LoadParticipant:
                 self.error = "media_reset"
             case Error():
                 logger.debug("refused: %s", message.code)
-
-    async def _ping(self) -> None:
-        while True:
-            await asyncio.sleep(_PING_INTERVAL)
-            await self._connected.send(Ping())
 
     # -- publishing -------------------------------------------------------------------------
 

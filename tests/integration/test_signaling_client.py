@@ -4,6 +4,7 @@ requests get their answers, refusals raise the server's error code, and the clos
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -69,4 +70,14 @@ async def test_a_refusal_of_a_message_without_answer_goes_to_the_handler(app: Se
     assert await client.ping() == Pong()  # the refusal came first, and failed no request
     errors = [m for m in received if isinstance(m, Error)]
     assert [(e.code, e.ref) for e in errors] == [(ErrorCode.UNKNOWN_STREAM, "set_layers")]
+    await client.close()
+
+
+async def test_a_client_that_only_watches_pings_by_itself(app: Server) -> None:
+    received: list[ServerMessage] = []
+    client = await SignalingClient.connect(app.url, received.append, ping_every=0.1)
+    await client.join("rathaus", "Anna")
+    async with asyncio.timeout(5):
+        while Pong() not in received:
+            await asyncio.sleep(0.05)
     await client.close()
