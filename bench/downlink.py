@@ -26,9 +26,12 @@ from typing import Any
 from harness import WORK, require_netns, save, start_server
 from playwright.async_api import async_playwright
 
+from klingel.client import Refused
 from klingel.load.media_files import SIMULCAST_LAYERS, ensure_media
 from klingel.load.participant import LoadParticipant, ParticipantOptions
 from klingel.load.sending import Pacer, PreparedMedia
+from klingel.protocol.layers import LayerRequest, SetLayers
+from klingel.protocol.objects import StreamRequest
 from klingel.sfu.dtls import DtlsIdentity
 from klingel_bots.browser import PageOpener, launch_chromium
 from klingel_bots.client import ProtocolClient
@@ -85,36 +88,28 @@ class Viewer:
 async def open_viewer(
     opener: PageOpener, page_url: str, server: ServerProcess, room: str, name: str
 ) -> Viewer:
-    client = ProtocolClient(server.base_url, room, name, auto_subscribe=False)
+    client = ProtocolClient(server.base_url, room, name, auto_subscribe=False, request_timeout=20.0)
     await client.join()
     await wait_for(lambda: _has_published(client), 30.0, "the publisher's streams")
     streams = client.others_streams()
-    audio = next(sid for sid, s in streams.items() if s["kind"] == "audio")
-    video = next(sid for sid, s in streams.items() if s["kind"] == "video")
+    audio = next(sid for sid, s in streams.items() if s.kind == "audio")
+    video = next(sid for sid, s in streams.items() if s.kind == "video")
     probed = await opener()
     peer = await ChromiumPeer.open(probed.page, page_url)
     offer = await peer.receive_offer(["audio", "video"])
     audio_mid, video_mid = offer.mid_of("audio"), offer.mid_of("video")
-    since = len(client.messages)
-    await client.send(
-        {
-            "type": "subscribe",
-            "sdp": offer.sdp,
-            "streams": [{"mid": audio_mid, "stream": audio}, {"mid": video_mid, "stream": video}],
-        }
-    )
-    answer = await client.wait_for(
-        lambda m: m["type"] in ("subscribe_answer", "error"), since=since, timeout=20.0
-    )
-    if answer["type"] == "error":
-        raise RuntimeError(f"subscribe refused: {answer.get('code')}")
-    await peer.accept(answer["sdp"])
-    await client.send({"type": "set_layers", "layers": [{"stream": video, "layer": TOP_LAYER}]})
+    requests = [StreamRequest(audio_mid, audio), StreamRequest(video_mid, video)]
+    try:
+        answer = await client.signaling.subscribe(offer.sdp, requests)
+    except Refused as refused:
+        raise RuntimeError(f"subscribe refused: {refused.code}") from refused
+    await peer.accept(answer.sdp)
+    await client.send(SetLayers((LayerRequest(video, TOP_LAYER),)))
     return Viewer(name, client, peer, audio_mid, video_mid)
 
 
 async def _has_published(client: ProtocolClient) -> bool:
-    kinds = {s["kind"] for s in client.others_streams().values()}
+    kinds = {s.kind for s in client.others_streams().values()}
     return {"audio", "video"} <= kinds
 
 

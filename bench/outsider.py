@@ -131,7 +131,7 @@ async def stun_against_server(media: Path) -> dict[str, Any]:
         while len(ben.others_streams()) < 2:
             await asyncio.sleep(0.1)
         streams = list(ben.others_streams())
-        audio = next(s for s, info in ben.others_streams().items() if info["kind"] == "audio")
+        audio = next(s for s, info in ben.others_streams().items() if info.kind == "audio")
         await ben.wait_receiving(streams)
 
         async def audio_rate(seconds: float) -> float:

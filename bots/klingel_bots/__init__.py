@@ -5,7 +5,7 @@ signaling protocol of ``docs/protocol.md`` and sends and receives media with aio
 browser.
 """
 
-from klingel_bots.client import ProtocolClient, ProtocolError, ReceivedCounts
+from klingel_bots.client import ProtocolClient, ReceivedCounts
 from klingel_bots.media_file import make_test_media
 from klingel_bots.metrics import MetricSample, parse_metrics, sum_metric
 from klingel_bots.server_process import ServerProcess
@@ -13,7 +13,6 @@ from klingel_bots.server_process import ServerProcess
 __all__ = [
     "MetricSample",
     "ProtocolClient",
-    "ProtocolError",
     "ReceivedCounts",
     "ServerProcess",
     "make_test_media",

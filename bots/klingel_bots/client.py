@@ -1,10 +1,11 @@
 """A participant without a browser: Klingel's signaling protocol plus aiortc media.
 
-``ProtocolClient`` joins a room over the signaling WebSocket (``docs/protocol.md``), publishes
-a pre-encoded VP8 + Opus file (no encoding, so many bots fit on one core) or aiortc's generated
-tracks, subscribes to every other participant's streams with ``recvonly`` transceivers and
-counts what arrives per stream. Like the browser client it keeps one peer connection to
-publish and one to subscribe, always makes the offer, and never uses a STUN server.
+``ProtocolClient`` joins a room over the signaling WebSocket (``docs/protocol.md``, spoken by
+``klingel.client``), publishes a pre-encoded VP8 + Opus file (no encoding, so many bots fit on
+one core) or aiortc's generated tracks, subscribes to every other participant's streams with
+``recvonly`` transceivers and counts what arrives per stream. Like the browser client it keeps
+one peer connection to publish and one to subscribe, always makes the offer, and never uses a
+STUN server.
 
 It also speaks the host side (``hostSecret`` in ``join``, the host commands) and waits in a
 room's lobby like a guest who rang, so tests can drive hosts and waiting guests without a
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, TypeVar
 
 from aiortc import (
     RTCBundlePolicy,
@@ -34,36 +34,62 @@ from aiortc import (
 )
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
-from websockets.typing import Origin
 
+from klingel.client import Ended, SignalingClient, SignalingError
+from klingel.client.errors import ENDINGS, Ending
 from klingel.ids import ParticipantId, StreamId
+from klingel.protocol.layers import PublishLayers
+from klingel.protocol.messages import (
+    Chat,
+    ClientMessage,
+    Hand,
+    Joined,
+    MediaReset,
+    MediaState,
+    ParticipantJoined,
+    ParticipantLeft,
+    ParticipantUpdated,
+    ServerMessage,
+    StreamAdded,
+    StreamRemoved,
+)
+from klingel.protocol.moderation import (
+    Admit,
+    AllowUnmute,
+    Deny,
+    EndConversation,
+    EndMeeting,
+    LobbyChanged,
+    Mute,
+    MuteAll,
+    QueuePosition,
+    Remove,
+    RoomSettingsChange,
+    RoomUpdated,
+    SetPassword,
+    SetRole,
+    StopVideo,
+    Unmute,
+    Waiting,
+)
+from klingel.protocol.objects import (
+    IceServer,
+    LobbyEntry,
+    ParticipantInfo,
+    Role,
+    RoomInfo,
+    StreamInfo,
+    StreamRequest,
+    TrackInfo,
+    VideoSource,
+)
+from klingel.tracks import MediaKind, TrackSource
 
-__all__ = ["Message", "ProtocolClient", "ProtocolError", "ReceivedCounts"]
+__all__ = ["ProtocolClient", "ReceivedCounts"]
 
 logger = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-PROTOCOL_VERSION = 1
-Role = Literal["host", "cohost", "guest"]
-VideoSource = Literal["camera", "screen"]
-
-ENDING_TYPES = frozenset({"denied", "removed", "conversation_ended", "meeting_ended"})
-"""Messages with which a host ends someone's part; the server closes the socket after them."""
-PING_SECONDS = 10.0
-"""As the browser client: the server closes a joined socket that is silent for 45 s, and 30 s
-later the participant is gone, media connections and all."""
-
-_SETTING_FIELDS = {
-    "lobby": "lobby",
-    "locked": "locked",
-    "office_hours": "officeHours",
-    "screen_share_allowed": "screenShareAllowed",
-    "chat_allowed": "chatAllowed",
-    "unmute_allowed": "unmuteAllowed",
-}
+_Message = TypeVar("_Message", bound=ServerMessage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,33 +100,22 @@ class ReceivedCounts:
     frames: int
 
 
-class ProtocolError(Exception):
-    """The server answered a request with an ``error`` message."""
-
-    def __init__(self, code: str, message: str, ref: str | None) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.ref = ref
-
-
 @dataclass(frozen=True, slots=True)
 class _OutgoingTrack:
     track: Any  # aiortc MediaStreamTrack
-    kind: str
-    source: str
+    kind: MediaKind
+    source: TrackSource
 
 
-def _ice_server(entry: Message) -> RTCIceServer:
-    urls = entry["urls"]
-    return RTCIceServer(
-        urls=[str(url) for url in urls] if isinstance(urls, list) else str(urls),
-        username=entry.get("username"),
-        credential=entry.get("credential"),
-    )
+def _ice_server(entry: IceServer) -> RTCIceServer:
+    return RTCIceServer(urls=list(entry.urls), username=entry.username, credential=entry.credential)
 
 
-def _peer_configuration(ice_servers: Sequence[Message], force_relay: bool) -> RTCConfiguration:
+def _any(message: Any) -> bool:
+    return True
+
+
+def _peer_configuration(ice_servers: Sequence[IceServer], force_relay: bool) -> RTCConfiguration:
     """Exactly the servers of the last ``joined`` (the town's TURN relay, or none), never a
     STUN server: with none given, aiortc would add a public one. With ``force_relay`` only
     relay candidates are gathered, as if UDP to the SFU were blocked.
@@ -116,12 +131,6 @@ def _peer_configuration(ice_servers: Sequence[Message], force_relay: bool) -> RT
         iceTransportPolicy=policy,
         bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
     )
-
-
-def _websocket_url(base_url: str) -> str:
-    if base_url.startswith("https://"):
-        return "wss://" + base_url.removeprefix("https://") + "/ws"
-    return "ws://" + base_url.removeprefix("http://") + "/ws"
 
 
 def _pin_vp8(transceiver: RTCRtpTransceiver) -> None:
@@ -148,29 +157,29 @@ class ProtocolClient:
         request_timeout: float = 15.0,
         force_relay: bool = False,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url
         self.room = room
         self.name = name
         self.auto_subscribe = auto_subscribe
         self.request_timeout = request_timeout
         self.force_relay = force_relay
         """Gather relay candidates only: media goes through the TURN relay of ``joined``."""
-        self.ice_servers: list[Message] = []
+        self.ice_servers: tuple[IceServer, ...] = ()
         """The ``iceServers`` of the last ``joined``: the only servers the connections use."""
 
-        self.messages: list[Message] = []
+        self.messages: list[ServerMessage] = []
         """Every message the server sent, in order, across reconnections."""
-        self.you: Message | None = None
+        self.you: ParticipantInfo | None = None
         self.resume_token: str | None = None
-        self.participants: dict[ParticipantId, Message] = {}
-        self.streams: dict[StreamId, Message] = {}
+        self.participants: dict[ParticipantId, ParticipantInfo] = {}
+        self.streams: dict[StreamId, StreamInfo] = {}
         self.own_streams: dict[str, StreamId] = {}
         """Stream ids the server gave to this client's published tracks, by mid."""
         self.waiting = False
         """Whether the last ``join`` was answered with ``waiting`` and no ``joined`` came yet."""
-        self.room_settings: Message | None = None
+        self.room_settings: RoomInfo | None = None
         """The room's settings from the last ``joined`` or ``room_updated``."""
-        self.lobby: list[Message] = []
+        self.lobby: list[LobbyEntry] = []
         """Who waits in the lobby, as the last ``lobby`` message said (hosts only)."""
         self.queue_position: tuple[int, int] | None = None
         """Our place in the office-hours queue and its length, while waiting."""
@@ -179,10 +188,8 @@ class ProtocolClient:
         ``publish_layers`` about it said. This client sends one layer, so it only records."""
         self._waiting_since = 0
 
-        self._socket: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._keepalive: asyncio.Task[None] | None = None
-        self._arrived = asyncio.Condition()
+        self._signaling: SignalingClient | None = None
+        self._arrived = asyncio.Event()  # set and replaced whenever a message arrives
         self._publisher: RTCPeerConnection | None = None
         self._subscriber: RTCPeerConnection | None = None
         self._player: MediaPlayer | None = None
@@ -202,17 +209,16 @@ class ProtocolClient:
     def participant_id(self) -> ParticipantId:
         if self.you is None:
             raise RuntimeError("not joined")
-        return ParticipantId(str(self.you["id"]))
+        return self.you.id
 
     @property
     def connected(self) -> bool:
         """Whether the signaling socket is open (the server has not closed it)."""
-        socket = self._socket
-        return socket is not None and socket.state is State.OPEN
+        return self._signaling is not None and self._signaling.is_open
 
-    def others_streams(self) -> dict[StreamId, Message]:
-        mine = self.you["id"] if self.you else None
-        return {sid: s for sid, s in self.streams.items() if s["participant"] != mine}
+    def others_streams(self) -> dict[StreamId, StreamInfo]:
+        mine = self.you.id if self.you else None
+        return {sid: s for sid, s in self.streams.items() if s.participant != mine}
 
     # -- signaling ------------------------------------------------------------------------
 
@@ -222,129 +228,107 @@ class ProtocolClient:
         resume: str | None = None,
         host_secret: str | None = None,
         password: str | None = None,
-    ) -> Message:
+    ) -> Joined | Waiting:
         """Open the signaling socket and join (or resume with ``resume``); returns ``joined``,
         or ``waiting`` when the room's lobby takes us (then ``wait_admitted``).
-        ``host_secret`` is the room's host or co-host secret, ``password`` its password."""
-        self._socket = await connect(
-            _websocket_url(self.base_url),
-            origin=Origin(self.base_url),
-            open_timeout=self.request_timeout,
-            max_size=2**20,
-        )
+        ``host_secret`` is the room's host or co-host secret, ``password`` its password.
+        Raises ``klingel.client.Refused`` with the server's error code."""
         since = len(self.messages)
-        self._reader = asyncio.create_task(self._read(self._socket), name=f"read-{self.name}")
-        self._keepalive = asyncio.create_task(
-            self._keep_alive(self._socket), name=f"ping-{self.name}"
+        self._signaling = await SignalingClient.connect(
+            self.base_url, self._receive, request_timeout=self.request_timeout
         )
-        join: Message = {
-            "type": "join",
-            "v": PROTOCOL_VERSION,
-            "room": self.room,
-            "name": self.name,
-            "resume": resume,
-        }
-        if host_secret is not None:
-            join["hostSecret"] = host_secret
-        if password is not None:
-            join["password"] = password
-        await self.send(join)
-        answer = await self._reply(("joined", "waiting"), "join", since)
-        if answer["type"] == "waiting":
+        answer = await self._signaling.join(
+            self.room, self.name, resume=resume, host_secret=host_secret, password=password
+        )
+        if isinstance(answer, Waiting):
             self.waiting = True
             self._waiting_since = since
-            return answer
-        return self._take_joined(answer)
+        return answer
 
-    async def wait_admitted(self, *, timeout: float = 15.0) -> Message:
+    async def wait_admitted(self, *, timeout: float = 15.0) -> Joined:
         """While waiting in the lobby: wait for a host's admission; returns ``joined``.
-        Raises ``ProtocolError`` (code ``denied``, ``meeting_ended``) when it ends instead."""
-        message = await self.wait_for(
-            lambda m: m["type"] == "joined" or m["type"] in ENDING_TYPES,
-            since=self._waiting_since,
-            timeout=timeout,
+        Raises ``klingel.client.Ended`` (``denied``, ``meeting_ended``) when it ends instead."""
+        message = await self._first(
+            lambda m: isinstance(m, (Joined, *ENDINGS)), self._waiting_since, timeout
         )
-        if message["type"] != "joined":
-            raise ProtocolError(message["type"], str(message.get("message") or ""), None)
-        return self._take_joined(message)
+        if isinstance(message, ENDINGS):
+            raise Ended(message)
+        assert isinstance(message, Joined)
+        return message
 
-    async def wait_ended(self, *, since: int = 0, timeout: float = 15.0) -> Message:
+    async def wait_ended(self, *, since: int = 0, timeout: float = 15.0) -> Ending:
         """The message with which a host ended our part (``denied``, ``removed``, ...)."""
-        return await self.wait_for(
-            lambda m: m["type"] in ENDING_TYPES, since=since, timeout=timeout
-        )
+        message = await self._first(lambda m: isinstance(m, ENDINGS), since, timeout)
+        assert isinstance(message, ENDINGS)
+        return message
 
-    async def wait_lobby(self, count: int, *, timeout: float = 15.0) -> list[Message]:
+    async def wait_lobby(self, count: int, *, timeout: float = 15.0) -> list[LobbyEntry]:
         """As a host: wait until exactly ``count`` people wait in the lobby; returns them."""
-        async with asyncio.timeout(timeout), self._arrived:
+        async with asyncio.timeout(timeout):
             while len(self.lobby) != count:
                 await self._arrived.wait()
             return list(self.lobby)
 
-    def _take_joined(self, joined: Message) -> Message:
+    def _take_joined(self, joined: Joined) -> None:
         self.waiting = False
         self.queue_position = None
-        self.room_settings = joined.get("room")
-        self.you = joined["you"]
-        self.resume_token = joined.get("resume")
-        self.participants = {p["id"]: p for p in joined["participants"]}
-        self.participants[joined["you"]["id"]] = joined["you"]
-        self.streams = {s["id"]: s for s in joined["streams"]}
-        self.ice_servers = list(joined.get("iceServers") or [])
+        self.room_settings = joined.room
+        self.you = joined.you
+        self.resume_token = joined.resume
+        self.participants = {p.id: p for p in joined.participants}
+        self.participants[joined.you.id] = joined.you
+        self.streams = {s.id: s for s in joined.streams}
+        self.ice_servers = joined.ice_servers
         if self.auto_subscribe and self.others_streams():
             self._schedule_subscribe()
-        return joined
 
     # -- host commands (the server refuses them from guests with ``not_host``) ------------
 
     async def change_settings(self, **settings: bool) -> None:
         """``room_settings`` with the named switches: ``lobby``, ``locked``, ``office_hours``,
-        ``screen_share_allowed``, ``chat_allowed``, ``unmute_allowed``."""
-        unknown = set(settings) - set(_SETTING_FIELDS)
-        if unknown or not settings:
-            raise ValueError(f"unknown or no settings: {sorted(unknown)}")
-        message: Message = {"type": "room_settings"}
-        message.update({_SETTING_FIELDS[key]: value for key, value in settings.items()})
-        await self.send(message)
+        ``screen_share_allowed``, ``chat_allowed``, ``unmute_allowed``, ``e2ee``."""
+        if not settings:
+            raise ValueError("no settings")
+        await self.send(RoomSettingsChange(**settings))
 
     async def set_password(self, password: str | None) -> None:
-        await self.send({"type": "set_password", "password": password})
+        await self.send(SetPassword(password))
 
-    async def admit(self, participant: str) -> None:
-        await self.send({"type": "admit", "id": participant})
+    async def admit(self, participant: ParticipantId) -> None:
+        await self.send(Admit(participant))
 
-    async def deny(self, participant: str, message: str | None = None) -> None:
-        await self.send({"type": "deny", "id": participant, "message": message})
+    async def deny(self, participant: ParticipantId, message: str | None = None) -> None:
+        await self.send(Deny(participant, message))
 
-    async def end_conversation(self, participant: str) -> None:
-        await self.send({"type": "end_conversation", "id": participant})
+    async def end_conversation(self, participant: ParticipantId) -> None:
+        await self.send(EndConversation(participant))
 
-    async def mute(self, participant: str) -> None:
-        await self.send({"type": "mute", "id": participant})
+    async def mute(self, participant: ParticipantId) -> None:
+        await self.send(Mute(participant))
 
     async def mute_all(self) -> None:
-        await self.send({"type": "mute_all"})
+        await self.send(MuteAll())
 
-    async def allow_unmute(self, participant: str) -> None:
-        await self.send({"type": "allow_unmute", "id": participant})
+    async def allow_unmute(self, participant: ParticipantId) -> None:
+        await self.send(AllowUnmute(participant))
 
-    async def stop_video(self, participant: str, source: VideoSource) -> None:
-        await self.send({"type": "stop_video", "id": participant, "source": source})
+    async def stop_video(self, participant: ParticipantId, source: VideoSource) -> None:
+        await self.send(StopVideo(participant, source))
 
-    async def remove(self, participant: str) -> None:
-        await self.send({"type": "remove", "id": participant})
+    async def remove(self, participant: ParticipantId) -> None:
+        await self.send(Remove(participant))
 
-    async def set_role(self, participant: str, role: Role) -> None:
-        await self.send({"type": "set_role", "id": participant, "role": role})
+    async def set_role(self, participant: ParticipantId, role: Role) -> None:
+        await self.send(SetRole(participant, role))
 
     async def end_meeting(self) -> None:
-        await self.send({"type": "end_meeting"})
+        await self.send(EndMeeting())
 
     async def unmute(self) -> None:
         """Ask to be heard again after a host muted us (refused unless allowed)."""
-        await self.send({"type": "unmute"})
+        await self.send(Unmute())
 
-    async def resume(self) -> Message:
+    async def resume(self) -> Joined | Waiting:
         """Join again with the resume token on a new socket; the media connections stay."""
         if self.resume_token is None:
             raise RuntimeError("no resume token: join first")
@@ -353,117 +337,102 @@ class ProtocolClient:
 
     async def drop_socket(self) -> None:
         """Lose the signaling socket as a failing network would: no close frame, no leave."""
-        socket = self._socket
-        if socket is not None:
-            socket.transport.abort()
+        if self._signaling is not None:
+            self._signaling.abort()
         await self._close_socket()
 
-    async def send(self, message: Message) -> None:
-        if self._socket is None:
+    @property
+    def signaling(self) -> SignalingClient:
+        """The open signaling socket, for requests this class does not make itself."""
+        if self._signaling is None:
             raise RuntimeError("not connected")
-        await self._socket.send(json.dumps(message))
+        return self._signaling
+
+    async def send(self, message: ClientMessage) -> None:
+        await self.signaling.send(message)
 
     async def chat(self, text: str) -> None:
-        await self.send({"type": "chat", "text": text})
+        await self.send(Chat(text))
 
     async def raise_hand(self, raised: bool = True) -> None:
-        await self.send({"type": "hand", "raised": raised})
+        await self.send(Hand(raised))
 
     async def set_media_state(self, *, audio: bool, video: bool) -> None:
-        await self.send({"type": "media_state", "audio": audio, "video": video})
+        await self.send(MediaState(audio, video))
 
     async def ping(self) -> None:
-        since = len(self.messages)
-        await self.send({"type": "ping"})
-        await self._reply("pong", "ping", since)
+        await self.signaling.ping()
 
     async def leave(self) -> None:
         """Say goodbye; the server closes the socket."""
-        if self._socket is not None:
-            with contextlib.suppress(ConnectionClosed):
-                await self.send({"type": "leave"})
-                await asyncio.wait_for(self._socket.wait_closed(), self.request_timeout)
-        await self._close_socket()
+        signaling, self._signaling = self._signaling, None
+        if signaling is not None:
+            await signaling.leave()
 
     async def wait_for(
         self,
-        predicate: Callable[[Message], bool],
+        kind: type[_Message],
+        predicate: Callable[[_Message], bool] = _any,
         *,
         since: int = 0,
         timeout: float = 15.0,
-    ) -> Message:
-        """The first message from index ``since`` on that matches, waiting for it to arrive."""
-        async with asyncio.timeout(timeout), self._arrived:
-            while True:
-                for message in self.messages[since:]:
-                    if predicate(message):
-                        return message
-                await self._arrived.wait()
-
-    async def _reply(
-        self, reply_type: str | tuple[str, ...], request_type: str, since: int
-    ) -> Message:
-        reply_types = (reply_type,) if isinstance(reply_type, str) else reply_type
-        message = await self.wait_for(
-            lambda m: (
-                m["type"] in reply_types
-                or (m["type"] == "error" and m.get("ref") in (request_type, None))
-            ),
-            since=since,
-            timeout=self.request_timeout,
-        )
-        if message["type"] == "error":
-            raise ProtocolError(str(message["code"]), str(message["message"]), message.get("ref"))
+    ) -> _Message:
+        """The first message of type ``kind`` from index ``since`` on that matches, waiting
+        for it to arrive."""
+        message = await self._first(lambda m: isinstance(m, kind) and predicate(m), since, timeout)
+        assert isinstance(message, kind)
         return message
 
-    async def _keep_alive(self, socket: ClientConnection) -> None:
-        """A ``ping`` every ``PING_SECONDS`` while the socket is open, whether or not the
-        client says anything else: a participant who only watches must stay in the room."""
-        with contextlib.suppress(ConnectionClosed):
+    async def _first(
+        self, test: Callable[[ServerMessage], bool], since: int, timeout: float
+    ) -> ServerMessage:
+        async with asyncio.timeout(timeout):
             while True:
-                await asyncio.sleep(PING_SECONDS)
-                await socket.send(json.dumps({"type": "ping"}))
+                arrived = self._arrived
+                for message in self.messages[since:]:
+                    if test(message):
+                        return message
+                since = len(self.messages)
+                await arrived.wait()
 
-    async def _read(self, socket: ClientConnection) -> None:
-        try:
-            async for frame in socket:
-                message = json.loads(frame)
-                self._apply(message)
-                async with self._arrived:
-                    self.messages.append(message)
-                    self._arrived.notify_all()
-        except ConnectionClosed:
-            logger.debug("signaling socket closed")
+    def _receive(self, message: ServerMessage) -> None:
+        self._apply(message)
+        self.messages.append(message)
+        self._arrived.set()
+        self._arrived = asyncio.Event()
 
-    def _apply(self, message: Message) -> None:
-        kind = message["type"]
-        if kind in ("participant_joined", "participant_updated"):
-            participant = message["participant"]
-            self.participants[participant["id"]] = participant
-        elif kind == "participant_left":
-            self.participants.pop(message["id"], None)
-        elif kind == "stream_added":
-            stream = message["stream"]
-            self.streams[stream["id"]] = stream
-            if self.auto_subscribe and self.you and stream["participant"] != self.you["id"]:
-                self._schedule_subscribe()
-        elif kind == "stream_removed":
-            self.streams.pop(message["id"], None)
-            self.publish_layers.pop(message["id"], None)
-            if self.auto_subscribe and message["id"] in self._wanted_mids:
-                self._schedule_subscribe()
-        elif kind == "lobby":
-            self.lobby = list(message["waiting"])
-        elif kind == "queue_position":
-            self.queue_position = (int(message["position"]), int(message["length"]))
-        elif kind == "room_updated":
-            self.room_settings = message["room"]
-        elif kind == "publish_layers":
-            self.publish_layers[StreamId(message["stream"])] = tuple(message["layers"])
-        elif kind == "media_reset":
-            self.publish_layers.clear()
-            logger.debug("media reset: publishing and subscribing anew")
-            asyncio.get_running_loop().create_task(self._renew_media())
+    def _apply(self, message: ServerMessage) -> None:
+        match message:
+            case Joined():
+                self._take_joined(message)
+            case (
+                ParticipantJoined(participant=participant)
+                | ParticipantUpdated(participant=participant)
+            ):
+                self.participants[participant.id] = participant
+            case ParticipantLeft(id=participant_id):
+                self.participants.pop(participant_id, None)
+            case StreamAdded(stream=stream):
+                self.streams[stream.id] = stream
+                if self.auto_subscribe and self.you and stream.participant != self.you.id:
+                    self._schedule_subscribe()
+            case StreamRemoved(id=stream_id):
+                self.streams.pop(stream_id, None)
+                self.publish_layers.pop(stream_id, None)
+                if self.auto_subscribe and stream_id in self._wanted_mids:
+                    self._schedule_subscribe()
+            case LobbyChanged(waiting=waiting):
+                self.lobby = list(waiting)
+            case QueuePosition(position=position, length=length):
+                self.queue_position = (position, length)
+            case RoomUpdated(room=room):
+                self.room_settings = room
+            case PublishLayers(stream=stream_id, layers=layers):
+                self.publish_layers[stream_id] = layers
+            case MediaReset():
+                self.publish_layers.clear()
+                logger.debug("media reset: publishing and subscribing anew")
+                asyncio.get_running_loop().create_task(self._renew_media())
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -500,17 +469,13 @@ class ProtocolClient:
                 _pin_vp8(transceiver)
             transceivers.append(transceiver)
         await publisher.setLocalDescription(await publisher.createOffer())
-        track_specs = [
-            {"mid": t.mid, "kind": o.kind, "source": o.source}
+        track_infos = [
+            TrackInfo(str(t.mid), o.kind, o.source)
             for t, o in zip(transceivers, tracks, strict=True)
         ]
-        since = len(self.messages)
-        await self.send(
-            {"type": "publish", "sdp": publisher.localDescription.sdp, "tracks": track_specs}
-        )
-        answer = await self._reply("publish_answer", "publish", since)
-        await publisher.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-        self.own_streams = {t["mid"]: StreamId(t["stream"]) for t in answer["tracks"]}
+        answer = await self.signaling.publish(publisher.localDescription.sdp, track_infos)
+        await publisher.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
+        self.own_streams = {t.mid: t.stream for t in answer.tracks}
         # Like the browser: the others show our picture, not our initials, once we say so.
         kinds = {outgoing.kind for outgoing in tracks}
         await self.set_media_state(audio="audio" in kinds, video="video" in kinds)
@@ -532,7 +497,7 @@ class ProtocolClient:
         while not self._closed and set(self.others_streams()) != set(self._wanted_mids):
             try:
                 await self.subscribe_all()
-            except (ProtocolError, TimeoutError, ConnectionClosed, RuntimeError):
+            except (SignalingError, TimeoutError, RuntimeError):
                 logger.warning("subscribing failed", exc_info=True)
                 return
 
@@ -552,7 +517,7 @@ class ProtocolClient:
             new_streams = [sid for sid in wanted if sid not in self._wanted_mids]
             pending = []
             for stream_id in new_streams:
-                kind = wanted[stream_id]["kind"]
+                kind = wanted[stream_id].kind
                 transceiver = subscriber.addTransceiver(kind, direction="recvonly")
                 if self._captured is not None:
                     self._tap(transceiver.receiver, self._captured)
@@ -563,13 +528,9 @@ class ProtocolClient:
                 mid = str(transceiver.mid)  # set by setLocalDescription
                 wanted_mids[stream_id] = mid
                 self._subscribed[mid] = stream_id
-            requests = [{"mid": mid, "stream": sid} for sid, mid in wanted_mids.items()]
-            since = len(self.messages)
-            await self.send(
-                {"type": "subscribe", "sdp": subscriber.localDescription.sdp, "streams": requests}
-            )
-            answer = await self._reply("subscribe_answer", "subscribe", since)
-            await subscriber.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+            requests = [StreamRequest(mid, sid) for sid, mid in wanted_mids.items()]
+            answer = await self.signaling.subscribe(subscriber.localDescription.sdp, requests)
+            await subscriber.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
             self._wanted_mids = wanted_mids
 
     def capture_payloads(self) -> list[bytes]:
@@ -697,20 +658,9 @@ class ProtocolClient:
         self._subscriber = None
 
     async def _close_socket(self) -> None:
-        socket, reader, keepalive = self._socket, self._reader, self._keepalive
-        self._socket = None
-        self._reader = None
-        self._keepalive = None
-        if keepalive is not None:
-            keepalive.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keepalive
-        if socket is not None:
-            await socket.close()
-        if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        signaling, self._signaling = self._signaling, None
+        if signaling is not None:
+            await signaling.close()
 
     async def close(self) -> None:
         """Close media and signaling without saying ``leave`` (the server times us out)."""

@@ -10,37 +10,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-from websockets.typing import Origin
-
+from klingel.client import SignalingClient, SignalingError
+from klingel.ids import ParticipantId, StreamId
 from klingel.load.local_sdp import Kind, OfferedSection
 from klingel.load.peer import LightPeer
 from klingel.load.publishing import sending_section, start_publication
 from klingel.load.receiving import Reception, StreamSnapshot, StreamStats
 from klingel.load.sending import Pacer, PreparedMedia, Publication
 from klingel.load.views import View, layer_requests
+from klingel.protocol.layers import MAX_LAYER_REQUESTS, LayerRequest, PublishLayers, SetLayers
+from klingel.protocol.messages import (
+    ActiveSpeakerChanged,
+    Error,
+    Joined,
+    MediaReset,
+    MediaState,
+    ServerMessage,
+    StreamAdded,
+    StreamRemoved,
+)
+from klingel.protocol.objects import StreamInfo, StreamRequest, TrackInfo
 from klingel.sfu.dtls import DtlsIdentity
 
-__all__ = ["LoadParticipant", "ParticipantOptions", "ParticipantSnapshot", "SignalingError"]
+__all__ = ["LoadParticipant", "ParticipantOptions", "ParticipantSnapshot"]
 
 logger = logging.getLogger(__name__)
 
-Message = dict[str, Any]
-_PROTOCOL_VERSION = 1
-_PING_INTERVAL = 10.0
 _MAX_SECTIONS = 100
-
-
-class SignalingError(Exception):
-    """The server refused a request (an ``error`` message) or closed the socket."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +69,6 @@ class ParticipantSnapshot:
     error: str | None
 
 
-def _websocket_url(base_url: str) -> str:
-    base = base_url.rstrip("/")
-    if base.startswith("https://"):
-        return "wss://" + base.removeprefix("https://") + "/ws"
-    return "ws://" + base.removeprefix("http://") + "/ws"
-
-
 class LoadParticipant:
     """One synthetic participant. ``start`` joins and sets everything going; ``close`` ends."""
 
@@ -94,15 +90,14 @@ class LoadParticipant:
         self._media = media
         self._identity = identity
         self._pacer = pacer
-        self._socket: ClientConnection | None = None
+        self._signaling: SignalingClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._replies: asyncio.Queue[Message] = asyncio.Queue()
-        self._you: str | None = None
-        self._streams: dict[str, Message] = {}  # every stream of the room, by id, in order
-        self._speaker_participant: str | None = None
+        self._you: ParticipantId | None = None
+        self._streams: dict[StreamId, StreamInfo] = {}  # every stream of the room, in order
+        self._speaker_participant: ParticipantId | None = None
         self._publish_peer: LightPeer | None = None
         self._publication: Publication | None = None
-        self._own_streams: dict[str, str] = {}  # own stream id -> mid
+        self._own_streams: dict[StreamId, str] = {}  # own stream id -> mid
         self._wanted_layers: dict[str, list[bool]] = {}  # mid -> the last publish_layers
         self._subscribe_peer: LightPeer | None = None
         self._reception: Reception | None = None
@@ -123,20 +118,15 @@ class LoadParticipant:
     async def start(self) -> None:
         """Join, publish, and start following the room. Raises ``SignalingError`` or
         ``TimeoutError`` when the join fails."""
-        self._socket = await connect(
-            _websocket_url(self.base_url),
-            origin=Origin(self.base_url.rstrip("/")),
-            open_timeout=self.options.request_timeout,
-            max_size=2**20,
+        self._signaling = signaling = await SignalingClient.connect(
+            self.base_url, self._apply, request_timeout=self.options.request_timeout
         )
-        self._spawn(self._read(self._socket), "read")
+        self._spawn(self._watch(signaling), "watch")
         self._join_sent = time.monotonic()
-        await self._send(
-            {"type": "join", "v": _PROTOCOL_VERSION, "room": self.room, "name": self.name}
-        )
-        await self._reply("joined")
+        answer = await signaling.join(self.room, self.name)
+        if not isinstance(answer, Joined):
+            raise SignalingError("the room's lobby holds load participants at the door")
         self.joined = True
-        self._spawn(self._ping(), "ping")
         if self.options.audio or self.options.video:
             await self._publish()
         self._spawn(self._follow(), "follow")
@@ -155,10 +145,8 @@ class LoadParticipant:
         for peer in (self._publish_peer, self._subscribe_peer):
             if peer is not None:
                 await peer.close()
-        if self._socket is not None:
-            with contextlib.suppress(ConnectionClosed):
-                await self._socket.send(json.dumps({"type": "leave"}))
-            await self._socket.close()
+        if self._signaling is not None:
+            await self._signaling.leave()
 
     def snapshot(self) -> ParticipantSnapshot:
         now = time.monotonic()
@@ -184,16 +172,16 @@ class LoadParticipant:
 
     def _note_cameras(self) -> None:
         if self._first_camera_seen is None and any(
-            s["kind"] == "video" for s in self.others_streams().values()
+            s.kind == "video" for s in self.others_streams().values()
         ):
             self._first_camera_seen = time.monotonic()
 
-    def others_streams(self) -> dict[str, Message]:
-        return {sid: s for sid, s in self._streams.items() if s["participant"] != self._you}
+    def others_streams(self) -> dict[StreamId, StreamInfo]:
+        return {sid: s for sid, s in self._streams.items() if s.participant != self._you}
 
     # -- signaling --------------------------------------------------------------------------
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=f"{name}-{self.name}")
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -204,72 +192,44 @@ class LoadParticipant:
             self.error = repr(task.exception())
             logger.debug("participant task failed", exc_info=task.exception())
 
-    async def _send(self, message: Message) -> None:
-        if self._socket is None:
+    @property
+    def _connected(self) -> SignalingClient:
+        if self._signaling is None:
             raise SignalingError("not connected")
-        await self._socket.send(json.dumps(message))
+        return self._signaling
 
-    async def _reply(self, wanted: str) -> Message:
-        async with asyncio.timeout(self.options.request_timeout):
-            while True:
-                message = await self._replies.get()
-                if message["type"] == wanted:
-                    return message
-                if message["type"] == "error":
-                    raise SignalingError(f"{message.get('code')}: {message.get('message')}")
-                if message["type"] == "closed":
-                    raise SignalingError("the server closed the socket")
-
-    async def _read(self, socket: ClientConnection) -> None:
-        try:
-            async for frame in socket:
-                message = json.loads(frame)
-                self._apply(message)
-        except ConnectionClosed:
-            logger.debug("signaling socket closed")
+    async def _watch(self, signaling: SignalingClient) -> None:
+        ended = await signaling.closed()
         if self.error is None:
-            self.error = f"signaling socket closed by the server ({socket.close_code})"
-        self._replies.put_nowait({"type": "closed"})
+            self.error = str(ended)
 
-    def _apply(self, message: Message) -> None:
-        kind = message["type"]
-        if kind == "joined":
-            # taken here, before any later message is applied on top of it
-            self._you = str(message["you"]["id"])
-            self._streams = {str(s["id"]): s for s in message["streams"]}
-            self._note_cameras()
-            self._replies.put_nowait(message)
-        elif kind in ("publish_answer", "subscribe_answer"):
-            self._replies.put_nowait(message)
-        elif kind == "error":
-            if message.get("ref") in (None, "join", "publish", "subscribe"):
-                self._replies.put_nowait(message)
-            else:
-                logger.debug("refused: %s", message.get("code"))
-        elif kind == "stream_added":
-            stream = message["stream"]
-            self._streams[str(stream["id"])] = stream
-            self._note_cameras()
-            self._changed.set()
-        elif kind == "stream_removed":
-            self._streams.pop(str(message["id"]), None)
-            self._changed.set()
-        elif kind == "publish_layers" and self.options.follow_publish_layers:
-            mid = self._own_streams.get(str(message["stream"]))
-            if mid is not None:
-                self._wanted_layers[mid] = [bool(x) for x in message["layers"]]
-                if self._publication is not None:
-                    self._publication.set_wanted_layers(mid, self._wanted_layers[mid])
-        elif kind == "active_speaker":
-            self._speaker_participant = message.get("id")
-            self._changed.set()
-        elif kind == "media_reset":
-            self.error = "media_reset"
-
-    async def _ping(self) -> None:
-        while True:
-            await asyncio.sleep(_PING_INTERVAL)
-            await self._send({"type": "ping"})
+    def _apply(self, message: ServerMessage) -> None:
+        match message:
+            case Joined():
+                # taken here, before any later message is applied on top of it
+                self._you = message.you.id
+                self._streams = {s.id: s for s in message.streams}
+                self._note_cameras()
+            case StreamAdded(stream=stream):
+                self._streams[stream.id] = stream
+                self._note_cameras()
+                self._changed.set()
+            case StreamRemoved(id=stream_id):
+                self._streams.pop(stream_id, None)
+                self._changed.set()
+            case PublishLayers() if self.options.follow_publish_layers:
+                mid = self._own_streams.get(message.stream)
+                if mid is not None:
+                    self._wanted_layers[mid] = list(message.layers)
+                    if self._publication is not None:
+                        self._publication.set_wanted_layers(mid, self._wanted_layers[mid])
+            case ActiveSpeakerChanged(id=speaker):
+                self._speaker_participant = speaker
+                self._changed.set()
+            case MediaReset():
+                self.error = "media_reset"
+            case Error():
+                logger.debug("refused: %s", message.code)
 
     # -- publishing -------------------------------------------------------------------------
 
@@ -277,27 +237,24 @@ class LoadParticipant:
         peer = LightPeer(self._identity, cname=f"load-{random.randrange(1 << 30):x}")
         self._publish_peer = peer
         sections: list[OfferedSection] = []
-        tracks: list[Message] = []
+        tracks: list[TrackInfo] = []
         if self.options.audio:
             sections.append(sending_section("0", "audio"))
-            tracks.append({"mid": "0", "kind": "audio", "source": "microphone"})
+            tracks.append(TrackInfo("0", "audio", "microphone"))
         if self.options.video:
             mid = str(len(sections))
             sections.append(sending_section(mid, "video", simulcast=self.options.simulcast))
-            tracks.append({"mid": mid, "kind": "video", "source": "camera"})
+            tracks.append(TrackInfo(mid, "video", "camera"))
         offer = await peer.offer(sections)
-        await self._send({"type": "publish", "sdp": offer, "tracks": tracks})
-        answer = await self._reply("publish_answer")
-        self._own_streams = {str(t["stream"]): str(t["mid"]) for t in answer["tracks"]}
-        remote = await peer.accept_answer(answer["sdp"])
+        answer = await self._connected.publish(offer, tracks)
+        self._own_streams = {t.stream: t.mid for t in answer.tracks}
+        remote = await peer.accept_answer(answer.sdp)
         publication = start_publication(peer, remote, self._media, sections)
         for mid, wanted in self._wanted_layers.items():
             publication.set_wanted_layers(mid, wanted)  # said while the answer was applied
         self._publication = publication
         self._pacer.add(publication)
-        await self._send(
-            {"type": "media_state", "audio": self.options.audio, "video": self.options.video}
-        )
+        await self._connected.send(MediaState(self.options.audio, self.options.video))
 
     # -- subscribing ------------------------------------------------------------------------
 
@@ -312,7 +269,7 @@ class LoadParticipant:
                 await self._subscribe(wanted)
             await self._aim_layers()
 
-    async def _subscribe(self, wanted: dict[str, Message]) -> None:
+    async def _subscribe(self, wanted: dict[StreamId, StreamInfo]) -> None:
         for mid, (section_kind, subscribed_stream) in list(self._sections.items()):
             if subscribed_stream is not None and subscribed_stream not in wanted:
                 self._sections[mid] = (section_kind, None)
@@ -321,7 +278,7 @@ class LoadParticipant:
         for stream_id, stream in wanted.items():
             if stream_id in subscribed:
                 continue
-            kind: Kind = "audio" if stream["kind"] == "audio" else "video"
+            kind: Kind = stream.kind
             free = (m for m, (k, s) in self._sections.items() if k == kind and s is None)
             mid = next(free, "")
             if not mid:
@@ -343,14 +300,13 @@ class LoadParticipant:
             OfferedSection(mid, kind, "recvonly") for mid, (kind, _s) in self._sections.items()
         ]
         requests = [
-            {"mid": mid, "stream": stream}
+            StreamRequest(mid, StreamId(stream))
             for mid, (_kind, stream) in self._sections.items()
             if stream is not None
         ]
         offer = await peer.offer(sections)
-        await self._send({"type": "subscribe", "sdp": offer, "streams": requests})
         try:
-            answer = await self._reply("subscribe_answer")
+            answer = await self._connected.subscribe(offer, requests)
         except SignalingError as error:
             # e.g. a stream removed while the offer was on its way: the next round fixes it
             logger.debug("subscribe refused: %s", error)
@@ -358,7 +314,7 @@ class LoadParticipant:
             await asyncio.sleep(0.2)
             self._changed.set()
             return
-        remote = await peer.accept_answer(answer["sdp"])
+        remote = await peer.accept_answer(answer.sdp)
         self._negotiated = {stream for _kind, stream in self._sections.values() if stream}
         by_mid = {
             mid: self._stats_by_stream[stream]
@@ -373,19 +329,18 @@ class LoadParticipant:
         if view.kind == "all":
             return
         others = self.others_streams()
-        cameras = [
-            sid for sid, s in others.items() if s["kind"] == "video" and s["source"] == "camera"
-        ]
+        cameras = [sid for sid, s in others.items() if s.kind == "video" and s.source == "camera"]
         speaker = next(
-            (sid for sid in cameras if others[sid]["participant"] == self._speaker_participant),
+            (sid for sid in cameras if others[sid].participant == self._speaker_participant),
             None,
         )
         wanted = layer_requests(view, cameras, speaker)
         changes = [
-            {"stream": sid, "layer": layer}
+            LayerRequest(StreamId(sid), layer)
             for sid, layer in wanted.items()
             if self._layers_sent.get(sid, -1) != layer
         ]
-        for start in range(0, len(changes), 100):
-            await self._send({"type": "set_layers", "layers": changes[start : start + 100]})
+        for start in range(0, len(changes), MAX_LAYER_REQUESTS):
+            batch = changes[start : start + MAX_LAYER_REQUESTS]
+            await self._connected.send(SetLayers(tuple(batch)))
         self._layers_sent = dict(wanted)

@@ -20,9 +20,11 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, WebSocket
 
+from klingel.ids import StreamId
 from klingel.load.media_files import ensure_media
 from klingel.load.participant import LoadParticipant, ParticipantOptions
 from klingel.load.sending import Pacer, PreparedMedia
+from klingel.protocol.objects import StreamInfo
 from klingel.sfu.dtls import DtlsIdentity
 from klingel_bots.browser import PageOpener, ProbedPage, inbound_counts, wait_until
 from klingel_bots.room_page import Person, join_from_prejoin, own_id, paging, tile_video
@@ -40,7 +42,7 @@ class PublishingOnly(LoadParticipant):
     """A light participant that publishes and receives nothing: it never sees anyone else's
     streams, so it never subscribes."""
 
-    def others_streams(self) -> dict[str, Message]:
+    def others_streams(self) -> dict[StreamId, StreamInfo]:
         return {}
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import Browser, WebSocketRoute
 
+from klingel.protocol.messages import ParticipantLeft
 from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.room_page import join_from_prejoin, join_room, own_id, wait_state
@@ -54,7 +55,7 @@ async def test_cut_signaling_comes_back_and_media_keeps_flowing(
         await wait_media_flowing(ben.page, video=1, audio=1)
         await wait_media_flowing(anna.page, video=1, audio=1)
         await watcher.ping()
-        left = [m for m in watcher.messages[watched_from:] if m["type"] == "participant_left"]
+        left = [m for m in watcher.messages[watched_from:] if isinstance(m, ParticipantLeft)]
         assert left == [], "nobody saw Anna leave"
         assert anna_id in watcher.participants
     finally:

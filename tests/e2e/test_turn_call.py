@@ -262,10 +262,10 @@ async def _bot_through_the_relay(
         )
         await host.send(json.dumps({"type": "admit", "id": entry["id"]}))
         await bot.wait_admitted()
-        cameras = [sid for sid, s in bot.others_streams().items() if s["source"] == "camera"]
+        cameras = [sid for sid, s in bot.others_streams().items() if s.source == "camera"]
         counts = await bot.wait_receiving(cameras, timeout=90)
         return {
-            "ice_servers": bot.ice_servers,
+            "ice_servers": [server.to_dict() for server in bot.ice_servers],
             "cameras": len(cameras),
             "frames": [counts[sid].frames for sid in cameras],
             "state": bot.subscribe_state,

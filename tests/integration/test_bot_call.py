@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from klingel.protocol.messages import ChatLine, Joined, ParticipantLeft
 from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient
 
@@ -21,8 +22,8 @@ async def test_two_bots_exchange_audio_and_video(join_bot: BotFactory, test_medi
         lambda: len(anna.others_streams()) == 2 and len(ben.others_streams()) == 2,
         message="both see the other's microphone and camera streams",
     )
-    assert {s["participant"] for s in anna.others_streams().values()} == {ben.participant_id}
-    assert {s["kind"] for s in ben.others_streams().values()} == {"audio", "video"}
+    assert {s.participant for s in anna.others_streams().values()} == {ben.participant_id}
+    assert {s.kind for s in ben.others_streams().values()} == {"audio", "video"}
 
     for bot in (anna, ben):
         first = await bot.wait_receiving(list(bot.others_streams()))
@@ -37,11 +38,11 @@ async def test_chat_reaches_both_with_the_sender_the_server_knows(join_bot: BotF
     since = len(ben.messages)
     await anna.chat("Guten Abend <b>alle</b>")
 
-    line = await ben.wait_for(lambda m: m["type"] == "chat", since=since)
-    assert line["text"] == "Guten Abend <b>alle</b>"
-    assert line["from"] == anna.participant_id
-    echo = await anna.wait_for(lambda m: m["type"] == "chat")
-    assert echo["id"] == line["id"]
+    line = await ben.wait_for(ChatLine, since=since)
+    assert line.text == "Guten Abend <b>alle</b>"
+    assert line.sender == anna.participant_id
+    echo = await anna.wait_for(ChatLine)
+    assert echo.id == line.id
 
 
 async def test_leaving_bot_is_removed_with_its_streams(
@@ -54,8 +55,8 @@ async def test_leaving_bot_is_removed_with_its_streams(
 
     since = len(ben.messages)
     await anna.leave()
-    left = await ben.wait_for(lambda m: m["type"] == "participant_left", since=since)
-    assert left["id"] == anna.participant_id
+    left = await ben.wait_for(ParticipantLeft, since=since)
+    assert left.id == anna.participant_id
     await wait_until(lambda: not ben.others_streams(), message="Anna's streams removed")
     assert anna.participant_id not in ben.participants
 
@@ -74,12 +75,9 @@ async def test_bot_that_lost_its_socket_resumes_and_keeps_receiving(
     await ben.drop_socket()
     resumed = await ben.resume()
 
-    assert resumed["resumed"] is True
-    assert resumed["you"]["id"] == ben_id
+    assert isinstance(resumed, Joined)
+    assert resumed.resumed is True
+    assert resumed.you.id == ben_id
     await ben.wait_receiving(flowing)
     await anna.ping()  # everything Anna was sent before this has arrived
-    assert not [
-        m
-        for m in anna.messages[watched_from:]
-        if m["type"] == "participant_left" and m["id"] == ben_id
-    ]
+    assert ParticipantLeft(ben_id) not in anna.messages[watched_from:]

@@ -22,7 +22,8 @@ from support.recording_client import Client
 from websockets.asyncio.client import connect
 from websockets.typing import Origin
 
-from klingel.ids import StreamId
+from klingel.protocol.messages import ParticipantUpdated
+from klingel.protocol.moderation import MutedByHost
 from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.server_process import ServerProcess
@@ -80,13 +81,13 @@ async def test_a_host_mute_stops_the_audio_others_receive(
         await anna.publish_file(test_media)
         await wait_until(lambda: len(ben.others_streams()) == 2, message="Ben sees Anna's streams")
         streams = ben.others_streams()
-        audio = next(StreamId(s) for s, info in streams.items() if info["kind"] == "audio")
-        video = next(StreamId(s) for s, info in streams.items() if info["kind"] == "video")
+        audio = next(s for s, info in streams.items() if info.kind == "audio")
+        video = next(s for s, info in streams.items() if info.kind == "video")
         before = await ben.wait_receiving([audio, video])
         await ben.wait_receiving(before)  # both keep flowing before the mute
 
         await host.send({"type": "mute", "id": str(anna.participant_id)})
-        await anna.wait_for(lambda m: m["type"] == "muted_by_host")
+        await anna.wait_for(MutedByHost)
         # Anna's own media_state after publishing may come first.
         updated = await host.next_of("participant_updated")
         while not updated["participant"]["mutedByHost"]:
@@ -102,13 +103,9 @@ async def test_a_host_mute_stops_the_audio_others_receive(
         assert later[video].packets > settled[video].packets
 
         # The room allows unmuting by default: forwarding is back.
-        await anna.send({"type": "unmute"})
+        await anna.unmute()
         await anna.wait_for(
-            lambda m: (
-                m["type"] == "participant_updated"
-                and m["participant"]["you"]
-                and not m["participant"]["mutedByHost"]
-            )
+            ParticipantUpdated, lambda m: m.participant.you and not m.participant.muted_by_host
         )
         again = await ben.wait_receiving({audio: later[audio]})
         assert again[audio].packets > later[audio].packets

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import random
 import time
@@ -21,12 +20,25 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import InvalidStatus
 
+from klingel.client import Disconnected, SignalingClient, SignalingError
+from klingel.ids import ParticipantId
+from klingel.protocol.messages import (
+    Chat,
+    ChatLine,
+    ClientMessage,
+    Error,
+    Joined,
+    Leave,
+    ParticipantJoined,
+    ParticipantLeft,
+    Ping,
+    Pong,
+    ServerMessage,
+)
 from klingel_bots.server_process import ServerProcess
 
 CLIENTS = 200
@@ -41,8 +53,6 @@ CHAT_INTERVAL_SECONDS = 6.0
 address's chat limit (20 lines/s, bursts of 60)."""
 ANSWER_TIMEOUT = 20.0
 """Generous: the machine is shared; this bounds a wait, it judges nothing."""
-
-Message = dict[str, Any]
 
 
 def require_netns() -> None:
@@ -70,9 +80,9 @@ class Client:
     room: str
     address: str
     name: str
-    socket: ClientConnection | None = None
-    you: str | None = None
-    others: set[str] = field(default_factory=set)
+    signaling: SignalingClient | None = None
+    you: ParticipantId | None = None
+    others: set[ParticipantId] = field(default_factory=set)
     others_when_chat_ended: int | None = None
     pings_in_flight: int = 0
     pings_sent: int = 0
@@ -81,57 +91,57 @@ class Client:
     chats_received: int = 0
     errors: list[str] = field(default_factory=list)
     leaving: bool = False
-    reader: asyncio.Task[None] | None = None
+    watcher: asyncio.Task[None] | None = None
 
-    async def join(self, url: str) -> None:
+    async def join(self, base_url: str) -> None:
         try:
-            self.socket = await connect(
-                url,
+            self.signaling = await SignalingClient.connect(
+                base_url,
+                self.receive,
+                request_timeout=ANSWER_TIMEOUT,
+                ping_every=None,  # the test pings itself, and counts every pong
                 additional_headers={"X-Forwarded-For": self.address},
-                open_timeout=ANSWER_TIMEOUT,
-                ping_interval=None,
             )
-            await self.send({"type": "join", "v": 1, "room": self.room, "name": self.name})
-            async with asyncio.timeout(ANSWER_TIMEOUT):
-                answer: Message = json.loads(await self.socket.recv())
+            answer = await self.signaling.join(self.room, self.name)
         except InvalidStatus as refused:
             self.errors.append(f"handshake refused with {refused.response.status_code}")
             return
-        except (OSError, TimeoutError, ConnectionClosed) as problem:
+        except (OSError, TimeoutError, SignalingError) as problem:
             self.errors.append(f"join failed: {problem!r}")
             return
-        if answer["type"] != "joined":
+        if not isinstance(answer, Joined):
             self.errors.append(f"join answered with {answer}")
             return
-        self.you = answer["you"]["id"]
-        self.others = {p["id"] for p in answer["participants"]}
-        self.reader = asyncio.create_task(self.read(self.socket))
+        self.watcher = asyncio.create_task(self.watch(self.signaling))
 
-    async def send(self, message: Message) -> None:
-        assert self.socket is not None
+    def receive(self, message: ServerMessage) -> None:
+        match message:
+            case Joined():
+                self.you = message.you.id
+                self.others = {p.id for p in message.participants}
+            case Pong():
+                self.pongs += 1
+                self.pings_in_flight -= 1
+            case ChatLine():
+                self.chats_received += 1
+            case ParticipantJoined(participant=participant):
+                self.others.add(participant.id)
+            case ParticipantLeft(id=participant_id):
+                self.others.discard(participant_id)
+            case Error(code=code):
+                self.errors.append(f"error {code}")
+
+    async def send(self, message: ClientMessage) -> None:
+        assert self.signaling is not None
         try:
-            await self.socket.send(json.dumps(message))
-        except ConnectionClosed as closed:
+            await self.signaling.send(message)
+        except Disconnected as closed:
             self.errors.append(f"closed while sending: {closed!r}")
 
-    async def read(self, socket: ClientConnection) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in socket:
-                message: Message = json.loads(raw)
-                match message["type"]:
-                    case "pong":
-                        self.pongs += 1
-                        self.pings_in_flight -= 1
-                    case "chat":
-                        self.chats_received += 1
-                    case "participant_joined":
-                        self.others.add(message["participant"]["id"])
-                    case "participant_left":
-                        self.others.discard(message["id"])
-                    case "error":
-                        self.errors.append(f"error {message['code']}")
+    async def watch(self, signaling: SignalingClient) -> None:
+        ended = await signaling.closed()
         if not self.leaving:
-            self.errors.append(f"closed by the server with {socket.close_code}")
+            self.errors.append(f"closed by the server: {ended}")
 
     async def talk(self, chat_until: float, end_at: float, rng: random.Random) -> None:
         next_ping = time.monotonic() + rng.uniform(0, PING_INTERVAL_SECONDS)
@@ -142,14 +152,12 @@ class Client:
             if now >= next_ping:
                 self.pings_in_flight += 1
                 self.pings_sent += 1
-                await self.send({"type": "ping"})
+                await self.send(Ping())
                 next_ping += PING_INTERVAL_SECONDS
             if now >= next_chat:
                 if now < chat_until:
                     self.chats_sent += 1
-                    await self.send(
-                        {"type": "chat", "text": f"{self.name}: Zeile {self.chats_sent}"}
-                    )
+                    await self.send(Chat(f"{self.name}: Zeile {self.chats_sent}"))
                 next_chat = now + rng.expovariate(1 / CHAT_INTERVAL_SECONDS)
             await asyncio.sleep(max(0.0, min(next_ping, next_chat, end_at) - time.monotonic()))
 
@@ -159,17 +167,17 @@ class Client:
         while self.pings_in_flight > 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         self.leaving = True
-        await self.send({"type": "leave"})
-        if self.reader is not None:
+        await self.send(Leave())
+        if self.signaling is not None:
             try:
                 async with asyncio.timeout(ANSWER_TIMEOUT):
-                    await self.reader
+                    await self.signaling.closed()
             except TimeoutError:
                 self.errors.append("still open after leave")
 
 
 @contextlib.asynccontextmanager
-async def crowd(url: str) -> AsyncIterator[list[Client]]:
+async def crowd(base_url: str) -> AsyncIterator[list[Client]]:
     """Everyone, joined one after the other over the ramp; every socket is closed at the end."""
     run = uuid.uuid4().hex[:8]
     clients = [
@@ -183,27 +191,26 @@ async def crowd(url: str) -> AsyncIterator[list[Client]]:
 
     async def join_later(index: int, client: Client) -> None:
         await asyncio.sleep(index * JOIN_RAMP_SECONDS / CLIENTS)
-        await client.join(url)
+        await client.join(base_url)
 
     try:
         await asyncio.gather(*(join_later(i, c) for i, c in enumerate(clients)))
         yield clients
     finally:
         for client in clients:
-            if client.socket is not None:
-                await client.socket.close()
-            if client.reader is not None:
-                client.reader.cancel()
+            if client.signaling is not None:
+                await client.signaling.close()
+            if client.watcher is not None:
+                client.watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await client.reader
+                    await client.watcher
 
 
 async def test_two_hundred_clients_in_twenty_rooms_get_every_answer(
     proxied_server: ServerProcess,
 ) -> None:
-    url = proxied_server.base_url.replace("http://", "ws://") + "/ws"
     rng = random.Random(7)
-    async with crowd(url) as clients:
+    async with crowd(proxied_server.base_url) as clients:
         joined = [c for c in clients if c.you is not None]
         assert [c.errors for c in clients if c.errors] == []
         assert len(joined) == CLIENTS

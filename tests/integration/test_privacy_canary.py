@@ -25,6 +25,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from klingel.protocol.moderation import Waiting
 from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.server_process import ServerProcess
@@ -94,8 +95,8 @@ async def test_markers_reach_neither_the_log_nor_any_file(tmp_path: Path, test_m
 
         pupil = ProtocolClient(base, room, f"Schüler{marker}")
         # a room made with a name starts with its lobby on
-        assert (await pupil.join(password=f"Geheim{marker}"))["type"] == "waiting"
-        await host.admit((await host.wait_lobby(1))[0]["id"])
+        assert isinstance(await pupil.join(password=f"Geheim{marker}"), Waiting)
+        await host.admit((await host.wait_lobby(1))[0].id)
         await pupil.wait_admitted()
         await pupil.publish_file(test_media)
         await wait_until(lambda: len(host.others_streams()) == 2, message="the pupil's streams")
@@ -116,7 +117,7 @@ async def test_markers_reach_neither_the_log_nor_any_file(tmp_path: Path, test_m
             )
             await receive_until(denied, "waiting")
             rings = await host.wait_lobby(1)
-            await host.deny(rings[0]["id"], f"Nein {marker}")
+            await host.deny(rings[0].id, f"Nein {marker}")
             assert (await receive_until(denied, "denied"))["message"] == f"Nein {marker}"
 
         for client in (pupil, host):

@@ -46,9 +46,9 @@ async def test_latecomer_receives_every_video_from_one_offer(
     await clara.subscribe_all()
 
     streams = clara.others_streams()
-    publisher_of = {sid: stream["participant"] for sid, stream in streams.items()}
+    publisher_of = {sid: stream.participant for sid, stream in streams.items()}
     assert set(publisher_of.values()) == {anna.participant_id, ben.participant_id}
-    videos = [sid for sid, stream in streams.items() if stream["kind"] == "video"]
+    videos = [sid for sid, stream in streams.items() if stream.kind == "video"]
     assert len(videos) == 2
 
     first = await clara.wait_receiving(list(streams))

@@ -1,4 +1,9 @@
-"""A plain WebSocket client that keeps every frame it was sent, for the host tests."""
+"""A plain WebSocket client that keeps every frame it was sent, for the host tests.
+
+It sends dicts, not ``klingel.protocol`` messages, so that a test can send what no typed
+client would (unknown fields, commands a guest may not give), and keeps the raw frames, so that
+a test can prove a secret never reached a socket. What it receives is read strictly, by the
+same parser as ``klingel.client``."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from support.signaling_server import OFFER, TIMEOUT, Message
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from klingel.protocol.messages import parse_server_message
+from klingel.client import decode_server_frame
 
 
 class Client:
@@ -30,8 +35,8 @@ class Client:
         frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
         assert isinstance(frame, str)
         self.frames.append(frame)
+        decode_server_frame(frame)  # everything the server sends is valid protocol
         message: Message = json.loads(frame)
-        parse_server_message(message)  # everything the server sends is valid protocol
         return message
 
     async def expect(self, kind: str) -> Message:

@@ -5,6 +5,7 @@ the source with ``ast``, so that an import inside a function counts too."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,22 +17,28 @@ ALLOWED = {
     "protocol": {"klingel.ids", "klingel.tracks"},
     "sfu": {"klingel.ids", "klingel.tracks"},
     "rooms": {"klingel.ids", "klingel.tracks", "klingel.protocol", "klingel.sfu"},
+    "client": {"klingel.ids", "klingel.tracks", "klingel.protocol"},
 }
+
+
+def imported_modules(source: Path) -> set[str]:
+    """Every module a file imports, absolute names only."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
 
 
 def klingel_imports(source: Path) -> set[str]:
     """The ``klingel.*`` modules a file imports, by their first two parts."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(), filename=str(source))):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        found.update(
-            ".".join(name.split(".")[:2]) for name in names if name.split(".")[0] == "klingel"
-        )
-    return found
+    return {
+        ".".join(name.split(".")[:2])
+        for name in imported_modules(source)
+        if name.split(".")[0] == "klingel"
+    }
 
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
@@ -43,6 +50,17 @@ def test_a_package_imports_only_what_lies_below_it(package: str) -> None:
         for module in klingel_imports(source) - allowed
     }
     assert not strays, f"klingel/{package} reaches up or across:\n" + "\n".join(sorted(strays))
+
+
+def test_the_signaling_client_needs_no_media_stack_browser_or_test_runner() -> None:
+    """``klingel-load`` ships it: the standard library, websockets and klingel only."""
+    strays = {
+        f"{source.relative_to(PACKAGE.parent)}: {module}"
+        for source in sorted((PACKAGE / "client").rglob("*.py"))
+        for module in imported_modules(source)
+        if module.split(".")[0] not in {"klingel", "websockets", *sys.stdlib_module_names}
+    }
+    assert not strays, "klingel/client imports beyond websockets:\n" + "\n".join(sorted(strays))
 
 
 def test_the_reader_sees_imports_inside_functions(tmp_path: Path) -> None:
