@@ -61,7 +61,7 @@ async () => {
 """
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def publisher(server: str, room_name: str, load_media_dir: Path) -> AsyncIterator[None]:
     """A light participant sending its simulcast camera and microphone into the room."""
     pacer = Pacer()
