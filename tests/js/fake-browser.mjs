@@ -1,6 +1,23 @@
-// Stand-ins for the browser's RTCPeerConnection and WebSocket, enough to drive the client's
-// connection modules under node: offers are SDP-like text that names each transceiver's mid,
-// and every socket a test opens is kept so that the test can play the server.
+// Stand-ins for the browser's RTCPeerConnection, WebSocket and localStorage, enough to drive the
+// client's connection modules under node: offers are SDP-like text that names each
+// transceiver's mid, and every socket a test opens is kept so that the test can play the server.
+
+/** `localStorage` in memory; `refuse` makes it throw as a browser that keeps nothing does. */
+export class MemoryStorage {
+  /** @type {Map<string, string>} */
+  items = new Map();
+  refuse = false;
+  /** @param {string} key */
+  getItem(key) {
+    if (this.refuse) throw new DOMException("storage is switched off", "SecurityError");
+    return this.items.get(key) ?? null;
+  }
+  /** @param {string} key @param {string} value */
+  setItem(key, value) {
+    if (this.refuse) throw new DOMException("storage is switched off", "SecurityError");
+    this.items.set(key, value);
+  }
+}
 
 export class FakeTransceiver {
   /** @type {string | null} */

@@ -16,24 +16,11 @@ import {
 import { createRoom, RoomCreationError } from "../../klingel/static/js/rooms-api.js";
 import { isHostRole, toParticipant, toRoomSettings } from "../../klingel/static/js/room-state.js";
 import { actionsFor } from "../../klingel/static/js/ui/participants.js";
-import { FakeSocket, installFakeBrowser, settle } from "./fake-browser.mjs";
+import { FakeSocket, installFakeBrowser, MemoryStorage, settle } from "./fake-browser.mjs";
 
 const ORIGIN = "http://127.0.0.1:8080";
 const SECRET = "x5md_kc6QYDTPLCIqsv4XsPhV0K6jbne";
 const COHOST_SECRET = "Q2hpY2tlbl9hbmRfZWdnc19fX19fX19f";
-
-class MemoryStorage {
-  /** @type {Map<string, string>} */
-  items = new Map();
-  /** @param {string} key */
-  getItem(key) {
-    return this.items.get(key) ?? null;
-  }
-  /** @param {string} key @param {string} value */
-  setItem(key, value) {
-    this.items.set(key, value);
-  }
-}
 
 const person = (/** @type {Record<string, unknown>} */ fields) => ({
   id: "p1", name: "Ben", audio: true, video: true, screen: false, hand: false, you: false,

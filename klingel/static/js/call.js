@@ -545,3 +545,22 @@ export class Call extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }
+
+/**
+ * Listens to one kind of a call's events; the handler gets the event's detail.
+ * @typedef {(type: string, handler: (detail: any) => void) => void} CallListener
+ */
+
+/**
+ * `on(type, handler)` for `call`'s events, heard only while `current()` holds: once the page
+ * joined again, the handlers of the call it left behind stay silent.
+ * @param {Call} call
+ * @param {() => boolean} current
+ * @returns {CallListener}
+ */
+export function callEvents(call, current) {
+  return (type, handler) =>
+    call.addEventListener(type, (event) => {
+      if (current()) handler(/** @type {CustomEvent} */ (event).detail);
+    });
+}

@@ -5,7 +5,7 @@
  * doorbell. Like room.js it joins connection modules and UI modules; nothing else does.
  */
 
-import { CallEvent } from "./call.js";
+import { callEvents, CallEvent } from "./call.js";
 import { fragmentWithoutSecret, secretFromFragment, secretLink } from "./host-secrets.js";
 import { isHostRole } from "./room-state.js";
 import { find } from "./ui/dom.js";
@@ -81,11 +81,7 @@ export class HostTools {
     this.#call = call;
     this.#settings = null;
     this.#showLobby([]);
-    /** @param {string} type @param {(detail: any) => void} handler */
-    const on = (type, handler) =>
-      call.addEventListener(type, (event) => {
-        if (this.#call === call) handler(/** @type {CustomEvent} */ (event).detail);
-      });
+    const on = callEvents(call, () => this.#call === call);
     on(CallEvent.LOBBY, ({ waiting }) => this.#showLobby(waiting));
     on(CallEvent.LOBBY_RING, ({ id }) => {
       if (!isHostRole(this.#role)) return;
