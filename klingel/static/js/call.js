@@ -5,7 +5,13 @@
  * people and tracks, so the UI never sees a message or a peer connection. No DOM.
  */
 
-import { ConnectionEvent, Publisher, Subscriber, SubscriberEvent } from "./media.js";
+import {
+  ConnectionEvent,
+  Publisher,
+  Subscriber,
+  SubscriberEvent,
+  prepareMediaStack,
+} from "./media.js";
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
 import { HostCommands } from "./host-commands.js";
 import { LayerRequests } from "./layers.js";
@@ -257,6 +263,8 @@ export class Call extends EventTarget {
       if (track) this.#local.set(source, track);
     }
     this.#signaling.connect();
+    // While the socket opens and the server joins us, not when the offers are due.
+    prepareMediaStack();
   }
 
   /**
