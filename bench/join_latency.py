@@ -1,9 +1,15 @@
 """Join to first remote decoded frame, in Chromium on loopback.
 
-One person (fake camera and microphone) is in the room. Ten times, another person opens the
-room page, types a name and clicks "join"; the time from that click (the ``click`` event as the
-page sees it) until the page's first inbound video frame is decoded (``getStats``
-``framesDecoded`` > 0) is one sample.
+One person (fake camera and microphone) is in the room. Twenty times (``--joins``), another
+person opens the room page, types a name and clicks "join"; the time from that click (the
+``click`` event as the page sees it) until the page's first inbound video frame is decoded
+(``getStats`` ``framesDecoded`` > 0) is one sample.
+
+Each join is paired with a sample of the floor (``join_floor.py``): the same browser shows a
+first frame over one direct ``RTCPeerConnection`` between two pages, with no server in the
+way. The two alternate (which goes first switches each time), so the noise of a shared
+machine falls on both, and the ratio of Klingel's p50 (p95) to the floor's says how much the
+server's path adds: the goals are 1.3 for the p50 and 2 for the p95.
 
 The client marks the steps of its join path on the page's performance timeline
 (``klingel/static/js/join-timing.js``): each is a ``performance.measure`` named
@@ -14,12 +20,15 @@ two steps.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from harness import median, percentile, require_netns, save, start_server
+from join_floor import DirectCall
 from playwright.async_api import Page, async_playwright
 
 from klingel_bots.browser import PageOpener, launch_chromium, wait_until
@@ -30,8 +39,12 @@ from klingel_bots.room_page import (
     wait_state,
 )
 
-JOINS = 10
+JOINS = 20
 TIMING_PREFIX = "klingel:"
+
+# Klingel's time over the floor's that counts as close to it.
+RATIO_GOAL_P50 = 1.3
+RATIO_GOAL_P95 = 2.0
 
 # The join path's phases, each from one step of the client's timeline to the next.
 PHASES: tuple[tuple[str, str], ...] = (
@@ -148,8 +161,7 @@ def print_breakdown(figures: Mapping[str, Mapping[str, float]]) -> None:
         print(f"  {ms:8.1f}  {name}", file=sys.stderr)
 
 
-async def main() -> None:
-    require_netns()
+async def measure(joins: int) -> dict[str, object]:
     server = start_server("join-latency")
     try:
         async with async_playwright() as playwright:
@@ -157,28 +169,73 @@ async def main() -> None:
             opener = PageOpener(browser)
             room = f"bench-{uuid.uuid4().hex[:8]}"
             await join_room(opener, server.base_url, room, "Gastgeberin")
+            floor = await DirectCall.start(browser, server.base_url)
             samples: list[float] = []
+            floor_samples: list[float] = []
             timelines: list[dict[str, float]] = []
-            for index in range(JOINS):
+            for index in range(joins):
+                if index % 2:
+                    floor_samples.append(await floor.sample())
                 elapsed, steps = await one_join(opener, server.base_url, room, index)
                 samples.append(elapsed)
                 timelines.append(steps)
+                if not index % 2:
+                    floor_samples.append(await floor.sample())
+            await floor.close()
             await opener.close_all()
             await browser.close()
     finally:
         server.stop()
     figures = breakdown(timelines)
     print_breakdown(figures)
-    save(
-        "join_latency",
-        {
-            "joins": JOINS,
-            "join_to_first_frame_ms_p50": round(median(samples), 1),
-            "join_to_first_frame_ms_p95": round(percentile(samples, 0.95), 1),
-            "samples_ms": [round(s, 1) for s in samples],
-            **figures,
-        },
-    )
+    return {"joins": joins, **compare_with_floor(samples, floor_samples), **figures}
+
+
+def compare_with_floor(samples: Sequence[float], floor: Sequence[float]) -> dict[str, object]:
+    p50, p95 = median(samples), percentile(samples, 0.95)
+    floor_p50, floor_p95 = median(floor), percentile(floor, 0.95)
+    return {
+        "join_to_first_frame_ms_p50": round(p50, 1),
+        "join_to_first_frame_ms_p95": round(p95, 1),
+        "floor_ms_p50": round(floor_p50, 1),
+        "floor_ms_p95": round(floor_p95, 1),
+        "ratio_to_floor_p50": round(p50 / floor_p50, 2),
+        "ratio_to_floor_p95": round(p95 / floor_p95, 2),
+        "ratio_goal_p50": RATIO_GOAL_P50,
+        "ratio_goal_p95": RATIO_GOAL_P95,
+        "samples_ms": [round(s, 1) for s in samples],
+        "floor_samples_ms": [round(s, 1) for s in floor],
+    }
+
+
+def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows (measure, result, target, verdict) for ``bench/table.py``."""
+    if "floor_ms_p50" not in results:
+        return [("join, direct connection between two pages (floor)", "not run", "", "no figure")]
+    rows = [
+        (
+            "join floor: direct connection between two pages, p50 / p95",
+            f"{results['floor_ms_p50']:g} / {results['floor_ms_p95']:g} ms",
+            "—",
+            "—",
+        )
+    ]
+    for key, goal in (("p50", RATIO_GOAL_P50), ("p95", RATIO_GOAL_P95)):
+        ratio = float(results[f"ratio_to_floor_{key}"])
+        verdict = "met" if ratio <= goal else f"short by {ratio - goal:.2f}"
+        rows.append(
+            (f"join → first remote frame / floor, {key}", f"{ratio:.2f}", f"≤ {goal:g}", verdict)
+        )
+    return rows
+
+
+async def main() -> None:
+    require_netns()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--joins", type=int, default=JOINS, help="joins (and floor samples)")
+    arguments = parser.parse_args()
+    result = await measure(arguments.joins)
+    save("join_latency", result)
 
 
 if __name__ == "__main__":

@@ -176,6 +176,7 @@ def extra_rows(results: dict[str, dict[str, Any]]) -> list[TableRow]:
 
 
 SELF_DESCRIBING = (
+    ("join_latency", "join latency"),
     ("class30", "class of 30"),
     ("downlink", "500 kbit/s downlink"),
     ("signaling_load", "signaling clients"),

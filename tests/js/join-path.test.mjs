@@ -42,10 +42,13 @@ test("join goes out the moment the socket opens", () => {
   call.leave();
 });
 
-test("after joined, subscribe goes out first, then one publish with every local track", async () => {
+test("after joined, subscribe goes out first, then, once it is answered, one publish with every local track", async () => {
   const { call, socket } = startCall();
   socket.accept();
   socket.deliver(joined([stream("a-mic", "anna", "audio"), stream("a-cam", "anna")]));
+  await settle();
+  assert.deepEqual(socket.sentOf("publish"), [], "the subscribe answer is not held up");
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
   await settle();
   const offers = socket.sent.filter((m) => m.type === "subscribe" || m.type === "publish");
   assert.deepEqual(offers.map((m) => m.type), ["subscribe", "publish"]);
@@ -65,13 +68,15 @@ test("a camera that starts while the call joins goes into the first publish offe
   socket.deliver(joined([stream("a-cam", "anna")]));
   await call.setLocalTrack("camera", /** @type {any} */ (camera));
   await settle();
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
   const publishes = socket.sentOf("publish");
   assert.equal(publishes.length, 1);
   assert.deepEqual(publishes[0].tracks.map((t) => t.source), ["microphone", "camera"]);
   call.leave();
 });
 
-test("the call counts as joined once its offers are out, not before", async () => {
+test("the call counts as joined once the subscribe answer is in and the publish offer out", async () => {
   const { call, socket } = startCall();
   socket.accept();
   socket.deliver(joined([stream("a-cam", "anna")]));
@@ -79,6 +84,10 @@ test("the call counts as joined once its offers are out, not before", async () =
   assert.equal(socket.sentOf("subscribe").length, 0);
   await settle();
   assert.equal(socket.sentOf("subscribe").length, 1);
+  assert.equal(call.state, CallState.JOINING, "drawing the call would hold up the answer");
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+  assert.equal(socket.sentOf("publish").length, 1);
   assert.equal(call.state, CallState.JOINED);
   call.leave();
 });
@@ -120,6 +129,7 @@ test("the join's steps reach the timeline in the order they happen", async () =>
   socket.deliver(joined([stream("a-cam", "anna")]));
   await settle();
   socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
   socket.deliver({ type: "publish_answer", sdp: "v=0\r\n", tracks: [] });
   await settle();
   const [subscriberPc, publisherPc] = FakePeerConnection.made;
@@ -130,8 +140,8 @@ test("the join's steps reach the timeline in the order they happen", async () =>
     JoinStep.SOCKET_OPEN,
     JoinStep.JOINED,
     JoinStep.SUBSCRIBE_OFFER,
-    JoinStep.PUBLISH_OFFER,
     JoinStep.SUBSCRIBE_ANSWER,
+    JoinStep.PUBLISH_OFFER,
     JoinStep.PUBLISH_ANSWER,
     JoinStep.SUBSCRIBE_ICE,
     JoinStep.SUBSCRIBE_DTLS,

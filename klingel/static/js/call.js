@@ -5,7 +5,13 @@
  * people and tracks, so the UI never sees a message or a peer connection. No DOM.
  */
 
-import { ConnectionEvent, Publisher, Subscriber, SubscriberEvent } from "./media.js";
+import {
+  ConnectionEvent,
+  Publisher,
+  Subscriber,
+  SubscriberEvent,
+  prepareMediaStack,
+} from "./media.js";
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
 import { HostCommands } from "./host-commands.js";
 import { LayerRequests } from "./layers.js";
@@ -154,8 +160,9 @@ export class Call extends EventTarget {
   #state = CallState.JOINING;
   #ended = false;
   /**
-   * Whether the first offers have gone out. Until then the call stays `joining`: drawing the
-   * call view takes the main thread, which each offer needs for a moment before it can go.
+   * Whether the first subscribe answer is applied and the first publish offer has gone out.
+   * Until then the call stays `joining`: drawing the call view takes the main thread, which
+   * each offer and answer needs for a moment before it can go on.
    */
   #offersOut = false;
   /** @type {JoinTiming | null} */
@@ -257,6 +264,8 @@ export class Call extends EventTarget {
       if (track) this.#local.set(source, track);
     }
     this.#signaling.connect();
+    // While the socket opens and the server joins us, not when the offers are due.
+    prepareMediaStack();
   }
 
   /**
@@ -399,10 +408,11 @@ export class Call extends EventTarget {
     });
     subscriber.setStreams(this.room.streams.values());
     // The server answers one offer of a socket at a time, so the publish offer would only wait
-    // behind the subscribe offer there. Made after it, the publish connection leaves the main
-    // thread to the subscribe offer until that is out; tracks that change meanwhile are in
-    // `#local` and go into its first offer.
-    const bothSent = subscriber.offerSent().then(() => {
+    // behind the subscribe offer there. Made once the subscribe answer is applied, the publish
+    // connection (tens of milliseconds of the main thread for its transceivers and offer)
+    // does not hold up that answer, which comes back within milliseconds; tracks that change
+    // meanwhile are in `#local` and go into its first offer.
+    const bothSent = subscriber.offerAnswered().then(() => {
       if (this.#subscriber !== subscriber) return;
       const publisher = new Publisher(
         this.#signaling,

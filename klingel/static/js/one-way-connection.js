@@ -47,6 +47,8 @@ export class OneWayConnection extends EventTarget {
   #everConnected = false;
   /** @type {(() => void)[]} */
   #offerWaiters = [];
+  /** @type {(() => void)[]} */
+  #answerWaiters = [];
   /** @type {JoinTiming | null} */
   #timing;
   #steps;
@@ -130,6 +132,16 @@ export class OneWayConnection extends EventTarget {
   }
 
   /**
+   * Resolves once the offer being made has been answered and the answer applied (or the
+   * offer failed and waits for its retry), at once if none is being made.
+   * @returns {Promise<void>}
+   */
+  offerAnswered() {
+    if (!this.#offering) return Promise.resolve();
+    return new Promise((resolve) => this.#answerWaiters.push(resolve));
+  }
+
+  /**
    * The TURN servers of a newer `joined` (fresh credentials, after a resume): the running
    * path keeps its allocation, and the next ICE restart gathers with these. Exactly the
    * list from `joined`, never another server.
@@ -169,6 +181,7 @@ export class OneWayConnection extends EventTarget {
         try {
           await this.#offerOnce();
           this.#failures = 0;
+          this.#releaseAnswerWaiters();
         } catch (error) {
           if (this.#closed) return;
           this.#scheduleRetry(error);
@@ -178,11 +191,16 @@ export class OneWayConnection extends EventTarget {
     } finally {
       this.#offering = false;
       this.#releaseOfferWaiters();
+      this.#releaseAnswerWaiters();
     }
   }
 
   #releaseOfferWaiters() {
     for (const resolve of this.#offerWaiters.splice(0)) resolve();
+  }
+
+  #releaseAnswerWaiters() {
+    for (const resolve of this.#answerWaiters.splice(0)) resolve();
   }
 
   async #offerOnce() {
