@@ -21,7 +21,7 @@ import uuid
 
 from playwright.async_api import Browser, BrowserContext, Page
 
-from klingel.bots.browser import wait_until
+from klingel_bots.browser import wait_until
 
 __all__ = ["DirectCall"]
 
