@@ -179,6 +179,18 @@ const joined = (/** @type {string} */ role) => ({
   iceServers: [],
 });
 
+/**
+ * The server lets us in and answers the subscribe offer: from then on the call shows the room.
+ * @param {FakeSocket} socket
+ * @param {string} role
+ */
+async function inRoom(socket, role) {
+  socket.deliver(joined(role));
+  await settle();
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+}
+
 test("the secret and the password go into join, and only there", () => {
   const { call, socket } = startCall({ hostSecret: SECRET, password: "Geige2026" });
   const [join] = socket.sent;
@@ -199,8 +211,7 @@ test("waiting in office hours: the queue position is told, and admission joins a
   assert.deepEqual(events.find((e) => e.type === CallEvent.QUEUE_POSITION)?.detail, { position: 2, length: 3 });
   assert.equal(call.requestUnmute(), false, "nothing but ping and leave goes out while waiting");
   assert.deepEqual(socket.sent.map((m) => m.type), ["join"]);
-  socket.deliver(joined("guest"));
-  await settle();
+  await inRoom(socket, "guest");
   assert.equal(events.find((e) => e.type === CallEvent.ROOM_UPDATED)?.detail.room.lobby, true);
   assert.ok(socket.sentOf("subscribe").length === 1, "media starts only once let in");
   call.leave();
@@ -227,8 +238,7 @@ test("a socket closed by a host (4002) or replaced (4001) stays closed", async (
   ]) {
     installFakeBrowser();
     const { call, socket } = startCall();
-    socket.deliver(joined("guest"));
-    await settle();
+    await inRoom(socket, "guest");
     const close = new Event("close");
     Object.assign(close, { code, reason });
     socket.dispatchEvent(close);
@@ -258,8 +268,7 @@ test("a wrong password, a lock and too many tries end the join in their own stat
 
 test("hosts hear the lobby: who waits, who rang, and the commands go out as the protocol says", async () => {
   const { call, socket, events } = startCall({ hostSecret: SECRET });
-  socket.deliver(joined("host"));
-  await settle();
+  await inRoom(socket, "host");
   socket.deliver({ type: "lobby", waiting: [{ id: "w1", name: "Dora" }, { id: "w2", name: "Emil" }] });
   socket.deliver({ type: "lobby_ring", id: "w2" });
   assert.deepEqual(call.lobby, [{ id: "w1", name: "Dora" }, { id: "w2", name: "Emil" }]);
@@ -288,8 +297,7 @@ test("hosts hear the lobby: who waits, who rang, and the commands go out as the 
 
 test("being muted, allowed to unmute and having video stopped reach the page as events", async () => {
   const { call, socket, events } = startCall();
-  socket.deliver(joined("guest"));
-  await settle();
+  await inRoom(socket, "guest");
   const before = events.length;
   socket.deliver({ type: "muted_by_host" });
   socket.deliver({ type: "error", code: "unmute_not_allowed", message: "", ref: "unmute" });
@@ -319,8 +327,7 @@ test("secrets the server rotated replace the kept ones, and the address loses it
 
 test("after host_secrets a fresh join uses the new secret", async () => {
   const { socket, events } = startCall({ hostSecret: SECRET });
-  socket.deliver(joined("host"));
-  await settle();
+  await inRoom(socket, "host");
   socket.deliver({ type: "host_secrets", secret: COHOST_SECRET, cohostSecret: COHOST_SECRET });
   const rotated = events.find((e) => e.type === CallEvent.HOST_SECRETS)?.detail;
   assert.deepEqual(rotated, { secret: COHOST_SECRET, cohostSecret: COHOST_SECRET });

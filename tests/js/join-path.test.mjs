@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
-import { Call, CallState } from "../../klingel/static/js/call.js";
+import { Call, CallEvent, CallState } from "../../klingel/static/js/call.js";
 import { JoinStep, JoinTiming } from "../../klingel/static/js/join-timing.js";
 import { Publisher } from "../../klingel/static/js/media.js";
 import { FakePeerConnection, FakeSocket, installFakeBrowser, settle } from "./fake-browser.mjs";
@@ -42,13 +42,16 @@ test("join goes out the moment the socket opens", () => {
   call.leave();
 });
 
-test("after joined, subscribe goes out first, then, once it is answered, one publish with every local track", async () => {
+test("after joined, subscribe goes out first, then, once a picture of the others shows, one publish with every local track", async () => {
   const { call, socket } = startCall();
   socket.accept();
   socket.deliver(joined([stream("a-mic", "anna", "audio"), stream("a-cam", "anna")]));
   await settle();
   assert.deepEqual(socket.sentOf("publish"), [], "the subscribe answer is not held up");
   socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+  assert.deepEqual(socket.sentOf("publish"), [], "the first picture of the others comes first");
+  call.pictureShown();
   await settle();
   const offers = socket.sent.filter((m) => m.type === "subscribe" || m.type === "publish");
   assert.deepEqual(offers.map((m) => m.type), ["subscribe", "publish"]);
@@ -70,13 +73,15 @@ test("a camera that starts while the call joins goes into the first publish offe
   await settle();
   socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
   await settle();
+  call.pictureShown();
+  await settle();
   const publishes = socket.sentOf("publish");
   assert.equal(publishes.length, 1);
   assert.deepEqual(publishes[0].tracks.map((t) => t.source), ["microphone", "camera"]);
   call.leave();
 });
 
-test("the call counts as joined once the subscribe answer is in and the publish offer out", async () => {
+test("the call counts as joined once the subscribe answer is in", async () => {
   const { call, socket } = startCall();
   socket.accept();
   socket.deliver(joined([stream("a-cam", "anna")]));
@@ -87,8 +92,81 @@ test("the call counts as joined once the subscribe answer is in and the publish 
   assert.equal(call.state, CallState.JOINING, "drawing the call would hold up the answer");
   socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
   await settle();
-  assert.equal(socket.sentOf("publish").length, 1);
   assert.equal(call.state, CallState.JOINED);
+  call.leave();
+});
+
+test("the people are shown once the subscribe answer is in, before their streams", async () => {
+  const { call, socket } = startCall();
+  /** @type {string[]} */
+  const events = [];
+  for (const type of [CallEvent.PARTICIPANT_ADDED, CallEvent.JOINED, CallEvent.TRACK_ADDED]) {
+    call.addEventListener(type, () => events.push(type));
+  }
+  socket.accept();
+  socket.deliver(joined([stream("a-cam", "anna")]));
+  await settle();
+  assert.equal(socket.sentOf("subscribe").length, 1);
+  assert.deepEqual(events, [], "the offer and its answer go first");
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+  assert.deepEqual(events, [CallEvent.PARTICIPANT_ADDED, CallEvent.JOINED, CallEvent.TRACK_ADDED]);
+  call.leave();
+});
+
+/** A call let into a room where Anna sends her camera; `shown` lists whom the call has shown. */
+async function joinedWatchingPeople() {
+  const { call, socket } = startCall();
+  /** @type {string[]} */
+  const shown = [];
+  call.addEventListener(CallEvent.PARTICIPANT_ADDED, (event) => {
+    shown.push(/** @type {CustomEvent} */ (event).detail.participant.id);
+  });
+  socket.accept();
+  socket.deliver(joined([stream("a-cam", "anna")]));
+  await settle();
+  return { call, socket, shown };
+}
+
+test("a refused subscribe still shows the people", async () => {
+  const { call, socket, shown } = await joinedWatchingPeople();
+  socket.deliver({ type: "error", code: "media_unavailable", ref: "subscribe", message: "busy" });
+  await settle();
+  assert.deepEqual(shown, ["anna"]);
+  call.leave();
+});
+
+test("the publish connection waits for a picture of the others no longer than a second", async () => {
+  const { call, socket } = startCall();
+  socket.accept();
+  socket.deliver(joined([stream("a-cam", "anna")]));
+  await settle();
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+  assert.equal(socket.sentOf("publish").length, 0);
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await settle();
+  assert.equal(socket.sentOf("publish").length, 1);
+  call.leave();
+});
+
+test("join goes out at once on a socket opened ahead", () => {
+  const ahead = new FakeSocket(new URL("/ws", ORIGIN));
+  ahead.accept();
+  const call = new Call({ room: "chor", name: "Ben", origin: ORIGIN });
+  call.start({}, /** @type {any} */ (ahead));
+  assert.equal(FakeSocket.opened.length, 1, "no second socket");
+  assert.deepEqual(ahead.sentOf("join").map((m) => m.name), ["Ben"]);
+  call.leave();
+});
+
+test("a socket opened ahead that is still opening carries the join once open", () => {
+  const ahead = new FakeSocket(new URL("/ws", ORIGIN));
+  const call = new Call({ room: "chor", name: "Ben", origin: ORIGIN });
+  call.start({}, /** @type {any} */ (ahead));
+  assert.equal(ahead.sent.length, 0);
+  ahead.accept();
+  assert.deepEqual(ahead.sentOf("join").map((m) => m.name), ["Ben"]);
   call.leave();
 });
 
@@ -130,10 +208,13 @@ test("the join's steps reach the timeline in the order they happen", async () =>
   await settle();
   socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
   await settle();
+  const [subscriberPc] = FakePeerConnection.made;
+  subscriberPc.reach("connected");
+  call.pictureShown();
+  await settle();
   socket.deliver({ type: "publish_answer", sdp: "v=0\r\n", tracks: [] });
   await settle();
-  const [subscriberPc, publisherPc] = FakePeerConnection.made;
-  subscriberPc.reach("connected");
+  const [, publisherPc] = FakePeerConnection.made;
   publisherPc.reach("connected");
   assert.deepEqual(marks, [
     JoinStep.CLICK,
@@ -141,10 +222,10 @@ test("the join's steps reach the timeline in the order they happen", async () =>
     JoinStep.JOINED,
     JoinStep.SUBSCRIBE_OFFER,
     JoinStep.SUBSCRIBE_ANSWER,
-    JoinStep.PUBLISH_OFFER,
-    JoinStep.PUBLISH_ANSWER,
     JoinStep.SUBSCRIBE_ICE,
     JoinStep.SUBSCRIBE_DTLS,
+    JoinStep.PUBLISH_OFFER,
+    JoinStep.PUBLISH_ANSWER,
     JoinStep.PUBLISH_ICE,
     JoinStep.PUBLISH_DTLS,
   ].map((step) => `klingel:${step}`));
@@ -176,4 +257,23 @@ test("offerSent waits for the offer to go out, and no longer for its answer", as
   await waiting;
   assert.equal(requests.length, 1);
   publisher.close();
+});
+
+test("with no video of the others to wait for, the publish offer follows the subscribe answer", async () => {
+  const { call, socket } = startCall();
+  socket.accept();
+  socket.deliver(joined([stream("a-mic", "anna", "audio")]));
+  await settle();
+  socket.deliver({ type: "subscribe_answer", sdp: "v=0\r\n" });
+  await settle();
+  assert.equal(socket.sentOf("publish").length, 1);
+  call.leave();
+});
+
+test("a slow subscribe answer holds the people back only for a moment", async () => {
+  const { call, shown } = await joinedWatchingPeople();
+  assert.deepEqual(shown, []);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(shown, ["anna"], "shown without the answer");
+  call.leave();
 });

@@ -109,6 +109,12 @@ export function endStateFor(code) {
   return END_STATES[code] ?? CallState.ERROR;
 }
 
+/** The longest the call view waits for the subscribe answer to be applied before it is drawn. */
+const VIEW_HOLD_MAX_MS = 400;
+
+/** The longest our publish connection waits for the first picture of the others. */
+const PUBLISH_WAIT_MS = 1_000;
+
 /** Refusals a person can understand and act on. */
 const NOTICE_CODES = new Set([
   "media_unavailable",
@@ -160,11 +166,17 @@ export class Call extends EventTarget {
   #state = CallState.JOINING;
   #ended = false;
   /**
-   * Whether the first subscribe answer is applied and the first publish offer has gone out.
-   * Until then the call stays `joining`: drawing the call view takes the main thread, which
-   * each offer and answer needs for a moment before it can go on.
+   * Whether the first subscribe answer is applied. Until then the call stays `joining`:
+   * drawing the call view takes the main thread, which the offer and the answer each need
+   * for a moment before the browser can connect.
    */
   #offersOut = false;
+  /** @type {(() => void) | null} what `joined` has to show once the subscribe answer is in */
+  #heldView = null;
+  /** @type {{type: string, detail: unknown}[]} the call's events while `#heldView` waits */
+  #heldEvents = [];
+  /** @type {() => void} */
+  #pictureShown = () => {};
   /** @type {JoinTiming | null} */
   #timing;
   /** @type {LayerRequests} */
@@ -257,15 +269,21 @@ export class Call extends EventTarget {
   /**
    * Joins with these local tracks (either may be absent: watching and listening is fine).
    * @param {{microphone?: MediaStreamTrack | null, camera?: MediaStreamTrack | null}} tracks
+   * @param {WebSocket | null} [socket] a signaling socket opened ahead, to join on
    */
-  start(tracks) {
+  start(tracks, socket = null) {
     for (const source of /** @type {const} */ (["microphone", "camera"])) {
       const track = tracks[source];
       if (track) this.#local.set(source, track);
     }
-    this.#signaling.connect();
+    this.#signaling.connect(socket);
     // While the socket opens and the server joins us, not when the offers are due.
     prepareMediaStack();
+  }
+
+  /** The page shows a picture of the others now: our own media can go out without slowing it. */
+  pictureShown() {
+    this.#pictureShown();
   }
 
   /**
@@ -346,6 +364,7 @@ export class Call extends EventTarget {
 
   /** @param {any} message */
   #joined(message) {
+    this.#showHeldView();
     if (message.room?.e2ee === true && !this.#encryption) {
       // Not one frame of ours may go out in the clear, and nothing of theirs can be shown.
       this.#signaling.leave();
@@ -364,20 +383,47 @@ export class Call extends EventTarget {
       this.#resubscribe();
       this.#layers.resumed();
     } else this.#startMedia();
-    for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
-    for (const participant of added) {
-      this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
-    }
-    for (const participant of updated) this.#emit(CallEvent.PARTICIPANT_UPDATED, { participant });
     if (this.room.you) void this.#encryption?.joined(this.room.you.id);
-    this.#emit(CallEvent.JOINED, {
-      you: this.room.you,
-      room: message.room,
-      resumed: message.resumed === true,
-    });
-    this.#roomUpdated(message.room);
     this.#sendMediaState();
-    this.#updateState();
+    const show = () => {
+      for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
+      for (const participant of added) {
+        this.#emit(CallEvent.PARTICIPANT_ADDED, { participant, arrived: false });
+      }
+      for (const participant of updated) {
+        this.#emit(CallEvent.PARTICIPANT_UPDATED, { participant });
+      }
+      this.#emit(CallEvent.JOINED, {
+        you: this.room.you,
+        room: message.room,
+        resumed: message.resumed === true,
+      });
+      this.#roomUpdated(message.room);
+      this.#updateState();
+    };
+    const subscriber = this.#subscriber;
+    if (message.resumed === true || !subscriber) show();
+    else {
+      // Drawing the people takes the main thread for tens of milliseconds, which the subscribe
+      // offer and its answer each need for a moment: they go first, and the browser connects
+      // while the call view is drawn. The call's events until then wait, in their order; a
+      // slow answer holds them up no longer than a moment.
+      this.#heldView = show;
+      const shown = () => this.#showHeldView();
+      const timer = setTimeout(shown, VIEW_HOLD_MAX_MS);
+      void subscriber.offerAnswered().then(() => {
+        clearTimeout(timer);
+        shown();
+      });
+    }
+  }
+
+  #showHeldView() {
+    const show = this.#heldView;
+    if (!show) return;
+    this.#heldView = null;
+    show();
+    for (const { type, detail } of this.#heldEvents.splice(0)) this.#emit(type, detail);
   }
 
   #startMedia() {
@@ -407,13 +453,23 @@ export class Call extends EventTarget {
       if (this.#live.delete(stream.id)) this.#emit(CallEvent.TRACK_REMOVED, { stream });
     });
     subscriber.setStreams(this.room.streams.values());
-    // The server answers one offer of a socket at a time, so the publish offer would only wait
-    // behind the subscribe offer there. Made once the subscribe answer is applied, the publish
-    // connection (tens of milliseconds of the main thread for its transceivers and offer)
-    // does not hold up that answer, which comes back within milliseconds; tracks that change
-    // meanwhile are in `#local` and go into its first offer.
-    const bothSent = subscriber.offerAnswered().then(() => {
-      if (this.#subscriber !== subscriber) return;
+    const answered = subscriber.offerAnswered();
+    // What the others send is what a person waits to see. The publish connection takes the
+    // main thread for tens of milliseconds (its transceivers, encoders and offer), which the
+    // subscribe connection needs for its answer, its connection events and the first
+    // picture: it is made once the page shows a picture of the others, at once if there is
+    // none to wait for, and after a second at the latest. The others see us a moment later.
+    // Tracks that change meanwhile are in `#local` and go into its first offer.
+    const shown = new Promise((resolve) => {
+      this.#pictureShown = resolve;
+    });
+    void answered.then(async () => {
+      if (subscriber.receivesVideo()) {
+        let timer;
+        await Promise.race([shown, new Promise((r) => (timer = setTimeout(r, PUBLISH_WAIT_MS)))]);
+        clearTimeout(timer);
+      }
+      if (this.#subscriber !== subscriber || this.#ended) return;
       const publisher = new Publisher(
         this.#signaling,
         this.#iceServers,
@@ -423,10 +479,9 @@ export class Call extends EventTarget {
       this.#publisher = publisher;
       this.#watch(publisher, recovering);
       publisher.setTracks(this.#local);
-      return publisher.offerSent();
     });
     if (!this.#offersOut) {
-      void bothSent.then(() => {
+      void answered.then(() => {
         this.#offersOut = true;
         this.#updateState();
       });
@@ -515,6 +570,7 @@ export class Call extends EventTarget {
    */
   #end(state, code, message) {
     if (this.#ended) return;
+    this.#showHeldView();
     this.#ended = true;
     this.#layers.close();
     this.#publisher?.close();
@@ -552,6 +608,10 @@ export class Call extends EventTarget {
    * @param {unknown} detail
    */
   #emit(type, detail) {
+    if (this.#heldView) {
+      this.#heldEvents.push({ type, detail });
+      return;
+    }
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 }

@@ -115,6 +115,8 @@ function receiveForwardedCodecs(transceiver, kind) {
   }
 }
 
+let mediaStackPrepared = false;
+
 /**
  * Has the browser set up its WebRTC machinery now, while nothing waits for it. The first
  * WebRTC call of a page does that (Chromium: 5-70 ms of the main thread, most of it asking
@@ -122,6 +124,8 @@ function receiveForwardedCodecs(transceiver, kind) {
  * Opens no port and no device.
  */
 export function prepareMediaStack() {
+  if (mediaStackPrepared) return;
+  mediaStackPrepared = true;
   try {
     globalThis.RTCRtpReceiver?.getCapabilities?.("video");
   } catch (error) {
@@ -486,6 +490,12 @@ export class Subscriber extends OneWayConnection {
 
   hasMedia() {
     return this.#receiving.size > 0;
+  }
+
+  /** Whether any stream it receives is a video. */
+  receivesVideo() {
+    for (const { stream } of this.#receiving.values()) if (stream.kind === "video") return true;
+    return false;
   }
 
   /** @param {string} sdp */

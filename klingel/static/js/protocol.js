@@ -125,6 +125,16 @@ export function backoffDelay(attempt, random = Math.random) {
   return ceiling / 2 + (random() * ceiling) / 2;
 }
 
+/**
+ * The signaling socket's address on `origin` (`ws:` or `wss:` as the page).
+ * @param {string} origin
+ */
+export function socketUrl(origin) {
+  const url = new URL("/ws", origin);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url;
+}
+
 /** A refused request: `code` is the protocol's error code, or `disconnected` / `timeout`. */
 export class SignalingError extends Error {
   /**
@@ -185,11 +195,15 @@ export class SignalingClient extends EventTarget {
     return this.#state;
   }
 
-  /** Opens the socket and joins; reconnects by itself until `leave()` or a fatal error. */
-  connect() {
+  /**
+   * Opens the socket and joins; reconnects by itself until `leave()` or a fatal error.
+   * @param {WebSocket | null} [socket] one to our origin opened ahead (`WarmSocket`), open or
+   *   still opening: it carries the join, and a new one is opened only if it fails
+   */
+  connect(socket = null) {
     if (this.#state !== SignalingState.IDLE) return;
     this.#setState(SignalingState.CONNECTING);
-    this.#open();
+    this.#open(socket);
   }
 
   /**
@@ -246,12 +260,11 @@ export class SignalingClient extends EventTarget {
     this.dispatchEvent(new CustomEvent(SignalingEvent.STATE, { detail: { state } }));
   }
 
-  #open() {
-    const url = new URL("/ws", this.origin);
-    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(url);
+  /** @param {WebSocket | null} [opened] */
+  #open(opened = null) {
+    const socket = opened ?? new WebSocket(socketUrl(this.origin));
     this.#socket = socket;
-    socket.addEventListener("open", () => {
+    const sendJoin = () => {
       if (socket !== this.#socket) return;
       this.#timing?.mark(JoinStep.SOCKET_OPEN);
       /** @type {Record<string, unknown>} */
@@ -265,13 +278,15 @@ export class SignalingClient extends EventTarget {
       if (this.hostSecret) join.hostSecret = this.hostSecret;
       if (this.password) join.password = this.password;
       this.#sendRaw(join);
-    });
+    };
     socket.addEventListener("message", (event) => {
       if (socket === this.#socket) this.#receive(event.data);
     });
     socket.addEventListener("close", (event) => {
       if (socket === this.#socket) this.#lost(event.code, event.reason);
     });
+    if (socket.readyState === WebSocket.OPEN) sendJoin();
+    else socket.addEventListener("open", sendJoin);
     clearTimeout(this.#joinDeadline);
     this.#joinDeadline = setTimeout(() => {
       if (socket === this.#socket && this.#state !== SignalingState.JOINED) this.#lost(0, "");

@@ -145,7 +145,10 @@ export class CallView {
       const video = tiles.setTrack(stream.participant, stream.source === "screen" ? "screen" : "camera", track);
       this.updateLayers();
       if (video && !timing.has(JoinStep.FIRST_FRAME) && "requestVideoFrameCallback" in video) {
-        video.requestVideoFrameCallback(() => timing.mark(JoinStep.FIRST_FRAME));
+        video.requestVideoFrameCallback(() => {
+          timing.mark(JoinStep.FIRST_FRAME);
+          call.pictureShown();
+        });
       }
     });
     on(CallEvent.TRACK_REMOVED, ({ stream }) => {

@@ -10,6 +10,7 @@
 import { Call, callEvents, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
 import { JoinTiming } from "./join-timing.js";
 import { LocalMediaEvent } from "./local-media.js";
+import { prepareMediaStack } from "./media.js";
 import { roomTitle } from "./slug.js";
 import { find } from "./ui/dom.js";
 import { EndScreen } from "./ui/end-screen.js";
@@ -19,6 +20,7 @@ import { PrejoinView } from "./ui/prejoin.js";
 import { ReconnectBanner } from "./ui/reconnect-banner.js";
 import { showState } from "./ui/screens.js";
 import { WaitingView } from "./ui/waiting-view.js";
+import { WarmSocket } from "./warm-socket.js";
 
 /** @typedef {import("./doorbell.js").Doorbell} Doorbell */
 /** @typedef {import("./host-secrets.js").HostSecrets} HostSecrets */
@@ -68,6 +70,7 @@ export class RoomSession {
   #waiting;
   #end;
   #passwordScreen;
+  #socket = new WarmSocket();
   #banner = new ReconnectBanner(find("#banner-advice", HTMLElement), find("#banner-reload", HTMLButtonElement));
 
   /** @param {RoomSessionDeps} deps */
@@ -80,6 +83,7 @@ export class RoomSession {
       onToggle: (source, on) => (on ? void media.switchOn(source) : media.local.close(source)),
       onDevice: (role, deviceId) => media.chooseDevice(role, deviceId),
       onJoin: (typed) => this.#joinAs(typed),
+      onAboutToJoin: () => this.#getReady(),
     });
     this.prejoin.showRoom(roomTitle(room), this.#hostSecret() !== null);
     this.#waiting = new WaitingView(i18n, () => this.call?.leave());
@@ -101,6 +105,15 @@ export class RoomSession {
    */
   #hostSecret() {
     return this.#deps.secrets.forRoom(this.#deps.room, location.hash);
+  }
+
+  /**
+   * A join is near: the socket opens and the browser sets up its WebRTC machinery now, so that
+   * the click only sends `join`.
+   */
+  #getReady() {
+    this.#socket.warm();
+    prepareMediaStack();
   }
 
   /** @param {string} typed the name from the pre-join view */
@@ -157,7 +170,10 @@ export class RoomSession {
     on(CallEvent.ROOM_UPDATED, ({ room: settings }) => this.#followEncryption(current, settings.e2ee));
     this.#followUs(on);
     for (const follower of followers) follower.attach(current, timing);
-    current.start({ microphone: media.local.track("microphone"), camera: media.local.track("camera") });
+    current.start(
+      { microphone: media.local.track("microphone"), camera: media.local.track("camera") },
+      this.#socket.take(),
+    );
   }
 
   /** @param {{state: string, code: string, message: string | null}} detail */

@@ -28,6 +28,7 @@ export function cleanName(raw) {
  *   onToggle: (source: "microphone" | "camera", on: boolean) => void,
  *   onDevice: (role: DeviceRole, deviceId: string) => void,
  *   onJoin: (name: string) => void,
+ *   onAboutToJoin: () => void,
  * }} PrejoinHandlers
  */
 
@@ -74,6 +75,12 @@ export class PrejoinView {
       "prejoin",
       handlers.onDevice,
     );
+    // Signs that a click on "join" is near: typing a name, pointing at or focusing the button.
+    const aboutToJoin = () => handlers.onAboutToJoin();
+    this.#name.addEventListener("input", aboutToJoin);
+    for (const type of ["pointerenter", "pointerdown", "focus"]) {
+      this.#join.addEventListener(type, aboutToJoin);
+    }
     find("#prejoin-form", HTMLFormElement).addEventListener("submit", (event) => {
       event.preventDefault();
       const name = cleanName(this.#name.value);
