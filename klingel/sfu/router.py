@@ -10,10 +10,15 @@ in the datagram callback and allocates only the outgoing packets.
 A published track has one *layer* per SSRC: one, or one per simulcast encoding
 (``klingel.sfu.simulcast``). Each subscription forwards one layer at a time; it moves to its
 target layer (or starts, or resumes) only at a keyframe of that layer, and keeps forwarding the
-old one until then. Everything periodic (feedback, reports, speaker detection, allocation)
-runs on one timer, which stops in an empty room; a new gap is NACKed on a short one-off timer,
-and keyframe requests have their own pacing (``klingel.sfu.keyframes``). The timers are set on
-the scheduler the router is given, and the time read from its clock (``klingel.sfu.clock``).
+old one until then.
+
+Everything periodic runs on one timer, which stops in an empty room: it detects the dominant
+speaker and calls the room's publishers (``klingel.sfu.publishers``: feedback, NACKs, layer
+bitrates, simulcast layers coming and going, receiver reports) and subscribers
+(``klingel.sfu.subscribers``: downlink allocation, sender reports). A new gap is NACKed on a
+short one-off timer, and keyframe requests have their own pacing (``klingel.sfu.keyframes``).
+The timers are set on the scheduler the router is given, and the time read from its clock
+(``klingel.sfu.clock``).
 
 Downlink adaptation: every 300 ms each subscriber's estimate (``klingel.sfu.bandwidth``) is
 split over its video streams (``klingel.sfu.allocation``); a subscription targets the lower of
@@ -45,28 +50,26 @@ from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.outgoing import OutgoingBody
 from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, Publisher
-from klingel.sfu.reports import receiver_report, sender_reports
+from klingel.sfu.publishers import RoomPublishers
 from klingel.sfu.rtcp import (
     RtcpError,
     RtcpPacket,
     SenderReport,
     TransportFeedback,
     parse_rtcp,
-    serialize_compound,
 )
 from klingel.sfu.rtp import RtpError, RtpHeader, find_extension, parse_rtp
 from klingel.sfu.sdp import SessionDescription, parse_offer
 from klingel.sfu.sdp_answer import (
-    AcceptedMedia,
     PublishAnswer,
     SubscribeAnswer,
     SubscriptionPlan,
     build_publish_answer,
     build_subscribe_answer,
 )
-from klingel.sfu.simulcast import HIGHEST_LAYER
 from klingel.sfu.speaker import SpeakerDetector
 from klingel.sfu.subscribed import ReceivedLayers, Subscriber
+from klingel.sfu.subscribers import RoomSubscribers
 from klingel.sfu.transport import MediaTransport, TransportFactory
 from klingel.sfu.twcc import TwccError
 
@@ -77,8 +80,6 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.1  # transport-cc feedback (libwebrtc's default interval), NACK retries
 REPORT_TICKS = 10  # receiver and sender reports, REMB: every second
 SPEAKER_TICKS = 3  # dominant speaker, simulcast layers coming and going, allocation: 300 ms
-NACK_DELAY = 0.02  # a new gap is NACKed this soon, not at the next tick: a short wait for
-# packets that were only reordered
 
 _Peer = TypeVar("_Peer", Publisher, Subscriber)
 _Answer = TypeVar("_Answer", PublishAnswer, SubscribeAnswer)
@@ -103,38 +104,26 @@ class RoomRouter:
         self._transports = transports
         self._emit = emit
         self._counters = counters
-        self._publishers: dict[ParticipantId, Publisher] = {}
-        self._subscribers: dict[ParticipantId, Subscriber] = {}
-        self._streams: dict[StreamId, PublishedStream] = {}
-        # set_layer requests, kept for subscriptions made later
-        self._layer_requests: dict[tuple[ParticipantId, StreamId], int | None] = {}
+        self._published = RoomPublishers(clock, scheduler)
+        self._subscribed = RoomSubscribers(counters)
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
         self._timer: Timer | None = None
-        self._nack_timer: Timer | None = None
         self._ticks = 0
-        self._held_back = 0  # this room's share of counters.held_below_request
-        self._measured_at = clock.now()
         self._closed = False
 
     @property
     def transport_count(self) -> int:
-        return len(self._publishers) + len(self._subscribers)
+        return len(self._published) + len(self._subscribed)
 
     def received_layers(
         self, participant: ParticipantId, stream_id: StreamId
     ) -> ReceivedLayers | None:
         """Which layers of a stream ``participant`` receives, None if it is not subscribed."""
-        subscriber = self._subscribers.get(participant)
-        if subscriber is not None:
-            for subscription in subscriber.by_mid.values():
-                if subscription.stream.stream_id == stream_id:
-                    return subscription.received_layers()
-        return None
+        return self._subscribed.received_layers(participant, stream_id)
 
     def downlink_estimate(self, participant: ParticipantId) -> int | None:
         """What ``participant``'s subscribe connection is estimated to carry, in bits/s."""
-        subscriber = self._subscribers.get(participant)
-        return None if subscriber is None else subscriber.estimator.estimate
+        return self._subscribed.downlink_estimate(participant)
 
     # --- requests -----------------------------------------------------------------------
 
@@ -146,7 +135,7 @@ class RoomRouter:
         if len(specs) != len(tracks) or len({t.stream_id for t in tracks}) != len(tracks):
             raise MediaError("bad_sdp", "a mid or stream is named twice")
         for track in tracks:
-            owner = self._streams.get(track.stream_id)
+            owner = self._published.streams.get(track.stream_id)
             if owner is not None and owner.publisher.participant != participant:
                 raise MediaError("bad_sdp", "stream id belongs to someone else")
         kinds: dict[str, MediaKind] = {mid: spec.kind for mid, spec in specs.items()}
@@ -159,8 +148,10 @@ class RoomRouter:
             local = publisher.transport.local_parameters
             return build_publish_answer(offer, local, publisher.next_origin(), kinds)
 
-        publisher, made = self._negotiate(self._publishers.get(participant), new, offer, answer)
-        self._apply_publish(publisher, made.media, specs)
+        old = self._published.by_participant.get(participant)
+        publisher, made = self._negotiate(old, new, offer, answer)
+        gone = self._published.carry(publisher, made.media, specs, self._clock.now())
+        self._subscribed.forget_streams(gone)
         self._ensure_timer()
         return made.sdp
 
@@ -170,7 +161,7 @@ class RoomRouter:
         offer = parse_offer(offer_sdp)
         wanted: dict[str, PublishedStream] = {}
         for request in subscriptions:
-            stream = self._streams.get(request.stream_id)
+            stream = self._published.streams.get(request.stream_id)
             if stream is None:
                 raise MediaError("unknown_stream", "no such stream in this room")
             if request.mid in wanted:
@@ -186,23 +177,18 @@ class RoomRouter:
             local = subscriber.transport.local_parameters
             return build_subscribe_answer(offer, local, subscriber.next_origin(), plans)
 
-        subscriber, made = self._negotiate(self._subscribers.get(participant), new, offer, answer)
+        old = self._subscribed.by_participant.get(participant)
+        subscriber, made = self._negotiate(old, new, offer, answer)
         now = self._clock.now()
-        requests = self._layer_requests
-        subscriber.carry(
-            made,
-            wanted,
-            plans,
-            lambda stream: requests.get((participant, stream.stream_id), HIGHEST_LAYER),
-            now,
-        )
+        requested = functools.partial(self._subscribed.requested, participant)
+        subscriber.carry(made, wanted, plans, requested, now)
         # the allocation's history starts now: new video starts on its smallest layer
         subscriber.allocate(now, self._speakers.dominant)
         self._ensure_timer()
         return made.sdp
 
     def set_forwarding(self, stream_id: StreamId, enabled: bool) -> None:
-        stream = self._streams.get(stream_id)
+        stream = self._published.streams.get(stream_id)
         if stream is None or stream.forwarding == enabled:
             return
         stream.forwarding = enabled
@@ -214,49 +200,32 @@ class RoomRouter:
     def set_layer(self, participant: ParticipantId, stream_id: StreamId, layer: int | None) -> None:
         """Which layer of a video stream ``participant`` receives (see
         ``MediaBackend.set_layer``); remembered for a subscription made later."""
-        stream = self._streams.get(stream_id)
+        stream = self._published.streams.get(stream_id)
         if stream is None:
             raise MediaError("unknown_stream", "no such stream in this room")
         if layer is not None and layer < 0:
             raise ValueError("a layer is None or at least 0")
         if stream.kind != "video":
             return  # audio is never paused and has one layer
-        self._layer_requests[(participant, stream_id)] = layer
-        subscriber = self._subscribers.get(participant)
-        if subscriber is None:
-            return
-        now = self._clock.now()
-        for subscription in subscriber.by_mid.values():
-            if subscription.stream is stream and subscription.requested != layer:
-                before = subscription.target
-                subscription.requested = layer
-                subscription.retarget(before, now)
+        self._subscribed.set_layer(participant, stream, layer, self._clock.now())
 
     def remove_participant(self, participant: ParticipantId) -> None:
-        publisher = self._publishers.get(participant)
+        publisher = self._published.by_participant.get(participant)
         if publisher is not None:
             self._drop_publisher(publisher)
-        subscriber = self._subscribers.get(participant)
+        subscriber = self._subscribed.by_participant.get(participant)
         if subscriber is not None:
-            self._drop_subscriber(subscriber)
+            self._subscribed.drop(subscriber)
         self._speakers.remove(participant)
-        for key in [key for key in self._layer_requests if key[0] == participant]:
-            del self._layer_requests[key]
+        self._subscribed.forget_participant(participant)
 
     def close(self) -> None:
         self._closed = True
-        self._counters.held_below_request -= self._held_back
-        self._held_back = 0
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._nack_timer is not None:
-            self._nack_timer.cancel()
-            self._nack_timer = None
-        for publisher in list(self._publishers.values()):
-            self._drop_publisher(publisher)
-        for subscriber in list(self._subscribers.values()):
-            self._drop_subscriber(subscriber)
+        self._subscribed.forget_streams(self._published.close())
+        self._subscribed.close()
 
     # --- transports and bookkeeping -----------------------------------------------------
 
@@ -291,12 +260,12 @@ class RoomRouter:
                 self._attach_publisher(peer)
             else:
                 if isinstance(old, Subscriber):
-                    self._drop_subscriber(old)
+                    self._subscribed.drop(old)
                 self._attach_subscriber(peer)
         return peer, made
 
     def _attach_publisher(self, publisher: Publisher) -> None:
-        self._publishers[publisher.participant] = publisher
+        self._published.add(publisher)
         transport = publisher.transport
         # partial, not a lambda: no extra Python frame for every packet
         transport.on_rtp = functools.partial(self._on_publisher_rtp, publisher)
@@ -304,66 +273,18 @@ class RoomRouter:
         transport.on_state = lambda state: self._on_state(publisher, "publish", state)
 
     def _attach_subscriber(self, subscriber: Subscriber) -> None:
-        self._subscribers[subscriber.participant] = subscriber
+        self._subscribed.add(subscriber)
         transport = subscriber.transport
         transport.on_rtp = self._on_unexpected_rtp
         transport.on_rtcp = lambda packet: self._on_subscriber_rtcp(subscriber, packet)
         transport.on_state = lambda state: self._on_state(subscriber, "subscribe", state)
 
-    def _apply_publish(
-        self,
-        publisher: Publisher,
-        accepted: tuple[AcceptedMedia, ...],
-        specs: dict[str, TrackSpec],
-    ) -> None:
-        now = self._clock.now()
-        carried: list[tuple[AcceptedMedia, PublishedStream]] = []
-        for media in accepted:
-            spec = specs[media.mid]
-            stream = self._streams.get(spec.stream_id)
-            if stream is None:
-                stream = self._streams[spec.stream_id] = PublishedStream(
-                    publisher, spec, media, now
-                )
-                if len(stream.layers) > 1:
-                    stream.report_wanted(now)
-            elif stream.update(media, now):
-                for subscription in stream.subscriptions:
-                    subscription.forward_nothing()  # its layers are gone
-                    subscription.start_afresh(now)
-                if len(stream.layers) > 1:
-                    stream.report_wanted(now)
-            carried.append((media, stream))
-        publisher.carry(carried)
-        keep = {stream.stream_id for _, stream in carried}
-        for stream_id, stream in list(self._streams.items()):
-            if stream.publisher is publisher and stream_id not in keep:
-                self._drop_stream(stream)
-
     def _report_layers(self, stream: PublishedStream, wanted: tuple[bool, ...]) -> None:
         participant = stream.publisher.participant
         self._emit(PublisherLayers(self._room, participant, stream.stream_id, wanted))
 
-    def _drop_stream(self, stream: PublishedStream) -> None:
-        self._streams.pop(stream.stream_id, None)
-        stream.close()
-        for key in [key for key in self._layer_requests if key[1] == stream.stream_id]:
-            del self._layer_requests[key]
-
     def _drop_publisher(self, publisher: Publisher) -> None:
-        if self._publishers.get(publisher.participant) is publisher:
-            del self._publishers[publisher.participant]
-        for stream in list(self._streams.values()):
-            if stream.publisher is publisher:
-                self._drop_stream(stream)
-        publisher.transport.close()
-
-    def _drop_subscriber(self, subscriber: Subscriber) -> None:
-        if self._subscribers.get(subscriber.participant) is subscriber:
-            del self._subscribers[subscriber.participant]
-        for subscription in list(subscriber.by_mid.values()):
-            subscription.detach()
-        subscriber.transport.close()
+        self._subscribed.forget_streams(self._published.drop(publisher))
 
     def _on_state(
         self, peer: Peer, direction: Literal["publish", "subscribe"], state: TransportState
@@ -392,8 +313,8 @@ class RoomRouter:
         if layer is None:
             self._counters.dropped += 1
             return
-        if layer.record(packet, header, arrival) and self._nack_timer is None:
-            self._nack_timer = self._scheduler.call_later(NACK_DELAY, self._send_due_nacks)
+        if layer.record(packet, header, arrival):
+            self._published.nack_soon()
         stream = layer.stream
         if not stream.forwarding:
             return
@@ -487,7 +408,8 @@ class RoomRouter:
             self._timer = self._scheduler.call_later(TICK_SECONDS, self._tick)
 
     def _tick(self) -> None:
-        if not self._publishers and not self._subscribers and self._speakers.dominant is None:
+        published, subscribed = self._published, self._subscribed
+        if not published and not subscribed and self._speakers.dominant is None:
             # An empty room needs no timer until someone comes back (once it has said that
             # nobody speaks any more).
             self._timer = None
@@ -496,73 +418,16 @@ class RoomRouter:
         self._ticks += 1
         now = self._clock.now()
         try:
-            self._send_feedback(now)
+            published.send_feedback(now)
             if self._ticks % SPEAKER_TICKS == 0:
                 if self._speakers.evaluate(now):
                     self._emit(ActiveSpeaker(self._room, self._speakers.dominant))
-                self._measure_layers(now)
-                self._allocate_all(now)
-                self._follow_layers(now)
-                self._report_all_layers(now)
+                published.measure(now)  # the layer bitrates the allocation splits by
+                subscribed.allocate(now, self._speakers.dominant)
+                published.follow_layers(now)  # the allocated layers count as wanted
             if self._ticks % REPORT_TICKS == 0:
-                self._send_reports(now)
+                published.send_reports(now)
+                subscribed.send_reports(now)
         except Exception:
             # one bad state must not stop feedback for the whole room
             logger.exception("room timer failed")
-
-    def _send_feedback(self, now: float) -> None:
-        for publisher in self._publishers.values():
-            if publisher.connected:
-                for packet in publisher.feedback(now):
-                    publisher.transport.send_rtcp(bytes(packet))
-
-    def _send_due_nacks(self) -> None:
-        self._nack_timer = None
-        now = self._clock.now()
-        try:
-            for publisher in self._publishers.values():
-                if publisher.connected:
-                    for nack in publisher.due_nacks(now):
-                        publisher.transport.send_rtcp(bytes(nack))
-        except Exception:
-            logger.exception("NACK timer failed")
-
-    def _measure_layers(self, now: float) -> None:
-        elapsed = now - self._measured_at
-        self._measured_at = now
-        if elapsed > 0:
-            for stream in self._streams.values():
-                stream.measure(elapsed, now)
-
-    def _allocate_all(self, now: float) -> None:
-        held = 0
-        dominant = self._speakers.dominant
-        for subscriber in self._subscribers.values():
-            subscriber.allocate(now, dominant)
-            held += sum(s.held_back for s in subscriber.by_mid.values())
-        self._counters.held_below_request += held - self._held_back
-        self._held_back = held
-
-    def _follow_layers(self, now: float) -> None:
-        """Simulcast layers come and go with the publisher's bandwidth: move subscriptions to
-        the layer that now fits their target best."""
-        for stream in self._streams.values():
-            if len(stream.layers) > 1 and stream.subscriptions:
-                active = stream.active_layers(now)
-                for subscription in stream.subscriptions:
-                    if subscription.target is not None:
-                        subscription.follow_target(now, active)
-
-    def _report_all_layers(self, now: float) -> None:
-        for stream in self._streams.values():
-            if len(stream.layers) > 1:
-                stream.report_wanted(now)
-
-    def _send_reports(self, now: float) -> None:
-        for publisher in self._publishers.values():
-            if publisher.connected:
-                publisher.transport.send_rtcp(serialize_compound(receiver_report(publisher, now)))
-        for subscriber in self._subscribers.values():
-            reports = sender_reports(subscriber, now)
-            if reports and subscriber.connected:
-                subscriber.transport.send_rtcp(serialize_compound(reports))

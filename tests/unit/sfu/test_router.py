@@ -34,7 +34,8 @@ from klingel.sfu.api import (
 )
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.keyframes import KEYFRAME_REQUEST_INTERVAL
-from klingel.sfu.router import NACK_DELAY, REPORT_TICKS, TICK_SECONDS
+from klingel.sfu.publishers import NACK_DELAY
+from klingel.sfu.router import REPORT_TICKS, TICK_SECONDS
 from klingel.sfu.rtcp import (
     GenericNack,
     PictureLossIndication,

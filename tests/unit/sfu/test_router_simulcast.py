@@ -25,7 +25,8 @@ from support.simulcast_room import (
 )
 
 from klingel.sfu.api import MediaError, Subscription
-from klingel.sfu.router import NACK_DELAY, REPORT_TICKS, SPEAKER_TICKS, TICK_SECONDS
+from klingel.sfu.publishers import NACK_DELAY
+from klingel.sfu.router import REPORT_TICKS, SPEAKER_TICKS, TICK_SECONDS
 from klingel.sfu.rtcp import GenericNack, PictureLossIndication, ReceiverReport, ReportBlock
 from klingel.sfu.rtp import build_packet, parse_rtp
 from klingel.sfu.simulcast import LAYER_IDLE_SECONDS
