@@ -20,7 +20,7 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -42,12 +42,14 @@ __all__ = [
     "InboundCount",
     "PageOpener",
     "ProbedPage",
+    "RtpStat",
     "audio_packets",
     "csp_violations",
     "flowing_streams",
     "inbound_counts",
     "launch_chromium",
     "new_probed_page",
+    "rtp_stats",
     "sent_video_heights",
     "wait_media_flowing",
     "wait_until",
@@ -113,29 +115,38 @@ _DENY_CAMERA_AND_MICROPHONE = """
 })();
 """
 
-_READ_INBOUND = """
-async () => {
+_READ_RTP_STATS = """
+async ({ type, kind, fields, skipFailing }) => {
   const found = [];
   const connections = window.__klingelPeerConnections || [];
   for (let index = 0; index < connections.length; index++) {
     const pc = connections[index];
     if (pc.connectionState === "closed") continue;
     let report;
-    try { report = await pc.getStats(); } catch (e) { continue; }
+    try { report = await pc.getStats(); } catch (e) { if (skipFailing) continue; throw e; }
     report.forEach((s) => {
-      if (s.type !== "inbound-rtp") return;
+      if (s.type !== type || (kind && s.kind !== kind)) return;
       found.push({
-        key: `${index}:${s.kind}:${s.ssrc}`,
+        stream: `${index}:${s.kind}:${s.ssrc}`,
         kind: s.kind,
-        framesDecoded: s.framesDecoded || 0,
-        packetsReceived: s.packetsReceived || 0,
-        frameWidth: s.frameWidth || 0,
+        values: fields.map((name) => s[name] || 0),
       });
     });
   }
   return found;
 }
 """
+
+
+@dataclass(frozen=True, slots=True)
+class RtpStat:
+    """Fields of one RTP stream's ``getStats()`` report, in the order asked; 0 where the report
+    lacks one."""
+
+    stream: str
+    """``connection:kind:ssrc``: the same stream has the same key in every reading."""
+    kind: Literal["audio", "video"]
+    values: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,18 +282,37 @@ async def csp_violations(page: Page) -> list[str]:
     return found
 
 
+async def rtp_stats(
+    page: Page,
+    report_type: Literal["inbound-rtp", "outbound-rtp"],
+    fields: Sequence[str],
+    *,
+    kind: Literal["audio", "video"] | None = None,
+    skip_failing: bool = False,
+) -> list[RtpStat]:
+    """``fields`` of every RTP stream report of ``report_type`` (and ``kind``, if given) of
+    every open peer connection of the page. A connection whose ``getStats()`` fails fails the
+    reading, or with ``skip_failing`` is passed over."""
+    found: list[dict[str, Any]] = await page.evaluate(
+        _READ_RTP_STATS,
+        {"type": report_type, "kind": kind, "fields": list(fields), "skipFailing": skip_failing},
+    )
+    return [
+        RtpStat(entry["stream"], entry["kind"], tuple(int(value) for value in entry["values"]))
+        for entry in found
+    ]
+
+
 async def inbound_counts(page: Page) -> dict[str, InboundCount]:
     """Every inbound RTP stream of every open peer connection of the page, keyed stably."""
-    found: list[dict[str, Any]] = await page.evaluate(_READ_INBOUND)
-    return {
-        entry["key"]: InboundCount(
-            kind=entry["kind"],
-            frames_decoded=int(entry["framesDecoded"]),
-            packets_received=int(entry["packetsReceived"]),
-            frame_width=int(entry["frameWidth"]),
-        )
-        for entry in found
-    }
+    found = await rtp_stats(
+        page, "inbound-rtp", ("framesDecoded", "packetsReceived", "frameWidth"), skip_failing=True
+    )
+    counts: dict[str, InboundCount] = {}
+    for stat in found:
+        frames, packets, width = stat.values
+        counts[stat.stream] = InboundCount(stat.kind, frames, packets, width)
+    return counts
 
 
 def flowing_streams(
@@ -344,41 +374,13 @@ async def wait_until(
         await asyncio.sleep(interval)
 
 
-_READ_AUDIO_PACKETS = """
-async () => {
-  const found = [];
-  for (const pc of window.__klingelPeerConnections || []) {
-    if (pc.connectionState === "closed") continue;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "audio") found.push(s.packetsReceived || 0);
-    });
-  }
-  return found;
-}
-"""
-
-
 async def audio_packets(page: Page) -> list[int]:
     """Packets received so far on each inbound audio stream of the page."""
-    found: list[int] = await page.evaluate(_READ_AUDIO_PACKETS)
-    return [int(count) for count in found]
-
-
-_READ_SENT_VIDEO_HEIGHTS = """
-async () => {
-  const found = [];
-  for (const pc of window.__klingelPeerConnections || []) {
-    if (pc.connectionState === "closed") continue;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "outbound-rtp" && s.kind === "video") found.push(s.frameHeight || 0);
-    });
-  }
-  return found;
-}
-"""
+    found = await rtp_stats(page, "inbound-rtp", ("packetsReceived",), kind="audio")
+    return [stat.values[0] for stat in found]
 
 
 async def sent_video_heights(page: Page) -> list[int]:
     """The frame height of each video stream (each simulcast layer) the page sends."""
-    found: list[int] = await page.evaluate(_READ_SENT_VIDEO_HEIGHTS)
-    return [int(height) for height in found]
+    found = await rtp_stats(page, "outbound-rtp", ("frameHeight",), kind="video")
+    return [stat.values[0] for stat in found]

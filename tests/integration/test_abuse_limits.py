@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import uvicorn
-from support.signaling_server import TIMEOUT, Client, Message, RecordingMedia
+from support.recording_client import Client
+from support.signaling_server import TIMEOUT, Message, RecordingMedia
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 

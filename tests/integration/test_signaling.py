@@ -15,13 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from support.signaling_server import (
-    OFFER,
-    Client,
-    Message,
-    Server,
-    running_server,
-)
+from support.recording_client import Client
+from support.signaling_server import OFFER, Message, Server, running_server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 

@@ -4,29 +4,26 @@ real answers, and invalid or hostile SDP gets a stable error code and changes no
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
-from websockets.asyncio.client import ClientConnection, connect
 
-from klingel.protocol.messages import parse_server_message
+from klingel.client import Refused
+from klingel.protocol.errors import ErrorCode
+from klingel.protocol.messages import Joined, MediaReset, Pong, StreamRemoved
+from klingel.protocol.objects import StreamRequest, TrackInfo
+from klingel_bots.client import ProtocolClient
 from klingel_bots.server_process import ServerProcess
 
-Message = dict[str, Any]
 TIMEOUT = 15.0
 SDP_FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdp"
 PUBLISH_OFFER = (SDP_FIXTURES / "chromium_publish_audio_video.sdp").read_text()
 SUBSCRIBE_OFFER = (SDP_FIXTURES / "chromium_subscribe_4.sdp").read_text()
-TRACKS = [
-    {"mid": "0", "kind": "audio", "source": "microphone"},
-    {"mid": "1", "kind": "video", "source": "camera"},
-]
+TRACKS = (TrackInfo("0", "audio", "microphone"), TrackInfo("1", "video", "camera"))
 
 
 def lines_without(sdp: str, prefix: str) -> str:
@@ -94,36 +91,6 @@ HOSTILE_OFFERS: dict[str, tuple[str, str]] = {
 }
 
 
-class Client:
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-
-    async def send(self, message: Message) -> None:
-        await self.socket.send(json.dumps(message))
-
-    async def expect(self, kind: str) -> Message:
-        frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-        message: Message = json.loads(frame)
-        parse_server_message(message)
-        assert message["type"] == kind, message
-        return message
-
-    async def next_of(self, kind: str) -> Message:
-        """Skip other messages (announcements) until one of this type."""
-        return await self.next_of_either(kind)
-
-    async def next_of_either(self, *kinds: str) -> Message:
-        while True:
-            frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-            message: Message = json.loads(frame)
-            if message["type"] in kinds:
-                return message
-
-    async def alive(self) -> bool:
-        await self.send({"type": "ping"})
-        return (await self.next_of("pong"))["type"] == "pong"
-
-
 @pytest.fixture(scope="module")
 def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of this module's own, with one worker: a test kills that worker."""
@@ -139,20 +106,25 @@ def media_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
         process.stop()
 
 
-@pytest_asyncio.fixture
-async def join(media_server: ServerProcess) -> AsyncIterator[Any]:
-    sockets: list[ClientConnection] = []
+JoinFn = Callable[[str, str], Awaitable[ProtocolClient]]
 
-    async def join_room(room: str, name: str) -> tuple[Client, Message]:
-        ws = await connect(media_server.base_url.replace("http", "ws") + "/ws")
-        sockets.append(ws)
-        client = Client(ws)
-        await client.send({"type": "join", "v": 1, "room": room, "name": name, "resume": None})
-        return client, await client.expect("joined")
+
+@pytest_asyncio.fixture
+async def join(media_server: ServerProcess) -> AsyncIterator[JoinFn]:
+    """Join a room with a participant that sends the requests of the test itself."""
+    clients: list[ProtocolClient] = []
+
+    async def join_room(room: str, name: str) -> ProtocolClient:
+        client = ProtocolClient(
+            media_server.base_url, room, name, auto_subscribe=False, request_timeout=TIMEOUT
+        )
+        clients.append(client)
+        assert isinstance(await client.join(), Joined)
+        return client
 
     yield join_room
-    for ws in sockets:
-        await ws.close()
+    for client in clients:
+        await client.close()
 
 
 def media_sections(sdp: str) -> list[list[str]]:
@@ -165,40 +137,38 @@ def media_sections(sdp: str) -> list[list[str]]:
     return sections
 
 
-async def test_real_offers_get_real_answers(join: Any) -> None:
-    anna, _ = await join("probe-answers", "Anna")
-    ben, _ = await join("probe-answers", "Ben")
-    await anna.send({"type": "publish", "sdp": PUBLISH_OFFER, "tracks": TRACKS})
-    answer = await anna.next_of("publish_answer")
-    sdp = answer["sdp"]
+async def test_real_offers_get_real_answers(join: JoinFn) -> None:
+    anna = await join("probe-answers", "Anna")
+    ben = await join("probe-answers", "Ben")
+    answer = await anna.signaling.publish(PUBLISH_OFFER, TRACKS)
+    sdp = answer.sdp
     assert "a=ice-lite" in sdp
     assert "a=setup:passive" in sdp
     assert "a=fingerprint:sha-256 " in sdp
     assert " 127.0.0.1 " in sdp and "typ host" in sdp
     assert all("a=recvonly" in section for section in media_sections(sdp))
-    streams = {t["mid"]: t["stream"] for t in answer["tracks"]}
+    streams = {track.mid: track.stream for track in answer.tracks}
 
-    await ben.send({"type": "subscribe", "sdp": SUBSCRIBE_OFFER, "streams": [
-        {"mid": "0", "stream": streams["0"]}, {"mid": "1", "stream": streams["1"]},
-    ]})  # fmt: skip
-    sections = media_sections((await ben.next_of("subscribe_answer"))["sdp"])
+    requests = [StreamRequest("0", streams["0"]), StreamRequest("1", streams["1"])]
+    sections = media_sections((await ben.signaling.subscribe(SUBSCRIBE_OFFER, requests)).sdp)
     assert ["a=sendonly" in s for s in sections[:2]] == [True, True]
     assert all("a=sendonly" not in s for s in sections[2:])
     assert all(any(line.startswith("a=ssrc:") for line in s) for s in sections[:2])
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_OFFERS))
-async def test_invalid_or_hostile_sdp_is_refused_and_changes_nothing(join: Any, case: str) -> None:
+async def test_invalid_or_hostile_sdp_is_refused_and_changes_nothing(
+    join: JoinFn, case: str
+) -> None:
     offer, code = HOSTILE_OFFERS[case]
-    bystander, _ = await join("probe-bystander", "Olga")
-    anna, _ = await join("probe-hostile", "Anna")
-    await anna.send({"type": "publish", "sdp": offer, "tracks": TRACKS})
-    error = await anna.next_of("error")
-    assert (error["code"], error["ref"]) == (code, "publish")
+    bystander = await join("probe-bystander", "Olga")
+    anna = await join("probe-hostile", "Anna")
+    with pytest.raises(Refused) as refused:
+        await anna.signaling.publish(offer, TRACKS)
+    assert (refused.value.code, refused.value.ref) == (code, "publish")
     # Nothing was published, the socket still works, and a real offer still does.
-    await anna.send({"type": "publish", "sdp": PUBLISH_OFFER, "tracks": TRACKS})
-    assert len((await anna.next_of("publish_answer"))["tracks"]) == 2
-    assert await bystander.alive()
+    assert len((await anna.signaling.publish(PUBLISH_OFFER, TRACKS)).tracks) == 2
+    assert await bystander.signaling.ping() == Pong()
 
 
 def worker_pids(server_pid: int) -> list[int]:
@@ -212,25 +182,27 @@ def worker_pids(server_pid: int) -> list[int]:
 
 
 async def test_a_killed_worker_resets_media_of_its_rooms(
-    join: Any, media_server: ServerProcess
+    join: JoinFn, media_server: ServerProcess
 ) -> None:
-    anna, _ = await join("probe-reset", "Anna")
-    await anna.send({"type": "publish", "sdp": PUBLISH_OFFER, "tracks": TRACKS})
-    streams = [t["stream"] for t in (await anna.next_of("publish_answer"))["tracks"]]
+    anna = await join("probe-reset", "Anna")
+    streams = [
+        track.stream for track in (await anna.signaling.publish(PUBLISH_OFFER, TRACKS)).tracks
+    ]
+    since = len(anna.messages)
     workers = worker_pids(media_server.pid)
     assert len(workers) == 1
     os.kill(workers[0], signal.SIGKILL)
-    removed = {(await anna.next_of("stream_removed"))["id"] for _ in streams}
-    assert removed == set(streams)
-    await anna.next_of("media_reset")
+    reset = await anna.wait_for(MediaReset, since=since, timeout=TIMEOUT)
+    before_reset = anna.messages[since : anna.messages.index(reset, since)]
+    assert {m.id for m in before_reset if isinstance(m, StreamRemoved)} == set(streams)
     # A replacement worker takes the room's offers again (after it has started).
     async with asyncio.timeout(TIMEOUT):
         while True:
-            await anna.send({"type": "publish", "sdp": PUBLISH_OFFER, "tracks": TRACKS})
-            reply = await anna.next_of_either("publish_answer", "error")
-            if reply["type"] == "publish_answer":
+            try:
+                await anna.signaling.publish(PUBLISH_OFFER, TRACKS)
                 break
-            assert reply["code"] == "media_unavailable"
+            except Refused as refused:
+                assert refused.code == ErrorCode.MEDIA_UNAVAILABLE
             await asyncio.sleep(0.2)
     assert media_server.is_running()
     assert worker_pids(media_server.pid) != workers

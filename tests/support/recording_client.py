@@ -1,9 +1,10 @@
-"""A plain WebSocket client that keeps every frame it was sent, for the host tests.
+"""A plain WebSocket client that keeps every frame it was sent, for the tests of the wire.
 
 It sends dicts, not ``klingel.protocol`` messages, so that a test can send what no typed
-client would (unknown fields, commands a guest may not give), and keeps the raw frames, so that
-a test can prove a secret never reached a socket. What it receives is read strictly, by the
-same parser as ``klingel.client``."""
+client would (malformed frames, unknown fields, commands a guest may not give), see each
+message the server sends in order, and keep the raw frames, so that a test can prove a secret
+never reached a socket. What it receives is read strictly, by the same parser as
+``klingel.client``."""
 
 from __future__ import annotations
 

@@ -1,25 +1,21 @@
-"""A real Klingel app on a free loopback port with a recording media backend, and a plain
-WebSocket client for it: for the signaling tests that need no SFU."""
+"""A real Klingel app on a free loopback port with a recording media backend: for the
+signaling tests that need no SFU. ``klingel.client`` speaks to it, or, where a test sends what
+no typed client would, ``support.recording_client``."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import uvicorn
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 from klingel.cli import WS_MAX_SIZE
 from klingel.config import Settings
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.protocol.messages import parse_server_message
 from klingel.sfu.api import (
     MediaError,
     MediaEvent,
@@ -107,45 +103,6 @@ class RecordingMedia:
 class Server:
     url: str
     media: RecordingMedia
-
-
-class Client:
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-
-    async def send(self, message: Message) -> None:
-        await self.socket.send(json.dumps(message))
-
-    async def receive(self) -> Message:
-        frame = await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-        message: Message = json.loads(frame)
-        parse_server_message(message)  # everything the server sends is valid protocol
-        return message
-
-    async def expect(self, kind: str) -> Message:
-        """The next message, which must be of this type."""
-        message = await self.receive()
-        assert message["type"] == kind, message
-        return message
-
-    async def error(self, code: str) -> Message:
-        message = await self.expect("error")
-        assert message["code"] == code, message
-        return message
-
-    async def closed_with(self) -> tuple[int, str]:
-        with pytest.raises(ConnectionClosed) as caught:
-            while True:
-                await asyncio.wait_for(self.socket.recv(), TIMEOUT)
-        close = caught.value.rcvd
-        assert close is not None
-        return close.code, close.reason
-
-    async def nothing_pending(self) -> bool:
-        """True if the answer to a ping is the next message: the socket is up and nothing else
-        was sent to it."""
-        await self.send({"type": "ping"})
-        return bool((await self.receive())["type"] == "pong")
 
 
 @contextlib.asynccontextmanager
