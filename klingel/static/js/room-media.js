@@ -96,8 +96,17 @@ export class RoomMedia {
     const audio = (this.#audio ??= new AudioContext());
     if (audio.state === "suspended") void audio.resume();
     if (!this.#meter) {
-      this.#meter = new LevelMeter(find("#prejoin-meter", HTMLElement), audio);
-      this.#meter.setTrack(this.local.track("microphone"));
+      const meter = new LevelMeter(find("#prejoin-meter", HTMLElement), audio);
+      this.#meter = meter;
+      meter.setTrack(this.local.track("microphone"));
+      // The meter is on the pre-join screen only: from the click on, it would draw unseen
+      // through the join and the whole call.
+      const follow = () => meter.pause(document.body.dataset.state !== "prejoin");
+      new MutationObserver(follow).observe(document.body, {
+        attributes: true,
+        attributeFilter: ["data-state"],
+      });
+      follow();
     }
     this.#remoteAudio.resume();
     return audio;

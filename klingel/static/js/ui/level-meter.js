@@ -9,6 +9,7 @@ export class LevelMeter {
   #analyser;
   #samples;
   #frame = 0;
+  #paused = false;
 
   /**
    * @param {HTMLElement} bar
@@ -26,21 +27,39 @@ export class LevelMeter {
   setTrack(track) {
     this.#source?.disconnect();
     this.#source = null;
-    cancelAnimationFrame(this.#frame);
-    this.#bar.style.setProperty("--level", "0");
+    this.#stop();
     if (!track) return;
     this.#source = this.#context.createMediaStreamSource(new MediaStream([track]));
     this.#source.connect(this.#analyser);
-    const draw = () => {
-      this.#analyser.getFloatTimeDomainData(this.#samples);
-      let sum = 0;
-      for (const sample of this.#samples) sum += sample * sample;
-      const rms = Math.sqrt(sum / this.#samples.length);
-      // Speech sits far below full scale; a square root makes quiet voices visible.
-      const level = Math.min(1, Math.sqrt(rms) * 1.6);
-      this.#bar.style.setProperty("--level", level.toFixed(3));
-      this.#frame = requestAnimationFrame(draw);
-    };
-    draw();
+    if (!this.#paused) this.#draw();
+  }
+
+  /**
+   * Stops drawing while nobody sees the bar (its screen is gone: joining, the call), and
+   * draws again when it is back. Each drawn frame costs the main thread a style change.
+   * @param {boolean} paused
+   */
+  pause(paused) {
+    if (paused === this.#paused) return;
+    this.#paused = paused;
+    if (paused) this.#stop();
+    else if (this.#source) this.#draw();
+  }
+
+  #draw() {
+    this.#analyser.getFloatTimeDomainData(this.#samples);
+    let sum = 0;
+    for (const sample of this.#samples) sum += sample * sample;
+    const rms = Math.sqrt(sum / this.#samples.length);
+    // Speech sits far below full scale; a square root makes quiet voices visible.
+    const level = Math.min(1, Math.sqrt(rms) * 1.6);
+    this.#bar.style.setProperty("--level", level.toFixed(3));
+    this.#frame = requestAnimationFrame(() => this.#draw());
+  }
+
+  #stop() {
+    cancelAnimationFrame(this.#frame);
+    this.#frame = 0;
+    this.#bar.style.setProperty("--level", "0");
   }
 }
