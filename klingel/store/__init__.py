@@ -8,11 +8,13 @@ from klingel.store.api import RoomStore, StoreError, StoreErrorCode
 from klingel.store.digests import SecretDigester
 from klingel.store.passwords import PasswordDigest, hash_password
 from klingel.store.records import StandingRoom, StoredSettings
+from klingel.store.sqlite import SqliteRoomStore
 
 __all__ = [
     "PasswordDigest",
     "RoomStore",
     "SecretDigester",
+    "SqliteRoomStore",
     "StandingRoom",
     "StoreError",
     "StoreErrorCode",
