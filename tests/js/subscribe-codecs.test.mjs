@@ -142,3 +142,25 @@ test("a browser that refuses the preferences still subscribes", async () => {
   assert.equal(offered?.streams.length, 2);
   subscriber.close();
 });
+
+test("the browser is asked what it can receive once per kind, not for every transceiver", async () => {
+  /** @type {string[]} */
+  const asked = [];
+  globalThis.RTCRtpReceiver = {
+    getCapabilities: (kind) => {
+      asked.push(kind);
+      return { codecs: kind === "audio" ? CHROMIUM_AUDIO : CHROMIUM_VIDEO };
+    },
+  };
+  FakeTransceiver.prototype.setCodecPreferences = function (codecs) {
+    preferences.push({ kind: this.kind, codecs });
+  };
+  for (let round = 0; round < 2; round += 1) {
+    const subscriber = new Subscriber(requester, []);
+    subscriber.setStreams(STREAMS);
+    await settle();
+    subscriber.close();
+  }
+  assert.deepEqual(asked.sort(), ["audio", "video"]);
+  assert.equal(preferences.length, 4, "every transceiver still narrowed");
+});

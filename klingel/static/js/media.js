@@ -103,7 +103,7 @@ function isBaselineH264(codec) {
  * @param {"audio" | "video"} kind
  */
 function receiveForwardedCodecs(transceiver, kind) {
-  const capabilities = globalThis.RTCRtpReceiver?.getCapabilities?.(kind)?.codecs;
+  const capabilities = receiverCodecs(kind);
   if (!capabilities || typeof transceiver.setCodecPreferences !== "function") return;
   const codecs = forwardedCodecs(capabilities, kind);
   if (codecs.length === 0) return;
@@ -115,7 +115,22 @@ function receiveForwardedCodecs(transceiver, kind) {
   }
 }
 
-let mediaStackPrepared = false;
+/** @type {WeakMap<object, Map<string, RTCRtpCodec[] | undefined>>} */
+const codecsAsked = new WeakMap();
+
+/**
+ * What the browser can receive of `kind`, asked once per page: each question costs Chromium
+ * about a millisecond of the main thread, once per transceiver of every subscribe offer.
+ * @param {"audio" | "video"} kind
+ */
+function receiverCodecs(kind) {
+  const receiver = globalThis.RTCRtpReceiver;
+  if (!receiver) return undefined;
+  let known = codecsAsked.get(receiver);
+  if (!known) codecsAsked.set(receiver, (known = new Map()));
+  if (!known.has(kind)) known.set(kind, receiver.getCapabilities?.(kind)?.codecs);
+  return known.get(kind);
+}
 
 /**
  * Has the browser set up its WebRTC machinery now, while nothing waits for it. The first
@@ -124,10 +139,9 @@ let mediaStackPrepared = false;
  * Opens no port and no device.
  */
 export function prepareMediaStack() {
-  if (mediaStackPrepared) return;
-  mediaStackPrepared = true;
   try {
-    globalThis.RTCRtpReceiver?.getCapabilities?.("video");
+    receiverCodecs("video");
+    receiverCodecs("audio");
   } catch (error) {
     // Only a head start is lost: the first connection sets it up as before.
     console.debug("klingel: WebRTC not prepared ahead", error);

@@ -93,8 +93,19 @@ export class RoomMedia {
 
   /** Starts the page's audio (within a gesture) and returns it. */
   unlockAudio() {
-    const audio = (this.#audio ??= new AudioContext());
+    const audio = this.prepareAudio();
     if (audio.state === "suspended") void audio.resume();
+    this.#remoteAudio.resume();
+    return audio;
+  }
+
+  /**
+   * Makes the page's audio and the pre-join level meter, still silent: Chromium takes
+   * milliseconds to make an `AudioContext`, which need not fall on the click that joins.
+   * Only `unlockAudio`, within a gesture, lets it play.
+   */
+  prepareAudio() {
+    const audio = (this.#audio ??= new AudioContext());
     if (!this.#meter) {
       const meter = new LevelMeter(find("#prejoin-meter", HTMLElement), audio);
       this.#meter = meter;
@@ -108,7 +119,6 @@ export class RoomMedia {
       });
       follow();
     }
-    this.#remoteAudio.resume();
     return audio;
   }
 

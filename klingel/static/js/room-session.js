@@ -108,12 +108,13 @@ export class RoomSession {
   }
 
   /**
-   * A join is near: the socket opens and the browser sets up its WebRTC machinery now, so that
-   * the click only sends `join`.
+   * A join is near: the socket opens and the browser sets up its WebRTC machinery and the
+   * page's audio now, so that the click only sends `join`.
    */
   #getReady() {
     this.#socket.warm();
     prepareMediaStack();
+    this.#deps.media.prepareAudio();
   }
 
   /** @param {string} typed the name from the pre-join view */
