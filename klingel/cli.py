@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import socket
@@ -22,12 +23,14 @@ from klingel.config import (
     turn_config_from_arguments,
 )
 from klingel.protocol.codec import MAX_FRAME_BYTES
+from klingel.rooms.standing import StandingRooms
+from klingel.store import StoreError
 from klingel.turn.coturn_config import write_coturn_config
 from klingel.web.app import create_app
 from klingel.web.http_transport import BoundedHttpProtocol
 from klingel.web.websocket_transport import SignalingWebSocketProtocol
 
-__all__ = ["WS_MAX_SIZE", "main", "uvicorn_config"]
+__all__ = ["EXIT_STORE_FAILED", "WS_MAX_SIZE", "main", "uvicorn_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,9 @@ WS_MAX_SIZE = MAX_FRAME_BYTES + 4096
 """Frames a little over the protocol's limit still arrive, so the codec can answer
 ``too_large``; anything bigger is cut off by the WebSocket layer (close 1009)."""
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+EXIT_STORE_FAILED = 74
+"""``klingel serve``'s exit status when the room store cannot be opened (sysexits' EX_IOERR):
+starting again does not help, so a supervisor should not (docs/deployment.md)."""
 
 
 class _Server(uvicorn.Server):
@@ -74,12 +80,24 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     )
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings) -> int:
+    """Run the server until it is stopped; the exit status."""
+    try:
+        standing = asyncio.run(StandingRooms.open(settings.data_dir))
+    except StoreError as error:
+        # One sentence for the operator, no traceback: the code says what to look at.
+        print(
+            f"klingel serve: the room store in {settings.data_dir} cannot be used"
+            f" ({error.code}): {error.message}",
+            file=sys.stderr,
+        )
+        return EXIT_STORE_FAILED
     # Imported here: the pool pulls in the whole SFU, which nothing else of the CLI needs.
     from klingel.sfu.pool import WorkerPool
 
-    app = create_app(settings, WorkerPool(settings.sfu))
+    app = create_app(settings, WorkerPool(settings.sfu), standing)
     _Server(uvicorn_config(app, settings)).run()
+    return 0
 
 
 def write_turn_config(request: TurnConfigRequest) -> None:
@@ -114,5 +132,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         serve_parser.error(str(error))
     configure_logging(settings.log_level)
-    serve(settings)
-    return 0
+    return serve(settings)

@@ -17,6 +17,8 @@ from klingel.turn.credentials import DEFAULT_TTL_SECONDS, CredentialIssuer, Turn
 from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
 
 __all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEFAULT_UNUSED_ROOM_DAYS",
     "LOG_LEVELS",
     "Settings",
     "TurnConfigRequest",
@@ -31,6 +33,10 @@ __all__ = [
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 MIN_CREDENTIAL_LIFETIME_SECONDS = 60
+DEFAULT_DATA_DIR = Path("/var/lib/klingel")
+"""Where the room store lives unless ``--data-dir`` says otherwise: the root install's (and
+the systemd unit's ``StateDirectory``) in docs/deployment.md."""
+DEFAULT_UNUSED_ROOM_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,10 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     """Host names (IDNA, lower case) whose pages may use the API and the signaling socket,
     besides the brands file's and loopback."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    """The room store's directory (docs/store.md); ``klingel serve`` opens it at start-up."""
+    unused_room_days: int = DEFAULT_UNUSED_ROOM_DAYS
+    """A standing room unused this many days is deleted by the server."""
 
     def served_host_names(self) -> tuple[str, ...]:
         """Every host name this server answers for by name: the configured and the brands'."""
@@ -216,6 +226,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         default=environ.get("KLINGEL_BRANDS") or None,
         help="TOML file with each town's name, logo, colours and imprint (docs/branding.md)",
     )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(environ.get("KLINGEL_DATA_DIR") or DEFAULT_DATA_DIR),
+        help="directory of the room store: standing rooms and the key of their digests "
+        f"(docs/store.md; default {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--unused-room-days",
+        type=_positive,
+        default=env("UNUSED_ROOM_DAYS", str(DEFAULT_UNUSED_ROOM_DAYS)),
+        help="delete a standing room after this many days without use",
+    )
     _add_turn_serve_arguments(parser, environ)
 
 
@@ -310,6 +333,8 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         turn=turn_relay_from_arguments(arguments),
         brands=None if arguments.brands is None else load_brands(arguments.brands),
         allowed_hosts=arguments.allowed_hosts,
+        data_dir=arguments.data_dir,
+        unused_room_days=arguments.unused_room_days,
     )
 
 

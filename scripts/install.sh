@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Klingel on a Debian 12/13 machine and starts it on http://127.0.0.1:8080.
+# Installs Klingel on a Debian 12/13 machine and starts it on http://127.0.0.1:8080, with its
+# room store in /var/lib/klingel (the default --data-dir; docs/store.md).
 # Run as root from the repository folder. Safe to run again: it only adds what is missing.
 #
 #   ./scripts/install.sh              install, then run the server in the foreground

@@ -6,10 +6,12 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -53,6 +55,8 @@ def free_udp_port_range(size: int, *, attempts: int = 50) -> tuple[int, int]:
 class ServerProcess:
     """``python -m klingel serve`` on 127.0.0.1 with free ports; its output goes to ``log_path``.
 
+    Its room store lies in ``data_dir``; without one, in a temporary directory of its own that
+    ``stop`` deletes (a server started again on a given ``data_dir`` finds its rooms there).
     Use as a context manager, or call ``start`` and ``stop``.
     """
 
@@ -64,11 +68,13 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     cwd: Path | None = None  # the server's working directory (default: the caller's)
     python: str = sys.executable  # the interpreter that runs ``-m klingel`` (another venv's)
+    data_dir: Path | None = None
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
     started_at: float = 0.0
     ready_after: float = 0.0
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _own_data_dir: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -96,11 +102,20 @@ class ServerProcess:
             f"{self.udp_ports[0]}-{self.udp_ports[1]}",
             "--workers",
             str(self.workers),
+            "--data-dir",
+            str(self._store_directory()),
         ]
         if self.metrics:
             command.append("--metrics")
         command.extend(self.extra_args)
         return command
+
+    def _store_directory(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir
+        if self._own_data_dir is None:
+            self._own_data_dir = Path(tempfile.mkdtemp(prefix="klingel-data-"))
+        return self._own_data_dir
 
     def start(self, *, timeout: float = 30.0) -> None:
         """Start the server and wait until ``/healthz`` says ok with every worker up."""
@@ -175,6 +190,7 @@ class ServerProcess:
         """Stop the server (SIGTERM, then SIGKILL) and its whole process group."""
         process = self._process
         if process is None:
+            self._forget_own_data_dir()
             return None
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -186,7 +202,13 @@ class ServerProcess:
         # Worker processes that outlived their parent belong to its group: end them too.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+        self._forget_own_data_dir()
         return process.returncode
+
+    def _forget_own_data_dir(self) -> None:
+        if self._own_data_dir is not None:
+            shutil.rmtree(self._own_data_dir, ignore_errors=True)
+            self._own_data_dir = None
 
     def __enter__(self) -> ServerProcess:
         self.start()

@@ -19,7 +19,9 @@ from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits, address_key
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaBackend
+from klingel.store import StoreError
 from klingel.web.brand import brand_routes
 from klingel.web.hosts import OriginVerdict, ServedHosts
 from klingel.web.hub import SignalingHub
@@ -35,6 +37,8 @@ logger = logging.getLogger(__name__)
 ROOM_CREATION_LIMIT = RateLimit(rate=1.0, burst=20.0)
 """``POST /api/rooms`` per client address."""
 STATS_TIMEOUT_SECONDS = 3.0
+UNUSED_ROOMS_SWEEP_SECONDS = 3600.0
+"""How often standing rooms unused for too long are looked for (and once at start-up)."""
 MAX_CREATE_BODY_BYTES = 1024
 _NO_STORE = {"cache-control": "no-store"}
 
@@ -121,8 +125,22 @@ async def _expire_detached(hub: SignalingHub, interval: float) -> None:
             logger.debug("Fault details", exc_info=True)
 
 
-def create_app(settings: Settings, media: MediaBackend) -> Starlette:
-    """The whole web side; the lifespan starts and stops ``media``."""
+async def _delete_unused_rooms(standing: StandingRooms, unused_days: int, interval: float) -> None:
+    while True:
+        try:
+            await standing.delete_unused(unused_days)
+        except StoreError as error:  # keep going: the next sweep may succeed
+            logger.error("Deleting unused standing rooms failed: %s", error.code)
+        except Exception as error:
+            logger.error("Deleting unused standing rooms failed: %s", type(error).__name__)
+            logger.debug("Fault details", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms) -> Starlette:
+    """The whole web side; the lifespan starts and stops ``media`` and closes ``standing``
+    (opened by the caller, so that a store that cannot be opened stops the start before the
+    server runs)."""
     registry = Registry(
         settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
     )
@@ -151,15 +169,24 @@ def create_app(settings: Settings, media: MediaBackend) -> Starlette:
         )
         if settings.turn is not None:
             logger.info("Joined participants get TURN credentials for the relay")
-        sweeper = asyncio.create_task(_expire_detached(hub, sweep_interval))
+        sweepers = [
+            asyncio.create_task(_expire_detached(hub, sweep_interval)),
+            asyncio.create_task(
+                _delete_unused_rooms(
+                    standing, settings.unused_room_days, UNUSED_ROOMS_SWEEP_SECONDS
+                )
+            ),
+        ]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for sweeper in sweepers:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             hub.close_all()
             await media.stop()
+            await standing.close()
             logger.info("Klingel stopped")
 
     routes: list[BaseRoute] = [

@@ -13,15 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 
 from klingel.cli import WS_MAX_SIZE
 from klingel.config import Settings
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import SfuSettings, WorkerStats
 from klingel.sfu.pool import WorkerPool
 from klingel.web.app import create_app
@@ -67,12 +70,15 @@ class ThreadedServer:
         self.settings = settings
         self.lag = LoopLag()
         self.pool = WorkerPool(settings.sfu)
+        self._data_dir = tempfile.TemporaryDirectory(prefix="klingel-data-")
+        # The store binds to no loop: opened here, used on the server's, closed by its lifespan.
+        self.standing = asyncio.run(StandingRooms.open(Path(self._data_dir.name)))
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings, self.pool),
+                create_app(settings, self.pool, self.standing),
                 log_config=None,
                 access_log=False,
                 ws_max_size=WS_MAX_SIZE,
@@ -123,6 +129,7 @@ class ThreadedServer:
         self._server.should_exit = True
         self._thread.join(timeout=30.0)
         self._listener.close()
+        self._data_dir.cleanup()
         if self.failure is not None:
             raise RuntimeError("the server's loop failed") from self.failure
 

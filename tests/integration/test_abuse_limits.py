@@ -22,7 +22,7 @@ import httpx
 import pytest
 import uvicorn
 from support.recording_client import Client
-from support.signaling_server import TIMEOUT, Message, RecordingMedia
+from support.signaling_server import TIMEOUT, Message, RecordingMedia, standing_rooms
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -69,19 +69,20 @@ async def limited_server(**limits: float | int) -> AsyncIterator[LimitedServer]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    runner = uvicorn.Server(uvicorn_config(create_app(settings, media), settings))
-    task = asyncio.create_task(runner.serve(sockets=[listener]))
-    async with asyncio.timeout(TIMEOUT):
-        while not runner.started:
-            await asyncio.sleep(0.01)
-    server = LimitedServer(url=f"http://127.0.0.1:{port}", media=media)
-    try:
-        yield server
-    finally:
-        await asyncio.gather(*(ws.close() for ws in server.sockets))
-        runner.should_exit = True
-        await asyncio.wait_for(task, TIMEOUT)
-        listener.close()
+    async with standing_rooms() as standing:
+        runner = uvicorn.Server(uvicorn_config(create_app(settings, media, standing), settings))
+        task = asyncio.create_task(runner.serve(sockets=[listener]))
+        async with asyncio.timeout(TIMEOUT):
+            while not runner.started:
+                await asyncio.sleep(0.01)
+        server = LimitedServer(url=f"http://127.0.0.1:{port}", media=media)
+        try:
+            yield server
+        finally:
+            await asyncio.gather(*(ws.close() for ws in server.sockets))
+            runner.should_exit = True
+            await asyncio.wait_for(task, TIMEOUT)
+            listener.close()
 
 
 async def read_until_closed(client: Client, limit: float = TIMEOUT) -> tuple[list[Message], int]:

@@ -9,6 +9,7 @@ from typing import cast
 import httpx
 import pytest
 import pytest_asyncio
+from support.signaling_server import standing_rooms
 
 from klingel.config import Settings
 from klingel.sfu.api import MediaBackend
@@ -22,10 +23,11 @@ ONE_CLICK = "abcdefghijklmnopqrstuvwxyz"
 
 @pytest_asyncio.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(), NO_MEDIA)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as client:
-        yield client
+    async with standing_rooms() as standing:
+        app = create_app(Settings(), NO_MEDIA, standing)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as client:
+            yield client
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,6 +18,7 @@ import uvicorn
 from klingel.cli import WS_MAX_SIZE
 from klingel.config import Settings
 from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import (
     MediaError,
     MediaEvent,
@@ -106,14 +109,43 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running_server(settings: Settings) -> AsyncIterator[Server]:
-    """The app on uvicorn on a free loopback port, with a recording SFU."""
+async def data_directory(data_dir: Path | None) -> AsyncIterator[Path]:
+    """``data_dir``, or a temporary one that is deleted afterwards."""
+    if data_dir is not None:
+        yield data_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="klingel-data-") as temporary:
+        yield Path(temporary)
+
+
+@contextlib.asynccontextmanager
+async def standing_rooms(data_dir: Path | None = None) -> AsyncIterator[StandingRooms]:
+    """The room store of ``data_dir`` (or of a temporary directory), closed afterwards."""
+    async with data_directory(data_dir) as directory:
+        standing = await StandingRooms.open(directory)
+        try:
+            yield standing
+        finally:
+            await standing.close()
+
+
+@contextlib.asynccontextmanager
+async def running_server(settings: Settings, data_dir: Path | None = None) -> AsyncIterator[Server]:
+    """The app on uvicorn on a free loopback port, with a recording SFU and the room store of
+    ``data_dir`` (by default, a temporary one of its own). Started again on the same
+    ``data_dir``, it finds the standing rooms the last one left."""
+    async with standing_rooms(data_dir) as standing, _serving(settings, standing) as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def _serving(settings: Settings, standing: StandingRooms) -> AsyncIterator[Server]:
     media = RecordingMedia()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings, media),
+        create_app(settings, media, standing),
         log_config=None,
         access_log=False,
         ws_max_size=WS_MAX_SIZE,

@@ -16,7 +16,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "klingel"
 ALLOWED = {
     "protocol": {"klingel.ids", "klingel.tracks"},
     "sfu": {"klingel.ids", "klingel.tracks"},
-    "rooms": {"klingel.ids", "klingel.tracks", "klingel.protocol", "klingel.sfu"},
+    # The domain converts its rooms to and from the store's records.
+    "rooms": {"klingel.ids", "klingel.tracks", "klingel.protocol", "klingel.sfu", "klingel.store"},
     "client": {"klingel.ids", "klingel.tracks", "klingel.protocol"},
     # The store knows no room domain: the domain converts its rooms to the store's records.
     "store": {"klingel.ids"},

@@ -9,6 +9,7 @@ import httpx
 
 from klingel.brands import load_brands
 from klingel.config import Settings
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaBackend
 from klingel.web.app import create_app
 from klingel.web.security import CONTENT_SECURITY_POLICY
@@ -36,7 +37,7 @@ colours = { accent = "#8a1c1c", accent_soft = "#f6e3e3" }
 NO_MEDIA = cast(MediaBackend, object())
 
 
-def client(brands_dir: Path | None) -> httpx.AsyncClient:
+def client(brands_dir: Path | None, standing: StandingRooms) -> httpx.AsyncClient:
     brands = None
     if brands_dir is not None:
         for brand, name, content in (("buehl", "logo.svg", SVG), ("ottersweier", "logo.png", PNG)):
@@ -44,12 +45,12 @@ def client(brands_dir: Path | None) -> httpx.AsyncClient:
             (brands_dir / brand / name).write_bytes(content)
         (brands_dir / "brands.toml").write_text(TOWNS, encoding="utf-8")
         brands = load_brands(brands_dir / "brands.toml")
-    app = create_app(Settings(brands=brands), NO_MEDIA)
+    app = create_app(Settings(brands=brands), NO_MEDIA, standing)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://klingel")
 
 
-async def test_each_host_gets_its_own_town(tmp_path: Path) -> None:
-    http = client(tmp_path)
+async def test_each_host_gets_its_own_town(tmp_path: Path, standing: StandingRooms) -> None:
+    http = client(tmp_path, standing)
     buehl = await http.get("/api/brand", headers={"host": "xn--bhl-hoa.localhost:8080"})
     otw = await http.get("/api/brand", headers={"host": "ottersweier.localhost:8080"})
     assert buehl.json()["town"] == "Stadt Bühl"
@@ -62,21 +63,25 @@ async def test_each_host_gets_its_own_town(tmp_path: Path) -> None:
     assert "host" in buehl.headers["vary"].lower()
 
 
-async def test_an_unknown_host_gets_the_default_and_is_never_echoed(tmp_path: Path) -> None:
+async def test_an_unknown_host_gets_the_default_and_is_never_echoed(
+    tmp_path: Path, standing: StandingRooms
+) -> None:
     evil = "evil.example<script>alert(1)</script>"
-    answer = await client(tmp_path).get("/api/brand", headers={"host": evil})
+    answer = await client(tmp_path, standing).get("/api/brand", headers={"host": evil})
     assert answer.json()["town"] == "Stadt Bühl"
     assert "evil" not in answer.text
 
 
-async def test_without_a_brands_file_the_pages_keep_klingels_look() -> None:
-    http = client(None)
+async def test_without_a_brands_file_the_pages_keep_klingels_look(standing: StandingRooms) -> None:
+    http = client(None, standing)
     assert (await http.get("/api/brand")).json() == {}
     assert (await http.get("/brand/buehl/logo.svg")).status_code == 404
 
 
-async def test_logos_are_served_as_files_under_the_strict_csp(tmp_path: Path) -> None:
-    http = client(tmp_path)
+async def test_logos_are_served_as_files_under_the_strict_csp(
+    tmp_path: Path, standing: StandingRooms
+) -> None:
+    http = client(tmp_path, standing)
     svg = await http.get("/brand/buehl/logo.svg")
     assert svg.status_code == 200 and svg.content == SVG
     assert svg.headers["content-type"] == "image/svg+xml"
@@ -87,8 +92,8 @@ async def test_logos_are_served_as_files_under_the_strict_csp(tmp_path: Path) ->
     assert (await http.get("/brand/nobody/logo.svg")).status_code == 404
 
 
-async def test_the_imprint_and_the_privacy_policy_are_pages() -> None:
-    http = client(None)
+async def test_the_imprint_and_the_privacy_policy_are_pages(standing: StandingRooms) -> None:
+    http = client(None, standing)
     for path, key in (("/impressum", "imprint.title"), ("/datenschutz", "privacy.title")):
         answer = await http.get(path)
         assert answer.status_code == 200

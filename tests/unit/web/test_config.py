@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from klingel.config import parse_serve_arguments
@@ -55,3 +57,18 @@ def test_limits_from_flags_and_environment() -> None:
     assert (flags.max_rooms, flags.connections_per_address) == (7, 5)
     with pytest.raises(SystemExit):
         parse_serve_arguments(["--connections-per-address", "0"], {})
+
+
+def test_the_room_store_settings_from_flags_and_environment(tmp_path: Path) -> None:
+    defaults = parse_serve_arguments([], {})
+    assert (defaults.data_dir, defaults.unused_room_days) == (Path("/var/lib/klingel"), 90)
+    environ = {"KLINGEL_DATA_DIR": str(tmp_path / "env"), "KLINGEL_UNUSED_ROOM_DAYS": "30"}
+    from_env = parse_serve_arguments([], environ)
+    assert (from_env.data_dir, from_env.unused_room_days) == (tmp_path / "env", 30)
+    flags = ["--data-dir", str(tmp_path / "flag"), "--unused-room-days", "7"]
+    from_flags = parse_serve_arguments(flags, environ)
+    assert (from_flags.data_dir, from_flags.unused_room_days) == (tmp_path / "flag", 7)
+    assert parse_serve_arguments([], {"KLINGEL_DATA_DIR": ""}).data_dir == defaults.data_dir
+    for days in ("0", "-1", "soon"):
+        with pytest.raises(SystemExit):
+            parse_serve_arguments(["--unused-room-days", days], {})

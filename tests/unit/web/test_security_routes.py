@@ -23,6 +23,7 @@ from websockets.exceptions import InvalidStatus
 from klingel.cli import uvicorn_config
 from klingel.config import Settings
 from klingel.ids import ParticipantId, RoomId, StreamId
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaEvent, Subscription, TrackSpec, WorkerStats
 from klingel.web.app import create_app
 from klingel.web.security import SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY
@@ -99,12 +100,13 @@ class RunningApp:
 
 
 @pytest_asyncio.fixture
-async def running_app() -> AsyncIterator[RunningApp]:
+async def running_app(standing: StandingRooms) -> AsyncIterator[RunningApp]:
     settings = Settings(proxy_headers=True, metrics=True, connections_per_address=1)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(create_app(settings, IdleMedia()), settings))
+    app = create_app(settings, IdleMedia(), standing)
+    server = uvicorn.Server(uvicorn_config(app, settings))
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         async with asyncio.timeout(STARTUP_TIMEOUT):
