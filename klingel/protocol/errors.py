@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     SCREEN_SHARE_NOT_ALLOWED = "screen_share_not_allowed"
     CHAT_NOT_ALLOWED = "chat_not_allowed"
     UNMUTE_NOT_ALLOWED = "unmute_not_allowed"
+    STORE_UNAVAILABLE = "store_unavailable"
+    NOT_SAVED = "not_saved"
 
     @property
     def is_user_error(self) -> bool:
@@ -84,6 +86,8 @@ _USER_ERRORS = frozenset(
         ErrorCode.SCREEN_SHARE_NOT_ALLOWED,
         ErrorCode.CHAT_NOT_ALLOWED,
         ErrorCode.UNMUTE_NOT_ALLOWED,
+        ErrorCode.STORE_UNAVAILABLE,
+        ErrorCode.NOT_SAVED,
     }
 )
 
@@ -99,6 +103,7 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.WRONG_PASSWORD,
         ErrorCode.ROOM_LOCKED,
         ErrorCode.REMOVED,
+        ErrorCode.STORE_UNAVAILABLE,
     }
 )
 

@@ -1,19 +1,26 @@
 """``POST /api/rooms``: a fresh one-click room, or a room with a typed name, and its secrets.
 
-Re-creating a room that exists (someone is in it, or it was created a short while ago and
-waits for its first participant) is refused: creating a room is the only way to be its host.
-Named rooms start with the lobby on (a typed name is guessable); one-click rooms with it off.
+A created room stands in the room store (until it is unused for a long while) and is held in
+memory for its creator. Creating a room that stands is refused (``room_taken``), also when
+nobody is in it: a typed name stays its host's. Creating a room that is in use without
+standing (people joined a name nobody created) is refused too (``room_exists``): creating a
+room is the only way to be its host. Named rooms start with the lobby on (a typed name is
+guessable); one-click rooms with it off.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from klingel.ids import RoomId
 from klingel.rooms.naming import is_room_id, new_room_id, slugify
 from klingel.rooms.registry import Registry, RoomExists, TooManyReservations, TooManyRooms
+from klingel.rooms.settings import RoomSettings
+from klingel.rooms.standing import StandingRooms
+from klingel.store import StoreError
 
 __all__ = ["CreatedRoom", "RoomCreation", "RoomCreationRefused"]
 
@@ -62,12 +69,13 @@ def _typed_name(body: bytes) -> str | None:
 
 
 class RoomCreation:
-    __slots__ = ("_registry",)
+    __slots__ = ("_registry", "_standing")
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, standing: StandingRooms) -> None:
         self._registry = registry
+        self._standing = standing
 
-    def create(self, body: bytes, now: float, address: str = "") -> CreatedRoom:
+    async def create(self, body: bytes, now: float, address: str = "") -> CreatedRoom:
         name = _typed_name(body)
         if name is None:
             room_id, lobby = new_room_id(), False
@@ -76,13 +84,52 @@ class RoomCreation:
             if not is_room_id(slug):
                 raise RoomCreationRefused("bad_room", 400)
             room_id, lobby = RoomId(slug), True
+        # What memory refuses is refused before anything is written.
+        self._refuse_as_memory_does(lambda: self._registry.check_creatable(room_id, now, address))
+        keys, settings = self._standing.new_keys(), RoomSettings(lobby=lobby)
         try:
-            room = self._registry.create(room_id, lobby=lobby, now=now, address=address)
-        except RoomExists:
-            raise RoomCreationRefused("room_exists", 409) from None
+            record = await self._standing.create(room_id, keys, settings)
+        except StoreError as error:
+            raise RoomCreationRefused(error.code, 503) from None
+        if record is None:
+            raise RoomCreationRefused("room_taken", 409)
+        # While the store wrote, a join may have brought this very room back (it read what
+        # was just written: the store let no one else make it stand), or opened a room of the
+        # name without keys (it read before).
+        existing = self._registry.get(room_id)
+        if existing is not None and existing.stands:
+            existing.keys = keys
+            return CreatedRoom(room_id, _known(keys.host), _known(keys.cohost))
+        try:
+            self._refuse_as_memory_does(
+                lambda: self._registry.create(room_id, keys, settings, now, address, record)
+            )
+        except RoomCreationRefused:
+            await self._withdraw(room_id)
+            raise
+        return CreatedRoom(room_id, _known(keys.host), _known(keys.cohost))
+
+    @staticmethod
+    def _refuse_as_memory_does(attempt: Callable[[], object]) -> None:
+        try:
+            attempt()
+        except RoomExists as exists:
+            code = "room_taken" if exists.stands else "room_exists"
+            raise RoomCreationRefused(code, 409) from None
         except TooManyReservations:
             raise RoomCreationRefused("too_many_rooms", 429) from None
         except TooManyRooms:
             raise RoomCreationRefused("busy", 503) from None
-        assert room.keys is not None  # create always makes keys
-        return CreatedRoom(room.id, room.keys.host, room.keys.cohost)
+
+    async def _withdraw(self, room_id: RoomId) -> None:
+        """Nobody has the secrets of the room just written, and memory refused it after all:
+        it must not stand."""
+        try:
+            await self._standing.withdraw(room_id)
+        except StoreError as error:
+            raise RoomCreationRefused(error.code, 503) from None
+
+
+def _known(secret: str | None) -> str:
+    assert secret is not None  # new keys know their secrets
+    return secret

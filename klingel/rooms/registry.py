@@ -1,11 +1,14 @@
-"""All rooms of the server, and the resume tokens that bring a dropped socket back.
+"""All rooms in memory, and the resume tokens that bring a dropped socket back.
 
-A room comes into being in one of two ways. ``create`` (``POST /api/rooms``) makes it with host
-keys and keeps it reserved for a while so that its creator can arrive; re-creating a room that
-exists is refused, so re-creating never makes anyone host. A join of a room nobody created makes
-a room without keys, which never has a host. Once joined, a room is forgotten when nobody is in
-it and nobody waits. A participant whose socket drops stays (media included) for a grace
-period, during which a join with their resume token returns the same participant.
+A room comes into memory in one of three ways. ``create`` (``POST /api/rooms``) puts a room
+that was just made to stand in the room store there, with its host keys, and keeps it reserved
+for a while so that its creator can arrive; re-creating a room that is in memory is refused,
+so re-creating never makes anyone host. A join of a standing room that is not in memory brings
+it back from the store (``open`` with its ``RestoredRoom``). A join of a name that does not
+stand makes a room without keys, which never has a host. A room is forgotten when nobody is
+in it, nobody waits and nobody is on the way in (a standing room stays in the store). A
+participant whose socket drops stays (media included) for a grace period, during which a join
+with their resume token returns the same participant.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from klingel.ids import ParticipantId, RoomId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import Role
 from klingel.rooms.identifiers import new_participant_id, new_resume_token
-from klingel.rooms.keys import new_host_keys
+from klingel.rooms.keys import HostKeys
 from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
 from klingel.rooms.settings import RoomSettings
+from klingel.rooms.standing import RestoredRoom
+from klingel.store import StandingRoom
 
 __all__ = [
     "MAX_RESERVATIONS_PER_ADDRESS",
@@ -48,7 +53,12 @@ MAX_ROOMS = 500
 
 
 class RoomExists(Exception):
-    """The room is in use or reserved: creating it again is refused."""
+    """The room is in use or reserved: creating it again is refused. ``stands``: it is a
+    standing room (someone created it), not one joined by a name nobody created."""
+
+    def __init__(self, room: Room) -> None:
+        super().__init__(room.id)
+        self.stands = room.stands
 
 
 class TooManyReservations(Exception):
@@ -116,13 +126,13 @@ class Registry:
 
     # --- creating rooms --------------------------------------------------------------------------
 
-    def create(self, room_id: RoomId, lobby: bool, now: float, address: str = "") -> Room:
-        """A new room with fresh host keys (``RoomExists`` if it is in use or reserved), held
-        for ``address`` until someone joins it or ``RESERVATION_SECONDS`` are over."""
+    def check_creatable(self, room_id: RoomId, now: float, address: str = "") -> None:
+        """Raise what ``create`` would raise now: ``RoomExists`` if the room is in memory and
+        not a reservation that ran out, ``TooManyReservations``, ``TooManyRooms``."""
         existing = self._rooms.get(room_id)
         if existing is not None:
             if not self._reservation_over(existing, now):
-                raise RoomExists(room_id)
+                raise RoomExists(existing)
             self._forget(existing)
         if self._no_place_to_create(address):
             self.expire_reservations(now)
@@ -130,12 +140,22 @@ class Registry:
                 raise TooManyReservations()
             if self._no_place_to_create(address):
                 raise TooManyRooms()
+
+    def create(
+        self,
+        room_id: RoomId,
+        keys: HostKeys,
+        settings: RoomSettings,
+        now: float,
+        address: str = "",
+        record: StandingRoom | None = None,
+    ) -> Room:
+        """A new room with ``keys`` (refused as ``check_creatable`` says), held for
+        ``address`` until someone joins it or ``RESERVATION_SECONDS`` are over. ``record``: the
+        room as it was made to stand."""
+        self.check_creatable(room_id, now, address)
         room = Room(
-            room_id,
-            self._capacity,
-            keys=new_host_keys(),
-            settings=RoomSettings(lobby=lobby),
-            created_at=now,
+            room_id, self._capacity, keys=keys, settings=settings, created_at=now, record=record
         )
         self._rooms[room_id] = room
         self._reservations[room_id] = address
@@ -144,7 +164,10 @@ class Registry:
 
     def _reservation_over(self, room: Room, now: float) -> bool:
         return (
-            not room.was_joined and room.is_unused and now - room.created_at >= RESERVATION_SECONDS
+            room.id in self._reservations
+            and not room.was_joined
+            and room.is_unused
+            and now - room.created_at >= RESERVATION_SECONDS
         )
 
     def _no_place_to_create(self, address: str) -> bool:
@@ -184,17 +207,22 @@ class Registry:
             if self._reservations_by_address[address] <= 0:
                 del self._reservations_by_address[address]
 
-    def open(self, room_id: RoomId, now: float) -> Room:
-        """The room to join: the one that exists, or a new one without host keys
-        (``UserError`` server_full when the server holds as many rooms as it may)."""
+    def open(self, room_id: RoomId, now: float, restored: RestoredRoom | None = None) -> Room:
+        """The room to join: the one in memory; else the standing room ``restored`` brought
+        back; else a new one without host keys. ``UserError`` server_full when the server
+        holds as many rooms as it may."""
         room = self._rooms.get(room_id)
-        if room is not None and self._reservation_over(room, now):
+        if room is not None and not room.stands and self._reservation_over(room, now):
+            # (A standing room whose creator did not come in time is still the room.)
             self._forget(room)
             room = None
         if room is None and self._rooms_in_use() >= self._max_rooms:
             raise UserError(ErrorCode.SERVER_FULL, "No more meetings fit on this server now.")
         if room is None:
             room = Room(room_id, self._capacity, created_at=now)
+            if restored is not None:
+                room.keys, room.settings = restored.keys, restored.settings
+                room.password, room.record = restored.password, restored.record
             self._rooms[room_id] = room
         elif room.id in self._reservations and self._rooms_in_use() >= self._max_rooms:
             # Its first participant would make one room in use too many.
@@ -280,9 +308,10 @@ class Registry:
         return removed
 
     def forget_if_unused(self, room: Room) -> None:
-        """Forget a joined room that nobody is in and nobody waits for (a reserved room stays
-        until its reservation is over)."""
-        if room.is_unused and room.was_joined and self._rooms.get(room.id) is room:
+        """Forget a room that nobody is in, waits for or is joining (a reserved room nobody
+        joined yet stays until its reservation is over)."""
+        waits_for_its_creator = room.id in self._reservations and not room.was_joined
+        if room.is_unused and not waits_for_its_creator and self._rooms.get(room.id) is room:
             self._forget(room)
 
     def close(self, room: Room) -> list[Participant]:

@@ -1,13 +1,12 @@
 """One room: its participants, their streams, its capacity, and what hosts set on it.
 
-A room made by ``POST /api/rooms`` has host keys; a room that came into being by someone
-joining a name nobody created has none, and so never has a host.
+A room made by ``POST /api/rooms`` has host keys and stands in the room store (``record``);
+a room that came into being by someone joining a name nobody created has neither, and so
+never has a host.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
 
 from klingel.ids import ParticipantId, RoomId, StreamId
@@ -17,14 +16,11 @@ from klingel.rooms.keys import HostKeys
 from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
 from klingel.rooms.password_guard import PasswordGuard
+from klingel.rooms.room_password import RoomPassword
 from klingel.rooms.settings import RoomSettings
+from klingel.store import StandingRoom
 
 __all__ = ["Room"]
-
-
-def _digest(text: str) -> bytes:
-    # Equal-length digests: comparing them says nothing about the password's length.
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 class Room:
@@ -32,13 +28,15 @@ class Room:
         "_banned_tokens",
         "_chat_sequence",
         "_participants",
-        "_password",
         "capacity",
         "created_at",
         "id",
+        "joins_under_way",
         "keys",
         "lobby",
+        "password",
         "password_guard",
+        "record",
         "settings",
         "was_joined",
     )
@@ -51,6 +49,8 @@ class Room:
         keys: HostKeys | None = None,
         settings: RoomSettings | None = None,
         created_at: float = 0.0,
+        password: RoomPassword | None = None,
+        record: StandingRoom | None = None,
     ) -> None:
         self.id = id
         self.capacity = capacity
@@ -61,7 +61,12 @@ class Room:
         self.lobby = Lobby()
         self._participants: dict[ParticipantId, Participant] = {}
         self._chat_sequence = 0
-        self._password: bytes | None = None
+        self.password = password
+        # The room as the store holds it (as last read or written: the base of the next
+        # compare-and-set), or None: the room does not stand and lives in memory only.
+        self.record = record
+        # Joins waiting for the store or a password check: the room is not forgotten under them.
+        self.joins_under_way = 0
         self.password_guard = PasswordGuard(created_at)
         self._banned_tokens: set[str] = set()
 
@@ -84,8 +89,13 @@ class Room:
 
     @property
     def is_unused(self) -> bool:
-        """Nobody in it and nobody waiting: the room may be forgotten."""
-        return not self._participants and not self.lobby
+        """Nobody in it, nobody waiting, nobody on the way in: the room may be forgotten."""
+        return not self._participants and not self.lobby and not self.joins_under_way
+
+    @property
+    def stands(self) -> bool:
+        """Whether the room stands in the room store (its changes are written through)."""
+        return self.record is not None
 
     def info(self) -> RoomInfo:
         settings = self.settings
@@ -99,22 +109,19 @@ class Room:
             chat_allowed=settings.chat_allowed,
             unmute_allowed=settings.unmute_allowed,
             e2ee=settings.e2ee,
-            has_password=self._password is not None,
+            has_password=self.password is not None,
         )
 
     # --- protection ------------------------------------------------------------------------------
 
     @property
     def has_password(self) -> bool:
-        return self._password is not None
+        return self.password is not None
 
-    def set_password(self, password: str | None) -> None:
-        self._password = None if password is None else _digest(password)
-
-    def password_matches(self, password: str | None) -> bool:
-        if self._password is None:
-            return True
-        return password is not None and hmac.compare_digest(_digest(password), self._password)
+    def set_password(self, password: str | None) -> RoomPassword | None:
+        """A host's new password (or none); its stored digest is made afterwards."""
+        self.password = None if password is None else RoomPassword.of(password)
+        return self.password
 
     def ban(self, resume_token: str) -> None:
         """A removed participant's token never brings them back while the room lives."""

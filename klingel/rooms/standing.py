@@ -2,30 +2,99 @@
 
 The registry in memory holds the live state of every room; a room created with
 ``POST /api/rooms`` also stands in the room store (``klingel.store``) until it has been unused
-for a while. ``StandingRooms`` is the domain's one way to the store: it opens it, and deletes
-the rooms nobody used for ``unused_room_days``.
+for a while. ``StandingRooms`` is the domain's one way to the store: it writes a created room,
+brings a standing room back when someone joins it, writes through what hosts change (settings,
+password, new secrets, bans), records each use, and deletes the rooms nobody used for
+``unused_room_days``. It converts between the room's values and the store's records; no SQL
+and no store record leaves it, but ``Room.record``, the base of the next compare-and-set.
+
+The live state changes first and the store follows: a host's change always holds in the
+meeting, also when the disk is full; the host then learns (``not_saved``) that it would not
+survive a restart.
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
-from klingel.store import RoomStore, SecretDigester, SqliteRoomStore
+from klingel.ids import RoomId
+from klingel.protocol.errors import ErrorCode, UserError
+from klingel.rooms.keys import HostKeys, new_host_keys
+from klingel.rooms.room import Room
+from klingel.rooms.room_password import RoomPassword
+from klingel.rooms.settings import RoomSettings
+from klingel.store import (
+    PasswordDigest,
+    RoomStore,
+    SecretDigester,
+    SqliteRoomStore,
+    StandingRoom,
+    StoredSettings,
+    StoreError,
+    hash_password,
+)
 
-__all__ = ["SECONDS_PER_DAY", "StandingRooms"]
+__all__ = [
+    "SECONDS_PER_DAY",
+    "RestoredRoom",
+    "StandingRooms",
+    "StoredPart",
+    "room_settings",
+    "stored_settings",
+]
 
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
+_NOT_SAVED = (
+    "The change holds for this meeting, but it could not be saved: after a restart of the"
+    " server the room would be as before. Try again."
+)
+
+
+class StoredPart(enum.Flag):
+    """What of a room's live state a write-through copies to the store."""
+
+    SETTINGS = enum.auto()
+    PASSWORD = enum.auto()
+    HOST_SECRET = enum.auto()
+    COHOST_SECRET = enum.auto()
+    NOTHING = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RestoredRoom:
+    """A standing room as the store holds it, in the domain's values: what a room brought
+    back into memory starts with."""
+
+    keys: HostKeys
+    settings: RoomSettings
+    password: RoomPassword | None
+    record: StandingRoom
+
+
+def stored_settings(settings: RoomSettings) -> StoredSettings:
+    return StoredSettings(**{switch.name: getattr(settings, switch.name) for switch in _SWITCHES})
+
+
+def room_settings(stored: StoredSettings) -> RoomSettings:
+    return RoomSettings(**{switch.name: getattr(stored, switch.name) for switch in _SWITCHES})
+
+
+_SWITCHES = fields(StoredSettings)
 
 
 class StandingRooms:
     """The room store and the digester of its secrets, for the room domain."""
 
-    __slots__ = ("_digester", "_store", "_wall_clock")
+    __slots__ = ("_digester", "_store", "_unfinished", "_wall_clock")
 
     def __init__(
         self,
@@ -36,6 +105,8 @@ class StandingRooms:
         self._store = store
         self._digester = digester
         self._wall_clock = wall_clock
+        # Writes nobody waits for (a use, a lobby the server switched on): finished at close.
+        self._unfinished: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, data_dir: Path) -> StandingRooms:
@@ -51,6 +122,135 @@ class StandingRooms:
         """The wall-clock time the store keeps, in unix seconds."""
         return int(self._wall_clock())
 
+    def new_keys(self) -> HostKeys:
+        return new_host_keys(self._digester)
+
+    # --- creating and bringing back ---------------------------------------------------------
+
+    async def create(
+        self, room_id: RoomId, keys: HostKeys, settings: RoomSettings
+    ) -> StandingRoom | None:
+        """Make the room stand; None if a room of this id stands already. Raises
+        ``StoreError``."""
+        now = self.now()
+        record = StandingRoom(
+            room_id=room_id,
+            host_digest=keys.host_digest,
+            cohost_digest=keys.cohost_digest,
+            settings=stored_settings(settings),
+            password=None,
+            created_at=now,
+            last_used_at=now,
+        )
+        return record if await self._store.create(record) else None
+
+    async def withdraw(self, room_id: RoomId) -> None:
+        """Undo a ``create`` whose room could not be held in memory after all (nobody has its
+        secrets yet). Raises ``StoreError``."""
+        await self._store.delete(room_id)
+
+    async def find(self, room_id: RoomId) -> RestoredRoom | None:
+        """The room as it stands, to bring back into memory; None if it does not stand.
+        ``UserError`` store_unavailable if the store cannot tell: a room that may stand is
+        never opened without its keys."""
+        try:
+            record = await self._store.get(room_id)
+        except StoreError as error:
+            raise _unavailable(error) from None
+        if record is None:
+            return None
+        return RestoredRoom(
+            keys=HostKeys.of_digests(self._digester, record.host_digest, record.cohost_digest),
+            settings=room_settings(record.settings),
+            password=None if record.password is None else RoomPassword.from_store(record.password),
+            record=record,
+        )
+
+    async def is_banned(self, room_id: RoomId, token: str) -> bool:
+        """Whether a host removed the holder of this resume token from the standing room
+        (``UserError`` store_unavailable if the store cannot tell)."""
+        try:
+            return await self._store.is_banned(room_id, self._digester.digest(token))
+        except StoreError as error:
+            raise _unavailable(error) from None
+
+    def note_use(self, room: Room) -> None:
+        """Someone got in (or to the lobby): the room's last use is now. Nobody waits for it."""
+        if room.stands:
+            self._in_background(self._touch(room.id, self.now()), "Recording a room's use")
+
+    async def _touch(self, room_id: RoomId, now: int) -> None:
+        await self._store.touch(room_id, now)
+
+    # --- passwords --------------------------------------------------------------------------
+
+    async def password_matches(self, stored: PasswordDigest, password: str) -> bool:
+        """The slow check, off the event loop."""
+        return await asyncio.to_thread(stored.matches, password)
+
+    async def save_password(self, room: Room, password: str | None) -> None:
+        """Write the password a host just set on the room (``password``, or None: taken away)
+        through to the store; its digest is made off the event loop. ``UserError`` not_saved
+        if that failed."""
+        if not room.stands:
+            return
+        current = room.password
+        if password is not None and current is not None:
+            stored = await asyncio.to_thread(hash_password, password)
+            if room.password is not current:
+                return  # changed again meanwhile: that change writes itself
+            room.password = current.with_stored(stored)
+        await self.save(room, StoredPart.PASSWORD)
+
+    # --- writing changes through ------------------------------------------------------------
+
+    async def save(self, room: Room, parts: StoredPart) -> None:
+        """Copy ``parts`` of the room's live state to the store, compare-and-set on the
+        revision last seen. A lost race (another write came first) reads the room again and
+        tries once more; ``UserError`` not_saved if that fails too, or the store fails."""
+        base = room.record
+        if base is None or not parts:
+            return
+        for _ in range(2):
+            changed = _copied(room, base, parts)
+            try:
+                if await self._store.update(changed, base.revision):
+                    written = replace(changed, revision=base.revision + 1)
+                    if room.record is None or room.record.revision < written.revision:
+                        room.record = written
+                    return
+                fresh = await self._store.get(room.id)
+            except StoreError as error:
+                logger.warning("A room's change could not be saved: %s", error.code)
+                raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED) from None
+            if fresh is None:
+                logger.warning("A room's change could not be saved: the room no longer stands")
+                raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED)
+            base = fresh
+        logger.warning("A room's change could not be saved: other changes kept coming first")
+        raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED)
+
+    def save_later(self, room: Room, parts: StoredPart) -> None:
+        """``save`` without waiting, for a change nobody asked for (failures are logged)."""
+        if room.stands:
+            self._in_background(self.save(room, parts), "Saving a room's change")
+
+    async def ban(self, room: Room, token: str) -> None:
+        """The holder of this resume token was removed: never back in while the room stands.
+        ``UserError`` not_saved if that could not be written."""
+        if not room.stands:
+            return
+        try:
+            banned = await self._store.add_ban(room.id, self._digester.digest(token))
+        except StoreError as error:
+            logger.warning("A removal could not be saved: %s", error.code)
+            raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED) from None
+        if not banned:
+            logger.warning("A removal could not be saved: the room no longer stands")
+            raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED)
+
+    # --- retention and the end --------------------------------------------------------------
+
     async def delete_unused(self, unused_days: int) -> int:
         """Delete every room unused for ``unused_days``, with its bans; how many were."""
         deleted = await self._store.delete_unused(self.now() - unused_days * SECONDS_PER_DAY)
@@ -59,5 +259,48 @@ class StandingRooms:
         return deleted
 
     async def close(self) -> None:
-        """Release the store; closing twice is harmless."""
+        """Finish the writes under way and release the store; closing twice is harmless."""
+        while self._unfinished:
+            await asyncio.gather(*self._unfinished, return_exceptions=True)
         await self._store.close()
+
+    def _in_background(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(_logged(work, what))
+        self._unfinished.add(task)
+        task.add_done_callback(self._unfinished.discard)
+
+
+async def _logged(work: Coroutine[Any, Any, None], what: str) -> None:
+    try:
+        await work
+    except StoreError as error:
+        logger.warning("%s failed: %s", what, error.code)
+    except UserError:
+        pass  # save logged why
+    except Exception as error:
+        logger.error("%s failed: %s", what, type(error).__name__)
+        logger.debug("Fault details", exc_info=True)
+
+
+def _unavailable(error: StoreError) -> UserError:
+    logger.warning("The room store could not be read: %s", error.code)
+    return UserError(ErrorCode.STORE_UNAVAILABLE, "Rooms cannot be opened right now; try again.")
+
+
+def _copied(room: Room, base: StandingRoom, parts: StoredPart) -> StandingRoom:
+    """``base`` with ``parts`` taken from the room's live state."""
+    changed = base
+    if StoredPart.SETTINGS in parts:
+        changed = replace(changed, settings=stored_settings(room.settings))
+    if StoredPart.PASSWORD in parts:
+        password = room.password
+        if password is None:
+            changed = replace(changed, password=None)
+        elif password.stored is not None:
+            changed = replace(changed, password=password.stored)
+        # else: its digest is still being made, and its own save follows.
+    if room.keys is not None and StoredPart.HOST_SECRET in parts:
+        changed = replace(changed, host_digest=room.keys.host_digest)
+    if room.keys is not None and StoredPart.COHOST_SECRET in parts:
+        changed = replace(changed, cohost_digest=room.keys.cohost_digest)
+    return changed

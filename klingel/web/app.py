@@ -50,14 +50,19 @@ def _is_json(content_type: str | None) -> bool:
 
 class _Api:
     def __init__(
-        self, settings: Settings, media: MediaBackend, hub: SignalingHub, served: ServedHosts
+        self,
+        settings: Settings,
+        media: MediaBackend,
+        hub: SignalingHub,
+        served: ServedHosts,
+        standing: StandingRooms,
     ) -> None:
         self._settings = settings
         self._media = media
         self._hub = hub
         self._served = served
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
-        self._creation = RoomCreation(hub.registry)
+        self._creation = RoomCreation(hub.registry, standing)
 
     def _refusal_of_origin(self, request: Request) -> Response | None:
         """A state-changing request must come from a page of ours, as JSON: a foreign page can
@@ -87,7 +92,7 @@ class _Api:
             if len(body) > MAX_CREATE_BODY_BYTES:
                 return JSONResponse({"error": "too_large"}, status_code=413)
         try:
-            created = self._creation.create(body, time.monotonic(), address)
+            created = await self._creation.create(body, time.monotonic(), address)
         except RoomCreationRefused as refusal:
             return JSONResponse({"error": refusal.code}, status_code=refusal.status)
         return JSONResponse(created.to_dict(), headers=_NO_STORE)
@@ -144,9 +149,9 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     registry = Registry(
         settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
     )
-    hub = SignalingHub(registry, media, turn=settings.turn)
+    hub = SignalingHub(registry, media, standing, turn=settings.turn)
     served = ServedHosts(settings.served_host_names())
-    api = _Api(settings, media, hub, served)
+    api = _Api(settings, media, hub, served, standing)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,

@@ -1,9 +1,10 @@
 """What happens in rooms: joins, the lobby, leaves, media, chat, and who hears about it.
 
 The hub owns the registry of rooms, the sockets of joined participants and of people waiting
-in lobbies, and the way to the SFU. Everything it relays carries the sender the hub knows from
-the socket, never one a client claims. Roles come only from a room's host keys. It runs on one
-event loop; after each ``await`` it checks again that the participant is still there.
+in lobbies, and the ways to the SFU and to the room store. Everything it relays carries the
+sender the hub knows from the socket, never one a client claims. Roles come only from a room's
+host keys. It runs on one event loop; after each ``await`` it checks again that the
+participant (or, in a join, the room) is still there.
 
 Host commands are in ``klingel.web.moderation``; they use the hub's sending and removal.
 """
@@ -63,6 +64,8 @@ from klingel.rooms.participant import Participant
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.rooms.room import Room
+from klingel.rooms.room_password import RoomPassword
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import (
     ActiveSpeaker,
     MediaBackend,
@@ -95,9 +98,22 @@ _MEDIA_ERROR_CODES = frozenset(
 _T = TypeVar("_T")
 
 
+JOIN_ATTEMPTS = 3
+"""A join looks again when the room ended or went from memory while it waited; more than
+twice in a row means something keeps ending it."""
+
+
 def _role_for(room: Room, host_secret: str | None) -> Role:
     """Only a room's own keys give a role; a room without keys has guests only."""
     return room.keys.role_for(host_secret) if room.keys is not None else "guest"
+
+
+@dataclass(frozen=True, slots=True)
+class _PasswordCheck:
+    """What the slow check said about one password of a room (the object it checked)."""
+
+    password: RoomPassword
+    right: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +141,14 @@ class SignalingHub:
         self,
         registry: Registry,
         media: MediaBackend,
+        standing: StandingRooms,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         turn: TurnRelay | None = None,
     ) -> None:
         self._registry = registry
         self._media = media
+        self._standing = standing
         self._clock = clock
         self._wall_clock = wall_clock
         self._turn = turn
@@ -146,17 +164,34 @@ class SignalingHub:
         return self._registry
 
     @property
+    def standing(self) -> StandingRooms:
+        return self._standing
+
+    @property
     def clock(self) -> Callable[[], float]:
         return self._clock
 
     # --- joining and leaving ------------------------------------------------------------------
 
-    def join(self, connection: Connection, message: Join, address: str = "") -> Seat | LobbyTicket:
+    async def join(
+        self, connection: Connection, message: Join, address: str = ""
+    ) -> Seat | LobbyTicket:
         """Admit the socket's participant (new or resumed), or put them in the lobby, and tell
-        everyone who needs to know."""
+        everyone who needs to know. A standing room that is not in memory is brought back from
+        the store first."""
         room_id = parse_room_id(message.room)
         name = parse_display_name(message.name)
-        now = self._clock()
+        for _ in range(JOIN_ATTEMPTS):
+            place = await self._try_join(connection, message, room_id, name, address)
+            if place is not None:
+                return place
+        raise UserError(ErrorCode.INTERNAL, "The room changed while you joined; try again.")
+
+    async def _try_join(
+        self, connection: Connection, message: Join, room_id: RoomId, name: str, address: str
+    ) -> Seat | LobbyTicket | None:
+        """One attempt; None if the room ended or went from memory while the attempt waited
+        (for the store, or for a password check): then look again."""
         existing = self._registry.get(room_id)
         if existing is not None and existing.is_banned(message.resume):
             raise UserError(ErrorCode.REMOVED, "You were removed from this room.")
@@ -169,33 +204,99 @@ class SignalingHub:
             changed = participant.name != name
             participant.name = name
             return self._seat(connection, room, participant, resumed=True, changed=changed)
-        room = self._registry.open(room_id, now)
-        role = _role_for(room, message.host_secret)
+        restored = None
+        if existing is None:
+            restored = await self._standing.find(room_id)
+            if self._registry.get(room_id) is not None:
+                return None  # another join brought it into memory meanwhile
+        room = self._registry.open(room_id, self._clock(), restored)
+        room.joins_under_way += 1
         try:
-            if role == "guest":
-                self._check_entry(room, message.password, address, now)
-                if room.settings.lobby:
-                    return self._ring(connection, room, name)
-            participant = self._registry.enter(room, name, now, role)
+            return await self._enter(connection, room, message, name, address)
         finally:
+            room.joins_under_way -= 1
             self._registry.forget_if_unused(room)
+
+    async def _enter(
+        self, connection: Connection, room: Room, message: Join, name: str, address: str
+    ) -> Seat | LobbyTicket | None:
+        role = _role_for(room, message.host_secret)
+        checked: _PasswordCheck | None = None
+        if role == "guest":
+            # Cheap refusals first: a locked room or a guesser costs no store read or scrypt.
+            self._check_entry(room, message.password, address, self._clock())
+            checked = await self._check_password_slowly(room, message.password)
+        if await self._banned_before(room, message.resume):
+            raise UserError(ErrorCode.REMOVED, "You were removed from this room.")
+        if self._registry.get(room.id) is not room:
+            return None
+        now = self._clock()
+        if role == "guest":
+            if not self._check_entry(room, message.password, address, now, checked):
+                return None  # the password changed while it was checked
+            if room.settings.lobby:
+                ticket = self._ring(connection, room, name)
+                self._standing.note_use(room)
+                return ticket
+        elif room.keys is not None and message.host_secret:
+            room.keys = room.keys.knowing(role, message.host_secret)
+        participant = self._registry.enter(room, name, now, role)
+        self._standing.note_use(room)
         return self._seat(connection, room, participant, resumed=False)
 
-    def _check_entry(self, room: Room, password: str | None, address: str, now: float) -> None:
-        """Lock and password, for those without a host key."""
+    async def _banned_before(self, room: Room, resume: str | None) -> bool:
+        """Whether a host removed this token's holder from the standing room before the room
+        was last brought into memory (later removals are known in memory)."""
+        if not resume or not room.stands:
+            return False
+        return await self._standing.is_banned(room.id, resume)
+
+    async def _check_password_slowly(
+        self, room: Room, password: str | None
+    ) -> _PasswordCheck | None:
+        """The stored digest's check, for a room whose password this server does not know yet
+        (brought back from the store): off the event loop."""
+        current = room.password
+        if current is None or current.stored is None or current.quick is not None:
+            return None
+        if password is None:
+            return None
+        right = await self._standing.password_matches(current.stored, password)
+        return _PasswordCheck(current, right)
+
+    def _check_entry(
+        self,
+        room: Room,
+        password: str | None,
+        address: str,
+        now: float,
+        checked: _PasswordCheck | None = None,
+    ) -> bool:
+        """Lock and password, for those without a host key: True if they may enter, False if
+        the password needs the slow check first (``checked`` is not about this password)."""
         if room.settings.locked:
             raise UserError(ErrorCode.ROOM_LOCKED, "This room is locked.")
-        if not room.has_password:
-            return
+        current = room.password
+        if current is None:
+            return True
         guard = room.password_guard
         if not guard.allows(address, now):
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many wrong passwords; wait a bit.")
         if password is None:
             raise UserError(ErrorCode.PASSWORD_REQUIRED, "This room has a password.")
-        if not room.password_matches(password):
+        right = current.quick_verdict(password)
+        if right is None and checked is not None and checked.password is current:
+            right = checked.right
+            if right:
+                # From now on the quick check suffices, as for a password set here.
+                room.password = current.knowing(password)
+        if right is None:
+            return False
+        if not right:
             if guard.wrong(address, now) and not room.settings.lobby:
                 self._close_door_after_guessing(room)
             raise UserError(ErrorCode.WRONG_PASSWORD, "The password is not right.")
+        return True
 
     def _close_door_after_guessing(self, room: Room) -> None:
         """Too many wrong passwords from everywhere: from now on a host decides who comes in."""
@@ -259,6 +360,10 @@ class SignalingHub:
             if room.get(person.id) is not person or not person.is_moderator:
                 continue
             own = keys.host if person.role == "host" else keys.cohost
+            if own is None or keys.cohost is None:
+                # Brought back from the store, which keeps digests only: the page keeps the
+                # secrets it holds (they still work: none was replaced since they were known).
+                continue
             self.send_to_one(person, HostSecrets(secret=own, cohost_secret=keys.cohost))
 
     def _ice_servers(self) -> tuple[IceServer, ...]:

@@ -190,7 +190,7 @@ class SignalingSession:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
             if not self._limits.joins.take(self._address, self._clock()):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many joins; try again soon.")
-            place = self._hub.join(self._connection, message, self._address)
+            place = await self._hub.join(self._connection, message, self._address)
             if isinstance(place, Seat):
                 self._seat = place
             else:

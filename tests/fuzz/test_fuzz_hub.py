@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from support.clock import Clock
 from support.connection import RecordingConnection
 from support.media import IdleMedia
+from support.signaling_server import standing_rooms
 
 from klingel.ids import ParticipantId, RoomId
 from klingel.protocol.codec import encode_frame
@@ -31,6 +32,8 @@ from klingel.protocol.errors import ErrorCode
 from klingel.protocol.messages import parse_server_message
 from klingel.rooms.abuse import AddressLimits
 from klingel.rooms.registry import Registry
+from klingel.rooms.settings import RoomSettings
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaError, Subscription, TrackSpec
 from klingel.web.hub import SignalingHub
 from klingel.web.signaling import SignalingSession
@@ -141,11 +144,12 @@ def seeds(world: World, rng: random.Random) -> list[Message]:
 
 
 class RoomFuzzer:
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, standing: StandingRooms) -> None:
         self.rng = rng
         self.clock = Clock(1000.0)
         self.registry = Registry(capacity=6, grace_seconds=5.0)
-        self.hub = SignalingHub(self.registry, AnsweringMedia(rng), clock=self.clock)
+        self.standing = standing
+        self.hub = SignalingHub(self.registry, AnsweringMedia(rng), standing, clock=self.clock)
         self.people = [
             Person(name, None) for name in ("Hanna", "Cem", "Ben", "Dora", "Emil", "Fritz")
         ]
@@ -153,16 +157,16 @@ class RoomFuzzer:
         self.mutator = FrameMutator(rng)
         self.limits = AddressLimits(connections_per_address=len(self.people))
 
-    def create_room_if_gone(self) -> None:
-        """A host who ended the meeting took the room and its secrets: make it anew."""
-        if self.registry.get(ROOM) is not None:
-            return
-        keys = self.registry.create(ROOM, lobby=False, now=self.clock()).keys
-        assert keys is not None
+    async def create_room(self) -> None:
+        """The room stands from the start: after a host ended the meeting, the next join
+        brings it back from the store, with its secrets (as far as nobody replaced them)."""
+        keys, settings = self.standing.new_keys(), RoomSettings()
+        record = await self.standing.create(ROOM, keys, settings)
+        assert record is not None
+        self.registry.create(ROOM, keys, settings, self.clock(), record=record)
         self.people[0].secret, self.people[1].secret = keys.host, keys.cohost
 
     async def arrive(self, person: Person) -> None:
-        self.create_room_if_gone()
         person.connection = RecordingConnection()
         person.session = SignalingSession(
             self.hub, person.connection, self.limits, clock=self.clock
@@ -213,13 +217,15 @@ class RoomFuzzer:
 
 
 async def fuzz_room(seed: int) -> World:
-    fuzzer = RoomFuzzer(random.Random(seed))
-    for person in fuzzer.people:
-        await fuzzer.arrive(person)
-    fuzzer.collect()
-    for _ in range(STEPS):
-        await fuzzer.step()
-    return fuzzer.world
+    async with standing_rooms() as standing:
+        fuzzer = RoomFuzzer(random.Random(seed), standing)
+        await fuzzer.create_room()
+        for person in fuzzer.people:
+            await fuzzer.arrive(person)
+        fuzzer.collect()
+        for _ in range(STEPS):
+            await fuzzer.step()
+        return fuzzer.world
 
 
 class Faults(logging.Handler):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from support.standing_rooms import standing_room
 
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, UserError
+from klingel.rooms.keys import HostKeys, new_host_keys
 from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.registry import (
     MAX_RESERVATIONS_PER_ADDRESS,
@@ -13,9 +15,34 @@ from klingel.rooms.registry import (
     TooManyReservations,
     TooManyRooms,
 )
+from klingel.rooms.room import Room
+from klingel.rooms.room_password import RoomPassword
+from klingel.rooms.settings import RoomSettings
+from klingel.rooms.standing import RestoredRoom
+from klingel.store import SecretDigester, StoredSettings, hash_password
 
 ROOM = RoomId("musikschule-geige")
 OTHER = RoomId("gemeinderat")
+DIGESTER = SecretDigester(bytes(32))
+
+
+def create(
+    registry: Registry, room_id: RoomId, *, lobby: bool, now: float, address: str = ""
+) -> Room:
+    return registry.create(
+        room_id, new_host_keys(DIGESTER), RoomSettings(lobby=lobby), now, address
+    )
+
+
+def restored(room_id: RoomId) -> RestoredRoom:
+    """A standing room as the store gives it back: digests, settings, a password digest."""
+    record = standing_room(room_id, settings=StoredSettings(lobby=True, locked=True))
+    return RestoredRoom(
+        keys=HostKeys.of_digests(DIGESTER, record.host_digest, record.cohost_digest),
+        settings=RoomSettings(lobby=True, locked=True),
+        password=RoomPassword.from_store(hash_password("Geige am Dienstag")),
+        record=record,
+    )
 
 
 def test_a_room_exists_while_someone_is_in_it() -> None:
@@ -92,10 +119,10 @@ def test_participant_ids_are_unique_in_a_room() -> None:
 
 def test_created_rooms_are_reserved_then_forgotten() -> None:
     registry = Registry(capacity=5)
-    room = registry.create(ROOM, lobby=True, now=0.0)
+    room = create(registry, ROOM, lobby=True, now=0.0)
     assert registry.get(ROOM) is room and registry.room_count == 0
     with pytest.raises(RoomExists):
-        registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS - 1)
+        create(registry, ROOM, lobby=False, now=RESERVATION_SECONDS - 1)
     assert registry.expire_reservations(now=RESERVATION_SECONDS - 1) == 0
     assert registry.expire_reservations(now=RESERVATION_SECONDS) == 1
     assert registry.get(ROOM) is None
@@ -103,26 +130,26 @@ def test_created_rooms_are_reserved_then_forgotten() -> None:
 
 def test_a_joined_room_is_kept_while_used_and_not_re_created() -> None:
     registry = Registry(capacity=5)
-    room = registry.create(ROOM, lobby=False, now=0.0)
+    room = create(registry, ROOM, lobby=False, now=0.0)
     anna = registry.admit(ROOM, "Anna", None, now=1.0)
     assert anna.room is room and anna.participant.role == "guest"
     assert registry.expire_reservations(now=RESERVATION_SECONDS * 2) == 0
     with pytest.raises(RoomExists):
-        registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS * 2)
+        create(registry, ROOM, lobby=False, now=RESERVATION_SECONDS * 2)
     registry.remove(room, anna.participant.id)
     assert registry.get(ROOM) is None
-    assert registry.create(ROOM, lobby=False, now=RESERVATION_SECONDS * 2) is not room
+    assert create(registry, ROOM, lobby=False, now=RESERVATION_SECONDS * 2) is not room
 
 
 def test_reserved_rooms_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("klingel.rooms.registry.MAX_RESERVED_ROOMS", 3)
     registry = Registry(capacity=5)
     for n in range(3):
-        registry.create(RoomId(f"raum-{n}"), lobby=False, now=0.0)
+        create(registry, RoomId(f"raum-{n}"), lobby=False, now=0.0)
     with pytest.raises(TooManyRooms):
-        registry.create(RoomId("raum-3"), lobby=False, now=1.0)
+        create(registry, RoomId("raum-3"), lobby=False, now=1.0)
     # Once reservations are over, there is room again.
-    assert registry.create(RoomId("raum-3"), lobby=False, now=RESERVATION_SECONDS).id == "raum-3"
+    assert create(registry, RoomId("raum-3"), lobby=False, now=RESERVATION_SECONDS).id == "raum-3"
 
 
 def test_a_room_with_people_waiting_stays() -> None:
@@ -151,7 +178,7 @@ def test_rooms_per_server_are_capped_and_reservations_never_fill_them() -> None:
     registry = Registry(capacity=5, max_rooms=2)
     registry.admit(ROOM, "Anna", None, now=0.0)
     for index in range(MAX_RESERVATIONS_PER_ADDRESS):
-        registry.create(RoomId(f"reserviert-{index}"), lobby=False, now=0.0, address="a")
+        create(registry, RoomId(f"reserviert-{index}"), lobby=False, now=0.0, address="a")
     # Reservations are not rooms in use: a second meeting still fits...
     assert registry.admit(OTHER, "Ben", None, now=1.0).room.id == OTHER
     # ...but then the server is full, for joins and creations alike.
@@ -159,7 +186,7 @@ def test_rooms_per_server_are_capped_and_reservations_never_fill_them() -> None:
         registry.admit(RoomId("dritter"), "Cem", None, now=1.0)
     assert caught.value.code is ErrorCode.SERVER_FULL
     with pytest.raises(TooManyRooms):
-        registry.create(RoomId("vierter"), lobby=False, now=1.0, address="b")
+        create(registry, RoomId("vierter"), lobby=False, now=1.0, address="b")
     assert registry.admit(ROOM, "Dana", None, now=1.0).room.id == ROOM  # existing rooms fill up
     # The first participant of a reservation needs a place too.
     with pytest.raises(UserError):
@@ -169,15 +196,15 @@ def test_rooms_per_server_are_capped_and_reservations_never_fill_them() -> None:
 def test_reservations_per_address_are_capped_and_end_sooner() -> None:
     registry = Registry(capacity=5)
     for index in range(MAX_RESERVATIONS_PER_ADDRESS):
-        registry.create(RoomId(f"raum-{index}"), lobby=False, now=0.0, address="a")
+        create(registry, RoomId(f"raum-{index}"), lobby=False, now=0.0, address="a")
     assert registry.reservations_of("a") == MAX_RESERVATIONS_PER_ADDRESS
     with pytest.raises(TooManyReservations):
-        registry.create(RoomId("noch-einer"), lobby=False, now=1.0, address="a")
-    assert registry.create(RoomId("anderer"), lobby=False, now=1.0, address="b").id == "anderer"
+        create(registry, RoomId("noch-einer"), lobby=False, now=1.0, address="a")
+    assert create(registry, RoomId("anderer"), lobby=False, now=1.0, address="b").id == "anderer"
     # A joined room is no reservation any more: the address may create another.
     registry.admit(RoomId("raum-0"), "Anna", None, now=2.0)
     assert registry.reservations_of("a") == MAX_RESERVATIONS_PER_ADDRESS - 1
-    assert registry.create(RoomId("noch-einer"), lobby=False, now=2.0, address="a").id
+    assert create(registry, RoomId("noch-einer"), lobby=False, now=2.0, address="a").id
     # Unused reservations end after minutes, not a quarter of an hour.
     assert RESERVATION_SECONDS <= 5 * 60
     assert (
@@ -185,3 +212,50 @@ def test_reservations_per_address_are_capped_and_end_sooner() -> None:
         == MAX_RESERVATIONS_PER_ADDRESS + 1
     )
     assert registry.reservations_of("a") == 0
+
+
+def test_a_standing_room_is_brought_back_with_what_it_keeps() -> None:
+    registry = Registry(capacity=5)
+    back = restored(ROOM)
+    room = registry.open(ROOM, now=0.0, restored=back)
+    assert registry.get(ROOM) is room and room.stands
+    assert (room.keys, room.settings, room.password, room.record) == (
+        back.keys,
+        back.settings,
+        back.password,
+        back.record,
+    )
+    # A room in memory is the live state: what the store says again changes nothing.
+    assert registry.open(ROOM, now=1.0, restored=restored(ROOM)) is room
+
+
+def test_a_standing_room_nobody_got_into_is_forgotten_not_reserved() -> None:
+    registry = Registry(capacity=5)
+    room = registry.open(ROOM, now=0.0, restored=restored(ROOM))
+    room.joins_under_way += 1
+    registry.forget_if_unused(room)
+    assert registry.get(ROOM) is room, "a join is still on its way in"
+    room.joins_under_way -= 1
+    registry.forget_if_unused(room)
+    assert registry.get(ROOM) is None
+
+
+def test_a_standing_room_is_never_taken_for_a_reservation_that_ran_out() -> None:
+    registry = Registry(capacity=5)
+    room = registry.open(ROOM, now=0.0, restored=restored(ROOM))
+    room.joins_under_way += 1
+    later = RESERVATION_SECONDS * 2
+    assert registry.open(ROOM, now=later) is room
+    assert registry.expire_reservations(now=later) == 0
+    with pytest.raises(RoomExists) as caught:
+        create(registry, ROOM, lobby=False, now=later)
+    assert caught.value.stands
+
+
+def test_a_room_joined_by_a_name_nobody_created_does_not_stand() -> None:
+    registry = Registry(capacity=5)
+    anna = registry.admit(ROOM, "Anna", None, now=0.0)
+    assert anna.room.keys is None and not anna.room.stands
+    with pytest.raises(RoomExists) as caught:
+        create(registry, ROOM, lobby=False, now=1.0)
+    assert not caught.value.stands

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from support.standing_rooms import standing_room
+
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.objects import StreamInfo
 from klingel.rooms.participant import Participant
@@ -30,15 +32,28 @@ def test_chat_ids_count_up_per_room() -> None:
 
 def test_the_password_is_checked_but_never_shown() -> None:
     room = Room(RoomId("chor"), capacity=3)
-    assert room.password_matches(None) and not room.info().has_password
-    room.set_password("Geige2026")
-    assert room.info().has_password
-    assert room.password_matches("Geige2026")
-    assert not room.password_matches("geige2026")
-    assert not room.password_matches(None)
+    assert not room.has_password and not room.info().has_password
+    password = room.set_password("Geige2026")
+    assert room.password is password and room.info().has_password
+    assert password is not None and password.stored is None  # the slow digest comes later
+    assert password.quick_verdict("Geige2026") is True
+    assert password.quick_verdict("geige2026") is False
     assert "Geige2026" not in repr(room.info()) and "Geige2026" not in repr(room)
-    room.set_password(None)
-    assert room.password_matches("anything") and not room.info().has_password
+    assert "Geige2026" not in repr(password)
+    assert room.set_password(None) is None
+    assert not room.has_password and not room.info().has_password
+
+
+def test_a_room_stands_when_it_has_a_record() -> None:
+    assert not Room(RoomId("chor"), capacity=3).stands
+    assert Room(RoomId("chor"), capacity=3, record=standing_room("chor")).stands
+
+
+def test_a_room_with_a_join_under_way_is_not_unused() -> None:
+    room = Room(RoomId("chor"), capacity=3)
+    assert room.is_unused
+    room.joins_under_way += 1
+    assert not room.is_unused
 
 
 def test_banned_tokens_and_who_moderates() -> None:

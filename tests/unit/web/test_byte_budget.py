@@ -13,6 +13,7 @@ from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.rooms.abuse import AddressLimits
 from klingel.rooms.ratelimit import RateLimit
 from klingel.rooms.registry import Registry
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaBackend
 from klingel.web.hub import SignalingHub
 from klingel.web.signaling import BYTE_LIMIT, ByteBudget, SignalingSession, frame_size
@@ -57,8 +58,13 @@ def _large_frame() -> str:
 
 
 def _session(clock: Clock) -> tuple[SignalingSession, RecordingConnection]:
-    # Nothing here reaches the media: no frame gets past ``join``.
-    hub = SignalingHub(Registry(capacity=5), cast(MediaBackend, object()), clock=clock)
+    # Nothing here reaches the media or the store: no frame gets past ``join``.
+    hub = SignalingHub(
+        Registry(capacity=5),
+        cast(MediaBackend, object()),
+        cast(StandingRooms, object()),
+        clock=clock,
+    )
     connection = RecordingConnection()
     return SignalingSession(hub, connection, AddressLimits(10), clock=clock), connection
 

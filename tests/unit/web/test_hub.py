@@ -7,15 +7,18 @@ from support.media import IdleMedia
 
 from klingel.protocol.messages import Join
 from klingel.rooms.registry import Registry
+from klingel.rooms.standing import StandingRooms
 from klingel.web.connection import Connection
 from klingel.web.hub import SignalingHub
 
 
-async def test_media_outlives_a_dropped_socket_until_the_grace_ends() -> None:
+async def test_media_outlives_a_dropped_socket_until_the_grace_ends(
+    standing: StandingRooms,
+) -> None:
     media, clock = IdleMedia(), Clock()
-    hub = SignalingHub(Registry(capacity=5, grace_seconds=30.0), media, clock=clock)
+    hub = SignalingHub(Registry(capacity=5, grace_seconds=30.0), media, standing, clock=clock)
     connection = Connection()
-    seat = hub.join(connection, Join(v=1, room="chor", name="Anna"))
+    seat = await hub.join(connection, Join(v=1, room="chor", name="Anna"))
     hub.disconnected(seat, connection)
     clock.now = 29.0
     assert await hub.expire_detached() == 0
@@ -27,12 +30,14 @@ async def test_media_outlives_a_dropped_socket_until_the_grace_ends() -> None:
     assert hub.registry.room_count == 0
 
 
-async def test_a_replaced_socket_does_not_detach_the_participant() -> None:
-    hub = SignalingHub(Registry(capacity=5), IdleMedia(), clock=Clock())
+async def test_a_replaced_socket_does_not_detach_the_participant(
+    standing: StandingRooms,
+) -> None:
+    hub = SignalingHub(Registry(capacity=5), IdleMedia(), standing, clock=Clock())
     first = Connection()
-    seat = hub.join(first, Join(v=1, room="chor", name="Anna"))
+    seat = await hub.join(first, Join(v=1, room="chor", name="Anna"))
     second = Connection()
-    again = hub.join(
+    again = await hub.join(
         second, Join(v=1, room="chor", name="Anna", resume=seat.participant.resume_token)
     )
     assert again.participant is seat.participant

@@ -16,6 +16,7 @@ from klingel.protocol.errors import ErrorCode, KlingelError
 from klingel.protocol.messages import Join
 from klingel.protocol.moderation import RoomSettingsChange
 from klingel.rooms.registry import Registry
+from klingel.rooms.standing import StandingRooms
 from klingel.web.hub import E2EE_LIMIT, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
 
@@ -28,23 +29,26 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def hub(clock: Clock) -> SignalingHub:
-    return SignalingHub(Registry(capacity=10, grace_seconds=30.0), IdleMedia(), clock=clock)
+def hub(clock: Clock, standing: StandingRooms) -> SignalingHub:
+    registry = Registry(capacity=10, grace_seconds=30.0)
+    return SignalingHub(registry, IdleMedia(), standing, clock=clock)
 
 
-def join(hub: SignalingHub, name: str, room: str = "chor") -> tuple[Seat, RecordingConnection]:
+async def join(
+    hub: SignalingHub, name: str, room: str = "chor"
+) -> tuple[Seat, RecordingConnection]:
     connection = RecordingConnection()
-    seat = hub.join(connection, Join(v=1, room=room, name=name))
+    seat = await hub.join(connection, Join(v=1, room=room, name=name))
     assert isinstance(seat, Seat)
     return seat, connection
 
 
-def test_a_message_to_one_reaches_only_them_with_the_sender_the_server_knows(
+async def test_a_message_to_one_reaches_only_them_with_the_sender_the_server_knows(
     hub: SignalingHub,
 ) -> None:
-    anna, anna_socket = join(hub, "Anna")
-    ben, ben_socket = join(hub, "Ben")
-    _, cem_socket = join(hub, "Cem")
+    anna, anna_socket = await join(hub, "Anna")
+    ben, ben_socket = await join(hub, "Ben")
+    _, cem_socket = await join(hub, "Cem")
     hub.relay_e2ee(anna, E2eeTo(to=ben.participant.id, data=DATA))
     assert ben_socket.of_type("e2ee") == [
         {"type": "e2ee", "from": anna.participant.id, "data": DATA}
@@ -52,27 +56,27 @@ def test_a_message_to_one_reaches_only_them_with_the_sender_the_server_knows(
     assert cem_socket.of_type("e2ee") == [] and anna_socket.of_type("e2ee") == []
 
 
-def test_a_message_to_everyone_reaches_all_others_in_the_room_only(hub: SignalingHub) -> None:
-    anna, anna_socket = join(hub, "Anna")
-    _, ben_socket = join(hub, "Ben")
-    _, elsewhere = join(hub, "Dora", room="orchester")
+async def test_a_message_to_everyone_reaches_all_others_in_the_room_only(hub: SignalingHub) -> None:
+    anna, anna_socket = await join(hub, "Anna")
+    _, ben_socket = await join(hub, "Ben")
+    _, elsewhere = await join(hub, "Dora", room="orchester")
     hub.relay_e2ee(anna, E2eeTo(to=None, data=DATA))
     assert [m["from"] for m in ben_socket.of_type("e2ee")] == [anna.participant.id]
     assert anna_socket.of_type("e2ee") == [] and elsewhere.of_type("e2ee") == []
 
 
-def test_a_participant_of_another_room_is_unknown(hub: SignalingHub) -> None:
-    anna, _ = join(hub, "Anna")
-    dora, dora_socket = join(hub, "Dora", room="orchester")
+async def test_a_participant_of_another_room_is_unknown(hub: SignalingHub) -> None:
+    anna, _ = await join(hub, "Anna")
+    dora, dora_socket = await join(hub, "Dora", room="orchester")
     with pytest.raises(KlingelError) as refused:
         hub.relay_e2ee(anna, E2eeTo(to=dora.participant.id, data=DATA))
     assert refused.value.code is ErrorCode.UNKNOWN_PARTICIPANT
     assert dora_socket.of_type("e2ee") == []
 
 
-def test_someone_who_left_or_waits_gets_nothing(hub: SignalingHub) -> None:
-    anna, _ = join(hub, "Anna")
-    ben, ben_socket = join(hub, "Ben")
+async def test_someone_who_left_or_waits_gets_nothing(hub: SignalingHub) -> None:
+    anna, _ = await join(hub, "Anna")
+    ben, ben_socket = await join(hub, "Ben")
     hub.disconnected(ben, ben_socket)  # in the grace period: not joined on a socket
     hub.relay_e2ee(anna, E2eeTo(to=None, data=DATA))
     hub.relay_e2ee(anna, E2eeTo(to=ben.participant.id, data=DATA))
@@ -82,17 +86,19 @@ def test_someone_who_left_or_waits_gets_nothing(hub: SignalingHub) -> None:
     assert refused.value.code is ErrorCode.UNKNOWN_PARTICIPANT
 
 
-def test_a_message_to_yourself_is_refused(hub: SignalingHub) -> None:
-    anna, anna_socket = join(hub, "Anna")
+async def test_a_message_to_yourself_is_refused(hub: SignalingHub) -> None:
+    anna, anna_socket = await join(hub, "Anna")
     with pytest.raises(KlingelError) as refused:
         hub.relay_e2ee(anna, E2eeTo(to=anna.participant.id, data=DATA))
     assert refused.value.code is ErrorCode.BAD_MESSAGE
     assert anna_socket.of_type("e2ee") == []
 
 
-def test_key_messages_are_rate_limited_per_participant(hub: SignalingHub, clock: Clock) -> None:
-    anna, _ = join(hub, "Anna")
-    ben, ben_socket = join(hub, "Ben")
+async def test_key_messages_are_rate_limited_per_participant(
+    hub: SignalingHub, clock: Clock
+) -> None:
+    anna, _ = await join(hub, "Anna")
+    ben, ben_socket = await join(hub, "Ben")
     burst = int(E2EE_LIMIT.burst)
     for _ in range(burst):
         hub.relay_e2ee(anna, E2eeTo(to=None, data=DATA))
@@ -106,10 +112,12 @@ def test_key_messages_are_rate_limited_per_participant(hub: SignalingHub, clock:
     assert len(ben_socket.of_type("e2ee")) == burst + 1
 
 
-def test_key_messages_are_never_logged(hub: SignalingHub, caplog: pytest.LogCaptureFixture) -> None:
+async def test_key_messages_are_never_logged(
+    hub: SignalingHub, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
-    anna, _ = join(hub, "Anna")
-    join(hub, "Ben")
+    anna, _ = await join(hub, "Anna")
+    await join(hub, "Ben")
     secret = "c2VjcmV0LWtleS1tYXRlcmlhbA=="
     hub.relay_e2ee(anna, E2eeTo(to=None, data=secret))
     assert secret not in caplog.text
@@ -117,12 +125,12 @@ def test_key_messages_are_never_logged(hub: SignalingHub, caplog: pytest.LogCapt
 
 async def test_a_host_switches_encryption_only_while_alone(hub: SignalingHub) -> None:
     commands = HostCommands(hub)
-    anna, anna_socket = join(hub, "Anna")
+    anna, anna_socket = await join(hub, "Anna")
     anna.participant.role = "host"
     await commands.handle(anna, RoomSettingsChange(e2ee=True))
     assert anna.room.settings.e2ee is True
     assert anna_socket.of_type("room_updated")[-1]["room"]["e2ee"] is True
-    join(hub, "Ben")
+    await join(hub, "Ben")
     with pytest.raises(KlingelError) as refused:
         await commands.handle(anna, RoomSettingsChange(e2ee=False))
     assert refused.value.code is ErrorCode.NOT_ALLOWED

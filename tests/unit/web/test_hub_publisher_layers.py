@@ -14,6 +14,7 @@ from klingel.ids import RoomId, StreamId
 from klingel.protocol.messages import Join, Publish
 from klingel.protocol.objects import TrackInfo
 from klingel.rooms.registry import Registry
+from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import (
     MediaEvent,
     PublisherLayers,
@@ -45,14 +46,15 @@ class EventfulMedia(IdleMedia):
 class Call:
     """A hub with its stand-in SFU wired up as the app does it."""
 
-    def __init__(self) -> None:
+    def __init__(self, standing: StandingRooms) -> None:
         self.media = EventfulMedia()
-        self.hub = SignalingHub(Registry(capacity=5, grace_seconds=30.0), self.media)
+        registry = Registry(capacity=5, grace_seconds=30.0)
+        self.hub = SignalingHub(registry, self.media, standing)
         self.media.on_event(self.hub.on_media_event)
 
-    def join(self, name: str, resume: str | None = None) -> tuple[Seat, RecordingConnection]:
+    async def join(self, name: str, resume: str | None = None) -> tuple[Seat, RecordingConnection]:
         connection = RecordingConnection()
-        seat = self.hub.join(connection, Join(v=1, room=ROOM, name=name, resume=resume))
+        seat = await self.hub.join(connection, Join(v=1, room=ROOM, name=name, resume=resume))
         assert isinstance(seat, Seat)
         return seat, connection
 
@@ -69,10 +71,10 @@ def camera_of(seat: Seat) -> StreamId:
     return seat.participant.streams["camera"]
 
 
-async def test_only_the_publisher_hears_which_layers_are_wanted() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
-    ben, ben_socket = call.join("Ben")
+async def test_only_the_publisher_hears_which_layers_are_wanted(standing: StandingRooms) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
+    ben, ben_socket = await call.join("Ben")
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
     await call.publish(ben, ben_socket, CAMERA_AND_MICROPHONE)
 
@@ -86,10 +88,10 @@ async def test_only_the_publisher_hears_which_layers_are_wanted() -> None:
     assert ben_socket.of_type("publish_layers") == []
 
 
-async def test_a_stream_that_is_not_the_publishers_is_not_relayed() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
-    ben, ben_socket = call.join("Ben")
+async def test_a_stream_that_is_not_the_publishers_is_not_relayed(standing: StandingRooms) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
+    ben, ben_socket = await call.join("Ben")
     await call.publish(ben, ben_socket, CAMERA_AND_MICROPHONE)
 
     await call.layers(anna, camera_of(ben), True, False, False)  # Ben's stream, said of Anna
@@ -99,10 +101,10 @@ async def test_a_stream_that_is_not_the_publishers_is_not_relayed() -> None:
     assert ben_socket.of_type("publish_layers") == []
 
 
-async def test_a_publisher_who_left_is_dropped_quietly() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
-    _, ben_socket = call.join("Ben")
+async def test_a_publisher_who_left_is_dropped_quietly(standing: StandingRooms) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
+    _, ben_socket = await call.join("Ben")
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
     camera = camera_of(anna)
     await call.hub.leave(anna)
@@ -116,15 +118,17 @@ async def test_a_publisher_who_left_is_dropped_quietly() -> None:
     assert ben_socket.of_type("publish_layers") == []
 
 
-async def test_a_resumed_publisher_gets_the_last_state_of_each_stream_again() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
+async def test_a_resumed_publisher_gets_the_last_state_of_each_stream_again(
+    standing: StandingRooms,
+) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
     call.hub.disconnected(anna, anna_socket)
     await call.layers(anna, camera_of(anna), True, False, False)  # while the socket is gone
     await call.layers(anna, camera_of(anna), True, True, False)
 
-    again, socket = call.join("Anna", resume=anna.participant.resume_token)
+    again, socket = await call.join("Anna", resume=anna.participant.resume_token)
 
     assert again.participant is anna.participant
     assert [frame["type"] for frame in socket.frames] == ["joined", "publish_layers"]
@@ -132,27 +136,27 @@ async def test_a_resumed_publisher_gets_the_last_state_of_each_stream_again() ->
     assert anna_socket.of_type("publish_layers") == []
 
 
-async def test_an_ended_stream_or_a_media_reset_forgets_the_layers() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
+async def test_an_ended_stream_or_a_media_reset_forgets_the_layers(standing: StandingRooms) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
     await call.layers(anna, camera_of(anna), True, False, False)
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE[:1])  # the camera ended
-    _, resumed_socket = call.join("Anna", resume=anna.participant.resume_token)
+    _, resumed_socket = await call.join("Anna", resume=anna.participant.resume_token)
     assert resumed_socket.of_type("publish_layers") == []
 
-    anna, anna_socket = call.join("Anna", resume=anna.participant.resume_token)
+    anna, anna_socket = await call.join("Anna", resume=anna.participant.resume_token)
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
     await call.layers(anna, camera_of(anna), True, False, False)
     await call.media.emit(WorkerRestarted((ROOM,)))
     assert anna_socket.of_type("media_reset") != []
-    _, after_reset = call.join("Anna", resume=anna.participant.resume_token)
+    _, after_reset = await call.join("Anna", resume=anna.participant.resume_token)
     assert after_reset.of_type("publish_layers") == []
 
 
-async def test_layers_the_protocol_cannot_carry_are_not_sent() -> None:
-    call = Call()
-    anna, anna_socket = call.join("Anna")
+async def test_layers_the_protocol_cannot_carry_are_not_sent(standing: StandingRooms) -> None:
+    call = Call(standing)
+    anna, anna_socket = await call.join("Anna")
     await call.publish(anna, anna_socket, CAMERA_AND_MICROPHONE)
 
     await call.layers(anna, camera_of(anna))

@@ -13,6 +13,8 @@ from support.media import IdleMedia
 from klingel.ids import RoomId
 from klingel.protocol.messages import Join
 from klingel.rooms.registry import Registry
+from klingel.rooms.settings import RoomSettings
+from klingel.rooms.standing import StandingRooms
 from klingel.turn.credentials import CredentialIssuer, TurnSecret, password_for
 from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
@@ -23,21 +25,21 @@ TTL = 3600
 RELAY = TurnRelay(TurnEndpoint("turn.example.de", 3478, 443), CredentialIssuer(SECRET, TTL))
 
 
-def _hub(turn: TurnRelay | None = RELAY) -> tuple[SignalingHub, Clock]:
+def _hub(standing: StandingRooms, turn: TurnRelay | None = RELAY) -> tuple[SignalingHub, Clock]:
     wall = Clock()
     wall.now = NOW
     registry = Registry(capacity=5, grace_seconds=30.0)
-    return SignalingHub(registry, IdleMedia(), wall_clock=wall, turn=turn), wall
+    return SignalingHub(registry, IdleMedia(), standing, wall_clock=wall, turn=turn), wall
 
 
 def _joined(connection: RecordingConnection) -> list[dict[str, Any]]:
     return [frame for frame in connection.frames if frame["type"] == "joined"]
 
 
-def test_joined_carries_credentials_coturn_accepts() -> None:
-    hub, _ = _hub()
+async def test_joined_carries_credentials_coturn_accepts(standing: StandingRooms) -> None:
+    hub, _ = _hub(standing)
     anna = RecordingConnection()
-    hub.join(anna, Join(v=1, room="chor", name="Anna"))
+    await hub.join(anna, Join(v=1, room="chor", name="Anna"))
     (joined,) = _joined(anna)
     (server,) = joined["iceServers"]
     assert server["urls"] == [
@@ -51,24 +53,26 @@ def test_joined_carries_credentials_coturn_accepts() -> None:
     assert server["credential"] == password_for(SECRET, server["username"])
 
 
-def test_without_turn_the_list_is_empty() -> None:
-    hub, _ = _hub(turn=None)
+async def test_without_turn_the_list_is_empty(standing: StandingRooms) -> None:
+    hub, _ = _hub(standing, turn=None)
     anna = RecordingConnection()
-    hub.join(anna, Join(v=1, room="chor", name="Anna"))
+    await hub.join(anna, Join(v=1, room="chor", name="Anna"))
     assert _joined(anna)[0]["iceServers"] == []
 
 
-def test_each_participant_and_each_resume_gets_fresh_credentials() -> None:
-    hub, wall = _hub()
+async def test_each_participant_and_each_resume_gets_fresh_credentials(
+    standing: StandingRooms,
+) -> None:
+    hub, wall = _hub(standing)
     anna, ben = RecordingConnection(), RecordingConnection()
-    seat = hub.join(anna, Join(v=1, room="chor", name="Anna"))
-    hub.join(ben, Join(v=1, room="chor", name="Ben"))
+    seat = await hub.join(anna, Join(v=1, room="chor", name="Anna"))
+    await hub.join(ben, Join(v=1, room="chor", name="Ben"))
     assert isinstance(seat, Seat)
     hub.disconnected(seat, anna)
     wall.now = NOW + 600
     again = RecordingConnection()
     token = _joined(anna)[0]["resume"]
-    hub.join(again, Join(v=1, room="chor", name="Anna", resume=token))
+    await hub.join(again, Join(v=1, room="chor", name="Anna", resume=token))
     (resumed,) = _joined(again)
     assert resumed["resumed"] is True
     usernames = [
@@ -80,13 +84,14 @@ def test_each_participant_and_each_resume_gets_fresh_credentials() -> None:
     assert int(usernames[2].split(":")[0]) == int(NOW) + 600 + TTL
 
 
-def test_nobody_else_and_nobody_waiting_hears_credentials() -> None:
-    hub, _ = _hub()
-    room = hub.registry.create(RoomId("chor"), lobby=True, now=hub.clock())
+async def test_nobody_else_and_nobody_waiting_hears_credentials(standing: StandingRooms) -> None:
+    hub, _ = _hub(standing)
+    keys = standing.new_keys()
+    room = hub.registry.create(RoomId("chor"), keys, RoomSettings(lobby=True), hub.clock())
     assert room.keys is not None
     host, waiting = RecordingConnection(), RecordingConnection()
-    hub.join(host, Join(v=1, room="chor", name="Hanna", host_secret=room.keys.host))
-    ticket = hub.join(waiting, Join(v=1, room="chor", name="Wanda"))
+    await hub.join(host, Join(v=1, room="chor", name="Hanna", host_secret=room.keys.host))
+    ticket = await hub.join(waiting, Join(v=1, room="chor", name="Wanda"))
     assert isinstance(ticket, LobbyTicket)
     assert [frame["type"] for frame in waiting.frames] == ["waiting"]
     hub.admit(ticket)
