@@ -65,7 +65,7 @@ from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.rooms.room import Room
 from klingel.rooms.room_password import RoomPassword
-from klingel.rooms.standing import StandingRooms
+from klingel.rooms.standing import StandingRooms, StoredPart
 from klingel.sfu.api import (
     ActiveSpeaker,
     MediaBackend,
@@ -302,6 +302,7 @@ class SignalingHub:
         """Too many wrong passwords from everywhere: from now on a host decides who comes in."""
         logger.info("A room's lobby switched on after many wrong passwords")
         room.settings = room.settings.changed(lobby=True)
+        self._standing.save_later(room, StoredPart.SETTINGS)
         self.room_changed(room)
         self.send_to(room.moderators(), PasswordGuessing())
 

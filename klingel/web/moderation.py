@@ -2,10 +2,15 @@
 
 Every command checks the sender's role first (``not_host``), then its target: an id that is
 not in this room is ``unknown_participant``. A refused command changes nothing.
+
+What a standing room keeps (settings, password, secrets, bans) is written through to the room
+store after the change took effect in the meeting: when that fails, the change still holds in
+the meeting and the sender gets ``not_saved``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from klingel.ids import ParticipantId
@@ -38,6 +43,7 @@ from klingel.rooms.naming import parse_denial_message
 from klingel.rooms.participant import Participant
 from klingel.rooms.password_guard import MIN_PASSWORD_LENGTH
 from klingel.rooms.room import Room
+from klingel.rooms.standing import StoredPart
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 
 __all__ = ["HostCommands"]
@@ -68,6 +74,7 @@ class HostCommands:
                     )
                 room.set_password(password)
                 self._hub.room_changed(room)
+                await self._hub.standing.save_password(room, password)
             case Admit(id=person):
                 self._admit(room, self._waiting(room, person))
             case Deny(id=person, message=note):
@@ -88,7 +95,7 @@ class HostCommands:
             case Remove(id=target):
                 await self._remove(room, self._target(room, actor, target))
             case SetRole():
-                self._set_role(room, actor, command)
+                await self._set_role(room, actor, command)
             case EndMeeting():
                 await self._end_meeting(room)
 
@@ -144,6 +151,7 @@ class HostCommands:
             for participant in room:
                 if not participant.is_moderator and participant.screen:
                     await self._stop_video(room, participant, "screen")
+        await self._hub.standing.save(room, StoredPart.SETTINGS)
 
     def _admit(self, room: Room, ticket: LobbyTicket) -> None:
         if len(room) >= room.capacity:
@@ -192,22 +200,32 @@ class HostCommands:
             self._hub.announce_update(room, target)
 
     async def _remove(self, room: Room, target: Participant) -> None:
-        room.ban(target.resume_token)
+        token = target.resume_token
+        room.ban(token)
         role = target.role
         await self._hub.remove(room, target, Removed())
-        self._retire_secrets_of(room, role)
+        changed = self._retire_secrets_of(room, role)
         if not room.settings.lobby:
             # The link alone must not let them back in.
             room.settings = room.settings.changed(lobby=True)
             self._hub.room_changed(room)
+            changed |= StoredPart.SETTINGS
+        standing = self._hub.standing
+        results = await asyncio.gather(
+            standing.ban(room, token), standing.save(room, changed), return_exceptions=True
+        )
+        for failure in results:
+            if failure is not None:
+                raise failure
 
-    def _set_role(self, room: Room, actor: Participant, command: SetRole) -> None:
+    async def _set_role(self, room: Room, actor: Participant, command: SetRole) -> None:
         if actor.role != "host":
             raise UserError(ErrorCode.NOT_HOST, "Only a host may give roles.")
         target = self._target(room, actor, command.id)
         if command.role != "host" and target.role == "host":
             raise UserError(ErrorCode.NOT_ALLOWED, "A host keeps their role.")
         was_moderator = target.is_moderator
+        changed = StoredPart.NOTHING
         if command.role == "host":
             # Handing over: the old host stays as co-host, and the host secret they hold no
             # longer makes anyone host; the hosts alone learn the new one.
@@ -215,24 +233,31 @@ class HostCommands:
             self._hub.announce_update(room, actor)
             if room.keys is not None:
                 room.keys = room.keys.with_new_host_secret()
+                changed = StoredPart.HOST_SECRET
         target.role = command.role
         self._hub.announce_update(room, target)
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
         if was_moderator and not target.is_moderator:
-            self._retire_secrets_of(room, "cohost")
+            changed |= self._retire_secrets_of(room, "cohost")
         elif command.role == "host":
             hosts = [person for person in room if person.role == "host"]
             self._hub.send_secrets(room, [actor, *hosts])
         elif not was_moderator:
             self._hub.send_secrets(room, [target])
+        await self._hub.standing.save(room, changed)
 
-    def _retire_secrets_of(self, room: Room, role: Role) -> None:
+    def _retire_secrets_of(self, room: Room, role: Role) -> StoredPart:
         """Someone who was ``role`` lost it (removed, or made guest): no secret they were given
         may give it back. A co-host knows the co-host secret; a host knows both. Every host and
-        co-host still in the room gets the secrets that work now."""
+        co-host still in the room gets the secrets that work now. Returns what changed."""
         if room.keys is None or role == "guest":
-            return
+            return StoredPart.NOTHING
         keys = room.keys.with_new_cohost_secret()
-        room.keys = keys.with_new_host_secret() if role == "host" else keys
+        changed = StoredPart.COHOST_SECRET
+        if role == "host":
+            keys = keys.with_new_host_secret()
+            changed |= StoredPart.HOST_SECRET
+        room.keys = keys
         self._hub.send_secrets(room, room.moderators())
+        return changed

@@ -671,6 +671,7 @@ async def test_secrets_reach_nobody(server: Server, join: JoinFn) -> None:
     cohost, _ = await join(room, "Conny", secret=created["cohostSecret"])
     await host.send({"type": "set_password", "password": "Pa55wort"})
     await host.send({"type": "room_settings", "lobby": True})
+    await host.drain()  # both took effect (a password is hashed for the store first)
     late, _ = await join(room, "Lena", password="Pa55wort")
     person = None
     while person is None:

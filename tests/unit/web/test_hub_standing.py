@@ -1,7 +1,10 @@
 """The hub with standing rooms on a real store: a room that is not in memory is brought back
-by a join, with what it keeps, and a store that fails shows as such to the person."""
+by a join, with what it keeps; what hosts change is written through, and a store that fails
+shows as such to the person."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from support.clock import Clock
@@ -11,10 +14,13 @@ from support.media import IdleMedia
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, KlingelError
 from klingel.protocol.messages import Join
+from klingel.protocol.moderation import RoomSettingsChange, SetPassword
 from klingel.rooms.creation import CreatedRoom, RoomCreation
+from klingel.rooms.password_guard import ROOM_WRONG_PASSWORDS
 from klingel.rooms.registry import Registry
 from klingel.rooms.standing import StandingRooms
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
+from klingel.web.moderation import HostCommands
 
 PASSWORD = "Geige am Dienstag"
 
@@ -33,6 +39,16 @@ async def seat_of(hub: SignalingHub, **join: str) -> tuple[Seat, RecordingConnec
     seat = await hub.join(connection, Join(v=1, room="geige", name=join.pop("name", "P"), **join))
     assert isinstance(seat, Seat)
     return seat, connection
+
+
+async def host_of_a_room_with_a_password(standing: StandingRooms, hub: SignalingHub) -> Seat:
+    """A created room, its lobby off and a password set, and its host in it."""
+    created = await created_room(standing, hub)
+    host, _ = await seat_of(hub, host_secret=created.host_secret)
+    commands = HostCommands(hub)
+    await commands.handle(host, RoomSettingsChange(lobby=False))
+    await commands.handle(host, SetPassword(password=PASSWORD))
+    return host
 
 
 async def refusal(hub: SignalingHub, **join: str | None) -> ErrorCode:
@@ -60,6 +76,22 @@ async def test_the_host_link_makes_its_holder_host_in_a_room_brought_back(
     assert isinstance(ticket, LobbyTicket)
 
 
+async def test_a_password_from_the_store_is_checked_slowly_once(
+    standing: StandingRooms,
+) -> None:
+    await host_of_a_room_with_a_password(standing, fresh_hub(standing))
+    after = fresh_hub(standing)
+    assert await refusal(after, password=None) is ErrorCode.PASSWORD_REQUIRED
+    assert await refusal(after, password="Geige am Mittwoch") is ErrorCode.WRONG_PASSWORD
+    room = after.registry.get(RoomId("geige"))
+    assert room is None, "a room nobody got into is not kept in memory"
+    guest, _ = await seat_of(after, password=PASSWORD)
+    assert guest.participant.role == "guest"
+    password = guest.room.password
+    assert password is not None and password.quick_verdict(PASSWORD) is True
+    assert await refusal(after, password="Geige am Mittwoch") is ErrorCode.WRONG_PASSWORD
+
+
 async def test_a_store_that_cannot_be_read_lets_nobody_into_an_unknown_room(
     standing: StandingRooms,
 ) -> None:
@@ -67,3 +99,36 @@ async def test_a_store_that_cannot_be_read_lets_nobody_into_an_unknown_room(
     await standing.close()
     assert await refusal(hub) is ErrorCode.STORE_UNAVAILABLE
     assert hub.registry.rooms() == [], "no room without keys for a name that may stand"
+
+
+async def test_a_change_the_store_does_not_take_holds_and_says_so(
+    standing: StandingRooms,
+) -> None:
+    hub = fresh_hub(standing)
+    created = await created_room(standing, hub)
+    host, connection = await seat_of(hub, host_secret=created.host_secret)
+    await standing.close()
+    with pytest.raises(KlingelError) as caught:
+        await HostCommands(hub).handle(host, RoomSettingsChange(locked=True))
+    assert caught.value.code is ErrorCode.NOT_SAVED and not caught.value.closes
+    assert host.room.settings.locked
+    assert connection.of_type("room_updated")[-1]["room"]["locked"] is True
+
+
+async def test_a_lobby_the_server_switched_on_after_guessing_is_saved(
+    standing: StandingRooms, tmp_path: Path
+) -> None:
+    hub = fresh_hub(standing)
+    host = await host_of_a_room_with_a_password(standing, hub)
+    for attempt in range(int(ROOM_WRONG_PASSWORDS.burst) + 1):
+        join = Join(v=1, room="geige", name="Rate", password=f"falsch {attempt}")
+        with pytest.raises(KlingelError):
+            await hub.join(RecordingConnection(), join, f"192.0.2.{attempt}")
+    assert host.room.settings.lobby
+    await standing.close()  # finishes the write nobody waited for
+    reopened = await StandingRooms.open(tmp_path / "data")
+    try:
+        found = await reopened.find(RoomId("geige"))
+        assert found is not None and found.settings.lobby
+    finally:
+        await reopened.close()
