@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,11 @@ class ThreadedServer:
         self.lag = LoopLag()
         self.pool = WorkerPool(settings.sfu)
         self._data_dir = tempfile.TemporaryDirectory(prefix="klingel-data-")
-        # The store binds to no loop: opened here, used on the server's, closed by its lifespan.
-        self.standing = asyncio.run(StandingRooms.open(Path(self._data_dir.name)))
+        # The store binds to no loop: opened on a thread of its own (the test's loop may be
+        # running on this one), used on the server's loop, closed by the app's lifespan.
+        with ThreadPoolExecutor(max_workers=1) as opener:
+            opening = StandingRooms.open(Path(self._data_dir.name))
+            self.standing = opener.submit(asyncio.run, opening).result()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
