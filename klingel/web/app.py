@@ -190,8 +190,10 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
             hub.close_all()
-            await media.stop()
-            await standing.close()
+            try:
+                await media.stop()
+            finally:
+                await standing.close()  # after the writes under way
             logger.info("Klingel stopped")
 
     routes: list[BaseRoute] = [
