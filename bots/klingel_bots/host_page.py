@@ -47,11 +47,13 @@ __all__ = [
     "END_CONVERSATION",
     "END_MEETING",
     "HOST_TOOLS",
+    "JOIN_AS_GUEST",
     "LOBBY",
     "LOCK",
     "MICROPHONE",
     "MUTE_ALL",
     "OFFICE_HOURS",
+    "OTHER_NAME",
     "PEOPLE_PANEL",
     "ROOM_PASSWORD_FIELD",
     "SET_PASSWORD",
@@ -59,6 +61,7 @@ __all__ = [
     "QueuePlace",
     "Toggle",
     "admit",
+    "ask_for_taken_name",
     "contains_names",
     "copied_text",
     "create_named_room",
@@ -70,6 +73,7 @@ __all__ = [
     "lobby_list",
     "open_host_tools",
     "open_people_panel",
+    "open_typed_name",
     "people_item",
     "person_button",
     "queue_place",
@@ -124,6 +128,8 @@ END_CONVERSATION = "Termin beenden"
 WAITING_LIST = "Warteraum"
 DENY_MESSAGE_FIELD = "Nachricht (optional)"
 SEND_DENIAL = "Ablehnen senden"
+JOIN_AS_GUEST = "Als Gast hineingehen"
+OTHER_NAME = "Anderen Namen wählen"
 
 # The start page's one-click rooms: 26 characters a-z2-7, the host secret in the fragment.
 ONE_CLICK_HOST_URL = re.compile(r"/r/[a-z2-7]{26}#host=[^&]+$")
@@ -168,14 +174,27 @@ async def start_conference(opener: PageOpener, server: str) -> CreatedRoom:
 
 
 async def create_named_room(opener: PageOpener, server: str, typed_name: str) -> CreatedRoom:
-    """On the start page: type a room name and open it. A new room's page carries the host
-    secret; a room that exists already opens as a guest, without one."""
+    """On the start page: type a room name and open it; the page goes to the new room's host
+    link. A name that is taken asks instead: see ``ask_for_taken_name``."""
     probed = await opener(server + "/")
-    page = probed.page
+    await open_typed_name(probed.page, typed_name)
+    await probed.page.wait_for_url(re.compile(r"/r/[a-z0-9-]+(#.*)?$"))
+    return _created_from(probed)
+
+
+async def open_typed_name(page: Page, typed_name: str) -> None:
+    """On the start page: type a room name and click "Raum öffnen"."""
     await page.get_by_role("textbox", name=ROOM_NAME_FIELD).fill(typed_name)
     await page.get_by_role("button", name=ENTER_ROOM_BUTTON).click()
-    await page.wait_for_url(re.compile(r"/r/[a-z0-9-]+(#.*)?$"))
-    return _created_from(probed)
+
+
+async def ask_for_taken_name(opener: PageOpener, server: str, typed_name: str) -> ProbedPage:
+    """On the start page of a browser that is not the room's host: type a name that is taken
+    and open it; the page stays and asks (guest, or another name), the question focused."""
+    probed = await opener(server + "/")
+    await open_typed_name(probed.page, typed_name)
+    await probed.page.get_by_role("link", name=JOIN_AS_GUEST, exact=True).wait_for()
+    return probed
 
 
 async def join_as_host(created: CreatedRoom, name: str) -> Person:

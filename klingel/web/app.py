@@ -97,6 +97,10 @@ class _Api:
             return JSONResponse({"error": refusal.code}, status_code=refusal.status)
         return JSONResponse(created.to_dict(), headers=_NO_STORE)
 
+    async def privacy(self, request: Request) -> Response:
+        """The figures of this server that its privacy texts name (how long rooms stand)."""
+        return JSONResponse({"unusedRoomDays": self._settings.unused_room_days})
+
     async def health(self, request: Request) -> Response:
         try:
             async with asyncio.timeout(STATS_TIMEOUT_SECONDS):
@@ -198,6 +202,7 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
 
     routes: list[BaseRoute] = [
         Route("/api/rooms", api.create_room, methods=["POST"]),
+        Route("/api/privacy", api.privacy, methods=["GET", "HEAD"]),
         Route("/healthz", api.health, methods=["GET"]),
         WebSocketRoute("/ws", signaling.serve),
     ]

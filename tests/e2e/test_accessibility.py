@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +23,8 @@ from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
 from klingel_bots.host_page import (
     END_MEETING,
     LOBBY,
+    ask_for_taken_name,
+    create_named_room,
     end_meeting_for_all,
     host_control,
     join_as_host,
@@ -256,3 +259,19 @@ async def test_remove_person_dialog(open_page: PageOpener, server: str) -> None:
     await (await person_button(page, "Entfernen", "Ben")).click()
     await page.get_by_role("dialog", name="Person entfernen?").wait_for()
     await assert_no_serious_violations(page, "call, remove-person dialog")
+
+
+async def test_start_page_with_my_rooms_and_a_taken_name(
+    open_page: PageOpener, server: str
+) -> None:
+    """A phone-sized start page of a browser that hosts a room, asking about a taken name."""
+    typed = f"Gemeinderat Test {uuid.uuid4().hex[:6]}"
+    created = await create_named_room(open_page, server, typed)
+    page = created.page
+    await page.set_viewport_size(PHONE)
+    await page.goto(server + "/")
+    await page.get_by_role("region", name="Meine Räume").wait_for()
+    other = await ask_for_taken_name(open_page, server, typed)
+    await other.page.set_viewport_size(PHONE)
+    await assert_no_serious_violations(page, "start with my rooms (phone)")
+    await assert_no_serious_violations(other.page, "start asking about a taken name (phone)")

@@ -11,9 +11,11 @@ from playwright.async_api import Page
 from klingel_bots.browser import PageOpener, inbound_counts, wait_until
 from klingel_bots.host_page import (
     HOST_TOOLS,
+    JOIN_AS_GUEST,
     LOBBY,
     LOCK,
     ROOM_PASSWORD_FIELD,
+    ask_for_taken_name,
     contains_names,
     create_named_room,
     deny,
@@ -73,11 +75,13 @@ async def test_a_room_named_on_the_start_page_starts_with_the_lobby_on(
     await open_host_tools(host.page)
     assert await is_on(host.page, LOBBY) is True
 
-    # Someone typing the same name gets the existing room as a guest, and waits at its door.
-    second = await create_named_room(open_page, server, f"Bürgerbüro Süd {suffix}")
-    assert second.room == created.room
-    assert second.host_secret is None
-    assert "#" not in second.page.url
+    # Someone typing the same name is told that it is taken, goes in as a guest, and waits at
+    # its door.
+    second = await ask_for_taken_name(open_page, server, f"Bürgerbüro Süd {suffix}")
+    question = await second.page.evaluate("() => document.activeElement?.textContent ?? ''")
+    assert f"„Bürgerbüro Süd {suffix}“ gibt es schon" in question, "the question is focused"
+    await second.page.get_by_role("link", name=JOIN_AS_GUEST, exact=True).click()
+    await second.page.wait_for_url(f"{server}/r/{created.room}")
     await submit_prejoin(second.page, "Ben")
     await wait_state(second.page, "waiting")
     await wait_until(partial(_waiting_are, host.page, "Ben"), message="Ben waits")

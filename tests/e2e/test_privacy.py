@@ -46,6 +46,12 @@ async def test_the_privacy_policy_says_what_is_processed_in_german_and_english(
         "localStorage",
         "keine Cookies",
         "klingel.name",
+        # What a standing room keeps, and for how long this server keeps it.
+        "Namen, Chat, IP-Adressen und wer da war, speichert er nie",
+        "HMAC-SHA256",
+        "scrypt",
+        "90 Tage lang nicht betreten",
+        "klingel.myRooms",
     ):
         assert fact in german, fact
     assert await text_of(page, "h1") == "Datenschutzerklärung"
@@ -60,6 +66,8 @@ async def test_the_privacy_policy_says_what_is_processed_in_german_and_english(
         "30 seconds",
         "no cookies",
         "does not store them",
+        "never stores names, chat, IP addresses or who was there",
+        "for 90 days",
     ):
         assert fact in english, fact
     assert await page.locator("script:not([src]), style, [style]").count() == 0
@@ -108,7 +116,9 @@ async def test_the_stored_panel_shows_the_room_and_the_names_and_that_nothing_is
     assert sorted(names) == ["Anna", "Ben <b>"]
     assert await text_of(page, '#stored-dialog [data-stored="password"]') == "keines"
     assert "nicht gespeichert" in await text_of(page, '#stored-dialog [data-stored="chat"]')
-    assert "30 Sekunden" in await text_of(page, '#stored-dialog [data-stored="gone"]')
+    gone = await text_of(page, '#stored-dialog [data-stored="gone"]')
+    assert "30 Sekunden" in gone
+    assert "90 Tage lang nicht betreten" in gone
     assert await page.locator('#stored-dialog [data-stored="e2ee"]').count() == 0
 
     await ben.page.get_by_role("button", name=re.compile("^verlassen$", re.I)).click()

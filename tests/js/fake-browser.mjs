@@ -17,6 +17,11 @@ export class MemoryStorage {
     if (this.refuse) throw new DOMException("storage is switched off", "SecurityError");
     this.items.set(key, value);
   }
+  /** @param {string} key */
+  removeItem(key) {
+    if (this.refuse) throw new DOMException("storage is switched off", "SecurityError");
+    this.items.delete(key);
+  }
 }
 
 export class FakeTransceiver {

@@ -62,8 +62,30 @@ export class HostSecrets {
       safeSet(this.#storage, hostKey(room), fromLink.secret);
       return fromLink.secret;
     }
+    return this.kept(room);
+  }
+
+  /**
+   * The secret this browser joins `room` with (host or co-host), as kept; `null` without one.
+   * @param {string} room
+   */
+  kept(room) {
     const kept = safeGet(this.#storage, hostKey(room));
     return kept !== null && SECRET.test(kept) ? kept : null;
+  }
+
+  /**
+   * Forgets the room's secrets in this browser (the room itself stays on the server).
+   * @param {string} room
+   */
+  forget(room) {
+    for (const key of [hostKey(room), cohostKey(room)]) {
+      try {
+        this.#storage?.removeItem(key);
+      } catch {
+        // Storage switched off keeps nothing to forget.
+      }
+    }
   }
 
   /**

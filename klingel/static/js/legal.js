@@ -6,6 +6,7 @@
 
 import { applyBrand, fetchBrand } from "./brand.js";
 import { I18n } from "./i18n.js";
+import { fetchUnusedRoomDays } from "./retention.js";
 import { find } from "./ui/dom.js";
 
 async function main() {
@@ -18,6 +19,13 @@ async function main() {
   const i18n = new I18n(storage);
   i18n.attach();
   find("#language", HTMLButtonElement).addEventListener("click", () => i18n.toggle());
+  const retention = [...document.querySelectorAll("[data-retention]")];
+  if (retention.length > 0) {
+    const days = await fetchUnusedRoomDays();
+    for (const element of /** @type {HTMLElement[]} */ (retention)) {
+      i18n.bind(element, /** @type {any} */ (element.dataset.i18n), { days });
+    }
+  }
   applyBrand(await fetchBrand(), i18n);
   document.body.dataset.brandApplied = "true";
 }

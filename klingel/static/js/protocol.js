@@ -85,6 +85,7 @@ export const FATAL_CODES = Object.freeze(
     "bad_room",
     "bad_name",
     "room_full",
+    "room_reserved",
     "server_full",
     "unsupported_version",
     "password_required",

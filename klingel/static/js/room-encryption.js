@@ -162,6 +162,11 @@ export class RoomEncryption extends EventTarget {
   }
 
   /** What an invitation's link carries after the room's path. */
+  /** @returns {string | null} the room secret as the link carries it (no passphrase's) */
+  get linkKey() {
+    return this.#key.key;
+  }
+
   get inviteFragment() {
     return this.#key.inviteFragment(this.#session !== null);
   }

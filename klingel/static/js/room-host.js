@@ -28,7 +28,8 @@ import { LobbyCard } from "./ui/lobby-card.js";
 /**
  * @typedef {{i18n: I18n, room: string, toasts: Toasts, doorbell: Doorbell,
  *   controls: ControlBar, people: ParticipantList, secrets: HostSecrets,
- *   closePanel: () => void}} HostToolsDeps
+ *   closePanel: () => void, hosting: (role: "host" | "cohost") => void}} HostToolsDeps
+ * `hosting` learns that this browser is host or co-host ("Meine Räume" keeps the room).
  */
 
 export class HostTools {
@@ -119,6 +120,7 @@ export class HostTools {
     this.#role = role;
     const host = isHostRole(role);
     this.#deps.controls.showHostTools(host);
+    if (role === "host" || role === "cohost") this.#deps.hosting(role);
     this.#lobby.setVisible(host);
     if (!host) {
       this.#deps.closePanel();

@@ -7,6 +7,7 @@
 
 import { CallEvent } from "./call.js";
 import { RoomEncryptionEvent } from "./room-encryption.js";
+import { DEFAULT_UNUSED_ROOM_DAYS, fetchUnusedRoomDays } from "./retention.js";
 import { find } from "./ui/dom.js";
 import { E2eePanel } from "./ui/e2ee-panel.js";
 import { StoredPanel } from "./ui/stored-panel.js";
@@ -37,8 +38,14 @@ export class PrivacyPanels {
   /** @type {Call | null} */
   #call = null;
 
+  /** How long the server keeps a room nobody enters, as it said when asked. */
+  #unusedRoomDays = DEFAULT_UNUSED_ROOM_DAYS;
+
   /** @param {PrivacyDeps} deps */
   constructor({ i18n, room, encryption, own, settings }) {
+    void fetchUnusedRoomDays().then((days) => {
+      this.#unusedRoomDays = days;
+    });
     const e2ee = new E2eePanel(
       {
         badge: find("#e2ee-badge", HTMLButtonElement),
@@ -65,6 +72,7 @@ export class PrivacyPanels {
           lobby: own.isHost && call ? call.lobby.length : null,
           hasPassword: Boolean(settings()?.hasPassword),
           encrypted: e2ee.encrypting,
+          unusedRoomDays: this.#unusedRoomDays,
         };
       },
     );

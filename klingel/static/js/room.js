@@ -9,6 +9,7 @@ import { applyBrand, fetchBrand } from "./brand.js";
 import { Doorbell } from "./doorbell.js";
 import { HostSecrets } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
+import { MyRooms } from "./my-rooms.js";
 import { CallView } from "./room-call-view.js";
 import { RoomChat } from "./room-chat.js";
 import { CallControls } from "./room-controls.js";
@@ -41,6 +42,7 @@ function main() {
   const doorbell = new Doorbell(storage);
   const toasts = new Toasts(find("#toasts", HTMLElement), i18n);
   const secrets = new HostSecrets(storage);
+  const myRooms = new MyRooms(storage, secrets);
   // End-to-end encryption: the room secret from the link's fragment or a typed passphrase.
   const encryption = new RoomEncryption(room, location.hash);
   const invite = () => copyInvite(room, toasts, encryption.inviteFragment);
@@ -76,6 +78,7 @@ function main() {
     controls: controls.bar,
     people: view.people,
     closePanel: () => controls.hidePanel("host"),
+    hosting: (kind) => myRooms.remember(room, { kind, key: encryption.linkKey }),
   });
   /** @type {RoomSession} */
   const session = new RoomSession({

@@ -100,3 +100,13 @@ async def test_the_imprint_and_the_privacy_policy_are_pages(standing: StandingRo
         assert answer.headers["content-type"].startswith("text/html")
         assert f'data-i18n="{key}"' in answer.text
         assert "<script>" not in answer.text and "style=" not in answer.text
+
+
+async def test_the_privacy_figures_name_how_long_an_unused_room_stands(
+    standing: StandingRooms,
+) -> None:
+    app = create_app(Settings(unused_room_days=30), NO_MEDIA, standing)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://klingel")
+    answer = await http.get("/api/privacy")
+    assert answer.status_code == 200
+    assert answer.json() == {"unusedRoomDays": 30}

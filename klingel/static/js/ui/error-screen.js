@@ -15,6 +15,8 @@ const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
   room_full: "error.room_full",
   server_full: "error.server_full",
   bad_room: "error.bad_room",
+  store_unavailable: "error.store_unavailable",
+  room_reserved: "error.room_reserved",
   unsupported_version: "error.unsupported_version",
   replaced: "error.replaced",
 });

@@ -1,16 +1,21 @@
 // @ts-check
-/** The start page: one button for a fresh room, or a typed room name turned into an address. */
+/**
+ * The start page: one button for a fresh room, or a typed room name turned into an address.
+ * A name that is someone else's gets a plain question: go in as a guest, or choose another.
+ */
 
 import { find } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
+/** @typedef {"room_taken" | "room_exists" | "room_reserved"} TakenCode */
 
 /**
  * @typedef {{
  *   create: () => Promise<void>,
  *   slugify: (name: string) => string,
- *   open: (name: string, slug: string) => Promise<void>,
+ *   open: (name: string, slug: string) => Promise<{taken: TakenCode} | null>,
  * }} StartHandlers
+ * `open` goes to the room, or answers why the name is not ours to create.
  */
 
 /**
@@ -24,6 +29,11 @@ export function mountStartPage(i18n, handlers) {
   const input = find("#room-name", HTMLInputElement);
   const address = find("#room-address", HTMLElement);
   const nameMessage = find("#name-message", HTMLElement);
+  const submit = find("#named-room button[type=submit]", HTMLButtonElement);
+  const taken = new NameTaken(i18n, () => {
+    input.focus();
+    input.select();
+  });
 
   create.addEventListener("click", async () => {
     create.disabled = true;
@@ -47,6 +57,7 @@ export function mountStartPage(i18n, handlers) {
   };
   input.addEventListener("input", () => {
     preview();
+    taken.hide();
     delete nameMessage.dataset.i18n;
     nameMessage.textContent = "";
   });
@@ -58,11 +69,56 @@ export function mountStartPage(i18n, handlers) {
       input.focus();
       return;
     }
-    const submit = /** @type {HTMLButtonElement | null} */ (form.querySelector("button[type=submit]"));
-    if (submit) submit.disabled = true;
-    handlers.open(input.value, slug).catch(() => {
-      i18n.bind(nameMessage, "start.createFailed");
-      if (submit) submit.disabled = false;
-    });
+    submit.disabled = true;
+    taken.hide();
+    const name = input.value.trim();
+    handlers.open(name, slug).then(
+      (answer) => {
+        if (answer === null) return; // the page is on its way to the room
+        submit.disabled = false;
+        taken.show(answer.taken, name, slug);
+      },
+      () => {
+        i18n.bind(nameMessage, "start.createFailed");
+        submit.disabled = false;
+      },
+    );
   });
+}
+
+/** The question when a typed name is somebody else's room (or the town's). */
+class NameTaken {
+  #i18n;
+  #box = find("#name-taken", HTMLElement);
+  #text = find("#name-taken-text", HTMLElement);
+  #guest = find("#name-taken-guest", HTMLAnchorElement);
+
+  /**
+   * @param {I18n} i18n
+   * @param {() => void} chooseOther
+   */
+  constructor(i18n, chooseOther) {
+    this.#i18n = i18n;
+    find("#name-taken-other", HTMLButtonElement).addEventListener("click", () => {
+      this.hide();
+      chooseOther();
+    });
+  }
+
+  /**
+   * @param {TakenCode} code
+   * @param {string} name as typed
+   * @param {string} slug
+   */
+  show(code, name, slug) {
+    this.#i18n.bind(this.#text, code === "room_reserved" ? "start.reserved" : "start.taken", { name });
+    this.#guest.href = `/r/${slug}`;
+    this.#box.hidden = false;
+    // Focus on the question reads it out, and the two answers are the next two tab stops.
+    this.#text.focus();
+  }
+
+  hide() {
+    this.#box.hidden = true;
+  }
 }

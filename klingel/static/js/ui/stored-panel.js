@@ -11,7 +11,7 @@ import { h } from "./dom.js";
 
 /**
  * @typedef {{room: string, names: string[], lobby: number | null, hasPassword: boolean,
- *   encrypted: boolean}} StoredFacts
+ *   encrypted: boolean, unusedRoomDays: number}} StoredFacts
  *   `lobby` is null where this page cannot know it (guests do not see the lobby).
  */
 
@@ -69,9 +69,13 @@ export class StoredPanel {
       ...row("stored.lobby", lobby, "lobby"),
       ...row("stored.password", t(facts.hasPassword ? "stored.passwordSet" : "stored.passwordNone"), "password"),
     ]);
-    const paragraph = (/** @type {StringKey} */ key, /** @type {string} */ name) => {
+    const paragraph = (
+      /** @type {StringKey} */ key,
+      /** @type {string} */ name,
+      /** @type {Record<string, number> | undefined} */ args = undefined,
+    ) => {
       const element = h("p", { dataset: { stored: name } });
-      this.#i18n.bind(element, key);
+      this.#i18n.bind(element, key, args);
       return element;
     };
     const more = h("a", { className: "link-button", attrs: { href: "/datenschutz", target: "_blank", rel: "noopener" } });
@@ -80,7 +84,7 @@ export class StoredPanel {
       paragraph("stored.intro", "intro"),
       details,
       paragraph("stored.chat", "chat"),
-      paragraph("stored.gone", "gone"),
+      paragraph("stored.gone", "gone", { days: facts.unusedRoomDays }),
       ...(facts.encrypted ? [paragraph("stored.e2ee", "e2ee")] : []),
       more,
     );
