@@ -8,7 +8,9 @@ writes, at 360x740 CSS pixels (device scale factor 1, a mobile touch device, Ger
 
 * ``phone-prejoin-SUFFIX.png``: the pre-join page;
 * ``phone-call-SUFFIX.png``: the call with two people, from the phone's page;
-* ``phone-chat-SUFFIX.png``: the same call with the chat open and one message in it.
+* ``phone-chat-SUFFIX.png``: the same call with the chat open and one message in it;
+* ``phone-start-SUFFIX.png``: the start page of a browser that hosts two rooms ("Meine Räume");
+* ``phone-taken-SUFFIX.png``: the start page of another browser that typed one of their names.
 
 The other person (Ben) joins from a desktop-sized page.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 import tempfile
 import uuid
@@ -28,6 +31,8 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from klingel_bots.browser import PageOpener, launch_chromium, wait_until
 from klingel_bots.room_page import (
     CHAT_FIELD,
+    ENTER_ROOM_BUTTON,
+    ROOM_NAME_FIELD,
     SEND_BUTTON,
     join_from_prejoin,
     join_room,
@@ -84,6 +89,35 @@ async def _shoot(page: Page, path: Path) -> None:
     print(f"{path}  {path.stat().st_size // 1024} KiB")
 
 
+async def _open_named_room(page: Page, server: str, typed: str) -> None:
+    await page.goto(f"{server}/")
+    await page.get_by_role("textbox", name=ROOM_NAME_FIELD).fill(typed)
+    await page.get_by_role("button", name=ENTER_ROOM_BUTTON).click()
+
+
+async def take_start(browser: Browser, server: str, out: Path, suffix: str) -> None:
+    teacher = await _phone_context(browser)
+    pupil = await _phone_context(browser)
+    try:
+        page = await teacher.new_page()
+        tag = uuid.uuid4().hex[:4]
+        for typed in (f"Geige Dienstag {tag}", f"Cello Donnerstag {tag}"):
+            await _open_named_room(page, server, typed)
+            await page.wait_for_url(re.compile(r"/r/.+#host="))
+        await page.goto(f"{server}/")
+        await page.get_by_role("region", name="Meine Räume").wait_for()
+        await page.get_by_role("region", name="Meine Räume").scroll_into_view_if_needed()
+        await _shoot(page, out / f"phone-start-{suffix}.png")
+
+        asking = await pupil.new_page()
+        await _open_named_room(asking, server, f"Geige Dienstag {tag}")
+        await asking.get_by_role("link", name="Als Gast hineingehen").wait_for()
+        await _shoot(asking, out / f"phone-taken-{suffix}.png")
+    finally:
+        await teacher.close()
+        await pupil.close()
+
+
 async def take(browser: Browser, server: str, out: Path, suffix: str) -> None:
     room = f"phone-{uuid.uuid4().hex[:10]}"
     context = await _phone_context(browser)
@@ -128,6 +162,7 @@ async def main(out: Path, suffix: str) -> None:
             async with async_playwright() as playwright:
                 browser = await launch_chromium(playwright)
                 try:
+                    await take_start(browser, server.base_url, out, suffix)
                     await take(browser, server.base_url, out, suffix)
                 finally:
                     await browser.close()

@@ -74,9 +74,10 @@ export class MyRoomsList {
       host.setAttribute("aria-describedby", warning.id);
       const hostLink = links.host;
       host.addEventListener("click", () => this.#copy(hostLink, "myRooms.hostCopied"));
-      actions.append(host);
-      item.append(actions, warning);
-    } else item.append(actions);
+      // The warning stands right under the button it is about.
+      actions.append(host, warning);
+    }
+    item.append(actions);
     const forget = this.#button("link-button", "myRooms.forget", "myRooms.forgetLabel", entry.name);
     forget.addEventListener("click", () => this.#forget(entry, item));
     actions.append(forget);

@@ -116,6 +116,7 @@ class NameTaken {
     this.#box.hidden = false;
     // Focus on the question reads it out, and the two answers are the next two tab stops.
     this.#text.focus();
+    this.#box.scrollIntoView({ block: "nearest" });
   }
 
   hide() {
