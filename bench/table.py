@@ -180,6 +180,7 @@ SELF_DESCRIBING = (
     ("class30", "class of 30"),
     ("downlink", "500 kbit/s downlink"),
     ("signaling_load", "signaling clients"),
+    ("store", "room store"),
 )
 """Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 

@@ -69,6 +69,7 @@ class ServerProcess:
     cwd: Path | None = None  # the server's working directory (default: the caller's)
     python: str = sys.executable  # the interpreter that runs ``-m klingel`` (another venv's)
     data_dir: Path | None = None
+    ready_poll_seconds: float = 0.05  # how often ``start`` asks ``/healthz``
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
     started_at: float = 0.0
@@ -159,7 +160,7 @@ class ServerProcess:
                 if health.get("status") == "ok" and health.get("workers") == self.workers:
                     return
                 last_problem = f"/healthz said {health!r}"
-            time.sleep(0.05)
+            time.sleep(self.ready_poll_seconds)
         raise TimeoutError(
             f"klingel serve not ready within {timeout} s ({last_problem}); "
             f"its log: {self.log_path}\n{self.log_tail()}"

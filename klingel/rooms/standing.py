@@ -43,6 +43,7 @@ from klingel.store import (
 
 __all__ = [
     "SECONDS_PER_DAY",
+    "USE_RECORDED_EVERY_SECONDS",
     "RestoredRoom",
     "StandingRooms",
     "StoredPart",
@@ -53,6 +54,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_DAY = 86_400
+USE_RECORDED_EVERY_SECONDS = 3_600
+"""A room's use is written at most this often: the retention counts in days, and a class of
+thirty joining (or six pages coming back after a restart) need not write thirty times."""
 _NOT_SAVED = (
     "The change holds for this meeting, but it could not be saved: after a restart of the"
     " server the room would be as before. Try again."
@@ -175,9 +179,15 @@ class StandingRooms:
             raise _unavailable(error) from None
 
     def note_use(self, room: Room) -> None:
-        """Someone got in (or to the lobby): the room's last use is now. Nobody waits for it."""
-        if room.stands:
-            self._in_background(self._touch(room.id, self.now()), "Recording a room's use")
+        """Someone got in (or to the lobby): the room's last use is now, unless the store has a
+        use of the last hour already (``USE_RECORDED_EVERY_SECONDS``). Nobody waits for it."""
+        record, now = room.record, self.now()
+        if record is None or now - record.last_used_at < USE_RECORDED_EVERY_SECONDS:
+            return
+        # The base of the next compare-and-set learns the use too; an update never moves the
+        # stored last use backwards, so carrying it along is harmless.
+        room.record = replace(record, last_used_at=now)
+        self._in_background(self._touch(room.id, now), "Recording a room's use")
 
     async def _touch(self, room_id: RoomId, now: int) -> None:
         await self._store.touch(room_id, now)

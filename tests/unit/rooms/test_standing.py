@@ -17,6 +17,7 @@ from klingel.rooms.room import Room
 from klingel.rooms.settings import RoomSettings
 from klingel.rooms.standing import (
     SECONDS_PER_DAY,
+    USE_RECORDED_EVERY_SECONDS,
     StandingRooms,
     StoredPart,
     room_settings,
@@ -197,6 +198,64 @@ async def test_a_use_is_recorded_without_waiting_and_finished_at_close(tmp_path:
         assert found.record.last_used_at == NOW + SECONDS_PER_DAY
     finally:
         await reopened.close()
+
+
+class _CountingTouches(SqliteRoomStore):
+    """The real store, counting the uses written to it."""
+
+    touches = 0
+
+    async def touch(self, room_id: RoomId, now: int) -> bool:
+        self.touches += 1
+        return await super().touch(room_id, now)
+
+
+async def test_a_use_is_written_at_most_once_an_hour(tmp_path: Path) -> None:
+    wall, store = Wall(), await _CountingTouches.open(tmp_path)
+    standing = await standing_in(tmp_path, store, wall)
+    room = await made(standing)
+    wall.now += 600
+    standing.note_use(room)  # creating it was a use ten minutes ago
+    wall.now += USE_RECORDED_EVERY_SECONDS
+    used = int(wall.now)
+    for _ in range(30):  # a class joining
+        standing.note_use(room)
+        wall.now += 1
+    assert room.record is not None and room.record.last_used_at == used
+    room.settings = room.settings.changed(locked=True)
+    await standing.save(room, StoredPart.SETTINGS)  # carries the use along, never undoes it
+    await standing.close()  # after the writes under way
+    assert store.touches == 1
+    assert await last_use(tmp_path) == used
+
+
+async def test_a_room_brought_back_writes_its_first_use(tmp_path: Path) -> None:
+    wall = Wall()
+    standing = await standing_in(tmp_path, wall=wall)
+    await made(standing)
+    await standing.close()
+    wall.now += 7 * SECONDS_PER_DAY  # next week's lesson
+    store = await _CountingTouches.open(tmp_path)
+    standing = await standing_in(tmp_path, store, wall)
+    found = await standing.find(ROOM)
+    assert found is not None
+    room = Registry(capacity=5).open(ROOM, 0.0, found)
+    standing.note_use(room)
+    standing.note_use(room)
+    await standing.close()
+    assert store.touches == 1
+    assert await last_use(tmp_path) == int(wall.now)
+
+
+async def last_use(data_dir: Path) -> int:
+    """The room's last use as the store in ``data_dir`` holds it."""
+    store = await SqliteRoomStore.open(data_dir)
+    try:
+        found = await store.get(ROOM)
+    finally:
+        await store.close()
+    assert found is not None
+    return found.last_used_at
 
 
 async def test_rooms_unused_for_the_configured_days_are_deleted(tmp_path: Path) -> None:
