@@ -72,8 +72,9 @@ class RoomStore(Protocol):
         """Compare and set: write the room's digests, settings, password and last use if its
         stored revision is still ``expected_revision``; the stored revision becomes
         ``expected_revision + 1``. False (and nothing written) if the revision moved or the
-        room is gone. ``room.revision`` and ``room.created_at`` are not read; the last use
-        never moves backwards."""
+        room is gone, or was deleted and made anew (its ``created_at`` is not
+        ``room.created_at``). ``room.revision`` is not read; the last use never moves
+        backwards."""
         ...
 
     async def touch(self, room_id: RoomId, now: int) -> bool:

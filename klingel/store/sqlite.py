@@ -42,7 +42,7 @@ _INSERT = (
 _UPDATE = (
     f"UPDATE rooms SET {', '.join(f'{column} = ?' for column in _WRITTEN)},"
     " last_used_at = max(last_used_at, ?), revision = revision + 1"
-    " WHERE room_id = ? AND revision = ?"
+    " WHERE room_id = ? AND revision = ? AND created_at = ?"
 )
 
 
@@ -107,7 +107,9 @@ class SqliteRoomStore:
         values = (*_written_values(room), room.last_used_at)
 
         def work(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(_UPDATE, (*values, room.room_id, expected_revision))
+            cursor = connection.execute(
+                _UPDATE, (*values, room.room_id, expected_revision, room.created_at)
+            )
             return cursor.rowcount == 1
 
         return await self._run(work)

@@ -120,6 +120,20 @@ async def test_an_update_of_a_room_that_is_gone_is_refused(store: SqliteRoomStor
     assert await store.get(ROOM) is None
 
 
+async def test_an_update_of_a_room_deleted_and_made_anew_is_refused(
+    store: SqliteRoomStore,
+) -> None:
+    """Same id, same revision, but not the room the update read: its changes are not the new
+    room's."""
+    await store.create(standing_room(ROOM))
+    assert await store.delete(ROOM)
+    made_anew = standing_room(ROOM, host_digest=secret_digest("new host"), created_at=NOW + 60)
+    await store.create(made_anew)
+    stale = standing_room(ROOM, host_digest=secret_digest("old host, new secret"))
+    assert not await store.update(stale, expected_revision=0)
+    assert await store.get(ROOM) == made_anew
+
+
 async def test_a_use_moves_the_last_use_forward_only(store: SqliteRoomStore) -> None:
     await store.create(standing_room(ROOM))
     assert await store.touch(ROOM, NOW + DAY)
