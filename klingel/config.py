@@ -24,10 +24,13 @@ __all__ = [
     "LOG_LEVELS",
     "Settings",
     "TurnConfigRequest",
+    "add_data_dir_argument",
     "add_serve_arguments",
     "add_turn_config_arguments",
+    "add_unused_room_days_argument",
     "parse_serve_arguments",
     "parse_turn_config_arguments",
+    "room_name_argument",
     "settings_from_arguments",
     "turn_config_from_arguments",
     "turn_relay_from_arguments",
@@ -137,7 +140,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _room_name(text: str) -> str:
+def room_name_argument(text: str) -> str:
     """A room name as people type it, as its slug (the room's id)."""
     slug = slugify(text)
     if not is_room_id(slug):
@@ -147,7 +150,7 @@ def _room_name(text: str) -> str:
 
 def _room_names(text: str) -> tuple[str, ...]:
     """A comma-separated list of room names, as slugs."""
-    return tuple(_room_name(part) for part in text.split(",") if part.strip())
+    return tuple(room_name_argument(part) for part in text.split(",") if part.strip())
 
 
 def _port(text: str) -> int:
@@ -260,7 +263,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     parser.add_argument(
         "--reserved-name",
         dest="reserved_names",
-        type=_room_name,
+        type=room_name_argument,
         action="append",
         default=None,
         metavar="NAME",
