@@ -1,5 +1,6 @@
 """``klingel serve``: the web server, its signaling and the SFU workers in one command.
-``klingel turn-config``: the configuration of the coturn relay that runs next to it."""
+``klingel turn-config``: the configuration of the coturn relay that runs next to it.
+``klingel rooms``: standing rooms for the town's IT (``klingel.room_admin``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from klingel.config import (
     turn_config_from_arguments,
 )
 from klingel.protocol.codec import MAX_FRAME_BYTES
+from klingel.room_admin import EXIT_STORE_FAILED, add_rooms_arguments, run_rooms_command
 from klingel.rooms.standing import StandingRooms
 from klingel.store import StoreError
 from klingel.turn.coturn_config import write_coturn_config
@@ -38,9 +40,6 @@ WS_MAX_SIZE = MAX_FRAME_BYTES + 4096
 """Frames a little over the protocol's limit still arrive, so the codec can answer
 ``too_large``; anything bigger is cut off by the WebSocket layer (close 1009)."""
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-EXIT_STORE_FAILED = 74
-"""``klingel serve``'s exit status when the room store cannot be opened (sysexits' EX_IOERR):
-starting again does not help, so a supervisor should not (docs/deployment.md)."""
 
 
 class _Server(uvicorn.Server):
@@ -120,7 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "turn-config", help="write the configuration of the coturn TURN relay"
     )
     add_turn_config_arguments(turn_parser, os.environ)
+    rooms_parser = commands.add_parser(
+        "rooms", help="make, list or delete standing rooms (also while the server runs)"
+    )
+    add_rooms_arguments(rooms_parser, os.environ)
     arguments = parser.parse_args(argv)
+    if arguments.command == "rooms":
+        return run_rooms_command(arguments)
     if arguments.command == "turn-config":
         try:
             write_turn_config(turn_config_from_arguments(arguments))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from klingel.brands import Brands, load_brands
+from klingel.rooms.naming import is_room_id, slugify
 from klingel.sfu.api import SfuSettings
 from klingel.turn.coturn_config import DEFAULT_PORT, DEFAULT_TLS_PORT, CoturnSettings, TlsFiles
 from klingel.turn.credentials import DEFAULT_TTL_SECONDS, CredentialIssuer, TurnSecret
@@ -18,14 +19,18 @@ from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "DEFAULT_MAX_STANDING_ROOMS",
     "DEFAULT_UNUSED_ROOM_DAYS",
     "LOG_LEVELS",
     "Settings",
     "TurnConfigRequest",
+    "add_data_dir_argument",
     "add_serve_arguments",
     "add_turn_config_arguments",
+    "add_unused_room_days_argument",
     "parse_serve_arguments",
     "parse_turn_config_arguments",
+    "room_name_argument",
     "settings_from_arguments",
     "turn_config_from_arguments",
     "turn_relay_from_arguments",
@@ -37,6 +42,9 @@ DEFAULT_DATA_DIR = Path("/var/lib/klingel")
 """Where the room store lives unless ``--data-dir`` says otherwise: the root install's (and
 the systemd unit's ``StateDirectory``) in docs/deployment.md."""
 DEFAULT_UNUSED_ROOM_DAYS = 90
+DEFAULT_MAX_STANDING_ROOMS = 100_000
+"""Standing rooms the store holds at most: some 100 MB of store, far beyond a town's needs,
+and a bound on what anyone creating rooms all day can fill."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +79,11 @@ class Settings:
     """The room store's directory (docs/store.md); ``klingel serve`` opens it at start-up."""
     unused_room_days: int = DEFAULT_UNUSED_ROOM_DAYS
     """A standing room unused this many days is deleted by the server."""
+    max_standing_rooms: int = DEFAULT_MAX_STANDING_ROOMS
+    """Beyond this many standing rooms, ``POST /api/rooms`` makes none (standing_rooms_full)."""
+    reserved_names: tuple[str, ...] = ()
+    """Slugs of the names the town keeps for itself: nobody creates them from the start page
+    or joins them before they stand (``klingel rooms create`` makes them stand)."""
 
     def served_host_names(self) -> tuple[str, ...]:
         """Every host name this server answers for by name: the configured and the brands'."""
@@ -125,6 +138,19 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def room_name_argument(text: str) -> str:
+    """A room name as people type it, as its slug (the room's id)."""
+    slug = slugify(text)
+    if not is_room_id(slug):
+        raise argparse.ArgumentTypeError(f"not a room name (no letter or digit): {text!r}")
+    return slug
+
+
+def _room_names(text: str) -> tuple[str, ...]:
+    """A comma-separated list of room names, as slugs."""
+    return tuple(room_name_argument(part) for part in text.split(",") if part.strip())
 
 
 def _port(text: str) -> int:
@@ -226,6 +252,30 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         default=environ.get("KLINGEL_BRANDS") or None,
         help="TOML file with each town's name, logo, colours and imprint (docs/branding.md)",
     )
+    add_data_dir_argument(parser, environ)
+    add_unused_room_days_argument(parser, environ)
+    parser.add_argument(
+        "--max-standing-rooms",
+        type=_positive,
+        default=env("MAX_STANDING_ROOMS", str(DEFAULT_MAX_STANDING_ROOMS)),
+        help="most standing rooms; beyond, the start page creates none",
+    )
+    parser.add_argument(
+        "--reserved-name",
+        dest="reserved_names",
+        type=room_name_argument,
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a room name the town keeps for itself (repeatable; KLINGEL_RESERVED_NAMES: "
+        "comma-separated): nobody creates or joins it before `klingel rooms create` made it",
+    )
+    # Read in settings_from_arguments, so that a bad name is a usage error like a flag's.
+    parser.set_defaults(reserved_names_of_environment=environ.get("KLINGEL_RESERVED_NAMES", ""))
+    _add_turn_serve_arguments(parser, environ)
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -233,13 +283,29 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         help="directory of the room store: standing rooms and the key of their digests "
         f"(docs/store.md; default {DEFAULT_DATA_DIR})",
     )
+
+
+def add_unused_room_days_argument(
+    parser: argparse.ArgumentParser, environ: Mapping[str, str]
+) -> None:
     parser.add_argument(
         "--unused-room-days",
         type=_positive,
-        default=env("UNUSED_ROOM_DAYS", str(DEFAULT_UNUSED_ROOM_DAYS)),
+        default=environ.get("KLINGEL_UNUSED_ROOM_DAYS", str(DEFAULT_UNUSED_ROOM_DAYS)),
         help="delete a standing room after this many days without use",
     )
-    _add_turn_serve_arguments(parser, environ)
+
+
+def _reserved_names(arguments: argparse.Namespace) -> tuple[str, ...]:
+    """The flags' names if any were given (they replace the variable's, as every flag does),
+    else those of ``KLINGEL_RESERVED_NAMES``; raises ``ValueError`` on a name that is none."""
+    if arguments.reserved_names is not None:
+        return tuple(dict.fromkeys(arguments.reserved_names))
+    try:
+        names = _room_names(arguments.reserved_names_of_environment)
+    except argparse.ArgumentTypeError as error:
+        raise ValueError(f"KLINGEL_RESERVED_NAMES: {error}") from None
+    return tuple(dict.fromkeys(names))
 
 
 def _add_turn_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
@@ -335,6 +401,8 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         allowed_hosts=arguments.allowed_hosts,
         data_dir=arguments.data_dir,
         unused_room_days=arguments.unused_room_days,
+        max_standing_rooms=arguments.max_standing_rooms,
+        reserved_names=_reserved_names(arguments),
     )
 
 

@@ -57,6 +57,7 @@ class ErrorCode(StrEnum):
     UNMUTE_NOT_ALLOWED = "unmute_not_allowed"
     STORE_UNAVAILABLE = "store_unavailable"
     NOT_SAVED = "not_saved"
+    ROOM_RESERVED = "room_reserved"
 
     @property
     def is_user_error(self) -> bool:
@@ -88,6 +89,7 @@ _USER_ERRORS = frozenset(
         ErrorCode.UNMUTE_NOT_ALLOWED,
         ErrorCode.STORE_UNAVAILABLE,
         ErrorCode.NOT_SAVED,
+        ErrorCode.ROOM_RESERVED,
     }
 )
 
@@ -104,6 +106,7 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.ROOM_LOCKED,
         ErrorCode.REMOVED,
         ErrorCode.STORE_UNAVAILABLE,
+        ErrorCode.ROOM_RESERVED,
     }
 )
 

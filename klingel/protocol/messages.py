@@ -21,6 +21,7 @@ from klingel.protocol.moderation import (
     Admit,
     AllowUnmute,
     ConversationEnded,
+    DeleteRoom,
     Denied,
     Deny,
     EndConversation,
@@ -36,6 +37,7 @@ from klingel.protocol.moderation import (
     QueuePosition,
     Remove,
     Removed,
+    RenewSecrets,
     RoomSettingsChange,
     RoomUpdated,
     SetPassword,
@@ -232,6 +234,8 @@ HostCommand = (
     | Remove
     | SetRole
     | EndMeeting
+    | RenewSecrets
+    | DeleteRoom
 )
 HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 

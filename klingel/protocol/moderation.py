@@ -27,6 +27,7 @@ __all__ = [
     "Admit",
     "AllowUnmute",
     "ConversationEnded",
+    "DeleteRoom",
     "Denied",
     "Deny",
     "EndConversation",
@@ -42,6 +43,7 @@ __all__ = [
     "QueuePosition",
     "Remove",
     "Removed",
+    "RenewSecrets",
     "RoomSettingsChange",
     "RoomUpdated",
     "SetPassword",
@@ -164,6 +166,21 @@ class EndMeeting(WireMessage):
     TYPE: ClassVar[str] = "end_meeting"
 
 
+@dataclass(frozen=True, slots=True)
+class RenewSecrets(WireMessage):
+    """A host makes new host and co-host secrets: every link given out before stops giving
+    a role."""
+
+    TYPE: ClassVar[str] = "renew_secrets"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRoom(WireMessage):
+    """A host ends the meeting and deletes the room: its name and links are free."""
+
+    TYPE: ClassVar[str] = "delete_room"
+
+
 # --- server to client -------------------------------------------------------------------------
 
 
@@ -261,4 +278,12 @@ class ConversationEnded(WireMessage):
 
 @dataclass(frozen=True, slots=True)
 class MeetingEnded(WireMessage):
+    """The meeting is over for everyone. ``deleted`` is true when a host deleted the room as
+    well, and left out otherwise (never false: one way to say each)."""
+
     TYPE: ClassVar[str] = "meeting_ended"
+    deleted: Annotated[bool | None, Key(null=False)] = None
+
+    def check(self) -> None:
+        if self.deleted is False:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "meeting_ended.deleted is true or absent.")

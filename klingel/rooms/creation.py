@@ -4,8 +4,10 @@ A created room stands in the room store (until it is unused for a long while) an
 memory for its creator. Creating a room that stands is refused (``room_taken``), also when
 nobody is in it: a typed name stays its host's. Creating a room that is in use without
 standing (people joined a name nobody created) is refused too (``room_exists``): creating a
-room is the only way to be its host. Named rooms start with the lobby on (a typed name is
-guessable); one-click rooms with it off.
+room is the only way to be its host. A name the town reserved is never created here
+(``room_reserved``; the town makes it stand with ``klingel rooms create``). Named rooms start
+with the lobby on (a typed name is guessable); one-click rooms with it off. Beyond
+``max_standing_rooms`` no room is created (``standing_rooms_full``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from klingel.ids import RoomId
 from klingel.rooms.naming import is_room_id, new_room_id, slugify
 from klingel.rooms.registry import Registry, RoomExists, TooManyReservations, TooManyRooms
+from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.settings import RoomSettings
 from klingel.rooms.standing import StandingRooms
 from klingel.store import StoreError
@@ -69,11 +72,19 @@ def _typed_name(body: bytes) -> str | None:
 
 
 class RoomCreation:
-    __slots__ = ("_registry", "_standing")
+    __slots__ = ("_max_standing_rooms", "_registry", "_reserved", "_standing")
 
-    def __init__(self, registry: Registry, standing: StandingRooms) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        standing: StandingRooms,
+        reserved: ReservedNames | None = None,
+        max_standing_rooms: int | None = None,
+    ) -> None:
         self._registry = registry
         self._standing = standing
+        self._reserved = reserved or ReservedNames()
+        self._max_standing_rooms = max_standing_rooms
 
     async def create(self, body: bytes, now: float, address: str = "") -> CreatedRoom:
         name = _typed_name(body)
@@ -84,11 +95,13 @@ class RoomCreation:
             if not is_room_id(slug):
                 raise RoomCreationRefused("bad_room", 400)
             room_id, lobby = RoomId(slug), True
+            if room_id in self._reserved:
+                await self._refuse_reserved(room_id)
         # What memory refuses is refused before anything is written.
         self._refuse_as_memory_does(lambda: self._registry.check_creatable(room_id, now, address))
         keys, settings = self._standing.new_keys(), RoomSettings(lobby=lobby)
         try:
-            record = await self._standing.create(room_id, keys, settings)
+            record = await self._standing.create(room_id, keys, settings, self._max_standing_rooms)
         except StoreError as error:
             raise RoomCreationRefused(error.code, 503) from None
         if record is None:
@@ -108,6 +121,14 @@ class RoomCreation:
             await self._withdraw(room_id)
             raise
         return CreatedRoom(room_id, _known(keys.host), _known(keys.cohost))
+
+    async def _refuse_reserved(self, room_id: RoomId) -> None:
+        """A reserved name is never created here; one the town made stand is taken."""
+        try:
+            stands = await self._standing.stands(room_id)
+        except StoreError as error:
+            raise RoomCreationRefused(error.code, 503) from None
+        raise RoomCreationRefused("room_taken" if stands else "room_reserved", 409)
 
     @staticmethod
     def _refuse_as_memory_does(attempt: Callable[[], object]) -> None:

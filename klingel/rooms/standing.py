@@ -32,6 +32,7 @@ from klingel.rooms.room_password import RoomPassword
 from klingel.rooms.settings import RoomSettings
 from klingel.store import (
     PasswordDigest,
+    RoomDates,
     RoomStore,
     SecretDigester,
     SqliteRoomStore,
@@ -42,6 +43,7 @@ from klingel.store import (
 )
 
 __all__ = [
+    "MAX_BANS_PER_ROOM",
     "SECONDS_PER_DAY",
     "USE_RECORDED_EVERY_SECONDS",
     "RestoredRoom",
@@ -57,6 +59,10 @@ SECONDS_PER_DAY = 86_400
 USE_RECORDED_EVERY_SECONDS = 3_600
 """A room's use is written at most this often: the retention counts in days, and a class of
 thirty joining (or six pages coming back after a restart) need not write thirty times."""
+
+MAX_BANS_PER_ROOM = 1000
+"""Removals a standing room remembers: the oldest ban gives way to a new one beyond, so that
+no host (nor anyone who took the host link) can fill the store through one room."""
 _NOT_SAVED = (
     "The change holds for this meeting, but it could not be saved: after a restart of the"
     " server the room would be as before. Try again."
@@ -132,10 +138,14 @@ class StandingRooms:
     # --- creating and bringing back ---------------------------------------------------------
 
     async def create(
-        self, room_id: RoomId, keys: HostKeys, settings: RoomSettings
+        self,
+        room_id: RoomId,
+        keys: HostKeys,
+        settings: RoomSettings,
+        max_rooms: int | None = None,
     ) -> StandingRoom | None:
         """Make the room stand; None if a room of this id stands already. Raises
-        ``StoreError``."""
+        ``StoreError`` (standing_rooms_full when ``max_rooms`` rooms stand already)."""
         now = self.now()
         record = StandingRoom(
             room_id=room_id,
@@ -146,7 +156,11 @@ class StandingRooms:
             created_at=now,
             last_used_at=now,
         )
-        return record if await self._store.create(record) else None
+        return record if await self._store.create(record, max_rooms) else None
+
+    async def stands(self, room_id: RoomId) -> bool:
+        """Whether the room stands. Raises ``StoreError``."""
+        return await self._store.get(room_id) is not None
 
     async def withdraw(self, room_id: RoomId) -> None:
         """Undo a ``create`` whose room could not be held in memory after all (nobody has its
@@ -187,10 +201,11 @@ class StandingRooms:
         # The base of the next compare-and-set learns the use too; an update never moves the
         # stored last use backwards, so carrying it along is harmless.
         room.record = replace(record, last_used_at=now)
-        self._in_background(self._touch(room.id, now), "Recording a room's use")
+        self._in_background(self._touch(room, now), "Recording a room's use")
 
-    async def _touch(self, room_id: RoomId, now: int) -> None:
-        await self._store.touch(room_id, now)
+    async def _touch(self, room: Room, now: int) -> None:
+        if not await self._store.touch(room.id, now):
+            _no_longer_stands(room)
 
     # --- passwords --------------------------------------------------------------------------
 
@@ -233,8 +248,11 @@ class StandingRooms:
             except StoreError as error:
                 logger.warning("A room's change could not be saved: %s", error.code)
                 raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED) from None
-            if fresh is None:
+            if fresh is None or fresh.created_at != base.created_at:
+                # Deleted (by a host, or ``klingel rooms delete``), maybe made anew since: this
+                # room's state is no longer what stands.
                 logger.warning("A room's change could not be saved: the room no longer stands")
+                _no_longer_stands(room)
                 raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED)
             base = fresh
         logger.warning("A room's change could not be saved: other changes kept coming first")
@@ -251,7 +269,12 @@ class StandingRooms:
         if not room.stands:
             return
         try:
-            banned = await self._store.add_ban(room.id, self._digester.digest(token))
+            banned = await self._store.add_ban(
+                room.id,
+                self._digester.digest(token),
+                banned_at=self.now(),
+                max_bans=MAX_BANS_PER_ROOM,
+            )
         except StoreError as error:
             logger.warning("A removal could not be saved: %s", error.code)
             raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED) from None
@@ -260,6 +283,29 @@ class StandingRooms:
             raise UserError(ErrorCode.NOT_SAVED, _NOT_SAVED)
 
     # --- retention and the end --------------------------------------------------------------
+
+    async def delete(self, room_id: RoomId) -> bool:
+        """Delete the room and its bans; False if it did not stand. Raises ``StoreError``."""
+        return await self._store.delete(room_id)
+
+    async def delete_room(self, room: Room) -> None:
+        """A host deletes the room in use: from the store first, so that nothing ends when
+        it cannot be deleted (``UserError`` not_saved). A room that stood no longer (deleted
+        meanwhile) is fine: it is gone either way."""
+        if not room.stands:
+            return
+        try:
+            await self._store.delete(room.id)
+        except StoreError as error:
+            logger.warning("A room could not be deleted: %s", error.code)
+            raise UserError(
+                ErrorCode.NOT_SAVED, "The room could not be deleted; it stays as it is. Try again."
+            ) from None
+        room.record = None
+
+    async def dates(self) -> list[RoomDates]:
+        """Every standing room's id and times, by id. Raises ``StoreError``."""
+        return await self._store.dates()
 
     async def delete_unused(self, unused_days: int) -> int:
         """Delete every room unused for ``unused_days``, with its bans; how many were."""
@@ -290,6 +336,15 @@ async def _logged(work: Coroutine[Any, Any, None], what: str) -> None:
     except Exception as error:
         logger.error("%s failed: %s", what, type(error).__name__)
         logger.debug("Fault details", exc_info=True)
+
+
+def _no_longer_stands(room: Room) -> None:
+    """The room was deleted from the store while it was in use here (``klingel rooms delete``,
+    or another server): its meeting goes on in memory as it is, nothing more is written, and
+    once it is empty it is forgotten like a room that never stood."""
+    if room.record is not None:
+        logger.info("A room in use no longer stands; its meeting goes on until it ends")
+        room.record = None
 
 
 def _unavailable(error: StoreError) -> UserError:

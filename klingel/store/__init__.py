@@ -7,11 +7,12 @@ records here. docs/store.md says what is stored, where, and for how long.
 from klingel.store.api import RoomStore, StoreError, StoreErrorCode
 from klingel.store.digests import SecretDigester
 from klingel.store.passwords import PasswordDigest, hash_password
-from klingel.store.records import StandingRoom, StoredSettings
+from klingel.store.records import RoomDates, StandingRoom, StoredSettings
 from klingel.store.sqlite import SqliteRoomStore
 
 __all__ = [
     "PasswordDigest",
+    "RoomDates",
     "RoomStore",
     "SecretDigester",
     "SqliteRoomStore",

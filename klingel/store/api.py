@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from klingel.ids import RoomId
-from klingel.store.records import StandingRoom
+from klingel.store.records import RoomDates, StandingRoom
 
 __all__ = ["RoomStore", "StoreError", "StoreErrorCode"]
 
@@ -25,6 +25,8 @@ class StoreErrorCode(StrEnum):
     """The data directory or the store file cannot be written."""
     CORRUPT = "store_corrupt"
     """The store file is not a room store, or is damaged."""
+    ROOMS_FULL = "standing_rooms_full"
+    """As many rooms stand as the operator allowed: no new one is made."""
 
 
 class StoreError(Exception):
@@ -49,15 +51,17 @@ _PLAIN_MESSAGES = {
         " file system)."
     ),
     StoreErrorCode.CORRUPT: "The room store file is damaged or is not a Klingel room store.",
+    StoreErrorCode.ROOMS_FULL: ("As many rooms stand as this server allows: no new room was made."),
 }
 
 
 class RoomStore(Protocol):
     """Standing rooms and their bans. Every method may raise ``StoreError``."""
 
-    async def create(self, room: StandingRoom) -> bool:
+    async def create(self, room: StandingRoom, max_rooms: int | None = None) -> bool:
         """Store a new room; False if a room with this id stands already. Of two racing
-        creates of one id, exactly one returns True."""
+        creates of one id, exactly one returns True. With ``max_rooms``, a room that would be
+        one more than that many is refused (``StoreError`` standing_rooms_full)."""
         ...
 
     async def get(self, room_id: RoomId) -> StandingRoom | None:
@@ -68,8 +72,9 @@ class RoomStore(Protocol):
         """Compare and set: write the room's digests, settings, password and last use if its
         stored revision is still ``expected_revision``; the stored revision becomes
         ``expected_revision + 1``. False (and nothing written) if the revision moved or the
-        room is gone. ``room.revision`` and ``room.created_at`` are not read; the last use
-        never moves backwards."""
+        room is gone, or was deleted and made anew (its ``created_at`` is not
+        ``room.created_at``). ``room.revision`` is not read; the last use never moves
+        backwards."""
         ...
 
     async def touch(self, room_id: RoomId, now: int) -> bool:
@@ -81,9 +86,12 @@ class RoomStore(Protocol):
         """Delete the room and its bans; False if it did not stand."""
         ...
 
-    async def add_ban(self, room_id: RoomId, token_digest: bytes) -> bool:
-        """Ban a digest of a participant's token in the room (banning twice is one ban).
-        False if the room does not stand."""
+    async def add_ban(
+        self, room_id: RoomId, token_digest: bytes, *, banned_at: int, max_bans: int
+    ) -> bool:
+        """Ban a digest of a participant's token in the room (banning twice is one ban, with
+        its first time). When the room then holds more than ``max_bans`` bans, the oldest
+        go. False if the room does not stand."""
         ...
 
     async def is_banned(self, room_id: RoomId, token_digest: bytes) -> bool: ...
@@ -95,6 +103,11 @@ class RoomStore(Protocol):
 
     async def count(self) -> int:
         """How many rooms stand."""
+        ...
+
+    async def dates(self) -> list[RoomDates]:
+        """Every standing room's id and times, by id: what an operator may list (no digest,
+        no setting)."""
         ...
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from klingel.ids import RoomId
 from klingel.store.passwords import PasswordDigest
 
-__all__ = ["DIGEST_BYTES", "MAX_ROOM_ID_LENGTH", "StandingRoom", "StoredSettings"]
+__all__ = ["DIGEST_BYTES", "MAX_ROOM_ID_LENGTH", "RoomDates", "StandingRoom", "StoredSettings"]
 
 DIGEST_BYTES = 32
 """The length of a keyed digest of a secret (HMAC-SHA256)."""
@@ -56,6 +56,16 @@ class StandingRoom:
         check_digest(self.cohost_digest)
         if not all(0 <= n < 2**63 for n in (self.created_at, self.last_used_at, self.revision)):
             raise ValueError("times and revision are whole numbers from 0 to 2**63 - 1")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomDates:
+    """A standing room's id and times (unix seconds), and nothing else: a list of rooms for
+    an operator."""
+
+    room_id: RoomId
+    created_at: int
+    last_used_at: int
 
 
 def check_digest(digest: bytes) -> None:

@@ -21,7 +21,7 @@ from klingel.ids import RoomId
 from klingel.store.api import StoreError, StoreErrorCode
 from klingel.store.files import create_private_file, ensure_private_directory
 from klingel.store.passwords import PasswordDigest
-from klingel.store.records import StandingRoom, StoredSettings, check_digest
+from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_digest
 from klingel.store.sqlite_connection import connect, sqlite_store_error, transaction
 from klingel.store.sqlite_schema import migrate
 
@@ -42,7 +42,7 @@ _INSERT = (
 _UPDATE = (
     f"UPDATE rooms SET {', '.join(f'{column} = ?' for column in _WRITTEN)},"
     " last_used_at = max(last_used_at, ?), revision = revision + 1"
-    " WHERE room_id = ? AND revision = ?"
+    " WHERE room_id = ? AND revision = ? AND created_at = ?"
 )
 
 
@@ -79,9 +79,20 @@ class SqliteRoomStore:
             raise
         return cls(opened[0], executor)
 
-    async def create(self, room: StandingRoom) -> bool:
+    async def create(self, room: StandingRoom, max_rooms: int | None = None) -> bool:
+        row = _room_row(room)
+
         def work(connection: sqlite3.Connection) -> bool:
-            return connection.execute(_INSERT, _room_row(room)).rowcount == 1
+            if max_rooms is None:
+                return connection.execute(_INSERT, row).rowcount == 1
+            # The count and the insert in one transaction: racing creates never pass the cap.
+            with transaction(connection):
+                if _stands(connection, room.room_id):
+                    return False
+                (rooms,) = connection.execute("SELECT count(*) FROM rooms").fetchone()
+                if rooms >= max_rooms:
+                    raise StoreError(StoreErrorCode.ROOMS_FULL)
+                return connection.execute(_INSERT, row).rowcount == 1
 
         return await self._run(work)
 
@@ -96,7 +107,9 @@ class SqliteRoomStore:
         values = (*_written_values(room), room.last_used_at)
 
         def work(connection: sqlite3.Connection) -> bool:
-            cursor = connection.execute(_UPDATE, (*values, room.room_id, expected_revision))
+            cursor = connection.execute(
+                _UPDATE, (*values, room.room_id, expected_revision, room.created_at)
+            )
             return cursor.rowcount == 1
 
         return await self._run(work)
@@ -120,16 +133,27 @@ class SqliteRoomStore:
 
         return await self._run(work)
 
-    async def add_ban(self, room_id: RoomId, token_digest: bytes) -> bool:
+    async def add_ban(
+        self, room_id: RoomId, token_digest: bytes, *, banned_at: int, max_bans: int
+    ) -> bool:
         check_digest(token_digest)
+        if max_bans < 1:
+            raise ValueError("a room keeps at least one ban")
 
         def work(connection: sqlite3.Connection) -> bool:
             with transaction(connection):
                 if not _stands(connection, room_id):
                     return False
                 connection.execute(
-                    "INSERT INTO bans (room_id, digest) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                    (room_id, token_digest),
+                    "INSERT INTO bans (room_id, digest, banned_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
+                    (room_id, token_digest, banned_at),
+                )
+                # Everything but the newest ``max_bans`` goes (ties: by digest, for one order).
+                connection.execute(
+                    "DELETE FROM bans WHERE room_id = ? AND digest IN (SELECT digest FROM bans"
+                    " WHERE room_id = ? ORDER BY banned_at DESC, digest DESC LIMIT -1 OFFSET ?)",
+                    (room_id, room_id, max_bans),
                 )
             return True
 
@@ -155,6 +179,15 @@ class SqliteRoomStore:
         def work(connection: sqlite3.Connection) -> int:
             (rooms,) = connection.execute("SELECT count(*) FROM rooms").fetchone()
             return int(rooms)
+
+        return await self._run(work)
+
+    async def dates(self) -> list[RoomDates]:
+        def work(connection: sqlite3.Connection) -> list[RoomDates]:
+            rows = connection.execute(
+                "SELECT room_id, created_at, last_used_at FROM rooms ORDER BY room_id"
+            ).fetchall()
+            return [_dates_from_row(row) for row in rows]
 
         return await self._run(work)
 
@@ -246,6 +279,16 @@ def _room_from_row(row: tuple[Any, ...]) -> StandingRoom:
             created_at=_typed(values["created_at"], int),
             last_used_at=_typed(values["last_used_at"], int),
             revision=_typed(values["revision"], int),
+        )
+    except ValueError as error:
+        raise StoreError(StoreErrorCode.CORRUPT) from error
+
+
+def _dates_from_row(row: tuple[Any, ...]) -> RoomDates:
+    room_id, created_at, last_used_at = row
+    try:
+        return RoomDates(
+            RoomId(_typed(room_id, str)), _typed(created_at, int), _typed(last_used_at, int)
         )
     except ValueError as error:
         raise StoreError(StoreErrorCode.CORRUPT) from error

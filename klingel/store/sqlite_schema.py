@@ -60,6 +60,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        "the time each ban was made, so that a room's oldest ban gives way to a new one",
+        (
+            # Bans of the first schema have no time: 0 makes them the oldest.
+            "ALTER TABLE bans ADD COLUMN banned_at INTEGER NOT NULL DEFAULT 0",
+            "CREATE INDEX bans_by_age ON bans (room_id, banned_at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits, address_key
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
+from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaBackend
 from klingel.store import StoreError
@@ -56,13 +57,14 @@ class _Api:
         hub: SignalingHub,
         served: ServedHosts,
         standing: StandingRooms,
+        reserved: ReservedNames,
     ) -> None:
         self._settings = settings
         self._media = media
         self._hub = hub
         self._served = served
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
-        self._creation = RoomCreation(hub.registry, standing)
+        self._creation = RoomCreation(hub.registry, standing, reserved, settings.max_standing_rooms)
 
     def _refusal_of_origin(self, request: Request) -> Response | None:
         """A state-changing request must come from a page of ours, as JSON: a foreign page can
@@ -153,9 +155,10 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     registry = Registry(
         settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
     )
-    hub = SignalingHub(registry, media, standing, turn=settings.turn)
+    reserved = ReservedNames(settings.reserved_names)
+    hub = SignalingHub(registry, media, standing, turn=settings.turn, reserved=reserved)
     served = ServedHosts(settings.served_host_names())
-    api = _Api(settings, media, hub, served, standing)
+    api = _Api(settings, media, hub, served, standing, reserved)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,

@@ -63,6 +63,7 @@ from klingel.rooms.naming import parse_display_name, parse_room_id
 from klingel.rooms.participant import Participant
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
+from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.room import Room
 from klingel.rooms.room_password import RoomPassword
 from klingel.rooms.standing import StandingRooms, StoredPart
@@ -145,8 +146,10 @@ class SignalingHub:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         turn: TurnRelay | None = None,
+        reserved: ReservedNames | None = None,
     ) -> None:
         self._registry = registry
+        self._reserved = reserved or ReservedNames()
         self._media = media
         self._standing = standing
         self._clock = clock
@@ -209,6 +212,11 @@ class SignalingHub:
             restored = await self._standing.find(room_id)
             if self._registry.get(room_id) is not None:
                 return None  # another join brought it into memory meanwhile
+        stands = existing.stands if existing is not None else restored is not None
+        if room_id in self._reserved and not stands:
+            # Never a room without a host under the town's name: it waits until the town
+            # makes it stand. (Of one deleted in a meeting, those in it may still resume.)
+            raise UserError(ErrorCode.ROOM_RESERVED, "This room name is reserved.")
         room = self._registry.open(room_id, self._clock(), restored)
         room.joins_under_way += 1
         try:

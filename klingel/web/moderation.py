@@ -5,7 +5,8 @@ not in this room is ``unknown_participant``. A refused command changes nothing.
 
 What a standing room keeps (settings, password, secrets, bans) is written through to the room
 store after the change took effect in the meeting: when that fails, the change still holds in
-the meeting and the sender gets ``not_saved``.
+the meeting and the sender gets ``not_saved``. Deleting the room is the other way round: the
+store first, and only once the room is gone from it does the meeting end.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from klingel.protocol.moderation import (
     Admit,
     AllowUnmute,
     ConversationEnded,
+    DeleteRoom,
     Denied,
     Deny,
     EndConversation,
@@ -31,6 +33,7 @@ from klingel.protocol.moderation import (
     MutedByHost,
     Remove,
     Removed,
+    RenewSecrets,
     RoomSettingsChange,
     SetPassword,
     SetRole,
@@ -98,8 +101,20 @@ class HostCommands:
                 await self._set_role(room, actor, command)
             case EndMeeting():
                 await self._end_meeting(room)
+            case RenewSecrets():
+                self._only_hosts(actor)
+                await self._renew_secrets(room)
+            case DeleteRoom():
+                self._only_hosts(actor)
+                await self._delete_room(room)
 
     # --- who a command is about ---------------------------------------------------------------
+
+    @staticmethod
+    def _only_hosts(actor: Participant) -> None:
+        """What changes the room for good is a host's, not a co-host's."""
+        if actor.role != "host":
+            raise UserError(ErrorCode.NOT_HOST, "Only a host may do that.")
 
     def _target(self, room: Room, actor: Participant, target_id: ParticipantId) -> Participant:
         target = room.get(target_id)
@@ -161,6 +176,22 @@ class HostCommands:
     async def _end_meeting(self, room: Room) -> None:
         participants = self._hub.end_meeting(room, MeetingEnded())
         logger.info("A host ended a meeting of %d participants", len(participants))
+        await self._hub.close_media(room)
+
+    async def _renew_secrets(self, room: Room) -> None:
+        """New host and co-host secrets: every link given out before gives no role any more.
+        Nobody's role changes; every host and co-host learns what to join with from now on."""
+        if room.keys is None:
+            return  # a room without keys has no host to send this
+        room.keys = room.keys.with_new_host_secret().with_new_cohost_secret()
+        self._hub.send_secrets(room, room.moderators())
+        await self._hub.standing.save(room, StoredPart.HOST_SECRET | StoredPart.COHOST_SECRET)
+
+    async def _delete_room(self, room: Room) -> None:
+        # Nothing ends unless the room is gone from the store (not_saved otherwise).
+        await self._hub.standing.delete_room(room)
+        participants = self._hub.end_meeting(room, MeetingEnded(deleted=True))
+        logger.info("A host deleted a room, ending a meeting of %d", len(participants))
         await self._hub.close_media(room)
 
     # --- people -------------------------------------------------------------------------------

@@ -211,6 +211,8 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
         {"type": st.just("set_role"), "id": ids, "role": st.sampled_from(ROLES)}
     ),
     "end_meeting": _bare("end_meeting"),
+    "renew_secrets": _bare("renew_secrets"),
+    "delete_room": _bare("delete_room"),
     "e2ee": st.fixed_dictionaries(
         {
             "type": st.just("e2ee"),

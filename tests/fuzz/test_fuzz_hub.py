@@ -138,8 +138,10 @@ def seeds(world: World, rng: random.Random) -> list[Message]:
         {"type": "remove", "id": someone},
         {"type": "set_role", "id": someone, "role": rng.choice(["host", "cohost", "guest"])},
         {"type": "e2ee", "to": rng.choice([None, someone]), "data": "AAAA"},
+        {"type": "renew_secrets"},
         {"type": "leave"},
         {"type": "end_meeting"},
+        {"type": "delete_room"},
     ]  # fmt: skip
 
 
@@ -189,11 +191,17 @@ class RoomFuzzer:
             if message["type"] == "joined":
                 person.resume = message["resume"]
 
-    def collect(self) -> None:
+    def collect(self) -> bool:
+        """Learn what everyone was sent; whether a host deleted the room."""
+        deleted = False
         for person in self.people:
             for message in person.connection.frames:
                 self.world.learn(message)
+                if message["type"] == "host_secrets":
+                    person.secret = message["secret"]  # as the page keeps it
+                deleted |= message["type"] == "meeting_ended" and bool(message.get("deleted"))
             person.connection.frames.clear()
+        return deleted
 
     async def step(self) -> None:
         self.clock.now += self.rng.choice([0.01, 0.05, 0.2, 1.0])
@@ -207,13 +215,16 @@ class RoomFuzzer:
             person.connection.close(1006)
         else:
             choices = seeds(self.world, self.rng)
-            # Ending the meeting ends the run's room: now and then, not one step in twenty.
-            message = choices[-1] if self.rng.random() < 0.003 else self.rng.choice(choices[:-1])
+            # Ending the meeting (or deleting the room) ends the run's room: now and then, not
+            # one step in twenty.
+            ending = self.rng.random() < 0.003
+            message = self.rng.choice(choices[-2:] if ending else choices[:-2])
             frames = [encode_frame(message), *(f.frame for f in self.mutator.frames(message, 1))]
             await self.send(person, self.rng.choice(frames))
         if self.rng.random() < 0.05:
             await self.hub.expire_detached()
-        self.collect()
+        if self.collect():
+            await self.create_room()  # the town makes the deleted room anew, with new links
 
 
 async def fuzz_room(seed: int) -> World:

@@ -55,7 +55,7 @@ from klingel.protocol.messages import (
     parse_client_message,
     parse_server_message,
 )
-from klingel.protocol.moderation import EndMeeting
+from klingel.protocol.moderation import DeleteRoom, EndMeeting
 
 Message = dict[str, Any]
 Frame = str | bytes
@@ -200,11 +200,11 @@ def _seed_messages() -> list[Message]:
 
 def _closes(frame: Frame) -> bool:
     """Whether a joined socket may be closed by this frame: the codec decides, or it is leave,
-    or a host ends the meeting."""
+    or a host ends the meeting (and maybe deletes the room)."""
     verdict = judge(frame)
     if verdict.code is not None:
         return verdict.code.closes
-    return isinstance(verdict.message, Leave | EndMeeting)
+    return isinstance(verdict.message, Leave | EndMeeting | DeleteRoom)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +355,9 @@ async def paced_socket(server: ThreadedServer, index: int, report: SocketReport)
             assert reason == str(error) and socket.errors()[-1]["code"] == str(error), name
         report.received.extend(socket.received)
         report.expected_codec_codes.update(plan.codec_codes)
+        # A renew_secrets among the frames replaced the host's secret: the page keeps the new.
+        renewed = [m["secret"] for m in socket.received if m["type"] == "host_secrets"]
+        secret = renewed[-1] if renewed else secret
 
 
 async def flooding_socket(server: ThreadedServer, report: SocketReport) -> None:

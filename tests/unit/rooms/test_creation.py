@@ -117,8 +117,8 @@ async def test_a_store_that_fails_refuses_the_room_and_memory_holds_nothing(
 class _JoinWhileWriting(SqliteRoomStore):
     """The real store, with a join of the same name arriving while a room is written."""
 
-    async def create(self, room: StandingRoom) -> bool:
-        made = await super().create(room)
+    async def create(self, room: StandingRoom, max_rooms: int | None = None) -> bool:
+        made = await super().create(room, max_rooms)
         await self.joined_meanwhile(room.room_id)
         return made
 

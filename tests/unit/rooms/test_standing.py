@@ -271,3 +271,30 @@ async def test_rooms_unused_for_the_configured_days_are_deleted(tmp_path: Path) 
         assert await standing.find(ROOM) is None
     finally:
         await standing.close()
+
+
+async def test_a_change_to_a_room_made_anew_meanwhile_does_not_write_over_it(
+    tmp_path: Path,
+) -> None:
+    """Deleted from the store (``klingel rooms delete``) and made again under its name while
+    the old room was still in use here: the old room's changes are not the new room's."""
+    wall = Wall()
+    standing = await standing_in(tmp_path, wall=wall)
+    try:
+        room = await made(standing)
+        assert await standing.delete(ROOM)
+        wall.now += 60
+        keys = standing.new_keys()
+        assert await standing.create(ROOM, keys, RoomSettings())
+        assert room.keys is not None
+        room.keys = room.keys.with_new_host_secret()
+        with pytest.raises(UserError) as caught:
+            await standing.save(room, StoredPart.HOST_SECRET)
+        assert caught.value.code is ErrorCode.NOT_SAVED and not room.stands
+        found = await standing.find(ROOM)
+        assert found is not None and keys.host is not None
+        assert found.keys.role_for(keys.host) == "host"
+        assert found.keys.role_for(room.keys.host or "") == "guest"
+        await standing.save(room, StoredPart.SETTINGS)  # no longer standing: nothing written
+    finally:
+        await standing.close()

@@ -7,9 +7,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from support.standing_rooms import standing_room
+from support.standing_rooms import NOW, secret_digest, standing_room
 
-from klingel.store import SqliteRoomStore, StandingRoom, StoredSettings
+from klingel.store import SqliteRoomStore, StandingRoom, StoredSettings, hash_password
 from klingel.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, Migration, migrate
 
 
@@ -25,12 +25,12 @@ async def test_a_new_store_gets_every_migration(tmp_path: Path) -> None:
         assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert SCHEMA_VERSION == len(MIGRATIONS) >= 1
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-        assert {"rooms", "bans", "rooms_by_last_use"} <= tables
+        assert {"rooms", "bans", "rooms_by_last_use", "bans_by_age"} <= tables
         # Every stored field has a column of its own (settings too: no JSON).
         record_fields = {field.name for field in fields(StandingRoom)} - {"settings"}
         switches = {field.name for field in fields(StoredSettings)}
         assert columns(connection, "rooms") == record_fields | switches
-        assert columns(connection, "bans") == {"room_id", "digest"}
+        assert columns(connection, "bans") == {"room_id", "digest", "banned_at"}
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         connection.close()
@@ -71,3 +71,65 @@ def test_a_failing_migration_leaves_the_file_at_its_version() -> None:
     assert connection.execute("PRAGMA user_version").fetchone() == (0,)
     assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
     assert not connection.in_transaction
+
+
+async def test_a_store_of_the_first_schema_keeps_every_room_and_ban(tmp_path: Path) -> None:
+    """A store written before bans had a time: the upgrade keeps every row, and its bans,
+    of no known age, are the first to give way."""
+    connection = sqlite3.connect(tmp_path / "rooms.sqlite3", isolation_level=None)
+    migrate(connection, MIGRATIONS[:1])
+    rooms = [
+        standing_room("musikschule-geige", password=hash_password("Geige am Dienstag")),
+        standing_room(
+            "gemeinderat",
+            settings=StoredSettings(lobby=True, locked=True, e2ee=True),
+            created_at=NOW - 1000,
+            revision=7,
+        ),
+        standing_room("buergerbuero", last_used_at=NOW + 5),
+    ]
+    for room in rooms:
+        connection.execute(
+            "INSERT INTO rooms (room_id, host_digest, cohost_digest, lobby, locked, office_hours,"
+            " screen_share_allowed, chat_allowed, unmute_allowed, e2ee, password, created_at,"
+            " last_used_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                room.room_id,
+                room.host_digest,
+                room.cohost_digest,
+                *(getattr(room.settings, switch.name) for switch in fields(StoredSettings)),
+                None if room.password is None else room.password.encode(),
+                room.created_at,
+                room.last_used_at,
+                room.revision,
+            ),
+        )
+    bans = {room.room_id: [secret_digest(f"ban {n} in {room.room_id}") for n in range(3)]
+            for room in rooms}  # fmt: skip
+    for room_id, digests in bans.items():
+        for digest in digests:
+            connection.execute(
+                "INSERT INTO bans (room_id, digest) VALUES (?, ?)", (room_id, digest)
+            )
+    connection.close()
+
+    store = await SqliteRoomStore.open(tmp_path)
+    try:
+        assert await store.count() == len(rooms)
+        for room in rooms:
+            assert await store.get(room.room_id) == room
+            for digest in bans[room.room_id]:
+                assert await store.is_banned(room.room_id, digest)
+        # A new ban at the cap pushes out an old one, never itself.
+        geige = rooms[0].room_id
+        newest = secret_digest("newest")
+        assert await store.add_ban(geige, newest, banned_at=NOW, max_bans=3)
+        kept = [await store.is_banned(geige, digest) for digest in bans[geige]]
+        assert kept.count(True) == 2 and await store.is_banned(geige, newest)
+    finally:
+        await store.close()
+    check = sqlite3.connect(tmp_path / "rooms.sqlite3")
+    try:
+        assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    finally:
+        check.close()

@@ -22,6 +22,7 @@ from klingel.store import (
 ROOM = RoomId("musikschule-geige")
 OTHER = RoomId("gemeinderat")
 DAY = 86_400
+BAN = {"banned_at": NOW, "max_bans": 1000}
 
 
 async def test_every_field_comes_back_as_it_was_stored(store: SqliteRoomStore) -> None:
@@ -119,6 +120,20 @@ async def test_an_update_of_a_room_that_is_gone_is_refused(store: SqliteRoomStor
     assert await store.get(ROOM) is None
 
 
+async def test_an_update_of_a_room_deleted_and_made_anew_is_refused(
+    store: SqliteRoomStore,
+) -> None:
+    """Same id, same revision, but not the room the update read: its changes are not the new
+    room's."""
+    await store.create(standing_room(ROOM))
+    assert await store.delete(ROOM)
+    made_anew = standing_room(ROOM, host_digest=secret_digest("new host"), created_at=NOW + 60)
+    await store.create(made_anew)
+    stale = standing_room(ROOM, host_digest=secret_digest("old host, new secret"))
+    assert not await store.update(stale, expected_revision=0)
+    assert await store.get(ROOM) == made_anew
+
+
 async def test_a_use_moves_the_last_use_forward_only(store: SqliteRoomStore) -> None:
     await store.create(standing_room(ROOM))
     assert await store.touch(ROOM, NOW + DAY)
@@ -137,8 +152,8 @@ async def test_a_ban_holds_in_its_room_only(store: SqliteRoomStore) -> None:
     await store.create(standing_room(ROOM))
     await store.create(standing_room(OTHER))
     removed = secret_digest("resume token of the removed guest")
-    assert await store.add_ban(ROOM, removed)
-    assert await store.add_ban(ROOM, removed)  # twice is one ban
+    assert await store.add_ban(ROOM, removed, **BAN)
+    assert await store.add_ban(ROOM, removed, **BAN)  # twice is one ban
     assert await store.is_banned(ROOM, removed)
     assert not await store.is_banned(OTHER, removed)
     assert not await store.is_banned(ROOM, secret_digest("someone else"))
@@ -146,20 +161,20 @@ async def test_a_ban_holds_in_its_room_only(store: SqliteRoomStore) -> None:
 
 async def test_a_ban_in_a_room_that_does_not_stand_is_refused(store: SqliteRoomStore) -> None:
     token = secret_digest("token")
-    assert not await store.add_ban(ROOM, token)
+    assert not await store.add_ban(ROOM, token, **BAN)
     assert not await store.is_banned(ROOM, token)
 
 
 async def test_a_ban_must_be_a_digest(store: SqliteRoomStore) -> None:
     await store.create(standing_room(ROOM))
     with pytest.raises(ValueError):
-        await store.add_ban(ROOM, b"the token itself")
+        await store.add_ban(ROOM, b"the token itself", **BAN)
 
 
 async def test_deleting_a_room_deletes_its_bans(store: SqliteRoomStore) -> None:
     token = secret_digest("token")
     await store.create(standing_room(ROOM))
-    await store.add_ban(ROOM, token)
+    await store.add_ban(ROOM, token, **BAN)
     assert await store.delete(ROOM)
     assert not await store.delete(ROOM)
     assert await store.get(ROOM) is None
@@ -181,7 +196,7 @@ async def test_rooms_unused_since_the_cutoff_are_deleted_with_their_bans(
     }
     for name, last_use in last_uses.items():
         await store.create(standing_room(name, created_at=0, last_used_at=last_use))
-        await store.add_ban(RoomId(name), secret_digest(f"ban in {name}"))
+        await store.add_ban(RoomId(name), secret_digest(f"ban in {name}"), **BAN)
     assert await store.delete_unused(before=cutoff) == 2
     standing = {name for name in last_uses if await store.get(RoomId(name)) is not None}
     assert standing == {"used-at-the-cutoff", "used-last-week", "used-today"}
@@ -203,7 +218,7 @@ async def test_a_reopened_store_keeps_every_room_ban_and_digest(tmp_path: Path) 
     )
     store = await SqliteRoomStore.open(data_dir)
     await store.create(room)
-    await store.add_ban(ROOM, digester.digest("removed guest's token"))
+    await store.add_ban(ROOM, digester.digest("removed guest's token"), **BAN)
     await store.close()
 
     digester = SecretDigester.open(data_dir)

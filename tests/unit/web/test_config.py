@@ -72,3 +72,26 @@ def test_the_room_store_settings_from_flags_and_environment(tmp_path: Path) -> N
     for days in ("0", "-1", "soon"):
         with pytest.raises(SystemExit):
             parse_serve_arguments(["--unused-room-days", days], {})
+
+
+def test_reserved_names_are_slugs_from_flags_or_environment() -> None:
+    assert parse_serve_arguments([], {}).reserved_names == ()
+    environ = {"KLINGEL_RESERVED_NAMES": "Gemeinderat, Bürgerbüro,,Gemeinderat"}
+    assert parse_serve_arguments([], environ).reserved_names == ("gemeinderat", "buergerbuero")
+    # Flags replace the variable's names, as every flag does.
+    flags = ["--reserved-name", "Musikschule Geige", "--reserved-name", "Standesamt"]
+    from_flags = parse_serve_arguments(flags, environ)
+    assert from_flags.reserved_names == ("musikschule-geige", "standesamt")
+    with pytest.raises(SystemExit):
+        parse_serve_arguments(["--reserved-name", "!!!"], {})
+    with pytest.raises(SystemExit):
+        parse_serve_arguments([], {"KLINGEL_RESERVED_NAMES": "Gemeinderat,???"})
+
+
+def test_the_cap_on_standing_rooms_from_flags_and_environment() -> None:
+    assert parse_serve_arguments([], {}).max_standing_rooms == 100_000
+    environ = {"KLINGEL_MAX_STANDING_ROOMS": "500"}
+    assert parse_serve_arguments([], environ).max_standing_rooms == 500
+    assert parse_serve_arguments(["--max-standing-rooms", "9"], environ).max_standing_rooms == 9
+    with pytest.raises(SystemExit):
+        parse_serve_arguments(["--max-standing-rooms", "0"], {})
