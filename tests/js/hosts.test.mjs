@@ -339,3 +339,29 @@ test("after host_secrets a fresh join uses the new secret", async () => {
   const join = again.sent.find((message) => message.type === "join");
   assert.equal(join?.hostSecret, COHOST_SECRET);
 });
+
+test("a deleted room ends the call for good, told apart from a plain end", async () => {
+  for (const [message, code] of [
+    [{ type: "meeting_ended", deleted: true }, "room_deleted"],
+    [{ type: "meeting_ended", deleted: false }, "meeting_ended"],
+    [{ type: "meeting_ended" }, "meeting_ended"],
+  ]) {
+    installFakeBrowser();
+    const { call, socket, events } = startCall();
+    await inRoom(socket, "host");
+    socket.deliver(message);
+    assert.equal(call.state, CallState.ENDED);
+    assert.equal(events.filter((e) => e.type === CallEvent.STATE).at(-1)?.detail.code, code);
+    socket.dispatchEvent(Object.assign(new Event("close"), { code: 4002, reason: "meeting_ended" }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(FakeSocket.opened.length, 1, "no new socket");
+  }
+});
+
+test("a host's new links and the room's deletion are one message each", async () => {
+  const { call, socket } = startCall({ hostSecret: SECRET });
+  await inRoom(socket, "host");
+  assert.equal(call.host.renewSecrets(), true);
+  assert.equal(call.host.deleteRoom(), true);
+  assert.deepEqual(socket.sent.slice(-2), [{ type: "renew_secrets" }, { type: "delete_room" }]);
+});

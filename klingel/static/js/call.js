@@ -99,6 +99,7 @@ const END_STATES = /** @type {Record<string, string>} */ ({
   removed: CallState.REMOVED,
   conversation_ended: CallState.ENDED,
   meeting_ended: CallState.ENDED,
+  room_deleted: CallState.ENDED,
 });
 
 /**

@@ -73,4 +73,14 @@ export class HostCommands {
   endMeeting() {
     return this.#send({ type: "end_meeting" });
   }
+
+  /** New host and co-host links; the old ones stop working (host only). */
+  renewSecrets() {
+    return this.#send({ type: "renew_secrets" });
+  }
+
+  /** Ends the meeting for everyone and deletes the room (host only). */
+  deleteRoom() {
+    return this.#send({ type: "delete_room" });
+  }
 }

@@ -310,7 +310,9 @@ export class SignalingClient extends EventTarget {
       return;
     }
     if (ENDING_TYPES.has(message.type)) {
-      this.#fatal(message.type, typeof message.message === "string" ? message.message : "");
+      // A host deleted the room: the end is for good, and the room's link no longer works.
+      const reason = message.type === "meeting_ended" && message.deleted === true ? "room_deleted" : message.type;
+      this.#fatal(reason, typeof message.message === "string" ? message.message : "");
       return;
     }
     switch (message.type) {

@@ -28,8 +28,10 @@ import { LobbyCard } from "./ui/lobby-card.js";
 /**
  * @typedef {{i18n: I18n, room: string, toasts: Toasts, doorbell: Doorbell,
  *   controls: ControlBar, people: ParticipantList, secrets: HostSecrets,
- *   closePanel: () => void, hosting: (role: "host" | "cohost") => void}} HostToolsDeps
- * `hosting` learns that this browser is host or co-host ("Meine Räume" keeps the room).
+ *   closePanel: () => void, hosting: (role: "host" | "cohost") => void,
+ *   deleted: () => void}} HostToolsDeps
+ * `hosting` learns that this browser is host or co-host ("Meine Räume" keeps the room);
+ * `deleted` that a host deleted the room (this browser forgets it).
  */
 
 export class HostTools {
@@ -41,6 +43,8 @@ export class HostTools {
   #settings = null;
   #deps;
   #dialogs = new HostDialogs();
+  /** We asked for new links: the next secrets are their answer. */
+  #renewing = false;
   #panel;
   #lobby;
 
@@ -90,8 +94,18 @@ export class HostTools {
       const name = call.lobby.find((entry) => entry.id === id)?.name;
       if (name) this.#deps.toasts.show("toast.lobbyRing", { name });
     });
+    on(CallEvent.STATE, ({ code }) => {
+      if (code === "room_deleted") this.#deps.deleted();
+    });
     on(CallEvent.HOST_SECRETS, (rotated) => {
       const { room, secrets, toasts } = this.#deps;
+      if (this.#renewing) {
+        this.#renewing = false;
+        secrets.rememberRotated(room, rotated);
+        toasts.show("toast.linksRenewed");
+        this.#dropStaleFragment(rotated.secret);
+        return;
+      }
       const before = secrets.cohostSecret(room);
       secrets.rememberRotated(room, rotated);
       // The link handed out before no longer works: whoever should still come as co-host
@@ -99,12 +113,7 @@ export class HostTools {
       if (before !== null && before !== secrets.cohostSecret(room)) {
         toasts.show("toast.cohostLinkChanged");
       }
-      // A secret in the address that no longer works goes; one that still does stays.
-      const shown = secretFromFragment(location.hash);
-      if (shown !== null && shown.secret !== rotated.secret) {
-        const hash = fragmentWithoutSecret(location.hash);
-        history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
-      }
+      this.#dropStaleFragment(rotated.secret);
     });
     on(CallEvent.PASSWORD_GUESSING, () => this.#deps.toasts.show("toast.passwordGuessing"));
     on(CallEvent.ROOM_UPDATED, ({ room }) => {
@@ -115,11 +124,24 @@ export class HostTools {
     });
   }
 
+  /**
+   * A secret in the address that no longer works goes; one that still does stays.
+   * @param {string} current the secret this browser joins with now
+   */
+  #dropStaleFragment(current) {
+    const shown = secretFromFragment(location.hash);
+    if (shown !== null && shown.secret !== current) {
+      const hash = fragmentWithoutSecret(location.hash);
+      history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+    }
+  }
+
   /** @param {Role} role our own role, after `joined` and whenever a host changes it */
   setRole(role) {
     this.#role = role;
     const host = isHostRole(role);
     this.#deps.controls.showHostTools(host);
+    this.#panel.showHostOnly(role === "host");
     if (role === "host" || role === "cohost") this.#deps.hosting(role);
     this.#lobby.setVisible(host);
     if (!host) {
@@ -163,6 +185,11 @@ export class HostTools {
       });
     } else if (action === "cohostLink") void this.#copyCohostLink();
     else if (action === "endMeeting") this.#dialogs.confirmEnd(() => call.host.endMeeting());
+    else if (action === "renewLinks") {
+      this.#dialogs.confirmRenew(() => {
+        this.#renewing = call.host.renewSecrets();
+      });
+    } else if (action === "deleteRoom") this.#dialogs.confirmDelete(() => call.host.deleteRoom());
   }
 
   async #copyCohostLink() {

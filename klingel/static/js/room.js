@@ -79,6 +79,7 @@ function main() {
     people: view.people,
     closePanel: () => controls.hidePanel("host"),
     hosting: (kind) => myRooms.remember(room, { kind, key: encryption.linkKey }),
+    deleted: () => myRooms.forget(room),
   });
   /** @type {RoomSession} */
   const session = new RoomSession({

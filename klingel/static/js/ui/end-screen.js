@@ -15,6 +15,7 @@ const TEXTS = {
   denied: ["denied.title", "denied.text"],
   removed: ["removed.title", "removed.text"],
   meeting_ended: ["ended.meetingTitle", "ended.meetingText"],
+  room_deleted: ["ended.deletedTitle", "ended.deletedText"],
   conversation_ended: ["ended.conversationTitle", "ended.conversationText"],
   room_locked: ["locked.title", "locked.text"],
 };

@@ -24,6 +24,8 @@ export class HostDialogs {
   #passwordInput = find("#room-password", HTMLInputElement);
   #passwordRemove = find("#password-remove", HTMLButtonElement);
   #end = find("#end-dialog", HTMLDialogElement);
+  #renew = find("#renew-dialog", HTMLDialogElement);
+  #delete = find("#delete-dialog", HTMLDialogElement);
   #remove = find("#remove-dialog", HTMLDialogElement);
   #removeName = find("#remove-name", HTMLElement);
   #deny = find("#deny-dialog", HTMLDialogElement);
@@ -51,6 +53,22 @@ export class HostDialogs {
     if (this.#end.open) return;
     openOnce(this.#end, (value) => {
       if (value === "end") onConfirm();
+    });
+  }
+
+  /** @param {() => void} onConfirm */
+  confirmRenew(onConfirm) {
+    if (this.#renew.open) return;
+    openOnce(this.#renew, (value) => {
+      if (value === "renew") onConfirm();
+    });
+  }
+
+  /** @param {() => void} onConfirm */
+  confirmDelete(onConfirm) {
+    if (this.#delete.open) return;
+    openOnce(this.#delete, (value) => {
+      if (value === "delete") onConfirm();
     });
   }
 

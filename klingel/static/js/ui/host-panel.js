@@ -13,10 +13,12 @@ import { ToggleButton } from "./toggle-button.js";
 /** @typedef {import("../room-state.js").RoomSettings} RoomSettings */
 
 /**
- * The switches a host can flip, as the protocol names them.
+ * The switches a host can flip, as the protocol names them. The last two actions are the
+ * host's alone (a co-host does not see them): they change who holds the room.
  * @typedef {"lobby" | "locked" | "officeHours" | "screenShareAllowed" | "chatAllowed" |
  *   "unmuteAllowed" | "e2ee"} Setting
- * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting"} HostAction
+ * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting" | "renewLinks" |
+ *   "deleteRoom"} HostAction
  */
 
 /**
@@ -44,12 +46,19 @@ const ACTIONS = [
   ["password", "host.password", "lock"],
   ["cohostLink", "host.cohostLink", "link"],
   ["endMeeting", "host.endMeeting", "leave"],
+  ["renewLinks", "host.renewLinks", "link"],
+  ["deleteRoom", "host.deleteRoom", "close"],
 ];
+
+/** @type {ReadonlySet<HostAction>} */
+const HOST_ONLY = new Set(["renewLinks", "deleteRoom"]);
 
 export class HostPanel {
   /** @type {Map<Setting, ToggleButton>} */
   #switches = new Map();
   #passwordNote;
+  /** @type {HTMLButtonElement[]} */
+  #hostOnly = [];
 
   /**
    * @param {HTMLElement} container inside the panel
@@ -84,6 +93,7 @@ export class HostPanel {
       i18n.bind(text, label);
       button.append(icon(glyph), text);
       button.addEventListener("click", () => handlers.onAction(action));
+      if (HOST_ONLY.has(action)) this.#hostOnly.push(/** @type {HTMLButtonElement} */ (button));
       return button;
     });
     const help = h("a", {
@@ -101,6 +111,11 @@ export class HostPanel {
       help,
     );
     this.#passwordNote.hidden = true;
+  }
+
+  /** @param {boolean} host whether we are the host (not a co-host): the room's own actions */
+  showHostOnly(host) {
+    for (const button of this.#hostOnly) button.hidden = !host;
   }
 
   /** @param {RoomSettings} settings as the server confirmed them */
