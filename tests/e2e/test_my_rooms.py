@@ -8,22 +8,29 @@ import re
 import uuid
 from functools import partial
 
-from playwright.async_api import Locator
+from playwright.async_api import Locator, Page
 
 from klingel_bots.browser import PageOpener, wait_until
 from klingel_bots.host_page import (
     HOST_TOOLS,
     OTHER_NAME,
+    admit,
     ask_for_taken_name,
     copied_text,
     create_named_room,
+    host_control,
     join_as_host,
     open_typed_name,
+    submit_prejoin,
 )
 from klingel_bots.room_page import ROOM_NAME_FIELD, wait_state
 
 CLIPBOARD = ["camera", "microphone", "clipboard-read", "clipboard-write"]
 MY_ROOMS = "Meine Räume"
+RENEW_LINKS = "Neue Gastgeber-Links erstellen"
+CONFIRM_RENEW = "Neue Links erstellen"
+DELETE_ROOM = "Raum löschen"
+CONFIRM_DELETE = "Raum löschen"
 
 
 async def test_my_rooms_lists_the_room_with_its_links_and_forgets_it(
@@ -108,3 +115,52 @@ async def test_someone_elses_name_can_be_left_for_another(
     await page.get_by_role("button", name=re.compile("^Raum öffnen$")).click()
     await page.wait_for_url(re.compile(rf"/r/{created.room}-zwei#host=.+$"))
     await wait_state(page, "prejoin")
+
+
+async def _ended_heading(page: Page) -> str:
+    text: str = await page.evaluate("() => document.querySelector('#ended-title').textContent")
+    return text
+
+
+async def test_new_host_links_make_the_old_one_worthless_and_a_deleted_room_is_gone(
+    open_page: PageOpener, server: str
+) -> None:
+    typed = f"Elternabend {uuid.uuid4().hex[:6]}"
+    created = await create_named_room(open_page, server, typed)
+    assert created.host_secret
+    old_host_link = created.page.url
+    host = await join_as_host(created, "Frau Roth")
+    page = host.page
+    await created.probed.context.grant_permissions(CLIPBOARD, origin=server)
+
+    # New links: the old host link now only rings at the door.
+    await (await host_control(page, RENEW_LINKS)).click()
+    await page.get_by_role("dialog").get_by_role("button", name=CONFIRM_RENEW, exact=True).click()
+    toast = page.locator("#toasts").get_by_text("Die neuen Links gelten jetzt", exact=False)
+    await toast.wait_for()
+    stranger = await open_page(old_host_link)
+    await submit_prejoin(stranger.page, "Alter Link")
+    await wait_state(stranger.page, "waiting")
+    new_secret = await page.evaluate(
+        "(room) => localStorage.getItem('klingel.host.' + room)", created.room
+    )
+    assert new_secret and new_secret != created.host_secret
+    assert new_secret not in page.url
+
+    # A guest is let in; then the host deletes the room.
+    await admit(page, "Alter Link")
+    await wait_state(stranger.page, "joined")
+    await (await host_control(page, DELETE_ROOM)).click()
+    await page.get_by_role("dialog").get_by_role("button", name=CONFIRM_DELETE, exact=True).click()
+    for ended in (page, stranger.page):
+        await wait_state(ended, "ended")
+        assert await _ended_heading(ended) == "Der Raum ist gelöscht"
+    kept = await page.evaluate(
+        "(room) => localStorage.getItem('klingel.host.' + room)", created.room
+    )
+    assert kept is None, "this browser forgets the deleted room"
+
+    # The name is free: someone else creates it and is its host.
+    again = await create_named_room(open_page, server, typed)
+    assert again.room == created.room
+    assert again.host_secret and again.host_secret != new_secret
