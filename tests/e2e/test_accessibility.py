@@ -180,6 +180,26 @@ async def test_end_for_everyone_dialog(open_page: PageOpener, server: str) -> No
     await assert_no_serious_violations(page, "call, end-for-everyone dialog")
 
 
+@pytest.mark.parametrize(
+    ("button", "state"),
+    [
+        ("Neue Gastgeber-Links erstellen", "call, new-host-links dialog"),
+        ("Raum löschen", "call, delete-room dialog"),
+    ],
+)
+async def test_the_rooms_own_dialogs(
+    open_page: PageOpener, server: str, button: str, state: str
+) -> None:
+    call = await _call(open_page, server)
+    page = call.host.page
+    await (await host_control(page, button)).click()
+    dialog = page.get_by_role("dialog")
+    await dialog.wait_for()
+    cancel = dialog.get_by_role("button", name="Abbrechen", exact=True)
+    assert await cancel.evaluate("(b) => b === document.activeElement"), "the harmless choice"
+    await assert_no_serious_violations(page, state)
+
+
 async def test_call_in_english(open_page: PageOpener, server: str, room_name: str) -> None:
     probed = await open_page(f"{server}/r/{room_name}")
     page = probed.page

@@ -128,6 +128,7 @@ const NOTICE_CODES = new Set([
   "chat_not_allowed",
   "unmute_not_allowed",
   "password_too_short",
+  "not_saved",
 ]);
 
 /** @typedef {import("./media.js").TrackSource} TrackSource */

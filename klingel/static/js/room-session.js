@@ -264,12 +264,15 @@ export class RoomSession {
       media.local.close(source);
       toasts.show(source === "screen" ? "toast.screenStopped" : "toast.cameraStopped");
     });
-    on(CallEvent.NOTICE, ({ code }) => {
+    on(CallEvent.NOTICE, ({ code, ref }) => {
       if (code === "unmute_not_allowed") own.unmuteRefused();
       // The server refused our screen share: ending it stops the publish retries too.
       if (code === "screen_share_not_allowed") media.local.close("screen");
       // A code this page has no words for still gets a sentence a person understands.
-      const key = /** @type {StringKey} */ (`toast.${code}`);
+      // A room that could not be deleted is not deleted at all: nothing "holds now".
+      const key = /** @type {StringKey} */ (
+        code === "not_saved" && ref === "delete_room" ? "toast.notDeleted" : `toast.${code}`
+      );
       toasts.show(i18n.has(key) ? key : "toast.unknown");
     });
   }

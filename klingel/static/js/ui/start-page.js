@@ -7,6 +7,7 @@
 import { find } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
+/** @typedef {import("../i18n.js").StringKey} StringKey */
 /** @typedef {"room_taken" | "room_exists" | "room_reserved"} TakenCode */
 
 /**
@@ -40,8 +41,8 @@ export function mountStartPage(i18n, handlers) {
     createMessage.textContent = "";
     try {
       await handlers.create();
-    } catch {
-      i18n.bind(createMessage, "start.createFailed");
+    } catch (error) {
+      i18n.bind(createMessage, failureText(error));
       create.disabled = false;
     }
   });
@@ -78,12 +79,23 @@ export function mountStartPage(i18n, handlers) {
         submit.disabled = false;
         taken.show(answer.taken, name, slug);
       },
-      () => {
-        i18n.bind(nameMessage, "start.createFailed");
+      (error) => {
+        i18n.bind(nameMessage, failureText(error));
         submit.disabled = false;
       },
     );
   });
+}
+
+/**
+ * Why no room was made, in words: the server's cap on rooms is the town's to lift; anything
+ * else may pass if tried again.
+ * @param {unknown} error
+ * @returns {StringKey}
+ */
+function failureText(error) {
+  const code = /** @type {{code?: unknown}} */ (error ?? {}).code;
+  return code === "standing_rooms_full" ? "start.standingFull" : "start.createFailed";
 }
 
 /** The question when a typed name is somebody else's room (or the town's). */
