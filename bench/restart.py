@@ -8,9 +8,11 @@ data directory. Per run:
 
 - **back**: from the kill until the last page shows the call again (``data-state="joined"``)
   with its own role (its entry in the list of people) as before;
-- **decoding**: from the kill until the last page decodes (``framesDecoded`` > 0), on
-  connections made after the kill, as many remote videos as it did before the kill (all five,
-  unless the page shows some tiles on a later page of its grid, which it does not receive);
+- **first video**: from the kill until the last page decodes (``framesDecoded`` > 0) a remote
+  video again, on a connection made after the kill;
+- **decoding**: from the kill until the last page decodes, on connections made after the
+  kill, as many remote videos as it did before the kill (all five, unless a tile was off the
+  page's screen and so not received);
 - the floor of both: from the kill until the new server answers ``/healthz`` with every worker
   up (the killed process's workers gone first), and of that the server's own start-up time
   (from launching ``klingel serve`` until it is ready).
@@ -76,7 +78,7 @@ _WATCH_RETURN = (
     + _DECODING.strip()
     + """;
   const made = (window.__klingelPeerConnections || []).length;
-  const watch = { away: false, back: null, decoding: null };
+  const watch = { away: false, back: null, firstVideo: null, decoding: null };
   window.__klingelReturn = watch;
   const ownRole = () => {
     const own = document.querySelector('.tile[data-self="true"]')?.dataset.participant;
@@ -86,7 +88,11 @@ _WATCH_RETURN = (
     const joined = document.body.dataset.state === "joined";
     watch.away ||= !joined;
     if (watch.back === null && watch.away && joined && ownRole() === role) watch.back = Date.now();
-    if (watch.decoding === null && (await decoding(made)) >= others) watch.decoding = Date.now();
+    if (watch.decoding === null) {
+      const now = await decoding(made);
+      if (now > 0) watch.firstVideo ??= Date.now();
+      if (now >= others) watch.decoding = Date.now();
+    }
     if (watch.back !== null && watch.decoding !== null) clearInterval(timer);
   }, 50);
 }
@@ -96,7 +102,7 @@ _WATCH_RETURN = (
 
 async def _watched(page: Page) -> dict[str, float | None]:
     watch: dict[str, float | None] = await page.evaluate("() => window.__klingelReturn")
-    return {key: watch[key] for key in ("back", "decoding")}
+    return {key: watch[key] for key in ("back", "firstVideo", "decoding")}
 
 
 async def _times(pages: Sequence[tuple[Page, str]]) -> list[dict[str, float | None]]:
@@ -155,6 +161,7 @@ async def one_run(
 
     return {
         "back_s": last("back"),
+        "first_video_s": last("firstVideo"),
         "decoding_s": last("decoding"),
         "server_ready_s": round(ready_at - killed_at, 3),
         "server_startup_s": round(server.ready_after, 3),
@@ -167,7 +174,7 @@ def summary(samples: Sequence[dict[str, float | int | None]]) -> dict[str, objec
     """p50 and p95 of each time over the runs in which every page got there; how many runs
     had a page that did not within ``BACK_TIMEOUT_SECONDS``."""
     figures: dict[str, object] = {"runs": len(samples), "timeout_s": BACK_TIMEOUT_SECONDS}
-    for key in ("back_s", "decoding_s", "server_ready_s", "server_startup_s"):
+    for key in ("back_s", "first_video_s", "decoding_s", "server_ready_s", "server_startup_s"):
         values = [float(value) for sample in samples if (value := sample[key]) is not None]
         if values:
             figures[f"{key}_p50"] = round(median(values), 3)
