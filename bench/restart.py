@@ -35,10 +35,8 @@ from playwright.async_api import Page, async_playwright
 
 from klingel_bots.browser import PageOpener, launch_chromium, wait_until
 from klingel_bots.host_page import (
-    COPY_COHOST_LINK,
     LOBBY,
-    copied_text,
-    host_control,
+    copy_cohost_link,
     join_as_host,
     start_conference,
     switch,
@@ -49,7 +47,6 @@ from klingel_bots.server_process import ServerProcess
 RUNS = 10
 GUESTS = 4
 BACK_TIMEOUT_SECONDS = 120.0
-CLIPBOARD = ["camera", "microphone", "clipboard-read", "clipboard-write"]
 
 # Counts the remote videos a page decodes on its open connections (``from``: those made
 # since that many connections), in the page.
@@ -127,9 +124,7 @@ async def meeting(opener: PageOpener, server: str) -> list[tuple[Page, str]]:
     """The six pages, each with the role it must keep."""
     created = await start_conference(opener, server)
     host = await join_as_host(created, "Gastgeberin")
-    await created.probed.context.grant_permissions(CLIPBOARD, origin=server)
-    link = await copied_text(host.page, await host_control(host.page, COPY_COHOST_LINK))
-    cohost = await opener(link)
+    cohost = await opener(await copy_cohost_link(created, server))
     await join_from_prejoin(cohost.page, "Mit-Gastgeber")
     pages = [(host.page, "host"), (cohost.page, "cohost")]
     for index in range(GUESTS):

@@ -61,6 +61,7 @@ __all__ = [
     "admit",
     "contains_names",
     "copied_text",
+    "copy_cohost_link",
     "create_named_room",
     "deny",
     "end_meeting_for_all",
@@ -291,6 +292,15 @@ async def copied_text(page: Page, button: Locator) -> str:
         message="something copied to the clipboard",
     )
     return text
+
+
+async def copy_cohost_link(created: CreatedRoom, server: str) -> str:
+    """The host copies the co-host link with the host tools' button (the page may use the
+    clipboard from now on)."""
+    await created.probed.context.grant_permissions(
+        ["camera", "microphone", "clipboard-read", "clipboard-write"], origin=server
+    )
+    return await copied_text(created.page, await host_control(created.page, COPY_COHOST_LINK))
 
 
 # -- the lobby ------------------------------------------------------------------------------

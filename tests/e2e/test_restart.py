@@ -28,15 +28,13 @@ from klingel_bots.browser import (
     wait_until,
 )
 from klingel_bots.host_page import (
-    COPY_COHOST_LINK,
     LOBBY,
     LOCK,
     ROOM_PASSWORD_FIELD,
     admit,
     contains_names,
-    copied_text,
+    copy_cohost_link,
     create_named_room,
-    host_control,
     is_on,
     join_as_host,
     open_host_tools,
@@ -56,7 +54,6 @@ from klingel_bots.room_page import (
 from klingel_bots.server_process import ServerProcess
 
 PASSWORD = "Elternabend2026"
-CLIPBOARD = ["camera", "microphone", "clipboard-read", "clipboard-write"]
 RECOVERY_SECONDS = 60.0
 """From the new start to every page back, its media decoding again, on a busy machine."""
 AWAY = "Verbindung wird wiederhergestellt…"
@@ -116,7 +113,7 @@ async def waits(host: Page, *names: str) -> bool:
 
 
 async def password_note_shown(page: Page) -> bool:
-    await host_control(page, COPY_COHOST_LINK)  # the host tools, opened
+    await open_host_tools(page)
     return await page.locator(".host-password-note").is_visible()
 
 
@@ -129,8 +126,7 @@ async def test_a_killed_server_started_again_gives_every_page_its_room_and_role_
     host = await join_as_host(created, "Frau Weber")
     await set_room_password(host.page, PASSWORD)
     assert await is_on(host.page, LOBBY) is True, "a typed name's room starts with its lobby"
-    await created.probed.context.grant_permissions(CLIPBOARD, origin=server)
-    cohost_link = await copied_text(host.page, await host_control(host.page, COPY_COHOST_LINK))
+    cohost_link = await copy_cohost_link(created, server)
     assert f"/r/{room}#cohost=" in cohost_link
 
     cohost = await open_page(cohost_link)
