@@ -64,6 +64,7 @@ __all__ = [
     "ask_for_taken_name",
     "contains_names",
     "copied_text",
+    "copy_cohost_link",
     "create_named_room",
     "deny",
     "end_meeting_for_all",
@@ -310,6 +311,15 @@ async def copied_text(page: Page, button: Locator) -> str:
         message="something copied to the clipboard",
     )
     return text
+
+
+async def copy_cohost_link(created: CreatedRoom, server: str) -> str:
+    """The host copies the co-host link with the host tools' button (the page may use the
+    clipboard from now on)."""
+    await created.probed.context.grant_permissions(
+        ["camera", "microphone", "clipboard-read", "clipboard-write"], origin=server
+    )
+    return await copied_text(created.page, await host_control(created.page, COPY_COHOST_LINK))
 
 
 # -- the lobby ------------------------------------------------------------------------------

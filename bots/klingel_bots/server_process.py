@@ -122,6 +122,33 @@ class ServerProcess:
         """Start the server and wait until ``/healthz`` says ok with every worker up."""
         self.port = free_tcp_port()
         self.udp_ports = free_udp_port_range(max(self.workers, 1) * 4)
+        self._launch(timeout)
+
+    def start_again(self, *, timeout: float = 30.0) -> None:
+        """After ``kill``: start the server on the same ports and data directory, as its
+        service manager would, and wait until it is ready."""
+        if self.is_running():
+            raise RuntimeError("the server is still running")
+        self._launch(timeout)
+
+    def kill(self, *, timeout: float = 10.0) -> None:
+        """SIGKILL the server process alone, as a crash would, and wait until its worker
+        processes (which see their socketpair close) have gone too; whatever of its process
+        group still lives after ``timeout`` is killed."""
+        process = self._process
+        if process is None:
+            raise RuntimeError("server not started")
+        process.kill()
+        process.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while _group_alive(process.pid):
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+
+    def _launch(self, timeout: float) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.started_at = time.monotonic()
@@ -222,3 +249,16 @@ class ServerProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of process group ``group`` still runs (zombies do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the command's closing parenthesis: state, ppid, pgrp.
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False

@@ -23,6 +23,7 @@ from klingel.rooms.identifiers import new_participant_id, new_resume_token
 from klingel.rooms.keys import HostKeys
 from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
+from klingel.rooms.seat_passes import SeatPasses
 from klingel.rooms.settings import RoomSettings
 from klingel.rooms.standing import RestoredRoom
 from klingel.store import StandingRoom
@@ -88,6 +89,7 @@ class Registry:
         "_capacity",
         "_grace_seconds",
         "_max_rooms",
+        "_passes",
         "_reservations",
         "_reservations_by_address",
         "_rooms",
@@ -99,8 +101,11 @@ class Registry:
         capacity: int,
         grace_seconds: float = RESUME_GRACE_SECONDS,
         max_rooms: int = MAX_ROOMS,
+        passes: SeatPasses | None = None,
     ) -> None:
+        """``passes``: the resume tokens of standing rooms are seat passes made by these."""
         self._capacity = capacity
+        self._passes = passes
         self._grace_seconds = grace_seconds
         self._max_rooms = max_rooms
         self._rooms: dict[RoomId, Room] = {}
@@ -290,7 +295,11 @@ class Registry:
 
     def _issue_token(self, room: Room, participant: Participant) -> None:
         self._tokens.pop(participant.resume_token, None)
-        participant.resume_token = new_resume_token()
+        passes = self._passes
+        # A seat pass outlives this process; a room that does not stand has nothing to outlive.
+        participant.resume_token = (
+            passes.issue(room.id) if passes is not None and room.stands else new_resume_token()
+        )
         self._tokens[participant.resume_token] = _TokenHolder(room.id, participant.id)
 
     # --- leaving ---------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from klingel.protocol.errors import ErrorCode, UserError
 from klingel.rooms.keys import HostKeys, new_host_keys
 from klingel.rooms.room import Room
 from klingel.rooms.room_password import RoomPassword
+from klingel.rooms.seat_passes import SeatPasses
 from klingel.rooms.settings import RoomSettings
 from klingel.store import (
     PasswordDigest,
@@ -104,7 +105,7 @@ _SWITCHES = fields(StoredSettings)
 class StandingRooms:
     """The room store and the digester of its secrets, for the room domain."""
 
-    __slots__ = ("_digester", "_store", "_unfinished", "_wall_clock")
+    __slots__ = ("_digester", "_store", "_unfinished", "_wall_clock", "passes")
 
     def __init__(
         self,
@@ -115,18 +116,23 @@ class StandingRooms:
         self._store = store
         self._digester = digester
         self._wall_clock = wall_clock
+        self.passes = SeatPasses(digester, wall_clock)
+        """The resume tokens of standing rooms, which let their holders back in after a
+        restart of the server."""
         # Writes nobody waits for (a use, a lobby the server switched on): finished at close.
         self._unfinished: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def open(cls, data_dir: Path) -> StandingRooms:
+    async def open(
+        cls, data_dir: Path, wall_clock: Callable[[], float] = time.time
+    ) -> StandingRooms:
         """The embedded store in ``data_dir`` (made if missing); raises ``StoreError``.
 
         The store binds to no event loop (its calls run on a thread of its own), so it may be
         opened before the server's loop runs.
         """
         digester = SecretDigester.open(data_dir)
-        return cls(await SqliteRoomStore.open(data_dir), digester)
+        return cls(await SqliteRoomStore.open(data_dir), digester, wall_clock)
 
     def now(self) -> int:
         """The wall-clock time the store keeps, in unix seconds."""

@@ -153,7 +153,10 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     (opened by the caller, so that a store that cannot be opened stops the start before the
     server runs)."""
     registry = Registry(
-        settings.room_capacity, settings.resume_grace_seconds, max_rooms=settings.max_rooms
+        settings.room_capacity,
+        settings.resume_grace_seconds,
+        max_rooms=settings.max_rooms,
+        passes=standing.passes,
     )
     reserved = ReservedNames(settings.reserved_names)
     hub = SignalingHub(registry, media, standing, turn=settings.turn, reserved=reserved)

@@ -229,8 +229,14 @@ class SignalingHub:
         self, connection: Connection, room: Room, message: Join, name: str, address: str
     ) -> Seat | LobbyTicket | None:
         role = _role_for(room, message.host_secret)
+        # Someone who was in the meeting when the server restarted: back in past the lobby,
+        # the lock and the password, unless a host removed them (the ban check below).
+        passes = self._standing.passes
+        returning = (
+            role == "guest" and room.stands and passes.from_before_restart(room.id, message.resume)
+        )
         checked: _PasswordCheck | None = None
-        if role == "guest":
+        if role == "guest" and not returning:
             # Cheap refusals first: a locked room or a guesser costs no store read or scrypt.
             self._check_entry(room, message.password, address, self._clock())
             checked = await self._check_password_slowly(room, message.password)
@@ -239,7 +245,7 @@ class SignalingHub:
         if self._registry.get(room.id) is not room:
             return None
         now = self._clock()
-        if role == "guest":
+        if role == "guest" and not returning:
             if not self._check_entry(room, message.password, address, now, checked):
                 return None  # the password changed while it was checked
             if room.settings.lobby:
@@ -249,6 +255,8 @@ class SignalingHub:
         elif room.keys is not None and message.host_secret:
             room.keys = room.keys.knowing(role, message.host_secret)
         participant = self._registry.enter(room, name, now, role)
+        if returning and message.resume is not None:
+            passes.spend(message.resume)
         self._standing.note_use(room)
         return self._seat(connection, room, participant, resumed=False)
 

@@ -71,12 +71,18 @@ export class RoomSession {
   #end;
   #passwordScreen;
   #socket = new WarmSocket();
-  #banner = new ReconnectBanner(find("#banner-advice", HTMLElement), find("#banner-reload", HTMLButtonElement));
+  #banner;
 
   /** @param {RoomSessionDeps} deps */
   constructor(deps) {
     const { i18n, room, media, preferences, encryption } = deps;
     this.#deps = deps;
+    const status = find("#connection-status", HTMLElement);
+    this.#banner = new ReconnectBanner(
+      find("#banner-advice", HTMLElement),
+      find("#banner-reload", HTMLButtonElement),
+      (key) => (key === null ? silence(status) : i18n.bind(status, key)),
+    );
     this.#passphrase = new PassphraseField(i18n);
     this.#passphrase.show(encryption.entry, null);
     this.prejoin = new PrejoinView(i18n, room, preferences.name, {
@@ -290,4 +296,13 @@ export class RoomSession {
     void this.call?.setLocalTrack(source, track);
     this.#deps.view.showSelf();
   }
+}
+
+/**
+ * Empties a live region, and keeps it empty when the language changes.
+ * @param {HTMLElement} region
+ */
+function silence(region) {
+  delete region.dataset.i18n;
+  region.textContent = "";
 }

@@ -4,6 +4,9 @@ shows as such to the person."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,10 +17,11 @@ from support.media import IdleMedia
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, KlingelError
 from klingel.protocol.messages import Join
-from klingel.protocol.moderation import RoomSettingsChange, SetPassword
+from klingel.protocol.moderation import Remove, RoomSettingsChange, SetPassword
 from klingel.rooms.creation import CreatedRoom, RoomCreation
 from klingel.rooms.password_guard import ROOM_WRONG_PASSWORDS
 from klingel.rooms.registry import Registry
+from klingel.rooms.seat_passes import RETURN_WINDOW_SECONDS
 from klingel.rooms.standing import StandingRooms
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
@@ -132,3 +136,80 @@ async def test_a_lobby_the_server_switched_on_after_guessing_is_saved(
         assert found is not None and found.settings.lobby
     finally:
         await reopened.close()
+
+
+def hub_issuing_passes(standing: StandingRooms) -> SignalingHub:
+    """A server as ``klingel serve`` makes it: standing rooms' resume tokens are seat passes."""
+    registry = Registry(capacity=5, passes=standing.passes)
+    return SignalingHub(registry, IdleMedia(), standing, clock=Clock())
+
+
+@dataclass(frozen=True, slots=True)
+class CutOff:
+    """A meeting the server was killed in: the room and the last resume token of a guest who
+    was in it and of one a host removed."""
+
+    created: CreatedRoom
+    guest_pass: str
+    removed_pass: str
+
+
+async def meeting_cut_off(data_dir: Path, wall: Clock) -> CutOff:
+    """Host, guest and a removed guest in a room that then got a password, lobby and lock;
+    then the server is gone (what it wrote stays)."""
+    before = await StandingRooms.open(data_dir, wall)
+    try:
+        hub = hub_issuing_passes(before)
+        created = await created_room(before, hub)
+        host, _ = await seat_of(hub, host_secret=created.host_secret)
+        commands = HostCommands(hub)
+        await commands.handle(host, RoomSettingsChange(lobby=False))
+        _, guest_socket = await seat_of(hub, name="Gast")
+        removed, removed_socket = await seat_of(hub, name="Entfernt")
+        await commands.handle(host, Remove(id=removed.participant.id))
+        await commands.handle(host, SetPassword(password=PASSWORD))
+        await commands.handle(host, RoomSettingsChange(lobby=True, locked=True))
+        return CutOff(
+            created,
+            guest_socket.of_type("joined")[-1]["resume"],
+            removed_socket.of_type("joined")[-1]["resume"],
+        )
+    finally:
+        await before.close()
+
+
+@contextlib.asynccontextmanager
+async def restarted(data_dir: Path) -> AsyncIterator[tuple[CutOff, SignalingHub, Clock]]:
+    """The meeting cut off, the server started again 4 s later on the same data directory,
+    and its wall clock, 2 s after the start."""
+    wall = Clock(1_750_000_000.0)
+    cut_off = await meeting_cut_off(data_dir, wall)
+    wall.now += 4
+    after = await StandingRooms.open(data_dir, wall)
+    try:
+        wall.now += 2
+        yield cut_off, hub_issuing_passes(after), wall
+    finally:
+        await after.close()
+
+
+async def test_after_a_restart_those_who_were_in_come_back_past_lobby_lock_and_password(
+    tmp_path: Path,
+) -> None:
+    async with restarted(tmp_path / "data") as (cut_off, hub, _):
+        back, _ = await seat_of(hub, name="Gast", resume=cut_off.guest_pass)
+        assert back.participant.role == "guest" and back.room.settings.lobby
+        assert back.room.settings.locked and back.room.password is not None
+        assert await refusal(hub, resume=cut_off.removed_pass) is ErrorCode.REMOVED
+        assert await refusal(hub, resume=cut_off.guest_pass) is ErrorCode.ROOM_LOCKED, "once"
+        host, _ = await seat_of(hub, host_secret=cut_off.created.host_secret)
+        assert host.participant.role == "host"
+
+
+async def test_a_pass_of_the_run_before_is_not_honoured_long_after_the_start(
+    tmp_path: Path,
+) -> None:
+    async with restarted(tmp_path / "data") as (cut_off, hub, wall):
+        wall.now += RETURN_WINDOW_SECONDS
+        refused = await refusal(hub, resume=cut_off.guest_pass, password=PASSWORD)
+        assert refused is ErrorCode.ROOM_LOCKED, "later, the lock decides as for anyone"
