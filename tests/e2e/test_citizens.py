@@ -449,13 +449,16 @@ async def test_a_long_reconnect_says_what_to_check_and_offers_a_reload(
     await page.route_web_socket(re.compile(r"/ws$"), lambda ws: network.route(ws))
     await page.goto(f"{server}/r/{room_name}")
     await join_from_prejoin(page, "Anna")
-    advice = page.get_by_text("Bitte prüfen Sie")
+    # The banner shows the advice, and the status line says it to screen readers.
+    advice = page.locator("#banner").get_by_text("Bitte prüfen Sie")
+    status = page.locator("#connection-status")
     await network.cut()
     await wait_state(page, "reconnecting")
     await asyncio.sleep(5)
     assert not await advice.is_visible(), "no advice in the first seconds"
     await advice.wait_for(state="visible", timeout=25_000)
     assert await page.get_by_role("button", name="Seite neu laden").is_visible()
+    assert "Bitte prüfen Sie" in (await status.text_content() or "")
 
 
 # -- the whole way by keyboard ----------------------------------------------------------------
