@@ -3,8 +3,8 @@
 The hub owns the registry of rooms, the sockets of joined participants and of people waiting
 in lobbies, and the ways to the SFU and to the room store. Everything it relays carries the
 sender the hub knows from the socket, never one a client claims. Roles come only from a room's
-host keys. It runs on one event loop; after each ``await`` it checks again that the
-participant (or, in a join, the room) is still there.
+host keys; ``klingel.web.door`` decides who enters, as what. It runs on one event loop; after
+each ``await`` it checks again that the participant (or, in a join, the room) is still there.
 
 Host commands are in ``klingel.web.moderation``; they use the hub's sending and removal.
 """
@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.codec import encode_frame
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import (
     ErrorCode,
-    KlingelError,
     ProtocolError,
     UserError,
-    error_for,
 )
-from klingel.protocol.layers import MAX_LAYER, PublishLayers, SetLayers
+from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
     ActiveSpeakerChanged,
@@ -56,7 +53,7 @@ from klingel.protocol.moderation import (
     RoomUpdated,
     Waiting,
 )
-from klingel.protocol.objects import SOURCE_KIND, IceServer, Role, StreamInfo, TrackAssignment
+from klingel.protocol.objects import SOURCE_KIND, IceServer, StreamInfo, TrackAssignment
 from klingel.rooms.identifiers import new_stream_id
 from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.naming import parse_display_name, parse_room_id
@@ -65,12 +62,10 @@ from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.room import Room
-from klingel.rooms.room_password import RoomPassword
 from klingel.rooms.standing import StandingRooms, StoredPart
 from klingel.sfu.api import (
     ActiveSpeaker,
     MediaBackend,
-    MediaError,
     MediaEvent,
     PublisherLayers,
     Subscription,
@@ -80,6 +75,9 @@ from klingel.sfu.api import (
 )
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
+from klingel.web.door import RoomDoor
+from klingel.web.media_requests import ask_media, media_unavailable
+from klingel.web.publish_layers import PublishedLayers
 
 __all__ = ["E2EE_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
 
@@ -88,33 +86,9 @@ logger = logging.getLogger(__name__)
 E2EE_LIMIT = RateLimit(rate=5.0, burst=40.0)
 """Key messages per participant: a join or a key change takes a few; nothing needs a stream."""
 
-_MEDIA_ERROR_CODES = frozenset(
-    {
-        ErrorCode.BAD_SDP,
-        ErrorCode.TOO_MANY_CANDIDATES,
-        ErrorCode.UNKNOWN_STREAM,
-        ErrorCode.MEDIA_UNAVAILABLE,
-    }
-)
-_T = TypeVar("_T")
-
-
 JOIN_ATTEMPTS = 3
 """A join looks again when the room ended or went from memory while it waited; more than
 twice in a row means something keeps ending it."""
-
-
-def _role_for(room: Room, host_secret: str | None) -> Role:
-    """Only a room's own keys give a role; a room without keys has guests only."""
-    return room.keys.role_for(host_secret) if room.keys is not None else "guest"
-
-
-@dataclass(frozen=True, slots=True)
-class _PasswordCheck:
-    """What the slow check said about one password of a room (the object it checked)."""
-
-    password: RoomPassword
-    right: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +131,9 @@ class SignalingHub:
         self._turn = turn
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
-        # The last ``publish_layers`` of each published stream, sent again on a resume: one
-        # that came while the socket was gone would otherwise leave a layer switched off.
-        self._publish_layers: dict[ParticipantId, dict[StreamId, PublishLayers]] = {}
+        self._publish_layers = PublishedLayers()
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
+        self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
 
     @property
     def registry(self) -> Registry:
@@ -228,91 +201,18 @@ class SignalingHub:
     async def _enter(
         self, connection: Connection, room: Room, message: Join, name: str, address: str
     ) -> Seat | LobbyTicket | None:
-        role = _role_for(room, message.host_secret)
-        # Someone who was in the meeting when the server restarted: back in past the lobby,
-        # the lock and the password, unless a host removed them (the ban check below).
-        passes = self._standing.passes
-        returning = (
-            role == "guest" and room.stands and passes.from_before_restart(room.id, message.resume)
-        )
-        checked: _PasswordCheck | None = None
-        if role == "guest" and not returning:
-            # Cheap refusals first: a locked room or a guesser costs no store read or scrypt.
-            self._check_entry(room, message.password, address, self._clock())
-            checked = await self._check_password_slowly(room, message.password)
-        if await self._banned_before(room, message.resume):
-            raise UserError(ErrorCode.REMOVED, "You were removed from this room.")
-        if self._registry.get(room.id) is not room:
+        entry = await self._door.entry(room, message, address)
+        if entry is None:
             return None
-        now = self._clock()
-        if role == "guest" and not returning:
-            if not self._check_entry(room, message.password, address, now, checked):
-                return None  # the password changed while it was checked
-            if room.settings.lobby:
-                ticket = self._ring(connection, room, name)
-                self._standing.note_use(room)
-                return ticket
-        elif room.keys is not None and message.host_secret:
-            room.keys = room.keys.knowing(role, message.host_secret)
-        participant = self._registry.enter(room, name, now, role)
-        if returning and message.resume is not None:
-            passes.spend(message.resume)
+        if entry.lobby:
+            ticket = self._ring(connection, room, name)
+            self._standing.note_use(room)
+            return ticket
+        participant = self._registry.enter(room, name, self._clock(), entry.role)
+        if entry.returning and message.resume is not None:
+            self._standing.passes.spend(message.resume)
         self._standing.note_use(room)
         return self._seat(connection, room, participant, resumed=False)
-
-    async def _banned_before(self, room: Room, resume: str | None) -> bool:
-        """Whether a host removed this token's holder from the standing room before the room
-        was last brought into memory (later removals are known in memory)."""
-        if not resume or not room.stands:
-            return False
-        return await self._standing.is_banned(room.id, resume)
-
-    async def _check_password_slowly(
-        self, room: Room, password: str | None
-    ) -> _PasswordCheck | None:
-        """The stored digest's check, for a room whose password this server does not know yet
-        (brought back from the store): off the event loop."""
-        current = room.password
-        if current is None or current.stored is None or current.quick is not None:
-            return None
-        if password is None:
-            return None
-        right = await self._standing.password_matches(current.stored, password)
-        return _PasswordCheck(current, right)
-
-    def _check_entry(
-        self,
-        room: Room,
-        password: str | None,
-        address: str,
-        now: float,
-        checked: _PasswordCheck | None = None,
-    ) -> bool:
-        """Lock and password, for those without a host key: True if they may enter, False if
-        the password needs the slow check first (``checked`` is not about this password)."""
-        if room.settings.locked:
-            raise UserError(ErrorCode.ROOM_LOCKED, "This room is locked.")
-        current = room.password
-        if current is None:
-            return True
-        guard = room.password_guard
-        if not guard.allows(address, now):
-            raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many wrong passwords; wait a bit.")
-        if password is None:
-            raise UserError(ErrorCode.PASSWORD_REQUIRED, "This room has a password.")
-        right = current.quick_verdict(password)
-        if right is None and checked is not None and checked.password is current:
-            right = checked.right
-            if right:
-                # From now on the quick check suffices, as for a password set here.
-                room.password = current.knowing(password)
-        if right is None:
-            return False
-        if not right:
-            if guard.wrong(address, now) and not room.settings.lobby:
-                self._close_door_after_guessing(room)
-            raise UserError(ErrorCode.WRONG_PASSWORD, "The password is not right.")
-        return True
 
     def _close_door_after_guessing(self, room: Room) -> None:
         """Too many wrong passwords from everywhere: from now on a host decides who comes in."""
@@ -358,8 +258,7 @@ class SignalingHub:
             # Nobody else noticed the socket drop; only a new name or role is news.
             if changed:
                 self.announce_update(room, participant)
-            self._forget_layers_of_ended_streams(participant)
-            for message in self._publish_layers.get(participant.id, {}).values():
+            for message in self._publish_layers.again(participant):
                 connection.send(message)
         else:
             self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
@@ -424,7 +323,7 @@ class SignalingHub:
         reason their socket closes with ``CLOSE_ENDED``; without it, they left."""
         if self._registry.remove(room, participant.id) is None:
             return
-        self._publish_layers.pop(participant.id, None)
+        self._publish_layers.forget(participant.id)
         connection = self._connections.pop(participant.id, None)
         if connection is not None:
             if farewell is None:
@@ -458,7 +357,7 @@ class SignalingHub:
                 ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
         participants = self._registry.close(room)
         for participant in participants:
-            self._publish_layers.pop(participant.id, None)
+            self._publish_layers.forget(participant.id)
             connection = self._connections.pop(participant.id, None)
             if connection is not None:
                 connection.send(farewell)
@@ -620,9 +519,7 @@ class SignalingHub:
             )
             for track in message.tracks
         ]
-        answer = await self._ask_media(
-            self._media.publish(room.id, participant.id, message.sdp, specs)
-        )
+        answer = await ask_media(self._media.publish(room.id, participant.id, message.sdp, specs))
         if not self.is_current(seat, connection):
             return
         # What a host stopped stays stopped, also when re-offered: before the answer, so that
@@ -638,7 +535,7 @@ class SignalingHub:
         before = dict(participant.streams)
         was_sharing = participant.screen
         participant.streams = wanted
-        self._forget_layers_of_ended_streams(participant)
+        self._publish_layers.forget_ended(participant)
         connection.send(
             PublishAnswer(
                 sdp=answer,
@@ -661,7 +558,7 @@ class SignalingHub:
             if room.find_stream(request.stream) is None:
                 raise ProtocolError(ErrorCode.UNKNOWN_STREAM, "No such stream in this room.")
         subscriptions = [Subscription(request.mid, request.stream) for request in message.streams]
-        answer = await self._ask_media(
+        answer = await ask_media(
             self._media.subscribe(room.id, seat.participant.id, message.sdp, subscriptions)
         )
         if self.is_current(seat, connection):
@@ -678,7 +575,7 @@ class SignalingHub:
         for request in message.layers:
             if not self.is_current(seat, connection):
                 return
-            await self._ask_media(
+            await ask_media(
                 self._media.set_layer(room.id, seat.participant.id, request.stream, request.layer)
             )
 
@@ -687,25 +584,7 @@ class SignalingHub:
         try:
             await self._media.set_forwarding(room.id, stream_id, enabled)
         except Exception as error:
-            logger.warning("The SFU could not switch forwarding: %s", type(error).__name__)
-            logger.debug("SFU forwarding failure", exc_info=True)
-            raise error_for(ErrorCode.MEDIA_UNAVAILABLE, "The media server is busy.") from None
-
-    async def _ask_media(self, request: Awaitable[_T]) -> _T:
-        try:
-            return await request
-        except MediaError as error:
-            code = ErrorCode(error.code) if error.code in _MEDIA_ERROR_CODES else None
-            if code is None:
-                logger.warning("The SFU answered with an unknown error code")
-                code = ErrorCode.MEDIA_UNAVAILABLE
-            raise error_for(code, error.message) from None
-        except KlingelError:
-            raise
-        except Exception as error:
-            logger.warning("The SFU could not take a request: %s", type(error).__name__)
-            logger.debug("SFU request failure", exc_info=True)
-            raise error_for(ErrorCode.MEDIA_UNAVAILABLE, "The media server is busy.") from None
+            raise media_unavailable(error, "switch forwarding") from None
 
     async def close_media(self, room: Room) -> None:
         try:
@@ -728,28 +607,13 @@ class SignalingHub:
             self._relay_publisher_layers(event)
 
     def _relay_publisher_layers(self, event: PublisherLayers) -> None:
-        """Only the publisher hears which layers of its stream anyone receives, and only while
-        the stream is still theirs; about someone gone it is dropped."""
+        """Only the publisher hears which layers of its stream anyone receives; about someone
+        gone it is dropped."""
         room = self._registry.get(event.room)
         participant = room.get(event.participant) if room is not None else None
-        if participant is None or event.stream_id not in participant.streams.values():
-            return
-        wanted = event.wanted
-        if not 1 <= len(wanted) <= MAX_LAYER + 1 or not wanted[0]:
-            logger.debug("Ignoring publisher layers the protocol cannot carry: %s", wanted)
-            return
-        message = PublishLayers(event.stream_id, wanted)
-        self._publish_layers.setdefault(participant.id, {})[event.stream_id] = message
-        self.send_to_one(participant, message)
-
-    def _forget_layers_of_ended_streams(self, participant: Participant) -> None:
-        known = self._publish_layers.get(participant.id)
-        if known is None:
-            return
-        for stream_id in set(known) - set(participant.streams.values()):
-            del known[stream_id]
-        if not known:
-            del self._publish_layers[participant.id]
+        message = None if participant is None else self._publish_layers.told(participant, event)
+        if participant is not None and message is not None:
+            self.send_to_one(participant, message)
 
     def _reset_media(self, room_id: RoomId) -> None:
         room = self._registry.get(room_id)
@@ -757,7 +621,7 @@ class SignalingHub:
             return
         logger.info("Media of a room was reset after an SFU worker restart")
         for participant in room:
-            self._publish_layers.pop(participant.id, None)
+            self._publish_layers.forget(participant.id)
             was_sharing = participant.screen
             for stream in participant.stream_infos():
                 self.send_to(room, StreamRemoved(stream.id))
