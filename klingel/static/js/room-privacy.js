@@ -40,12 +40,11 @@ export class PrivacyPanels {
 
   /** How long the server keeps a room nobody enters, as it said when asked. */
   #unusedRoomDays = DEFAULT_UNUSED_ROOM_DAYS;
+  /** Asked when the panel first opens: the page's start and its join need no extra request. */
+  #askedDays = false;
 
   /** @param {PrivacyDeps} deps */
   constructor({ i18n, room, encryption, own, settings }) {
-    void fetchUnusedRoomDays().then((days) => {
-      this.#unusedRoomDays = days;
-    });
     const e2ee = new E2eePanel(
       {
         badge: find("#e2ee-badge", HTMLButtonElement),
@@ -89,6 +88,12 @@ export class PrivacyPanels {
 
   openStored() {
     this.#stored.open();
+    if (this.#askedDays) return;
+    this.#askedDays = true;
+    void fetchUnusedRoomDays().then((days) => {
+      this.#unusedRoomDays = days;
+      this.#stored.refresh();
+    });
   }
 
   /** Follows a new call (each join makes one). @param {Call} call */
