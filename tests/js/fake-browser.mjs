@@ -94,10 +94,18 @@ export class FakePeerConnection extends EventTarget {
     return [...this.#transceivers];
   }
 
+  /** how many offers it made */
+  offersMade = 0;
+  /** @type {FakeTransceiver[]} those that got their mid in the pending offer */
+  #newInOffer = [];
+
   /** @param {{type: string, sdp?: string}} [description] */
   async setLocalDescription(description) {
     if (description?.type === "rollback") {
       await Promise.resolve();
+      // As in a browser: a transceiver first described by the offer taken back has no mid.
+      for (const transceiver of this.#newInOffer.splice(0)) transceiver.mid = null;
+      this.localDescription = null;
       this.signalingState = "stable";
       return;
     }
@@ -105,6 +113,8 @@ export class FakePeerConnection extends EventTarget {
     // there are at the call; one added a moment later waits for the next offer.
     const live = this.#transceivers.filter((t) => !t.stopped);
     await Promise.resolve();
+    this.offersMade += 1;
+    this.#newInOffer = live.filter((t) => t.mid === null);
     for (const transceiver of live) transceiver.mid ??= String(this.#nextMid++);
     const mids = live.map((t) => `a=mid:${t.mid} ${t.direction}`).join("\r\n");
     this.localDescription = { type: "offer", sdp: `v=0\r\n${mids}\r\n` };
@@ -114,11 +124,17 @@ export class FakePeerConnection extends EventTarget {
   /** @param {{type: string, sdp: string}} description */
   async setRemoteDescription(description) {
     await Promise.resolve();
+    this.#newInOffer = [];
     this.remoteDescription = description;
     this.signalingState = "stable";
   }
 
-  restartIce() {}
+  /** how often an ICE restart was asked for */
+  restarts = 0;
+
+  restartIce() {
+    this.restarts += 1;
+  }
 
   close() {
     this.connectionState = "closed";

@@ -134,6 +134,7 @@ const NOTICE_CODES = new Set([
 /** @typedef {import("./media.js").TrackSource} TrackSource */
 /** @typedef {import("./media.js").RemoteStream} RemoteStream */
 /** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
+/** @typedef {import("./prepared-receiver.js").PreparedReceiver} PreparedReceiver */
 
 /** @typedef {import("./room-state.js").RoomSettings} RoomSettings */
 /** @typedef {{id: string, name: string}} LobbyEntry */
@@ -185,6 +186,8 @@ export class Call extends EventTarget {
   #layers;
   /** @type {CallEncryption | null} */
   #encryption = null;
+  /** @type {PreparedReceiver | null} the subscribe connection made ahead, until used */
+  #prepared = null;
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
@@ -272,12 +275,15 @@ export class Call extends EventTarget {
    * Joins with these local tracks (either may be absent: watching and listening is fine).
    * @param {{microphone?: MediaStreamTrack | null, camera?: MediaStreamTrack | null}} tracks
    * @param {WebSocket | null} [socket] a signaling socket opened ahead, to join on
+   * @param {PreparedReceiver | null} [receiver] a subscribe connection made ahead, for the
+   *   first one; the call closes it if it goes unused
    */
-  start(tracks, socket = null) {
+  start(tracks, socket = null, receiver = null) {
     for (const source of /** @type {const} */ (["microphone", "camera"])) {
       const track = tracks[source];
       if (track) this.#local.set(source, track);
     }
+    this.#prepared = receiver;
     this.#signaling.connect(socket);
     // While the socket opens and the server joins us, not when the offers are due.
     prepareMediaStack();
@@ -386,7 +392,12 @@ export class Call extends EventTarget {
       this.#layers.resumed();
     } else this.#startMedia();
     if (this.room.you) void this.#encryption?.joined(this.room.you.id);
-    this.#sendMediaState();
+    // After the subscribe offer: the server takes one message after another, and what the
+    // others learn from this one is not what this person waits for.
+    const sent = this.#subscriber?.offerSent() ?? Promise.resolve();
+    void sent.then(() => {
+      if (!this.#ended) this.#sendMediaState();
+    });
     const show = () => {
       for (const id of removed) this.#emit(CallEvent.PARTICIPANT_REMOVED, { id });
       for (const participant of added) {
@@ -437,11 +448,14 @@ export class Call extends EventTarget {
     this.#live.clear();
     this.#layers.reset();
     // The subscriber goes first: what the others send is what a person waits to see.
+    const prepared = this.#prepared;
+    this.#prepared = null;
     const subscriber = new Subscriber(
       this.#signaling,
       this.#iceServers,
       this.#timing,
       this.#encryption,
+      prepared?.take(this.#encryption?.peerConfiguration() ?? {}, this.#iceServers) ?? null,
     );
     this.#subscriber = subscriber;
     this.#watch(subscriber, recovering);
@@ -575,6 +589,8 @@ export class Call extends EventTarget {
     this.#showHeldView();
     this.#ended = true;
     this.#layers.close();
+    this.#prepared?.close();
+    this.#prepared = null;
     this.#publisher?.close();
     this.#subscriber?.close();
     this.#publisher = null;

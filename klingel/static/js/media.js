@@ -12,6 +12,7 @@ export { ConnectionEvent } from "./one-way-connection.js";
 /** @typedef {"microphone" | "camera" | "screen"} TrackSource */
 /** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
 /** @typedef {import("./one-way-connection.js").Requester} Requester */
+/** @typedef {import("./prepared-receiver.js").TakenReceiver} TakenReceiver */
 /** @typedef {{id: string, participant: string, kind: "audio" | "video", source: TrackSource}} RemoteStream */
 /**
  * What the connections need of an end-to-end encrypted meeting (`E2eeSession`).
@@ -102,7 +103,7 @@ function isBaselineH264(codec) {
  * @param {RTCRtpTransceiver} transceiver
  * @param {"audio" | "video"} kind
  */
-function receiveForwardedCodecs(transceiver, kind) {
+export function receiveForwardedCodecs(transceiver, kind) {
   const capabilities = receiverCodecs(kind);
   if (!capabilities || typeof transceiver.setCodecPreferences !== "function") return;
   const codecs = forwardedCodecs(capabilities, kind);
@@ -443,6 +444,8 @@ export function chooseStreams(streams, limit = MAX_SUBSCRIBED_STREAMS) {
 export class Subscriber extends OneWayConnection {
   /** @type {Map<string, {stream: RemoteStream, transceiver: RTCRtpTransceiver, live: boolean}>} */
   #receiving = new Map();
+  /** @type {RTCRtpTransceiver[]} receivers made ahead that no stream uses yet */
+  #spares;
   /** @type {MediaEncryption | null} */
   #encryption;
 
@@ -450,18 +453,22 @@ export class Subscriber extends OneWayConnection {
    * @param {Requester} signaling
    * @param {RTCIceServer[]} iceServers
    * @param {JoinTiming | null} [timing]
-   * @param {MediaEncryption | null} [encryption] in an encrypted meeting: every receiver
+   * @param {MediaEncryption | null} [encryption] in an encrypting meeting: every receiver
    *   decrypts, and drops what does not
+   * @param {TakenReceiver | null} [prepared] the connection made ahead, with its spare
+   *   receivers and its offer, made with `encryption`'s settings
    */
-  constructor(signaling, iceServers, timing = null, encryption = null) {
+  constructor(signaling, iceServers, timing = null, encryption = null, prepared = null) {
     const steps = {
       offer: JoinStep.SUBSCRIBE_OFFER,
       answer: JoinStep.SUBSCRIBE_ANSWER,
       ice: JoinStep.SUBSCRIBE_ICE,
       dtls: JoinStep.SUBSCRIBE_DTLS,
     };
-    super(signaling, iceServers, steps, timing, encryption?.peerConfiguration() ?? {});
+    const extra = encryption?.peerConfiguration() ?? {};
+    super(signaling, iceServers, steps, timing, extra, prepared);
     this.#encryption = encryption;
+    this.#spares = prepared?.spares ?? [];
   }
 
   /**
@@ -484,8 +491,7 @@ export class Subscriber extends OneWayConnection {
     }
     for (const [id, stream] of wanted) {
       if (this.#receiving.has(id)) continue;
-      const transceiver = this.pc.addTransceiver(stream.kind, { direction: "recvonly" });
-      receiveForwardedCodecs(transceiver, stream.kind);
+      const transceiver = this.#spare(stream.kind) ?? this.#addReceiver(stream.kind);
       if (this.#encryption) {
         try {
           this.#encryption.attachReceiver(transceiver.receiver, stream.kind, stream.participant);
@@ -500,6 +506,38 @@ export class Subscriber extends OneWayConnection {
       changed = true;
     }
     if (changed) this.negotiate();
+  }
+
+  /** @param {boolean} reused */
+  beforeOffer(reused) {
+    if (reused) return;
+    // Receivers made ahead that no stream uses are stopped: never an idle section, where a
+    // browser may show a stream that arrives before its answer.
+    for (const spare of this.#spares.splice(0)) spare.stop();
+  }
+
+  offerMadeAheadFits() {
+    return this.#spares.length === 0;
+  }
+
+  needsAnotherOffer() {
+    for (const { transceiver } of this.#receiving.values()) {
+      if (transceiver.mid === null) return true;
+    }
+    return false;
+  }
+
+  /** @param {"audio" | "video"} kind */
+  #spare(kind) {
+    const at = this.#spares.findIndex((spare) => spare.receiver.track.kind === kind);
+    return at < 0 ? null : this.#spares.splice(at, 1)[0];
+  }
+
+  /** @param {"audio" | "video"} kind */
+  #addReceiver(kind) {
+    const transceiver = this.pc.addTransceiver(kind, { direction: "recvonly" });
+    receiveForwardedCodecs(transceiver, kind);
+    return transceiver;
   }
 
   hasMedia() {
@@ -523,7 +561,8 @@ export class Subscriber extends OneWayConnection {
 
   answered() {
     for (const entry of this.#receiving.values()) {
-      if (entry.live) continue;
+      // One added after the offer was made waits for the next answer.
+      if (entry.live || entry.transceiver.mid === null) continue;
       entry.live = true;
       const detail = { stream: entry.stream, track: entry.transceiver.receiver.track };
       this.dispatchEvent(new CustomEvent(SubscriberEvent.TRACK, { detail }));

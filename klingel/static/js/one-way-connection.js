@@ -33,6 +33,27 @@ const DISCONNECTED_GRACE_MS = 3_000;
  *   Promise<any>}} Requester
  */
 
+/**
+ * The settings of a connection to the SFU.
+ * @param {Record<string, unknown>} extra what an encrypting transform API needs, if anything
+ * @param {RTCIceServer[]} iceServers exactly those from `joined`: never a third party's.
+ * @returns {RTCConfiguration}
+ */
+export function connectionConfiguration(extra, iceServers) {
+  return /** @type {RTCConfiguration} */ ({
+    ...extra,
+    iceServers,
+    bundlePolicy: "max-bundle",
+    rtcpMuxPolicy: "require",
+  });
+}
+
+/**
+ * A connection made ahead: `offered()` resolves to whether its pending local offer can go out
+ * as it is (else a fresh offer replaces it).
+ * @typedef {{pc: RTCPeerConnection, offered: () => Promise<boolean>}} PreparedConnection
+ */
+
 export class OneWayConnection extends EventTarget {
   #signaling;
   #wantsOffer = false;
@@ -52,6 +73,8 @@ export class OneWayConnection extends EventTarget {
   /** @type {JoinTiming | null} */
   #timing;
   #steps;
+  /** @type {(() => Promise<boolean>) | null} whether the offer made ahead can go out */
+  #premade = null;
 
   /**
    * @param {Requester} signaling
@@ -60,20 +83,16 @@ export class OneWayConnection extends EventTarget {
    * @param {JoinTiming | null} timing
    * @param {Record<string, unknown>} [extra] more settings of the connection (what an
    *   encrypting transform API needs)
+   * @param {PreparedConnection | null} [prepared] one made ahead with these settings, to use
+   *   instead of a new one
    */
-  constructor(signaling, iceServers, steps, timing, extra = {}) {
+  constructor(signaling, iceServers, steps, timing, extra = {}, prepared = null) {
     super();
     this.#signaling = signaling;
     this.#steps = steps;
     this.#timing = timing;
-    this.pc = new RTCPeerConnection(
-      /** @type {RTCConfiguration} */ ({
-        ...extra,
-        iceServers,
-        bundlePolicy: "max-bundle",
-        rtcpMuxPolicy: "require",
-      }),
-    );
+    this.pc = prepared?.pc ?? new RTCPeerConnection(connectionConfiguration(extra, iceServers));
+    this.#premade = prepared?.offered ?? null;
     this.pc.addEventListener("connectionstatechange", () => this.#connectionChanged());
     this.pc.addEventListener("iceconnectionstatechange", () => this.#connectionChanged());
   }
@@ -97,6 +116,23 @@ export class OneWayConnection extends EventTarget {
    * @param {any} _answer
    */
   answered(_answer) {}
+
+  /**
+   * Called just before an offer is made (`reused` false) or the offer made ahead goes out as
+   * it is (`reused` true).
+   * @param {boolean} _reused
+   */
+  beforeOffer(_reused) {}
+
+  /** Whether the offer made ahead describes exactly what the connection needs now. */
+  offerMadeAheadFits() {
+    return false;
+  }
+
+  /** Whether something to negotiate was left out of the offer just answered. */
+  needsAnotherOffer() {
+    return false;
+  }
 
   /** True while media can flow or is still coming up for the first time. */
   get healthy() {
@@ -206,8 +242,15 @@ export class OneWayConnection extends EventTarget {
   async #offerOnce() {
     if (!this.hasMedia()) return;
     const restart = this.#iceRestartWanted;
-    if (restart) this.pc.restartIce();
-    await this.pc.setLocalDescription();
+    const premade = this.#premade;
+    this.#premade = null;
+    const usable = premade !== null && (await premade());
+    const reused = usable && !restart && !this.#closed && this.offerMadeAheadFits();
+    this.beforeOffer(reused);
+    if (!reused) {
+      if (restart) this.pc.restartIce();
+      await this.pc.setLocalDescription();
+    }
     const local = this.pc.localDescription;
     if (!local) throw new Error("no local description");
     let answer;
@@ -228,6 +271,8 @@ export class OneWayConnection extends EventTarget {
     this.#timing?.mark(this.#steps.answer);
     if (restart) this.#iceRestartWanted = false;
     this.answered(answer);
+    // What the offer made ahead could not carry goes in the next one.
+    if (this.needsAnotherOffer()) this.#wantsOffer = true;
   }
 
   /** @param {unknown} error */

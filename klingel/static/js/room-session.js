@@ -11,6 +11,7 @@ import { Call, callEvents, CallEvent, CallState, E2EE_REQUIRED } from "./call.js
 import { JoinTiming } from "./join-timing.js";
 import { LocalMediaEvent } from "./local-media.js";
 import { prepareMediaStack } from "./media.js";
+import { PreparedReceiver } from "./prepared-receiver.js";
 import { roomTitle } from "./slug.js";
 import { find } from "./ui/dom.js";
 import { EndScreen } from "./ui/end-screen.js";
@@ -71,6 +72,8 @@ export class RoomSession {
   #end;
   #passwordScreen;
   #socket = new WarmSocket();
+  /** @type {PreparedReceiver | null} */
+  #receiver = null;
   #banner;
 
   /** @param {RoomSessionDeps} deps */
@@ -114,12 +117,17 @@ export class RoomSession {
   }
 
   /**
-   * A join is near: the socket opens and the browser sets up its WebRTC machinery and the
-   * page's audio now, so that the click only sends `join`.
+   * A join is near: the socket opens and the browser sets up its WebRTC machinery, the
+   * subscribe connection and the page's audio now, so that the click only sends `join`.
    */
   #getReady() {
     this.#socket.warm();
     prepareMediaStack();
+    // Only for a link without encryption: an encrypting join may need other settings, and a
+    // browser that cannot encrypt does not join at all.
+    if (this.#deps.encryption.entry === null && !this.#receiver?.available) {
+      this.#receiver = PreparedReceiver.make();
+    }
     this.#deps.media.prepareAudio();
   }
 
@@ -180,7 +188,9 @@ export class RoomSession {
     current.start(
       { microphone: media.local.track("microphone"), camera: media.local.track("camera") },
       this.#socket.take(),
+      this.#receiver,
     );
+    this.#receiver = null;
   }
 
   /** @param {{state: string, code: string, message: string | null}} detail */
