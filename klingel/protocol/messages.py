@@ -13,6 +13,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 
 from klingel.ids import ParticipantId
+from klingel.protocol.broadcast import (
+    BroadcastCommand,
+    BroadcastPin,
+    BroadcastState,
+    PublicConsent,
+)
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.layers import PublishLayers, SetLayers
@@ -236,6 +242,8 @@ HostCommand = (
     | EndMeeting
     | RenewSecrets
     | DeleteRoom
+    | BroadcastCommand
+    | BroadcastPin
 )
 HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 
@@ -251,6 +259,7 @@ ClientMessage = (
     | Leave
     | Unmute
     | E2eeTo
+    | PublicConsent
     | HostCommand
 )
 
@@ -384,6 +393,7 @@ ServerMessage = (
     | HostSecrets
     | PasswordGuessing
     | E2eeFrom
+    | BroadcastState
 )
 
 # Each union lists its classes once: the tables by type are made from it.

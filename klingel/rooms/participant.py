@@ -30,6 +30,7 @@ class Participant:
         "may_unmute",
         "muted_by_host",
         "name",
+        "public_shown",
         "resume_token",
         "role",
         "stopped_sources",
@@ -47,6 +48,8 @@ class Participant:
     ) -> None:
         self.id = id
         self.name = name
+        # Their own choice: may the public see and hear them when the room is broadcast.
+        self.public_shown = True
         self.resume_token = resume_token
         self.role: Role = role
         self.muted_by_host = False

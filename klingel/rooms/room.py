@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import RoomInfo, StreamInfo
+from klingel.rooms.broadcast import Broadcast
 from klingel.rooms.keys import HostKeys
 from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
@@ -28,6 +29,7 @@ class Room:
         "_banned_tokens",
         "_chat_sequence",
         "_participants",
+        "broadcast",
         "capacity",
         "created_at",
         "id",
@@ -69,6 +71,8 @@ class Room:
         self.joins_under_way = 0
         self.password_guard = PasswordGuard(created_at)
         self._banned_tokens: set[str] = set()
+        # The public side, while a host has it switched on (docs/public-viewing.md).
+        self.broadcast: Broadcast | None = None
 
     def __len__(self) -> int:
         return len(self._participants)

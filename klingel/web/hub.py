@@ -74,6 +74,7 @@ from klingel.sfu.api import (
     WorkerRestarted,
 )
 from klingel.turn.ice_servers import TurnRelay
+from klingel.web.broadcasting import Broadcasting
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 from klingel.web.door import RoomDoor
 from klingel.web.media_requests import ask_media, media_unavailable
@@ -132,6 +133,7 @@ class SignalingHub:
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
+        self.broadcasting = Broadcasting(self)
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
         self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
 
@@ -264,6 +266,7 @@ class SignalingHub:
             self.send_to(room.others(participant.id), ParticipantJoined(participant.info()))
         if participant.is_moderator and room.lobby:
             connection.send(LobbyChanged(room.lobby.entries()))
+        self.broadcasting.joined(room, participant)
         return Seat(room, participant)
 
     def send_secrets(self, room: Room, people: Iterable[Participant]) -> None:
@@ -336,6 +339,7 @@ class SignalingHub:
             self.send_to(remaining, StreamRemoved(stream.id))
         participant.streams.clear()
         self.send_to(remaining, ParticipantLeft(participant.id))
+        self.broadcasting.left(room, participant.id)
         await self._release_media(room, participant.id)
 
     async def _release_media(self, room: Room, participant: ParticipantId) -> None:

@@ -15,6 +15,7 @@ import asyncio
 import logging
 
 from klingel.ids import ParticipantId
+from klingel.protocol.broadcast import BroadcastCommand, BroadcastPin
 from klingel.protocol.errors import ErrorCode, ProtocolError, UserError
 from klingel.protocol.messages import HostCommand
 from klingel.protocol.moderation import (
@@ -107,6 +108,8 @@ class HostCommands:
             case DeleteRoom():
                 self._only_hosts(actor)
                 await self._delete_room(room)
+            case BroadcastCommand() | BroadcastPin():
+                self._hub.broadcasting.command(room, command)
 
     # --- who a command is about ---------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class HostCommands:
         if change.e2ee is not None and change.e2ee != before.e2ee and len(room) > 1:
             # Pages already in could not follow: they joined with or without their keys.
             raise UserError(ErrorCode.NOT_ALLOWED, "Encryption is set before others join.")
+        if change.e2ee and room.broadcast is not None:
+            raise UserError(ErrorCode.NOT_ALLOWED, "A public room cannot be end-to-end encrypted.")
         after = before.changed(
             lobby=change.lobby,
             locked=change.locked,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
+from klingel.protocol.broadcast import PublicConsent
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
 from klingel.protocol.e2ee import E2eeTo
 from klingel.protocol.errors import CLOSE_CODE, ErrorCode, KlingelError, ProtocolError, error_for
@@ -228,6 +229,8 @@ class SignalingSession:
                 await self._hub.unmute(seat, self._connection)
             case E2eeTo():
                 self._hub.relay_e2ee(seat, message)
+            case PublicConsent(shown=shown):
+                self._hub.broadcasting.consent(seat.room, seat.participant, shown)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
 
