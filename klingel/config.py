@@ -42,6 +42,10 @@ DEFAULT_DATA_DIR = Path("/var/lib/klingel")
 """Where the room store lives unless ``--data-dir`` says otherwise: the root install's (and
 the systemd unit's ``StateDirectory``) in docs/deployment.md."""
 DEFAULT_UNUSED_ROOM_DAYS = 90
+DEFAULT_MAX_VIEWERS = 2_000
+"""Viewers of public broadcasts at once: about what the programme relay is meant to hold on a
+few cores (docs/public-viewing.md)."""
+
 DEFAULT_MAX_STANDING_ROOMS = 100_000
 """Standing rooms the store holds at most: some 100 MB of store, far beyond a town's needs,
 and a bound on what anyone creating rooms all day can fill."""
@@ -81,6 +85,8 @@ class Settings:
     """A standing room unused this many days is deleted by the server."""
     max_standing_rooms: int = DEFAULT_MAX_STANDING_ROOMS
     """Beyond this many standing rooms, ``POST /api/rooms`` makes none (standing_rooms_full)."""
+    max_viewers: int = DEFAULT_MAX_VIEWERS
+    """Viewers of public broadcasts this server holds at most (docs/public-viewing.md)."""
     reserved_names: tuple[str, ...] = ()
     """Slugs of the names the town keeps for itself: nobody creates them from the start page
     or joins them before they stand (``klingel rooms create`` makes them stand)."""
@@ -261,6 +267,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         help="most standing rooms; beyond, the start page creates none",
     )
     parser.add_argument(
+        "--max-viewers",
+        type=_positive,
+        default=env("MAX_VIEWERS", str(DEFAULT_MAX_VIEWERS)),
+        help="most viewers of public broadcasts at once; beyond, viewers get server_full",
+    )
+    parser.add_argument(
         "--reserved-name",
         dest="reserved_names",
         type=room_name_argument,
@@ -402,6 +414,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         data_dir=arguments.data_dir,
         unused_room_days=arguments.unused_room_days,
         max_standing_rooms=arguments.max_standing_rooms,
+        max_viewers=arguments.max_viewers,
         reserved_names=_reserved_names(arguments),
     )
 

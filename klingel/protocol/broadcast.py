@@ -11,12 +11,20 @@ from klingel.protocol.objects import ParticipantRef
 from klingel.protocol.wire import Key, Wire, WireMessage
 
 __all__ = [
+    "MAX_VIEWER_KEY_LENGTH",
     "BroadcastAction",
     "BroadcastCommand",
+    "BroadcastEnded",
+    "BroadcastLive",
     "BroadcastPin",
     "BroadcastState",
     "PublicConsent",
+    "Watch",
+    "Watching",
 ]
+
+MAX_VIEWER_KEY_LENGTH = 64
+ViewerKey = Annotated[str, Wire(16, MAX_VIEWER_KEY_LENGTH)]
 
 BroadcastAction = Literal["start", "stop", "pause", "resume", "new_link"]
 
@@ -48,6 +56,15 @@ class PublicConsent(WireMessage):
     shown: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Watch(WireMessage):
+    """A viewer's first message: the key of the viewer link. The socket then only watches."""
+
+    TYPE: ClassVar[str] = "watch"
+    v: Annotated[int, Wire(1, 1)]
+    key: ViewerKey = field(repr=False)
+
+
 # --- server to client -------------------------------------------------------------------------
 
 
@@ -63,4 +80,31 @@ class BroadcastState(WireMessage):
     pinned: Annotated[ParticipantRef | None, Key(sent_as_null=True)] = None
     hidden: Annotated[tuple[str, ...], Wire(0, 100_000)] = ()
     """Participant ids of those who keep themselves out of the broadcast."""
-    viewer_key: Annotated[str | None, Wire(16, 64)] = field(default=None, repr=False)
+    viewer_key: Annotated[str | None, Wire(16, MAX_VIEWER_KEY_LENGTH)] = field(
+        default=None, repr=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Watching(WireMessage):
+    """The answer to ``watch``: nothing about the meeting but whether it is live."""
+
+    TYPE: ClassVar[str] = "watching"
+    v: Annotated[int, Wire(1, 1)]
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastLive(WireMessage):
+    """To viewers: a host paused (false) or resumed (true) the broadcast."""
+
+    TYPE: ClassVar[str] = "broadcast_live"
+    live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastEnded(WireMessage):
+    """To viewers: the broadcast stopped, its link was replaced, or the room ended; the socket
+    closes."""
+
+    TYPE: ClassVar[str] = "broadcast_ended"

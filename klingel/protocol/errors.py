@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     STORE_UNAVAILABLE = "store_unavailable"
     NOT_SAVED = "not_saved"
     ROOM_RESERVED = "room_reserved"
+    UNKNOWN_BROADCAST = "unknown_broadcast"
 
     @property
     def is_user_error(self) -> bool:
@@ -90,6 +91,7 @@ _USER_ERRORS = frozenset(
         ErrorCode.STORE_UNAVAILABLE,
         ErrorCode.NOT_SAVED,
         ErrorCode.ROOM_RESERVED,
+        ErrorCode.UNKNOWN_BROADCAST,
     }
 )
 
@@ -107,6 +109,7 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.REMOVED,
         ErrorCode.STORE_UNAVAILABLE,
         ErrorCode.ROOM_RESERVED,
+        ErrorCode.UNKNOWN_BROADCAST,
     }
 )
 

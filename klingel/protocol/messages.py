@@ -15,9 +15,13 @@ from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 from klingel.ids import ParticipantId
 from klingel.protocol.broadcast import (
     BroadcastCommand,
+    BroadcastEnded,
+    BroadcastLive,
     BroadcastPin,
     BroadcastState,
     PublicConsent,
+    Watch,
+    Watching,
 )
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
@@ -260,6 +264,7 @@ ClientMessage = (
     | Unmute
     | E2eeTo
     | PublicConsent
+    | Watch
     | HostCommand
 )
 
@@ -394,6 +399,9 @@ ServerMessage = (
     | PasswordGuessing
     | E2eeFrom
     | BroadcastState
+    | Watching
+    | BroadcastLive
+    | BroadcastEnded
 )
 
 # Each union lists its classes once: the tables by type are made from it.

@@ -159,7 +159,14 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
         passes=standing.passes,
     )
     reserved = ReservedNames(settings.reserved_names)
-    hub = SignalingHub(registry, media, standing, turn=settings.turn, reserved=reserved)
+    hub = SignalingHub(
+        registry,
+        media,
+        standing,
+        turn=settings.turn,
+        reserved=reserved,
+        max_viewers=settings.max_viewers,
+    )
     served = ServedHosts(settings.served_host_names())
     api = _Api(settings, media, hub, served, standing, reserved)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)

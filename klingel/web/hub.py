@@ -74,7 +74,7 @@ from klingel.sfu.api import (
     WorkerRestarted,
 )
 from klingel.turn.ice_servers import TurnRelay
-from klingel.web.broadcasting import Broadcasting
+from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 from klingel.web.door import RoomDoor
 from klingel.web.media_requests import ask_media, media_unavailable
@@ -122,6 +122,7 @@ class SignalingHub:
         wall_clock: Callable[[], float] = time.time,
         turn: TurnRelay | None = None,
         reserved: ReservedNames | None = None,
+        max_viewers: int = DEFAULT_MAX_VIEWERS,
     ) -> None:
         self._registry = registry
         self._reserved = reserved or ReservedNames()
@@ -133,7 +134,7 @@ class SignalingHub:
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
-        self.broadcasting = Broadcasting(self)
+        self.broadcasting = Broadcasting(self, max_viewers)
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
         self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
 
@@ -360,6 +361,7 @@ class SignalingHub:
                 ticket.connection.send(farewell)
                 ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
         participants = self._registry.close(room)
+        self.broadcasting.room_ended(room)
         for participant in participants:
             self._publish_layers.forget(participant.id)
             connection = self._connections.pop(participant.id, None)

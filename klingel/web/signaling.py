@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from klingel.protocol.broadcast import PublicConsent
+from klingel.protocol.broadcast import PublicConsent, Watch
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
 from klingel.protocol.e2ee import E2eeTo
-from klingel.protocol.errors import CLOSE_CODE, ErrorCode, KlingelError, ProtocolError, error_for
+from klingel.protocol.errors import (
+    CLOSE_CODE,
+    ErrorCode,
+    KlingelError,
+    ProtocolError,
+    UserError,
+    error_for,
+)
 from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     HOST_COMMANDS,
@@ -52,7 +59,8 @@ from klingel.rooms.sdp_work import (
     media_sections,
     subscribe_sections_allowed,
 )
-from klingel.web.connection import Connection
+from klingel.web.broadcasting import Viewer
+from klingel.web.connection import CLOSE_NORMAL, Connection
 from klingel.web.hosts import OriginVerdict, ServedHosts
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
@@ -143,6 +151,7 @@ class SignalingSession:
         self._refusals = SustainedRefusals(policy.rate_limited_close_seconds)
         self._seat: Seat | None = None
         self._ticket: LobbyTicket | None = None
+        self._viewer: Viewer | None = None
 
     @property
     def seat(self) -> Seat | None:
@@ -154,7 +163,7 @@ class SignalingSession:
     @property
     def has_joined(self) -> bool:
         """Joined or waiting in a lobby: the idle timeout applies, not the join timeout."""
-        return self.seat is not None or self._ticket is not None
+        return self.seat is not None or self._ticket is not None or self._viewer is not None
 
     async def handle_frame(self, frame: str | bytes) -> None:
         """Handle one frame completely (answer, relay or refuse) before the next one."""
@@ -186,6 +195,16 @@ class SignalingSession:
 
     async def _dispatch(self, message: ClientMessage) -> None:
         seat = self.seat
+        if isinstance(message, Watch):
+            if self.has_joined:
+                raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
+            if not self._limits.joins.take(self._address, self._clock()):
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many joins; try again soon.")
+            self._viewer = self._hub.broadcasting.watch(self._connection, message, self._address)
+            return
+        if self._viewer is not None:
+            self._while_watching(message)
+            return
         if isinstance(message, Join):
             if self.has_joined:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
@@ -267,7 +286,22 @@ class SignalingSession:
             case _:
                 raise ProtocolError(ErrorCode.IN_LOBBY, "Wait until a host lets you in.")
 
+    def _while_watching(self, message: ClientMessage) -> None:
+        """A viewer socket only watches (media comes with the programme): it pings and leaves."""
+        match message:
+            case Ping():
+                self._connection.send(Pong())
+            case Leave():
+                self._connection.close(CLOSE_NORMAL, "left")
+            case _:
+                raise UserError(
+                    ErrorCode.NOT_ALLOWED, "Viewers watch; they are not in the meeting."
+                )
+
     def socket_lost(self) -> None:
+        if self._viewer is not None:
+            self._hub.broadcasting.viewer_gone(self._viewer)
+            return
         seat = self.seat
         if seat is not None:
             self._hub.disconnected(seat, self._connection)

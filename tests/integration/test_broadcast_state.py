@@ -6,27 +6,10 @@ bad commands change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from support.recording_client import Client
-from support.visits import Message, Visit, created_with_host, visit
-
-
-async def state_until(client: Client, check: Callable[[Message], bool]) -> Message:
-    """The next ``broadcast_state`` that passes ``check`` (those before it are passed over; a
-    state that never comes fails on the client's receive timeout)."""
-    while not check(state := await client.next_of("broadcast_state")):
-        pass
-    return state
-
-
-async def hosted(run: Visit, name: str, host_name: str) -> tuple[Message, Client]:
-    """A room made on the start page (lobby on), its host in it, the lobby switched off."""
-    created, host = await created_with_host(run, name, host_name)
-    await host.send({"type": "room_settings", "lobby": False})
-    await host.next_of("room_updated")
-    return created, host
+from support.broadcasts import hosted, state_until
+from support.visits import visit
 
 
 async def test_a_host_opens_the_room_to_the_public_and_everyone_hears_it(tmp_path: Path) -> None:

@@ -9,11 +9,12 @@ USER_CODES = {
     "not_waiting", "not_allowed", "password_required", "wrong_password", "room_locked",
     "removed", "screen_share_not_allowed", "chat_not_allowed", "unmute_not_allowed",
     "server_full", "password_too_short", "store_unavailable", "not_saved", "room_reserved",
+    "unknown_broadcast",
 }  # fmt: skip
 CLOSING_CODES = {
     "too_large", "unsupported_version", "bad_room", "bad_name", "room_full",
     "password_required", "wrong_password", "room_locked", "removed", "server_full",
-    "store_unavailable", "room_reserved",
+    "store_unavailable", "room_reserved", "unknown_broadcast",
 }  # fmt: skip
 
 

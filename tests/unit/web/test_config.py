@@ -88,10 +88,18 @@ def test_reserved_names_are_slugs_from_flags_or_environment() -> None:
         parse_serve_arguments([], {"KLINGEL_RESERVED_NAMES": "Gemeinderat,???"})
 
 
-def test_the_cap_on_standing_rooms_from_flags_and_environment() -> None:
-    assert parse_serve_arguments([], {}).max_standing_rooms == 100_000
-    environ = {"KLINGEL_MAX_STANDING_ROOMS": "500"}
-    assert parse_serve_arguments([], environ).max_standing_rooms == 500
-    assert parse_serve_arguments(["--max-standing-rooms", "9"], environ).max_standing_rooms == 9
+@pytest.mark.parametrize(
+    ("field", "flag", "variable", "default"),
+    [
+        ("max_standing_rooms", "--max-standing-rooms", "KLINGEL_MAX_STANDING_ROOMS", 100_000),
+        ("max_viewers", "--max-viewers", "KLINGEL_MAX_VIEWERS", 2_000),
+    ],
+)
+def test_a_cap_from_flags_and_environment(
+    field: str, flag: str, variable: str, default: int
+) -> None:
+    assert getattr(parse_serve_arguments([], {}), field) == default
+    assert getattr(parse_serve_arguments([], {variable: "500"}), field) == 500
+    assert getattr(parse_serve_arguments([flag, "9"], {variable: "500"}), field) == 9
     with pytest.raises(SystemExit):
-        parse_serve_arguments(["--max-standing-rooms", "0"], {})
+        parse_serve_arguments([flag, "0"], {})
