@@ -6,6 +6,7 @@ refused, and the meeting notices none of it."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from support.broadcasts import public_room, state_until, viewer
 from support.visits import SETTINGS, visit
 
 from klingel.rooms.broadcast import new_viewer_key
-from klingel.web.broadcasting import VIEWERS_PER_ADDRESS
+from klingel.web.broadcasting import VIEWER_COUNT_INTERVAL_SECONDS, VIEWERS_PER_ADDRESS
 
 
 async def test_a_viewer_watches_and_the_room_hears_how_many_but_not_who(tmp_path: Path) -> None:
@@ -133,8 +134,16 @@ async def test_a_full_server_refuses_viewers_and_the_meeting_goes_on(tmp_path: P
 async def test_one_address_holds_a_bounded_number_of_viewers(tmp_path: Path) -> None:
     async with visit(tmp_path) as run:
         _, host, key = await public_room(run, "Livestream")
+        started = time.monotonic()
         for _ in range(VIEWERS_PER_ADDRESS):
             assert (await viewer(run, key))[1]["type"] == "watching"
         _, refused = await viewer(run, key)
         assert (refused["type"], refused["code"]) == ("error", "rate_limited")
         await state_until(host, lambda s: s["viewers"] == VIEWERS_PER_ADDRESS)
+        # A crowd arriving reaches the meeting as a count, at most once a second.
+        elapsed = time.monotonic() - started
+        counts = [frame for frame in host.frames if '"broadcast_state"' in frame]
+        assert len(counts) <= 1 + elapsed / VIEWER_COUNT_INTERVAL_SECONDS + 1, (
+            len(counts),
+            elapsed,
+        )
