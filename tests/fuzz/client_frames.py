@@ -222,6 +222,21 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
             ),
         }
     ),
+    "public_consent": st.fixed_dictionaries(
+        {"type": st.just("public_consent"), "shown": st.booleans()}
+    ),
+    "watch": st.fixed_dictionaries(
+        {"type": st.just("watch"), "v": st.just(1), "key": bounded_text(16, 64)}
+    ),
+    "broadcast": st.fixed_dictionaries(
+        {
+            "type": st.just("broadcast"),
+            "action": st.sampled_from(["start", "stop", "pause", "resume", "new_link"]),
+        }
+    ),
+    "broadcast_pin": st.fixed_dictionaries(
+        {"type": st.just("broadcast_pin"), "id": st.none() | ids}
+    ),
 }
 STRATEGY_TYPES: frozenset[str] = frozenset(_VALID)
 """The client message types with a strategy: every one of the protocol, as a test checks."""
