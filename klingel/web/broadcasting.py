@@ -7,7 +7,7 @@ counted, hear when it pauses, resumes or ends, and never reach the meeting."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from klingel.config import DEFAULT_MAX_VIEWERS
@@ -223,19 +223,14 @@ class Broadcasting:
                 pinned=broadcast.pinned,
                 hidden=tuple(p.id for p in room if not broadcast.is_shown(p.id)),
             )
-        for person in people if people is not None else tuple(room):
-            if broadcast is not None and person.is_moderator:
-                own = BroadcastState(
-                    on=public.on,
-                    live=public.live,
-                    viewers=public.viewers,
-                    pinned=public.pinned,
-                    hidden=public.hidden,
-                    viewer_key=broadcast.key,
-                )
-                self._hub.send_to_one(person, own)
-            else:
-                self._hub.send_to_one(person, public)
+        everyone = people if people is not None else tuple(room)
+        if broadcast is None:
+            self._hub.send_to(everyone, public)
+            return
+        # One frame for the guests and one for the moderators, each encoded once.
+        self._hub.send_to([p for p in everyone if not p.is_moderator], public)
+        own = replace(public, viewer_key=broadcast.key)
+        self._hub.send_to([p for p in everyone if p.is_moderator], own)
 
     def _pin(self, room: Room, participant: ParticipantId | None) -> None:
         broadcast = room.broadcast
