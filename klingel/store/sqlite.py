@@ -73,9 +73,12 @@ class SqliteRoomStore:
                 executor, _open_database, data_dir / DATABASE_FILE_NAME, max_pages, opened
             )
         except BaseException:
-            # A cancelled open still finishes on the store's thread: close there what it opens.
-            executor.submit(_close_all, opened)
+            # A cancelled open still finishes on the store's thread: close there what it
+            # opens, and return only when that is done, so that the next open finds the file
+            # free (SQLite refuses the WAL switch while another connection is half-way in).
+            closing = executor.submit(_close_all, opened)
             executor.shutdown(wait=False)
+            await _finish_despite_cancellation(asyncio.wrap_future(closing))
             raise
         return cls(opened[0], executor)
 
@@ -235,6 +238,13 @@ def _open_database(path: Path, max_pages: int | None, opened: list[sqlite3.Conne
     except sqlite3.Error as error:
         raise sqlite_store_error(error) from error
     opened.append(connection)
+
+
+async def _finish_despite_cancellation(work: asyncio.Future[None]) -> None:
+    """Wait for ``work`` to end even if the waiting task is cancelled again meanwhile."""
+    while not work.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(work)
 
 
 def _close_all(connections: list[sqlite3.Connection]) -> None:
