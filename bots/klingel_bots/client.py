@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,7 +85,14 @@ from klingel.protocol.objects import (
 )
 from klingel.tracks import MediaKind, TrackSource
 
-__all__ = ["ProtocolClient", "ReceivedCounts"]
+__all__ = [
+    "ProtocolClient",
+    "ReceivedCounts",
+    "count_frames",
+    "peer_configuration",
+    "received_counts",
+    "wait_receiving",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +122,76 @@ def _any(message: Any) -> bool:
     return True
 
 
-def _peer_configuration(ice_servers: Sequence[IceServer], force_relay: bool) -> RTCConfiguration:
+def count_frames(
+    connection: RTCPeerConnection,
+    track: Any,
+    frames: dict[str, int],
+    consumers: set[asyncio.Task[None]],
+) -> None:
+    """Count the decoded frames of a track ``connection`` received, by its transceiver's
+    mid, in ``frames``; the counting task joins ``consumers`` (cancel them to stop)."""
+    mid = next((t.mid for t in connection.getTransceivers() if t.receiver.track is track), None)
+    if mid is None:
+        return
+    frames.setdefault(mid, 0)
+
+    async def drain() -> None:
+        # Draining the track also keeps aiortc's decoded-frame queue from growing.
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                frames[mid] += 1
+
+    task = asyncio.get_running_loop().create_task(drain())
+    consumers.add(task)
+    task.add_done_callback(consumers.discard)
+
+
+async def received_counts(
+    connection: RTCPeerConnection, streams: Mapping[str, StreamId], frames: Mapping[str, int]
+) -> dict[StreamId, ReceivedCounts]:
+    """Packets and decoded frames ``connection`` received, by the stream each mid of
+    ``streams`` carries."""
+    counts: dict[StreamId, ReceivedCounts] = {}
+    for transceiver in connection.getTransceivers():
+        mid = transceiver.mid
+        stream_id = streams.get(mid) if mid is not None else None
+        if mid is None or stream_id is None:
+            continue
+        report = await transceiver.receiver.getStats()
+        packets = sum(int(s.packetsReceived) for s in report.values() if s.type == "inbound-rtp")
+        counts[stream_id] = ReceivedCounts(packets, frames.get(mid, 0))
+    return counts
+
+
+async def wait_receiving(
+    received: Callable[[], Awaitable[dict[StreamId, ReceivedCounts]]],
+    streams: Mapping[StreamId, ReceivedCounts] | Sequence[StreamId],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.25,
+) -> dict[StreamId, ReceivedCounts]:
+    """Wait until ``received()`` shows each of ``streams`` with more packets and frames than
+    the given baseline (or than zero, for a plain list of ids); returns the counts then."""
+    baseline = (
+        dict(streams)
+        if isinstance(streams, Mapping)
+        else {sid: ReceivedCounts(0, 0) for sid in streams}
+    )
+    async with asyncio.timeout(timeout):
+        while True:
+            counts = await received()
+            if all(
+                sid in counts
+                and counts[sid].packets > base.packets
+                and counts[sid].frames > base.frames
+                for sid, base in baseline.items()
+            ):
+                return counts
+            await asyncio.sleep(interval)
+
+
+def peer_configuration(ice_servers: Sequence[IceServer], force_relay: bool) -> RTCConfiguration:
     """Exactly the servers of the last ``joined`` (the town's TURN relay, or none), never a
     STUN server: with none given, aiortc would add a public one. With ``force_relay`` only
     relay candidates are gathered, as if UDP to the SFU were blocked.
@@ -460,7 +536,7 @@ class ProtocolClient:
         if self._publisher is not None:
             raise RuntimeError("already publishing")
         self._outgoing = list(tracks)
-        publisher = RTCPeerConnection(_peer_configuration(self.ice_servers, self.force_relay))
+        publisher = RTCPeerConnection(peer_configuration(self.ice_servers, self.force_relay))
         self._publisher = publisher
         transceivers = []
         for outgoing in tracks:
@@ -507,7 +583,7 @@ class ProtocolClient:
             subscriber = self._subscriber
             if subscriber is None:
                 subscriber = RTCPeerConnection(
-                    _peer_configuration(self.ice_servers, self.force_relay)
+                    peer_configuration(self.ice_servers, self.force_relay)
                 )
                 subscriber.on("track", self._on_track)
                 self._subscriber = subscriber
@@ -561,39 +637,13 @@ class ProtocolClient:
 
     def _on_track(self, track: Any) -> None:
         assert self._subscriber is not None
-        mid = next(
-            (t.mid for t in self._subscriber.getTransceivers() if t.receiver.track is track), None
-        )
-        if mid is None:
-            return
-        self._frames.setdefault(mid, 0)
-        task = asyncio.get_running_loop().create_task(self._count_frames(mid, track))
-        self._consumers.add(task)
-        task.add_done_callback(self._consumers.discard)
-
-    async def _count_frames(self, mid: str, track: Any) -> None:
-        # Draining the track also keeps aiortc's decoded-frame queue from growing.
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                await track.recv()
-                self._frames[mid] += 1
+        count_frames(self._subscriber, track, self._frames, self._consumers)
 
     async def received(self) -> dict[StreamId, ReceivedCounts]:
         """Packets and decoded frames received so far on every stream ever subscribed."""
-        counts: dict[StreamId, ReceivedCounts] = {}
         if self._subscriber is None:
-            return counts
-        for transceiver in self._subscriber.getTransceivers():
-            mid = transceiver.mid
-            stream_id = self._subscribed.get(mid) if mid is not None else None
-            if mid is None or stream_id is None:
-                continue
-            report = await transceiver.receiver.getStats()
-            packets = sum(
-                int(s.packetsReceived) for s in report.values() if s.type == "inbound-rtp"
-            )
-            counts[stream_id] = ReceivedCounts(packets, self._frames.get(mid, 0))
-        return counts
+            return {}
+        return await received_counts(self._subscriber, self._subscribed, self._frames)
 
     async def wait_receiving(
         self,
@@ -604,22 +654,7 @@ class ProtocolClient:
     ) -> dict[StreamId, ReceivedCounts]:
         """Wait until each of ``streams`` has more packets and frames than the given baseline
         (or than zero, for a plain list of ids); returns the counts then."""
-        baseline = (
-            dict(streams)
-            if isinstance(streams, Mapping)
-            else {sid: ReceivedCounts(0, 0) for sid in streams}
-        )
-        async with asyncio.timeout(timeout):
-            while True:
-                counts = await self.received()
-                if all(
-                    sid in counts
-                    and counts[sid].packets > base.packets
-                    and counts[sid].frames > base.frames
-                    for sid, base in baseline.items()
-                ):
-                    return counts
-                await asyncio.sleep(interval)
+        return await wait_receiving(self.received, streams, timeout=timeout, interval=interval)
 
     @property
     def subscribe_state(self) -> str:

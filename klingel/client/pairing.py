@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from klingel.client.errors import ENDINGS, Ended, Refused
+from klingel.protocol.broadcast import Watch, Watching
 from klingel.protocol.messages import (
     Error,
     Join,
@@ -35,6 +36,7 @@ ANSWERS: Mapping[str, tuple[type[ServerMessage], ...]] = {
     Publish.TYPE: (PublishAnswer,),
     Subscribe.TYPE: (SubscribeAnswer,),
     Ping.TYPE: (Pong,),
+    Watch.TYPE: (Watching,),
 }
 """The requests that have an answer, by type, and the message types that answer them."""
 

@@ -20,6 +20,7 @@ from websockets.typing import Origin
 from klingel.client.errors import Disconnected, Ended, Refused, SignalingError
 from klingel.client.pairing import PendingRequests
 from klingel.client.url import SignalingAddress
+from klingel.protocol.broadcast import Watch, Watching
 from klingel.protocol.codec import decode_frame, encode_frame
 from klingel.protocol.errors import KlingelError
 from klingel.protocol.messages import (
@@ -142,6 +143,12 @@ class SignalingClient:
         join = Join(PROTOCOL_VERSION, room, name, resume, host_secret, password)
         answer = await self._request(join)
         assert isinstance(answer, Joined | Waiting)
+        return answer
+
+    async def watch(self, key: str) -> Watching:
+        """``watch`` a public broadcast by its viewer key: ``watching``."""
+        answer = await self._request(Watch(PROTOCOL_VERSION, key))
+        assert isinstance(answer, Watching)
         return answer
 
     async def publish(self, sdp: str, tracks: Sequence[TrackInfo]) -> PublishAnswer:

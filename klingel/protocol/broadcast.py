@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Literal
 
-from klingel.protocol.objects import ParticipantRef
+from klingel.protocol.objects import IceServer, Name, ParticipantRef
 from klingel.protocol.wire import Key, Wire, WireMessage
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "BroadcastLive",
     "BroadcastPin",
     "BroadcastState",
+    "OnStage",
     "PublicConsent",
     "Watch",
     "Watching",
@@ -92,6 +93,17 @@ class Watching(WireMessage):
     TYPE: ClassVar[str] = "watching"
     v: Annotated[int, Wire(1, 1)]
     live: bool
+    ice_servers: Annotated[tuple[IceServer, ...], Wire(0, 8)] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OnStage(WireMessage):
+    """To viewers: whose camera and whose screen the programme shows, by display name (null:
+    nobody's)."""
+
+    TYPE: ClassVar[str] = "stage"
+    camera: Annotated[Name | None, Key(sent_as_null=True)] = None
+    screen: Annotated[Name | None, Key(sent_as_null=True)] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from klingel.protocol.broadcast import (
     BroadcastLive,
     BroadcastPin,
     BroadcastState,
+    OnStage,
     PublicConsent,
     Watch,
     Watching,
@@ -400,6 +401,7 @@ ServerMessage = (
     | E2eeFrom
     | BroadcastState
     | Watching
+    | OnStage
     | BroadcastLive
     | BroadcastEnded
 )

@@ -16,13 +16,17 @@ from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.tracks import MediaKind, TrackSource
 
 __all__ = [
+    "PROGRAMME_SLOTS",
     "ActiveSpeaker",
     "MediaBackend",
     "MediaError",
     "MediaEvent",
     "MediaKind",
+    "ProgrammeSlot",
     "PublisherLayers",
     "SfuSettings",
+    "Stage",
+    "StageChanged",
     "Subscription",
     "TrackSource",
     "TrackSpec",
@@ -35,6 +39,36 @@ __all__ = [
 
 TransportDirection = Literal["publish", "subscribe"]
 TransportState = Literal["new", "connecting", "connected", "failed", "closed"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeSlot:
+    """One stream of a room's programme (docs/public-viewing.md): what viewers subscribe to.
+    The SFU feeds it from whoever is on stage; it never renegotiates when that changes."""
+
+    stream_id: StreamId
+    kind: MediaKind
+    source: TrackSource
+
+
+PROGRAMME_SLOTS: tuple[ProgrammeSlot, ...] = (
+    ProgrammeSlot(StreamId("programme-camera"), "video", "camera"),
+    ProgrammeSlot(StreamId("programme-screen"), "video", "screen"),
+    ProgrammeSlot(StreamId("programme-audio-0"), "audio", "microphone"),
+    ProgrammeSlot(StreamId("programme-audio-1"), "audio", "microphone"),
+    ProgrammeSlot(StreamId("programme-audio-2"), "audio", "microphone"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """The rules the programme follows, as the room's hosts set them: whether it is live,
+    who keeps out of it (never seen or heard there), and who is pinned on stage (None: the
+    active speaker). Not live: the programme carries nothing."""
+
+    live: bool = False
+    hidden: frozenset[ParticipantId] = frozenset()
+    pinned: ParticipantId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +141,18 @@ class PublisherLayers:
     wanted: tuple[bool, ...]
 
 
-MediaEvent = TransportStateChanged | ActiveSpeaker | WorkerRestarted | PublisherLayers
+@dataclass(frozen=True, slots=True)
+class StageChanged:
+    """Whose camera and whose screen the programme now shows (None: nobody's)."""
+
+    room: RoomId
+    camera: ParticipantId | None
+    screen: ParticipantId | None
+
+
+MediaEvent = (
+    TransportStateChanged | ActiveSpeaker | WorkerRestarted | PublisherLayers | StageChanged
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +243,17 @@ class MediaBackend(Protocol):
         for a negative layer."""
         ...
 
+    async def set_stage(self, room: RoomId, stage: Stage) -> None:
+        """The rules of the room's programme (``PROGRAMME_SLOTS``). Viewers subscribe to the
+        slots like to any stream, with their own id for ``participant``; the SFU fills the
+        camera and screen slots from the pinned participant or else the active speaker (a
+        screen from whoever shares one), and the audio slots from the three most recent
+        speakers, never from anyone ``hidden``; a video slot changes source at a keyframe of
+        the new one. ``StageChanged`` says whose camera and screen it shows."""
+        ...
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
-        """Close both transports of a participant and drop its streams."""
+        """Close both transports of a participant (or a viewer's one) and drop its streams."""
         ...
 
     async def close_room(self, room: RoomId) -> None: ...

@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.sfu.api import MediaError, MediaEvent, Subscription, TrackSpec, WorkerStats
+from klingel.sfu.api import MediaError, MediaEvent, Stage, Subscription, TrackSpec, WorkerStats
 
 __all__ = [
     "MAX_FRAME_BYTES",
@@ -32,6 +32,7 @@ __all__ = [
     "Request",
     "SetForwarding",
     "SetLayer",
+    "SetStage",
     "Shutdown",
     "Start",
     "Subscribe",
@@ -80,6 +81,12 @@ class SetLayer:
 
 
 @dataclass(frozen=True, slots=True)
+class SetStage:
+    room: RoomId
+    stage: Stage
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveParticipant:
     room: RoomId
     participant: ParticipantId
@@ -95,7 +102,16 @@ class CollectStats:
     pass
 
 
-Call = Publish | Subscribe | SetForwarding | SetLayer | RemoveParticipant | CloseRoom | CollectStats
+Call = (
+    Publish
+    | Subscribe
+    | SetForwarding
+    | SetLayer
+    | SetStage
+    | RemoveParticipant
+    | CloseRoom
+    | CollectStats
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from klingel.sfu.api import (
     MediaError,
     MediaEvent,
     SfuSettings,
+    Stage,
     Subscription,
     TrackSpec,
     WorkerRestarted,
@@ -45,6 +46,7 @@ from klingel.sfu.ipc import (
     Request,
     SetForwarding,
     SetLayer,
+    SetStage,
     Shutdown,
     Start,
     Subscribe,
@@ -185,6 +187,10 @@ class WorkerPool:
         if worker is None:
             raise MediaError("unknown_stream", "no such stream in this room")
         await self._request(worker, SetLayer(room, participant, stream_id, layer))
+
+    async def set_stage(self, room: RoomId, stage: Stage) -> None:
+        worker = await self._worker_for(room)
+        await self._request(worker, SetStage(room, stage))
 
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         worker = self._placed_worker(room)

@@ -46,6 +46,7 @@ from klingel.sfu.transport import MediaTransport
 from klingel.sfu.twcc import FeedbackGenerator, RembEstimator
 
 if TYPE_CHECKING:
+    from klingel.sfu.programme import SlotLayer
     from klingel.sfu.subscribed import StreamSubscription
 
 UNWANTED_AFTER = 3.0  # a simulcast layer nobody wants is reported unwanted after this long
@@ -139,7 +140,7 @@ class PublishedStream:
                 layer.set_nack(nack)
             return False
         for layer in self.layers:
-            layer.keyframes.cancel()
+            layer.close()
         self.layers = tuple(
             PublishedLayer(self, index, rid, nack) for index, rid in enumerate(rids)
         )
@@ -151,7 +152,7 @@ class PublishedStream:
     def close(self) -> None:
         """The stream is no longer published: nothing more to request, nobody to forward to."""
         for layer in self.layers:
-            layer.keyframes.cancel()
+            layer.close()
         for subscription in list(self.subscriptions):
             subscription.detach()
 
@@ -214,6 +215,10 @@ class PublishedStream:
             target = subscription.target
             if target is not None and subscription.subscriber.connected:
                 wanted_at[target] = now
+        for layer in self.layers:
+            for feed in layer.feeds:
+                if feed.wanted:
+                    wanted_at[layer.index] = now
         wanted = tuple(
             index == 0 or now - at < UNWANTED_AFTER for index, at in enumerate(wanted_at)
         )
@@ -229,6 +234,7 @@ class PublishedLayer:
     __slots__ = (
         "bitrate",
         "buffer",
+        "feeds",
         "index",
         "keyframes",
         "last_arrival",
@@ -249,6 +255,8 @@ class PublishedLayer:
         self.ssrc: int | None = None
         # forwarded this layer, or waiting to switch to it
         self.subscriptions: list[StreamSubscription] = []
+        # programme slots fed from this layer, or waiting to switch to it
+        self.feeds: list[SlotLayer] = []
         publisher = stream.publisher
         self.keyframes = KeyframeRequests(
             self._send_pli, self.waited_for, clock=publisher.clock, scheduler=publisher.scheduler
@@ -261,6 +269,13 @@ class PublishedLayer:
         self.buffer: RetransmissionBuffer | None = None
         self.loss: LossTracker | None = None
         self.set_nack(nack)
+
+    def close(self) -> None:
+        """The layer is gone: no more keyframe requests, and the programme slots it fed
+        carry nothing until they find another source."""
+        self.keyframes.cancel()
+        for feed in list(self.feeds):
+            feed.source_gone(self)
 
     def set_nack(self, nack: bool) -> None:
         if nack and self.buffer is None:
@@ -298,9 +313,12 @@ class PublishedLayer:
 
     def waited_for(self) -> bool:
         """Some connected subscriber waits for a keyframe of this layer."""
-        return self.stream.forwarding and any(
-            subscription.pending is self and subscription.subscriber.connected
-            for subscription in self.subscriptions
+        return self.stream.forwarding and (
+            any(
+                subscription.pending is self and subscription.subscriber.connected
+                for subscription in self.subscriptions
+            )
+            or any(feed.awaiting is self for feed in self.feeds)
         )
 
 

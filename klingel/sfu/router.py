@@ -41,6 +41,8 @@ from klingel.sfu.api import (
     MediaEvent,
     MediaKind,
     PublisherLayers,
+    Stage,
+    StageChanged,
     Subscription,
     TrackSpec,
     TransportState,
@@ -49,6 +51,7 @@ from klingel.sfu.api import (
 from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.outgoing import OutgoingBody
+from klingel.sfu.programme import Programme
 from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, Publisher
 from klingel.sfu.publishers import RoomPublishers
 from klingel.sfu.rtcp import (
@@ -107,6 +110,7 @@ class RoomRouter:
         self._published = RoomPublishers(clock, scheduler)
         self._subscribed = RoomSubscribers(counters)
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
+        self._programme: Programme | None = None
         self._timer: Timer | None = None
         self._ticks = 0
         self._closed = False
@@ -150,8 +154,10 @@ class RoomRouter:
 
         old = self._published.by_participant.get(participant)
         publisher, made = self._negotiate(old, new, offer, answer)
-        gone = self._published.carry(publisher, made.media, specs, self._clock.now())
+        now = self._clock.now()
+        gone = self._published.carry(publisher, made.media, specs, now)
         self._subscribed.forget_streams(gone)
+        self._restage(now)
         self._ensure_timer()
         return made.sdp
 
@@ -192,10 +198,23 @@ class RoomRouter:
         if stream is None or stream.forwarding == enabled:
             return
         stream.forwarding = enabled
+        now = self._clock.now()
         if enabled:
-            now = self._clock.now()
             for subscription in stream.subscriptions:
                 subscription.start_afresh(now)
+        self._restage(now)
+
+    def set_stage(self, stage: Stage) -> None:
+        """The programme's rules (``MediaBackend.set_stage``); its slots are made on the first
+        call and stay for the room's life."""
+        now = self._clock.now()
+        programme = self._programme
+        if programme is None:
+            programme = self._programme = Programme(self._clock, self._scheduler, now)
+            self._published.streams.update(programme.slots)
+        programme.set_stage(stage)
+        self._restage(now)
+        self._ensure_timer()
 
     def set_layer(self, participant: ParticipantId, stream_id: StreamId, layer: int | None) -> None:
         """Which layer of a video stream ``participant`` receives (see
@@ -218,12 +237,17 @@ class RoomRouter:
             self._subscribed.drop(subscriber)
         self._speakers.remove(participant)
         self._subscribed.forget_participant(participant)
+        if self._programme is not None:
+            self._programme.forget(participant)
 
     def close(self) -> None:
         self._closed = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._programme is not None:
+            self._programme.close()
+            self._programme = None
         self._subscribed.forget_streams(self._published.close())
         self._subscribed.close()
 
@@ -285,6 +309,15 @@ class RoomRouter:
 
     def _drop_publisher(self, publisher: Publisher) -> None:
         self._subscribed.forget_streams(self._published.drop(publisher))
+        self._restage(self._clock.now())
+
+    def _restage(self, now: float) -> None:
+        """The programme follows what the room publishes and who speaks."""
+        programme = self._programme
+        if programme is not None and programme.choose(
+            self._published.streams.values(), self._speakers.dominant, now
+        ):
+            self._emit(StageChanged(self._room, *programme.on_stage))
 
     def _on_state(
         self, peer: Peer, direction: Literal["publish", "subscribe"], state: TransportState
@@ -328,6 +361,27 @@ class RoomRouter:
                     self._speakers.add_level(publisher.participant, level)
         if layer.subscriptions:
             self._forward(layer, packet, header, arrival, level)
+        if layer.feeds:
+            self._feed(layer, packet, header, arrival, level)
+
+    def _feed(
+        self, layer: PublishedLayer, packet: bytes, header: RtpHeader, arrival: float, level: int
+    ) -> None:
+        """The programme slots fed from ``layer`` take the packet as their own, and send it
+        on to their viewers."""
+        feeds = layer.feeds
+        keyframe = False
+        if any(feed.awaiting is layer for feed in feeds):
+            payload = memoryview(packet)[header.payload_offset : header.payload_end]
+            keyframe = layer.stream.is_keyframe(payload)
+        for feed in tuple(feeds):
+            taken = feed.take(layer, packet, header, keyframe, arrival)
+            if taken is None:
+                continue
+            out, out_header = taken
+            feed.record(out, out_header, arrival)
+            if feed.subscriptions:
+                self._forward(feed, out, out_header, arrival, level)
 
     def _forward(
         self, layer: PublishedLayer, packet: bytes, header: RtpHeader, arrival: float, level: int
@@ -422,10 +476,15 @@ class RoomRouter:
             if self._ticks % SPEAKER_TICKS == 0:
                 if self._speakers.evaluate(now):
                     self._emit(ActiveSpeaker(self._room, self._speakers.dominant))
+                    if self._programme is not None:
+                        self._programme.spoke(self._speakers.dominant)
+                self._restage(now)
                 published.measure(now)  # the layer bitrates the allocation splits by
                 subscribed.allocate(now, self._speakers.dominant)
                 published.follow_layers(now)  # the allocated layers count as wanted
             if self._ticks % REPORT_TICKS == 0:
+                if self._programme is not None:
+                    self._programme.carry_sender_reports()
                 published.send_reports(now)
                 subscribed.send_reports(now)
         except Exception:

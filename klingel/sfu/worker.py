@@ -25,6 +25,7 @@ from klingel.sfu.api import (
     MediaError,
     MediaEvent,
     SfuSettings,
+    Stage,
     Subscription,
     TrackSpec,
     WorkerStats,
@@ -43,6 +44,7 @@ from klingel.sfu.ipc import (
     Request,
     SetForwarding,
     SetLayer,
+    SetStage,
     Shutdown,
     Subscribe,
 )
@@ -76,6 +78,8 @@ class Router(Protocol):
     def set_layer(
         self, participant: ParticipantId, stream_id: StreamId, layer: int | None
     ) -> None: ...
+
+    def set_stage(self, stage: Stage) -> None: ...
 
     def remove_participant(self, participant: ParticipantId) -> None: ...
 
@@ -231,6 +235,9 @@ class _Worker:
                 if router is None:
                     raise MediaError("unknown_stream", "no such stream in this room")
                 router.set_layer(participant, stream_id, layer)
+                return None
+            case SetStage(room, stage):
+                self._router_for(room).set_stage(stage)
                 return None
             case RemoveParticipant(room, participant):
                 router = self._routers.get(room)

@@ -7,6 +7,8 @@ counted, hear when it pauses, resumes or ends, and never reach the meeting."""
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -18,15 +20,21 @@ from klingel.protocol.broadcast import (
     BroadcastLive,
     BroadcastPin,
     BroadcastState,
+    OnStage,
     Watch,
     Watching,
 )
+from klingel.protocol.codec import encode_frame
 from klingel.protocol.errors import ErrorCode, UserError
+from klingel.protocol.messages import Subscribe, SubscribeAnswer
 from klingel.rooms.abuse import address_key
 from klingel.rooms.broadcast import Broadcast
+from klingel.rooms.identifiers import new_viewer_id
 from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
-from klingel.web.connection import CLOSE_ENDED, Connection
+from klingel.sfu.api import PROGRAMME_SLOTS, MediaBackend, Stage, StageChanged, Subscription
+from klingel.web.connection import CLOSE_ENDED, CLOSE_GOING_AWAY, Connection
+from klingel.web.media_requests import ask_media
 
 if TYPE_CHECKING:
     from klingel.web.hub import SignalingHub
@@ -38,6 +46,8 @@ __all__ = [
     "Broadcasting",
     "Viewer",
 ]
+
+logger = logging.getLogger(__name__)
 
 VIEWERS_PER_ADDRESS = 50
 VIEWER_COUNT_INTERVAL_SECONDS = 1.0
@@ -52,12 +62,25 @@ class Viewer:
     room: Room
     connection: Connection
     address: str
+    id: ParticipantId = field(default_factory=new_viewer_id)
+    """The viewer's name towards the SFU: never shown, never a participant's."""
+    subscribed: bool = field(default=False)
     gone: bool = field(default=False)
 
 
+_SLOT_IDS = frozenset(slot.stream_id for slot in PROGRAMME_SLOTS)
+
+
 class Broadcasting:
-    def __init__(self, hub: SignalingHub, max_viewers: int = DEFAULT_MAX_VIEWERS) -> None:
+    def __init__(
+        self, hub: SignalingHub, media: MediaBackend, max_viewers: int = DEFAULT_MAX_VIEWERS
+    ) -> None:
         self._hub = hub
+        self._media = media
+        # the programme's rules as last sent to the SFU, and whom it shows, by room
+        self._stages: dict[Room, Stage] = {}
+        self._on_stage: dict[Room, OnStage] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
         self._max_viewers = max_viewers
         self._rooms_by_key: dict[str, Room] = {}
         self._viewers: dict[Room, set[Viewer]] = {}
@@ -84,9 +107,27 @@ class Broadcasting:
         self._viewers.setdefault(room, set()).add(viewer)
         self._per_address[viewer.address] = self._per_address.get(viewer.address, 0) + 1
         broadcast.viewer_came()
-        connection.send(Watching(v=1, live=broadcast.live))
+        connection.send(Watching(v=1, live=broadcast.live, ice_servers=self._hub.ice_servers()))
+        on_stage = self._on_stage.get(room)
+        if on_stage is not None and broadcast.live:
+            connection.send(on_stage)
         self._count_changed(room)
         return viewer
+
+    async def subscribe(self, viewer: Viewer, message: Subscribe) -> None:
+        """A viewer's offer for the programme's slots (``PROGRAMME_SLOTS``), answered by the
+        SFU like a participant's."""
+        if any(request.stream not in _SLOT_IDS for request in message.streams):
+            raise UserError(ErrorCode.UNKNOWN_STREAM, "Viewers receive the programme only.")
+        room = viewer.room
+        await self._stage_in_place(room)
+        subscriptions = [Subscription(request.mid, request.stream) for request in message.streams]
+        viewer.subscribed = True
+        answer = await ask_media(
+            self._media.subscribe(room.id, viewer.id, message.sdp, subscriptions)
+        )
+        if not viewer.gone:
+            viewer.connection.send(SubscribeAnswer(sdp=answer))
 
     def viewer_gone(self, viewer: Viewer) -> None:
         """The viewer's socket closed (or it was sent away)."""
@@ -107,6 +148,8 @@ class Broadcasting:
         if broadcast is not None and broadcast.viewers > 0:
             broadcast.viewer_left()
             self._count_changed(viewer.room)
+        if viewer.subscribed:
+            self._in_background(self._media.remove_participant(viewer.room.id, viewer.id))
 
     def _send_viewers_away(self, room: Room) -> None:
         for viewer in list(self._viewers.get(room, ())):
@@ -117,6 +160,75 @@ class Broadcasting:
     def _tell_viewers(self, room: Room, live: bool) -> None:
         for viewer in self._viewers.get(room, ()):
             viewer.connection.send(BroadcastLive(live))
+
+    # --- the programme ------------------------------------------------------------------
+
+    def _stage_rules(self, room: Room) -> Stage:
+        broadcast = room.broadcast
+        if broadcast is None:
+            return Stage()
+        hidden = frozenset(person.id for person in room if not broadcast.is_shown(person.id))
+        return Stage(live=broadcast.live, hidden=hidden, pinned=broadcast.pinned)
+
+    def _restage(self, room: Room) -> None:
+        """The SFU learns the programme's rules when they change (and only then)."""
+        stage = self._stage_rules(room)
+        if self._stages.get(room, Stage()) != stage:
+            self._stages[room] = stage
+            self._in_background(self._send_stage(room, stage))
+
+    async def _stage_in_place(self, room: Room) -> None:
+        """A viewer's subscription needs the programme's slots: made with the first rules."""
+        stage = self._stage_rules(room)
+        if room not in self._stages:
+            self._stages[room] = stage
+            await ask_media(self._media.set_stage(room.id, stage))
+
+    async def _send_stage(self, room: Room, stage: Stage) -> None:
+        await self._media.set_stage(room.id, stage)
+
+    def stage_changed(self, event: StageChanged) -> None:
+        """The SFU put someone else on the programme: the viewers read who it is."""
+        room = self._hub.registry.get(event.room)
+        if room is None:
+            return
+        camera = None if event.camera is None else room.get(event.camera)
+        screen = None if event.screen is None else room.get(event.screen)
+        on_stage = OnStage(
+            camera=None if camera is None else camera.name,
+            screen=None if screen is None else screen.name,
+        )
+        if self._on_stage.get(room) == on_stage:
+            return
+        self._on_stage[room] = on_stage
+        viewers = self._viewers.get(room, ())
+        if viewers:
+            frame = encode_frame(on_stage.to_dict())
+            for viewer in viewers:
+                viewer.connection.send_encoded(frame)
+
+    def media_reset(self, room: Room) -> None:
+        """The room's SFU worker was replaced: the programme is made anew, and its viewers
+        come back by themselves (their page reconnects)."""
+        self._stages.pop(room, None)
+        self._on_stage.pop(room, None)
+        for viewer in list(self._viewers.get(room, ())):
+            viewer.subscribed = False
+            viewer.connection.close(CLOSE_GOING_AWAY, "media_reset")
+            self.viewer_gone(viewer)
+        self._restage(room)
+
+    def _in_background(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception as error:  # a viewer or a rule change is not worth a crash
+                logger.warning("The SFU did not take a programme change: %s", type(error).__name__)
+                logger.debug("programme change failure", exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _count_changed(self, room: Room) -> None:
         """The audience's size reaches the participants once per interval at most."""
@@ -182,6 +294,11 @@ class Broadcasting:
         self._send_viewers_away(room)
         self._rooms_by_key.pop(broadcast.key, None)
         room.broadcast = None
+        self._on_stage.pop(room, None)
+        if len(room) > 0:
+            self._restage(room)
+        else:
+            self._stages.pop(room, None)
 
     def consent(self, room: Room, participant: Participant, shown: bool) -> None:
         """Whether ``participant`` may be seen and heard by the public; kept for the meeting,
@@ -224,6 +341,8 @@ class Broadcasting:
                 hidden=tuple(p.id for p in room if not broadcast.is_shown(p.id)),
             )
         everyone = people if people is not None else tuple(room)
+        if people is None:
+            self._restage(room)
         if broadcast is None:
             self._hub.send_to(everyone, public)
             return

@@ -68,6 +68,7 @@ from klingel.sfu.api import (
     MediaBackend,
     MediaEvent,
     PublisherLayers,
+    StageChanged,
     Subscription,
     TrackSource,
     TrackSpec,
@@ -134,7 +135,7 @@ class SignalingHub:
         self._connections: dict[ParticipantId, Connection] = {}
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
-        self.broadcasting = Broadcasting(self, max_viewers)
+        self.broadcasting = Broadcasting(self, media, max_viewers)
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
         self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
 
@@ -249,7 +250,7 @@ class SignalingHub:
                     other.info(participant.id) for other in room.others(participant.id)
                 ),
                 streams=tuple(room.streams()),
-                ice_servers=self._ice_servers(),
+                ice_servers=self.ice_servers(),
             )
         )
         if participant.is_moderator:
@@ -286,9 +287,10 @@ class SignalingHub:
                 continue
             self.send_to_one(person, HostSecrets(secret=own, cohost_secret=keys.cohost))
 
-    def _ice_servers(self) -> tuple[IceServer, ...]:
-        """Fresh TURN credentials of this participant's own, for ``joined`` only: every join,
-        admission and resume gets new ones, and no other message ever carries them."""
+    def ice_servers(self) -> tuple[IceServer, ...]:
+        """Fresh TURN credentials of this participant's (or viewer's) own, for ``joined`` and
+        ``watching`` only: every join, admission, resume and watch gets new ones, and no other
+        message ever carries them."""
         if self._turn is None:
             return ()
         entry = self._turn.ice_server(self._wall_clock())
@@ -611,6 +613,8 @@ class SignalingHub:
                 self._reset_media(room_id)
         elif isinstance(event, PublisherLayers):
             self._relay_publisher_layers(event)
+        elif isinstance(event, StageChanged):
+            self.broadcasting.stage_changed(event)
 
     def _relay_publisher_layers(self, event: PublisherLayers) -> None:
         """Only the publisher hears which layers of its stream anyone receives; about someone
@@ -636,6 +640,7 @@ class SignalingHub:
             if was_sharing:
                 self.announce_update(room, participant)
         self.send_to(room, MediaReset())
+        self.broadcasting.media_reset(room)
 
     # --- sending ------------------------------------------------------------------------------
 

@@ -274,6 +274,7 @@ class HostCommands:
         self._hub.announce_update(room, target)
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
+            self._hub.broadcasting.joined(room, target)  # with the viewer link's key now
         if was_moderator and not target.is_moderator:
             changed |= self._retire_secrets_of(room, "cohost")
         elif command.role == "host":

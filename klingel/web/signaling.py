@@ -59,6 +59,7 @@ from klingel.rooms.sdp_work import (
     media_sections,
     subscribe_sections_allowed,
 )
+from klingel.sfu.api import PROGRAMME_SLOTS
 from klingel.web.broadcasting import Viewer
 from klingel.web.connection import CLOSE_NORMAL, Connection
 from klingel.web.hosts import OriginVerdict, ServedHosts
@@ -203,7 +204,7 @@ class SignalingSession:
             self._viewer = self._hub.broadcasting.watch(self._connection, message, self._address)
             return
         if self._viewer is not None:
-            self._while_watching(message)
+            await self._while_watching(self._viewer, message)
             return
         if isinstance(message, Join):
             if self.has_joined:
@@ -286,9 +287,12 @@ class SignalingSession:
             case _:
                 raise ProtocolError(ErrorCode.IN_LOBBY, "Wait until a host lets you in.")
 
-    def _while_watching(self, message: ClientMessage) -> None:
-        """A viewer socket only watches (media comes with the programme): it pings and leaves."""
+    async def _while_watching(self, viewer: Viewer, message: ClientMessage) -> None:
+        """A viewer socket only watches: it subscribes to the programme, pings and leaves."""
         match message:
+            case Subscribe():
+                await self._spend_sdp_work(message.sdp, len(PROGRAMME_SLOTS))
+                await self._hub.broadcasting.subscribe(viewer, message)
             case Ping():
                 self._connection.send(Pong())
             case Leave():

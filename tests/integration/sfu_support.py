@@ -20,7 +20,14 @@ from typing import cast
 from aioice import stun
 
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.sfu.api import MediaError, MediaEvent, Subscription, TrackSpec, TransportStateChanged
+from klingel.sfu.api import (
+    MediaError,
+    MediaEvent,
+    Stage,
+    Subscription,
+    TrackSpec,
+    TransportStateChanged,
+)
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsEndpoint, DtlsIdentity
 from klingel.sfu.srtp import SrtpKeys, SrtpSessions
@@ -237,6 +244,7 @@ class EchoRoomRouter:
         self._publishers: dict[ParticipantId, MediaTransport] = {}
         self._subscribers: dict[ParticipantId, MediaTransport] = {}
         self._streams: set[StreamId] = set()
+        self.stages: list[Stage] = []
 
     def publish(
         self, participant: ParticipantId, offer_sdp: str, tracks: Sequence[TrackSpec]
@@ -263,6 +271,9 @@ class EchoRoomRouter:
         if participant not in self._subscribers:
             self._subscribers[participant] = self._factory.create_transport()
         return f"answer {self._room} {participant} {os.getpid()}"
+
+    def set_stage(self, stage: Stage) -> None:
+        self.stages.append(stage)
 
     def set_forwarding(self, stream_id: StreamId, enabled: bool) -> None:
         if stream_id not in self._streams:

@@ -64,11 +64,15 @@ async def test_a_latecomer_learns_that_the_room_is_public(tmp_path: Path) -> Non
     async with visit(tmp_path) as run:
         created, host = await hosted(run, "Ratssitzung", "Vorsitz")
         await host.send({"type": "broadcast", "action": "start"})
-        await host.next_of("broadcast_state")
+        key = (await host.next_of("broadcast_state"))["viewerKey"]
         late, joined = await run.join(created["room"], "Ratsmitglied")
         assert joined["type"] == "joined"
         state = await late.next_of("broadcast_state")
         assert state["on"] and "viewerKey" not in state
+        # made co-host, the latecomer learns the viewer link at once
+        await host.send({"type": "set_role", "id": late.id, "role": "cohost"})
+        state = await late.next_of("broadcast_state")
+        assert state["viewerKey"] == key
 
 
 async def test_anyone_keeps_themselves_out_and_cannot_be_pinned_then(tmp_path: Path) -> None:

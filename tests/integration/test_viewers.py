@@ -22,7 +22,7 @@ async def test_a_viewer_watches_and_the_room_hears_how_many_but_not_who(tmp_path
         created, host, key = await public_room(run, "Neujahrsansprache")
         guest, _ = await run.join(created["room"], "Erika")
         first, answer = await viewer(run, key)
-        assert answer == {"type": "watching", "v": 1, "live": True}
+        assert answer == {"type": "watching", "v": 1, "live": True, "iceServers": []}
         assert (await state_until(guest, lambda s: s["viewers"] == 1))["on"]
         second, _ = await viewer(run, key)
         await state_until(host, lambda s: s["viewers"] == 2)

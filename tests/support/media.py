@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.sfu.api import MediaEvent, Subscription, TrackSpec, WorkerStats
+from klingel.sfu.api import MediaEvent, Stage, Subscription, TrackSpec, WorkerStats
 
 
 class IdleMedia:
@@ -23,6 +23,9 @@ class IdleMedia:
         self, room: RoomId, participant: ParticipantId, offer_sdp: str, s: Sequence[Subscription]
     ) -> str:
         return "v=0\r\n"
+
+    async def set_stage(self, room: RoomId, stage: Stage) -> None:
+        pass
 
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
         pass

@@ -22,6 +22,7 @@ from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import (
     MediaError,
     MediaEvent,
+    Stage,
     Subscription,
     TrackSpec,
     WorkerStats,
@@ -48,6 +49,7 @@ class RecordingMedia:
     removed: list[tuple[RoomId, ParticipantId]] = field(default_factory=list)
     closed_rooms: list[RoomId] = field(default_factory=list)
     forwarding: list[tuple[RoomId, StreamId, bool]] = field(default_factory=list)
+    stages: list[tuple[RoomId, Stage]] = field(default_factory=list)
     layers: list[tuple[RoomId, ParticipantId, StreamId, int | None]] = field(default_factory=list)
     refuse_with: MediaError | None = None
     handler: Callable[[MediaEvent], Awaitable[None]] | None = None
@@ -70,6 +72,9 @@ class RecordingMedia:
     ) -> str:
         self.subscribed.append((room, participant, tuple(subscriptions)))
         return "v=0\r\ns=subscribe-answer\r\n"
+
+    async def set_stage(self, room: RoomId, stage: Stage) -> None:
+        self.stages.append((room, stage))
 
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
         self.forwarding.append((room, stream_id, enabled))

@@ -24,7 +24,7 @@ from klingel.cli import uvicorn_config
 from klingel.config import Settings
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.rooms.standing import StandingRooms
-from klingel.sfu.api import MediaEvent, Subscription, TrackSpec, WorkerStats
+from klingel.sfu.api import MediaEvent, Stage, Subscription, TrackSpec, WorkerStats
 from klingel.web.app import create_app
 from klingel.web.security import SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY
 
@@ -48,6 +48,9 @@ class IdleMedia:
         subscriptions: Sequence[Subscription],
     ) -> str:
         raise AssertionError("no media in these tests")
+
+    async def set_stage(self, room: RoomId, stage: Stage) -> None:
+        return None
 
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:
         return None

@@ -1,0 +1,107 @@
+"""The programme of a public broadcast through the real server and SFU workers: a host
+publishes and opens the room to the public, a synthetic viewer (aiortc) receives and decodes
+the programme by the viewer key; pausing stops its media, resuming brings it back, and a host
+who keeps out of the broadcast is no longer seen or heard there."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+
+from klingel.protocol.broadcast import (
+    BroadcastCommand,
+    BroadcastLive,
+    BroadcastState,
+    OnStage,
+    PublicConsent,
+)
+from klingel.sfu.api import PROGRAMME_SLOTS
+from klingel_bots.client import ProtocolClient, ReceivedCounts
+from klingel_bots.viewer import ProgrammeViewer
+
+CAMERA, AUDIO = PROGRAMME_SLOTS[0].stream_id, PROGRAMME_SLOTS[2].stream_id
+QUIET_SECONDS = 1.5  # longer than any packet's way through a paused programme
+
+
+@pytest_asyncio.fixture
+async def broadcast(
+    server: str, room_name: str, test_media: Path
+) -> AsyncIterator[tuple[ProtocolClient, ProgrammeViewer]]:
+    """A public room's publishing host, and a viewer watching it (subscribed, not yet
+    receiving)."""
+    host, key = await public_host(server, room_name, test_media)
+    viewer = ProgrammeViewer(server, key)
+    try:
+        watching = await viewer.watch()
+        assert watching.live
+        yield host, viewer
+    finally:
+        await viewer.close()
+        await host.close()
+
+
+async def public_host(server: str, name: str, test_media: Path) -> tuple[ProtocolClient, str]:
+    """A host in a new room, publishing camera and microphone, the room made public."""
+    async with httpx.AsyncClient(base_url=server) as http:
+        created = (await http.post("/api/rooms", json={"name": name})).json()
+    host = ProtocolClient(server, created["room"], "Bürgermeisterin Koch")
+    await host.join(host_secret=created["hostSecret"])
+    await host.publish_file(test_media)
+    await host.send(BroadcastCommand("start"))
+    state = await host.wait_for(BroadcastState, lambda s: s.viewer_key is not None)
+    assert state.viewer_key is not None
+    return host, state.viewer_key
+
+
+async def still(viewer: ProgrammeViewer) -> dict[str, ReceivedCounts]:
+    """The counts once nothing more arrives for ``QUIET_SECONDS`` (packets on their way
+    when it stopped may still come); fails if media keeps flowing."""
+    counts = await viewer.received()
+    for _ in range(5):
+        await asyncio.sleep(QUIET_SECONDS)
+        later = await viewer.received()
+        if later == counts:
+            return dict(later)
+        counts = later
+    raise AssertionError(f"media kept flowing: {counts}")
+
+
+async def test_a_viewer_decodes_the_programme_and_a_pause_stops_it(
+    broadcast: tuple[ProtocolClient, ProgrammeViewer],
+) -> None:
+    host, viewer = broadcast
+    first = await viewer.wait_receiving([CAMERA, AUDIO])
+    # counts that keep growing
+    later = await viewer.wait_receiving({slot: first[slot] for slot in (CAMERA, AUDIO)})
+    assert later[CAMERA].frames > first[CAMERA].frames
+    stage = await viewer.wait_for(OnStage, lambda s: s.camera is not None)
+    assert stage.camera == "Bürgermeisterin Koch"
+    assert stage.screen is None
+
+    await host.send(BroadcastCommand("pause"))
+    await viewer.wait_for(BroadcastLive, lambda m: not m.live)
+    paused = await still(viewer)
+    await asyncio.sleep(QUIET_SECONDS)
+    assert await viewer.received() == paused, "nothing flows while paused"
+
+    await host.send(BroadcastCommand("resume"))
+    await viewer.wait_for(BroadcastLive, lambda m: m.live)
+    await viewer.wait_receiving({slot: paused[slot] for slot in (CAMERA, AUDIO)})
+
+
+async def test_a_host_who_keeps_out_is_neither_seen_nor_heard(
+    broadcast: tuple[ProtocolClient, ProgrammeViewer],
+) -> None:
+    host, viewer = broadcast
+    await viewer.wait_receiving([CAMERA, AUDIO])
+    await host.send(PublicConsent(shown=False))
+    await viewer.wait_for(OnStage, lambda s: s.camera is None)
+    hidden = await still(viewer)
+    await asyncio.sleep(QUIET_SECONDS)
+    assert await viewer.received() == hidden
+    # the meeting itself goes on: the host still publishes
+    assert host.publish_state == "connected"
