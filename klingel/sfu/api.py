@@ -22,6 +22,7 @@ __all__ = [
     "MediaError",
     "MediaEvent",
     "MediaKind",
+    "ProgrammeLost",
     "ProgrammeSlot",
     "PublisherLayers",
     "SfuSettings",
@@ -150,8 +151,20 @@ class StageChanged:
     screen: ParticipantId | None
 
 
+@dataclass(frozen=True, slots=True)
+class ProgrammeLost:
+    """A worker holding viewers of these rooms died: their viewers must watch again."""
+
+    rooms: tuple[RoomId, ...]
+
+
 MediaEvent = (
-    TransportStateChanged | ActiveSpeaker | WorkerRestarted | PublisherLayers | StageChanged
+    TransportStateChanged
+    | ActiveSpeaker
+    | WorkerRestarted
+    | PublisherLayers
+    | StageChanged
+    | ProgrammeLost
 )
 
 
@@ -211,6 +224,18 @@ class MediaBackend(Protocol):
     ) -> str:
         """Apply a subscribe offer of recvonly transceivers; return the answer. The SFU asks the
         publisher of every newly subscribed video stream for a keyframe."""
+        ...
+
+    async def watch(
+        self,
+        room: RoomId,
+        viewer: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        """A viewer's subscribe offer for programme slots (``PROGRAMME_SLOTS``); the answer.
+        Viewers are spread over the SFU's workers, whichever holds the room; ``viewer`` is
+        their own id (never a participant's), and ``remove_participant`` ends them."""
         ...
 
     async def set_forwarding(self, room: RoomId, stream_id: StreamId, enabled: bool) -> None:

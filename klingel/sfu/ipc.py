@@ -22,11 +22,14 @@ __all__ = [
     "Channel",
     "CloseRoom",
     "CollectStats",
+    "EndRelay",
     "EventNotice",
     "FrameError",
     "Message",
     "Publish",
     "Ready",
+    "ReceiveProgramme",
+    "RelayProgramme",
     "RemoveParticipant",
     "Reply",
     "Request",
@@ -87,6 +90,31 @@ class SetStage:
 
 
 @dataclass(frozen=True, slots=True)
+class RelayProgramme:
+    """To the room's worker: send the programme to worker ``to_worker`` as relay ``relay``."""
+
+    room: RoomId
+    relay: int
+    to_worker: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveProgramme:
+    """To a worker that gets viewers of a room living elsewhere: hold its programme, fed by
+    relay ``relay`` from worker ``from_worker``."""
+
+    room: RoomId
+    relay: int
+    from_worker: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndRelay:
+    room: RoomId
+    relay: int
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveParticipant:
     room: RoomId
     participant: ParticipantId
@@ -108,6 +136,9 @@ Call = (
     | SetForwarding
     | SetLayer
     | SetStage
+    | RelayProgramme
+    | ReceiveProgramme
+    | EndRelay
     | RemoveParticipant
     | CloseRoom
     | CollectStats

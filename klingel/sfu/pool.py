@@ -1,10 +1,14 @@
 """The SFU as the signaling side sees it: a pool of worker processes (``MediaBackend``).
 
 Each room lives on exactly one worker, chosen when the room first needs media (the live worker
-with the fewest rooms) and kept there. Workers are plain child processes
-(``python -m klingel.sfu``). A worker that dies is noticed through a pidfd of its process or
-the end of its socketpair, replaced on the same UDP port, and its rooms are reported with
-``WorkerRestarted`` so that their participants publish and subscribe anew.
+with the fewest rooms) and kept there. The viewers of a public room are spread over every
+worker (the one with the fewest viewers, the room's own when that is a tie): a worker that
+gets viewers of a room living elsewhere receives its programme over a relay from the room's
+worker (``klingel.sfu.relay``), one copy per worker, and drops it with its last such viewer.
+Workers are plain child processes (``python -m klingel.sfu``). A worker that dies is noticed
+through a pidfd of its process or the end of its socketpair, replaced on the same UDP port,
+and its rooms are reported with ``WorkerRestarted`` so that their participants publish and
+subscribe anew (and the rooms whose viewers it held with ``ProgrammeLost``).
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import itertools
 import logging
 import os
 import pickle
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
     MediaError,
     MediaEvent,
+    ProgrammeLost,
     SfuSettings,
     Stage,
     Subscription,
@@ -38,9 +45,12 @@ from klingel.sfu.ipc import (
     Channel,
     CloseRoom,
     CollectStats,
+    EndRelay,
     EventNotice,
     Publish,
     Ready,
+    ReceiveProgramme,
+    RelayProgramme,
     RemoveParticipant,
     Reply,
     Request,
@@ -78,6 +88,7 @@ class _Worker:
     pid: int
     started: float
     rooms: set[RoomId] = field(default_factory=set)
+    viewers: int = 0
     pending: dict[int, asyncio.Future[Reply]] = field(default_factory=dict)
     reader: asyncio.Task[None] | None = None
     lost: bool = False
@@ -113,11 +124,19 @@ class WorkerPool:
         self._events: asyncio.Queue[MediaEvent] = asyncio.Queue()
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._relay_dir = ""
+        self._relay_ids = itertools.count(1)
+        self._relay_lock = asyncio.Lock()
+        # room -> the workers its programme is relayed to -> the relay's number
+        self._relays: dict[RoomId, dict[int, int]] = {}
+        self._viewer_places: dict[tuple[RoomId, ParticipantId], int] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
         self._stopping = False
+        # mode 0700: only this user's processes reach the relay sockets inside
+        self._relay_dir = tempfile.mkdtemp(prefix="klingel-relay-")
         self._dispatcher = asyncio.create_task(self._dispatch_events())
         started = await asyncio.gather(
             *(self._spawn(index) for index in range(self._settings.workers)),
@@ -141,6 +160,11 @@ class WorkerPool:
             worker.channel.send(Shutdown())
         await asyncio.gather(*(self._end(worker) for worker in workers))
         self._placement.clear()
+        self._relays.clear()
+        self._viewer_places.clear()
+        if self._relay_dir:
+            shutil.rmtree(self._relay_dir, ignore_errors=True)
+            self._relay_dir = ""
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             self._dispatcher = None
@@ -192,12 +216,70 @@ class WorkerPool:
         worker = await self._worker_for(room)
         await self._request(worker, SetStage(room, stage))
 
+    async def watch(
+        self,
+        room: RoomId,
+        viewer: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        home = await self._worker_for(room)
+        index = self._viewer_places.get((room, viewer))
+        worker = self._live.get(index) if index is not None else None
+        if worker is None:
+            worker = min(self._live.values(), key=lambda w: (w.viewers, w is not home, w.index))
+            self._viewer_places[(room, viewer)] = worker.index
+            worker.viewers += 1
+            if worker is not home:
+                await self._relay(room, home, worker)
+        call = Subscribe(room, viewer, offer_sdp, tuple(subscriptions))
+        return _answer(await self._request(worker, call))
+
+    async def _relay(self, room: RoomId, home: _Worker, worker: _Worker) -> None:
+        """``worker`` receives ``room``'s programme from ``home`` (once per worker)."""
+        async with self._relay_lock:
+            relays = self._relays.setdefault(room, {})
+            if worker.index in relays:
+                return
+            relay = next(self._relay_ids)
+            await self._request(worker, ReceiveProgramme(room, relay, home.index))
+            await self._request(home, RelayProgramme(room, relay, worker.index))
+            relays[worker.index] = relay
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
+        index = self._viewer_places.pop((room, participant), None)
+        if index is not None:
+            await self._remove_viewer(room, participant, index)
+            return
         worker = self._placed_worker(room)
         if worker is not None:
             await self._request(worker, RemoveParticipant(room, participant))
 
+    async def _remove_viewer(self, room: RoomId, viewer: ParticipantId, index: int) -> None:
+        worker = self._live.get(index)
+        if worker is None:
+            return
+        worker.viewers = max(0, worker.viewers - 1)
+        await self._request(worker, RemoveParticipant(room, viewer))
+        home = self._placed_worker(room)
+        stays = any(r == room and i == index for (r, _), i in self._viewer_places.items())
+        relay = self._relays.get(room, {}).get(index)
+        if stays or relay is None or home is None or home is worker:
+            return
+        del self._relays[room][index]
+        await self._request(home, EndRelay(room, relay))
+        await self._request(worker, CloseRoom(room))
+
     async def close_room(self, room: RoomId) -> None:
+        for place in [place for place in self._viewer_places if place[0] == room]:
+            viewer_worker = self._live.get(self._viewer_places.pop(place))
+            if viewer_worker is not None:
+                viewer_worker.viewers = max(0, viewer_worker.viewers - 1)
+        for index in self._relays.pop(room, {}):
+            relayed = self._live.get(index)
+            if relayed is not None:
+                with contextlib.suppress(MediaError):
+                    await self._request(relayed, CloseRoom(room))
         worker = self._placed_worker(room)
         if worker is None:
             return
@@ -271,6 +353,7 @@ class WorkerPool:
             settings=self._settings,
             router_factory=self._router_factory,
             log_level=logging.getLogger("klingel").getEffectiveLevel(),
+            relay_dir=self._relay_dir,
         )
         ours, theirs = socket.socketpair()
         try:
@@ -348,6 +431,9 @@ class WorkerPool:
         worker.rooms.clear()
         if self._stopping:
             return
+        watched = self._forget_relays_of(worker.index, rooms)
+        if watched:
+            self._events.put_nowait(ProgrammeLost(watched))
         logger.warning(
             "SFU worker %d (pid %d) died with %d rooms", worker.index, worker.pid, len(rooms)
         )
@@ -356,6 +442,34 @@ class WorkerPool:
         task = asyncio.create_task(self._replace(worker, lived))
         self._restarts.add(task)
         task.add_done_callback(self._restarts.discard)
+
+    def _forget_relays_of(self, index: int, rooms: tuple[RoomId, ...]) -> tuple[RoomId, ...]:
+        """Worker ``index`` died: the relays from its ``rooms`` end, and so do those to it;
+        the rooms whose viewers it held are returned (they must watch again)."""
+        lost = {room for (room, _), place in self._viewer_places.items() if place == index}
+        for place in [p for p, i in self._viewer_places.items() if i == index or p[0] in rooms]:
+            other = self._live.get(self._viewer_places.pop(place))
+            if other is not None:
+                other.viewers = max(0, other.viewers - 1)
+        for room in list(self._relays):
+            relays = self._relays[room]
+            ends = list(relays.items()) if room in rooms else []
+            if index in relays and room not in rooms:
+                home = self._placed_worker(room)
+                if home is not None:
+                    home.channel.send(
+                        Request(next(self._request_ids), EndRelay(room, relays[index]))
+                    )
+                del relays[index]
+            for other_index, _ in ends:
+                other = self._live.get(other_index)
+                if other is not None:
+                    other.channel.send(Request(next(self._request_ids), CloseRoom(room)))
+            if room in rooms:
+                relays.clear()
+            if not relays:
+                del self._relays[room]
+        return tuple(sorted(lost - set(rooms)))
 
     async def _replace(self, dead: _Worker, lived: float) -> None:
         index = dead.index

@@ -27,6 +27,7 @@ from klingel.ids import ParticipantId, StreamId
 from klingel.sfu.api import PROGRAMME_SLOTS, ProgrammeSlot, Stage, TrackSpec, TransportState
 from klingel.sfu.clock import Clock, Scheduler
 from klingel.sfu.published import PublishedLayer, PublishedStream, Publisher, random_ssrc
+from klingel.sfu.relay import RelayPeer
 from klingel.sfu.rewriter import StreamRewriter
 from klingel.sfu.rtp import RTP_HEADER_SIZE, RtpHeader
 from klingel.sfu.sdp import Codec
@@ -90,10 +91,17 @@ class SlotLayer(PublishedLayer):
     is the layer it carries now, ``awaiting`` the one it moves to at that layer's next
     keyframe."""
 
-    __slots__ = ("awaiting", "feeding", "rewriter")
+    __slots__ = ("awaiting", "feeding", "relays", "rewriter", "slot", "upstream")
 
-    def __init__(self, stream: PublishedStream, index: int, rid: str) -> None:
+    def __init__(
+        self, stream: PublishedStream, slot: int, index: int, rid: str, upstream: RelayPeer | None
+    ) -> None:
         super().__init__(stream, index, rid, nack=stream.kind == "video")
+        self.slot = slot  # its place in ``PROGRAMME_SLOTS``
+        # the other workers this layer is relayed to (on the room's worker)
+        self.relays: list[RelayPeer] = []
+        # the room's worker, when this is a relayed programme: keyframes are asked of it
+        self.upstream = upstream
         # Losses are the source's to repair: its publisher is asked, and what it sends again
         # is carried here like any other packet.
         self.loss = None
@@ -108,7 +116,10 @@ class SlotLayer(PublishedLayer):
 
     @property
     def wanted(self) -> bool:
-        """A viewer receives this layer, waits for it or is allocated it."""
+        """A viewer receives this layer, waits for it or is allocated it (another worker's
+        viewers count as wanting every layer)."""
+        if self.relays:
+            return True
         wanted = self.stream.reported_wanted
         if len(self.stream.layers) > 1 and self.index < len(wanted):
             return wanted[self.index] and bool(self.stream.subscriptions)
@@ -173,7 +184,7 @@ class SlotLayer(PublishedLayer):
 
     def carry_sender_report(self) -> None:
         """The source's last sender report, in this layer's timestamps (for the viewers'
-        audio and video to play in sync)."""
+        audio and video to play in sync), also to the workers it is relayed to."""
         source = self.feeding
         if source is None or source.sender_report is None or source.ssrc is None:
             return
@@ -181,6 +192,8 @@ class SlotLayer(PublishedLayer):
         mapped = self.rewriter.map_timestamp(source.ssrc, rtp)
         if mapped is not None:
             self.sender_report = (ntp, mapped, arrival)
+            for relay in self.relays:
+                relay.sender_report(self.slot, self.index, ntp, mapped)
 
     def _switch(self, source: PublishedLayer) -> None:
         old = self.feeding
@@ -209,6 +222,9 @@ class SlotLayer(PublishedLayer):
 
     def _send_pli(self) -> bool:
         # A viewer lost a picture or starts: the source is asked, at its own pace.
+        if self.upstream is not None:
+            self.upstream.keyframe(self.slot, self.index)
+            return True
         source = self.awaiting or self.feeding
         if source is None:
             return False
@@ -227,24 +243,30 @@ class Programme:
         "_stage",
         "audio_holders",
         "slots",
+        "upstream",
     )
 
-    def __init__(self, clock: Clock, scheduler: Scheduler, now: float) -> None:
+    def __init__(
+        self, clock: Clock, scheduler: Scheduler, now: float, upstream: RelayPeer | None = None
+    ) -> None:
         self._publisher = Publisher(
             PROGRAMME_PARTICIPANT, _NoTransport(), clock, scheduler, _nobody_to_tell
         )
         self._publisher.connected = True
         self._stage = Stage()
+        self.upstream = upstream
+        """The room's worker, when this programme is relayed from there: it is fed from that
+        relay, never chooses anyone itself."""
         self._camera: PublishedStream | None = None
         self._screen: PublishedStream | None = None
         # speakers, the most recent first: who the audio slots carry
         self._recent: list[ParticipantId] = []
         self.slots: dict[StreamId, PublishedStream] = {}
-        for slot in PROGRAMME_SLOTS:
-            self.slots[slot.stream_id] = self._make_slot(slot, now)
+        for index, slot in enumerate(PROGRAMME_SLOTS):
+            self.slots[slot.stream_id] = self._make_slot(index, slot, now)
         self.audio_holders: list[ParticipantId | None] = [None] * AUDIO_SLOTS
 
-    def _make_slot(self, slot: ProgrammeSlot, now: float) -> PublishedStream:
+    def _make_slot(self, index: int, slot: ProgrammeSlot, now: float) -> PublishedStream:
         layers = CAMERA_LAYERS if slot.source == "camera" else 1
         codec = VP8 if slot.kind == "video" else OPUS
         media = AcceptedMedia(
@@ -261,12 +283,43 @@ class Programme:
         spec = TrackSpec(slot.stream_id, slot.kind, slot.source, slot.stream_id)
         stream = PublishedStream(self._publisher, spec, media, now)
         taken = set(self._publisher.by_ssrc)
-        stream.layers = tuple(SlotLayer(stream, layer.index, layer.rid) for layer in stream.layers)
+        stream.layers = tuple(
+            SlotLayer(stream, index, layer.index, layer.rid, self.upstream)
+            for layer in stream.layers
+        )
         for layer in stream.layers:
             layer.ssrc = random_ssrc(taken)
             taken.add(layer.ssrc)
             self._publisher.by_ssrc[layer.ssrc] = layer
         return stream
+
+    def layer(self, slot: int, index: int) -> SlotLayer | None:
+        """Layer ``index`` of slot number ``slot``, None if there is no such layer."""
+        if not 0 <= slot < len(PROGRAMME_SLOTS):
+            return None
+        layers = self.slots[PROGRAMME_SLOTS[slot].stream_id].layers
+        if not 0 <= index < len(layers):
+            return None
+        layer = layers[index]
+        assert isinstance(layer, SlotLayer)
+        return layer
+
+    def relay_to(self, peer: RelayPeer) -> None:
+        """Every slot's packets go to ``peer``'s worker too, from now on."""
+        for layer in self._slot_layers():
+            layer.relays.append(peer)
+
+    def end_relay(self, relay: int) -> None:
+        for layer in self._slot_layers():
+            layer.relays = [peer for peer in layer.relays if peer.relay != relay]
+
+    def _slot_layers(self) -> list[SlotLayer]:
+        layers: list[SlotLayer] = []
+        for slot in self.slots.values():
+            for layer in slot.layers:
+                assert isinstance(layer, SlotLayer)
+                layers.append(layer)
+        return layers
 
     @property
     def on_stage(self) -> tuple[ParticipantId | None, ParticipantId | None]:
@@ -381,16 +434,14 @@ class Programme:
                 layer.feed_from(source.layers[min(layer.index, len(source.layers) - 1)], now)
 
     def carry_sender_reports(self) -> None:
-        for slot in self.slots.values():
-            for layer in slot.layers:
-                assert isinstance(layer, SlotLayer)
-                layer.carry_sender_report()
+        for layer in self._slot_layers():
+            layer.carry_sender_report()
 
     def close(self) -> None:
+        for layer in self._slot_layers():
+            layer.feed_from(None, 0.0)
+            layer.relays = []
         for slot in self.slots.values():
-            for layer in slot.layers:
-                assert isinstance(layer, SlotLayer)
-                layer.feed_from(None, 0.0)
             slot.close()
 
 

@@ -54,6 +54,13 @@ from klingel.sfu.outgoing import OutgoingBody
 from klingel.sfu.programme import Programme
 from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, Publisher
 from klingel.sfu.publishers import RoomPublishers
+from klingel.sfu.relay import (
+    KIND_KEYFRAME,
+    KIND_RTP,
+    KIND_SENDER_REPORT,
+    RelayPeer,
+    read_sender_report,
+)
 from klingel.sfu.rtcp import (
     RtcpError,
     RtcpPacket,
@@ -207,14 +214,62 @@ class RoomRouter:
     def set_stage(self, stage: Stage) -> None:
         """The programme's rules (``MediaBackend.set_stage``); its slots are made on the first
         call and stay for the room's life."""
-        now = self._clock.now()
+        programme = self._ensure_programme(None)
+        programme.set_stage(stage)
+        self._restage(self._clock.now())
+
+    def relay_to(self, peer: RelayPeer) -> None:
+        """The programme goes to another worker too (``klingel.sfu.relay``)."""
+        self._ensure_programme(None).relay_to(peer)
+
+    def end_relay(self, relay: int) -> None:
+        if self._programme is not None:
+            self._programme.end_relay(relay)
+
+    def receive_relay(self, peer: RelayPeer) -> None:
+        """This worker's router of the room holds only a programme relayed from the room's
+        worker, ``peer``, for the viewers placed here."""
+        self._ensure_programme(peer)
+
+    def _ensure_programme(self, upstream: RelayPeer | None) -> Programme:
         programme = self._programme
         if programme is None:
-            programme = self._programme = Programme(self._clock, self._scheduler, now)
+            now = self._clock.now()
+            programme = Programme(self._clock, self._scheduler, now, upstream)
+            self._programme = programme
             self._published.streams.update(programme.slots)
-        programme.set_stage(stage)
-        self._restage(now)
-        self._ensure_timer()
+            self._ensure_timer()
+        return programme
+
+    def take_relayed(
+        self, relay: int, kind: int, slot: int, layer: int, payload: bytes, arrival: float
+    ) -> None:
+        """A datagram of one of this room's relays: a slot's packet or sender report (on a
+        relayed programme), or a keyframe request (on the room's worker)."""
+        programme = self._programme
+        target = None if programme is None else programme.layer(slot, layer)
+        if programme is None or target is None:
+            self._counters.dropped += 1
+            return
+        relayed = programme.upstream is not None
+        if kind == KIND_RTP and relayed:
+            try:
+                header = parse_rtp(payload)
+            except RtpError:
+                self._counters.dropped += 1
+                return
+            self._counters.rtp_received += 1
+            target.record(payload, header, arrival)
+            if target.subscriptions:
+                self._forward(target, payload, header, arrival, -1)
+        elif kind == KIND_KEYFRAME and not relayed:
+            target.keyframes.request(arrival)
+        elif kind == KIND_SENDER_REPORT and relayed:
+            times = read_sender_report(payload)
+            if times is not None:
+                target.sender_report = (times[0], times[1], arrival)
+        else:
+            self._counters.dropped += 1
 
     def set_layer(self, participant: ParticipantId, stream_id: StreamId, layer: int | None) -> None:
         """Which layer of a video stream ``participant`` receives (see
@@ -314,8 +369,10 @@ class RoomRouter:
     def _restage(self, now: float) -> None:
         """The programme follows what the room publishes and who speaks."""
         programme = self._programme
-        if programme is not None and programme.choose(
-            self._published.streams.values(), self._speakers.dominant, now
+        if (
+            programme is not None
+            and programme.upstream is None
+            and programme.choose(self._published.streams.values(), self._speakers.dominant, now)
         ):
             self._emit(StageChanged(self._room, *programme.on_stage))
 
@@ -382,6 +439,8 @@ class RoomRouter:
             feed.record(out, out_header, arrival)
             if feed.subscriptions:
                 self._forward(feed, out, out_header, arrival, level)
+            for relay in feed.relays:
+                relay.rtp(feed.slot, feed.index, out)
 
     def _forward(
         self, layer: PublishedLayer, packet: bytes, header: RtpHeader, arrival: float, level: int

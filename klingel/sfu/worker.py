@@ -36,9 +36,12 @@ from klingel.sfu.ipc import (
     Channel,
     CloseRoom,
     CollectStats,
+    EndRelay,
     EventNotice,
     Publish,
     Ready,
+    ReceiveProgramme,
+    RelayProgramme,
     RemoveParticipant,
     Reply,
     Request,
@@ -48,6 +51,7 @@ from klingel.sfu.ipc import (
     Shutdown,
     Subscribe,
 )
+from klingel.sfu.relay import RelayMux, RelayPeer
 from klingel.sfu.transport import TransportFactory
 
 if TYPE_CHECKING:
@@ -80,6 +84,16 @@ class Router(Protocol):
     ) -> None: ...
 
     def set_stage(self, stage: Stage) -> None: ...
+
+    def relay_to(self, peer: RelayPeer) -> None: ...
+
+    def end_relay(self, relay: int) -> None: ...
+
+    def receive_relay(self, peer: RelayPeer) -> None: ...
+
+    def take_relayed(
+        self, relay: int, kind: int, slot: int, layer: int, payload: bytes, arrival: float
+    ) -> None: ...
 
     def remove_participant(self, participant: ParticipantId) -> None: ...
 
@@ -116,6 +130,8 @@ class WorkerSpec:
     settings: SfuSettings
     router_factory: RouterFactory = room_router
     log_level: int = logging.WARNING
+    relay_dir: str = ""
+    """Where the workers' relay sockets are (``klingel.sfu.relay``); empty: no relay."""
 
     @property
     def port(self) -> int:
@@ -150,6 +166,8 @@ class _Worker:
         self._routers: dict[RoomId, Router] = {}
         self._channel: Channel | None = None
         self._mux: UdpMux | None = None
+        self._relays: RelayMux | None = None
+        self._relays_of: dict[RoomId, set[int]] = {}
 
     async def run(self) -> None:
         # Imported here, not at the top: the parent process imports this module for
@@ -169,6 +187,10 @@ class _Worker:
         )
         await mux.start()
         self._mux = mux
+        if self._spec.relay_dir:
+            relays = RelayMux(self._spec.relay_dir, self._spec.index)
+            relays.start()
+            self._relays = relays
         channel.send(Ready(worker=self._spec.index, pid=os.getpid(), port=mux.port))
         logger.info("worker ready on port %d", mux.port)
         try:
@@ -184,6 +206,8 @@ class _Worker:
                 _close_quietly(router)
             self._routers.clear()
             mux.close()
+            if self._relays is not None:
+                self._relays.close()
             with contextlib.suppress(ConnectionError):
                 await channel.drain()
             channel.close()
@@ -244,10 +268,28 @@ class _Worker:
                 if router is not None:
                     router.remove_participant(participant)
                 return None
+            case RelayProgramme(room, relay, to_worker):
+                router = self._router_for(room)
+                router.relay_to(RelayPeer(self._relay_mux(), relay, to_worker))
+                self._attach_relay(room, relay, router)
+                return None
+            case ReceiveProgramme(room, relay, from_worker):
+                router = self._router_for(room)
+                router.receive_relay(RelayPeer(self._relay_mux(), relay, from_worker))
+                self._attach_relay(room, relay, router)
+                return None
+            case EndRelay(room, relay):
+                router = self._routers.get(room)
+                if router is not None:
+                    router.end_relay(relay)
+                self._detach_relay(room, relay)
+                return None
             case CloseRoom(room):
                 router = self._routers.pop(room, None)
                 if router is not None:
                     router.close()
+                for relay in list(self._relays_of.get(room, ())):
+                    self._detach_relay(room, relay)
                 return None
             case CollectStats():
                 return self._stats()
@@ -260,6 +302,24 @@ class _Worker:
             router = self._spec.router_factory(room, self._mux, self._emit, self._counters)
             self._routers[room] = router
         return router
+
+    def _relay_mux(self) -> RelayMux:
+        if self._relays is None:
+            raise MediaError("media_unavailable", "this worker has no relay")
+        return self._relays
+
+    def _attach_relay(self, room: RoomId, relay: int, router: Router) -> None:
+        self._relay_mux().attach(relay, router)
+        self._relays_of.setdefault(room, set()).add(relay)
+
+    def _detach_relay(self, room: RoomId, relay: int) -> None:
+        if self._relays is not None:
+            self._relays.detach(relay)
+        relays = self._relays_of.get(room)
+        if relays is not None:
+            relays.discard(relay)
+            if not relays:
+                del self._relays_of[room]
 
     def _emit(self, event: MediaEvent) -> None:
         if self._channel is not None:
@@ -277,7 +337,7 @@ class _Worker:
             rtcp_received=counters.rtcp_received,
             rtcp_sent=counters.rtcp_sent,
             retransmitted=counters.retransmitted,
-            dropped=counters.dropped,
+            dropped=counters.dropped + (self._relays.dropped if self._relays else 0),
             cpu_seconds=time.process_time(),
             layer_switches=counters.layer_switches,
             held_below_request=counters.held_below_request,

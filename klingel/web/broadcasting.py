@@ -123,9 +123,7 @@ class Broadcasting:
         await self._stage_in_place(room)
         subscriptions = [Subscription(request.mid, request.stream) for request in message.streams]
         viewer.subscribed = True
-        answer = await ask_media(
-            self._media.subscribe(room.id, viewer.id, message.sdp, subscriptions)
-        )
+        answer = await ask_media(self._media.watch(room.id, viewer.id, message.sdp, subscriptions))
         if not viewer.gone:
             viewer.connection.send(SubscribeAnswer(sdp=answer))
 

@@ -67,6 +67,7 @@ from klingel.sfu.api import (
     ActiveSpeaker,
     MediaBackend,
     MediaEvent,
+    ProgrammeLost,
     PublisherLayers,
     StageChanged,
     Subscription,
@@ -615,6 +616,11 @@ class SignalingHub:
             self._relay_publisher_layers(event)
         elif isinstance(event, StageChanged):
             self.broadcasting.stage_changed(event)
+        elif isinstance(event, ProgrammeLost):
+            for room_id in event.rooms:
+                room = self._registry.get(room_id)
+                if room is not None:
+                    self.broadcasting.media_reset(room)
 
     def _relay_publisher_layers(self, event: PublisherLayers) -> None:
         """Only the publisher hears which layers of its stream anyone receives; about someone

@@ -30,6 +30,7 @@ from klingel.sfu.api import (
 )
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsEndpoint, DtlsIdentity
+from klingel.sfu.relay import RelayPeer
 from klingel.sfu.srtp import SrtpKeys, SrtpSessions
 from klingel.sfu.transport import (
     Candidate,
@@ -271,6 +272,20 @@ class EchoRoomRouter:
         if participant not in self._subscribers:
             self._subscribers[participant] = self._factory.create_transport()
         return f"answer {self._room} {participant} {os.getpid()}"
+
+    def relay_to(self, peer: RelayPeer) -> None:
+        raise MediaError("media_unavailable", "no programme here")
+
+    def end_relay(self, relay: int) -> None:
+        pass
+
+    def receive_relay(self, peer: RelayPeer) -> None:
+        raise MediaError("media_unavailable", "no programme here")
+
+    def take_relayed(
+        self, relay: int, kind: int, slot: int, layer: int, payload: bytes, arrival: float
+    ) -> None:
+        pass
 
     def set_stage(self, stage: Stage) -> None:
         self.stages.append(stage)

@@ -21,6 +21,7 @@ from klingel.protocol.broadcast import (
 )
 from klingel.sfu.api import PROGRAMME_SLOTS
 from klingel_bots.client import ProtocolClient, ReceivedCounts
+from klingel_bots.metrics import parse_metrics
 from klingel_bots.viewer import ProgrammeViewer
 
 CAMERA, AUDIO = PROGRAMME_SLOTS[0].stream_id, PROGRAMME_SLOTS[2].stream_id
@@ -104,4 +105,40 @@ async def test_a_host_who_keeps_out_is_neither_seen_nor_heard(
     await asyncio.sleep(QUIET_SECONDS)
     assert await viewer.received() == hidden
     # the meeting itself goes on: the host still publishes
+    assert host.publish_state == "connected"
+
+
+async def forwarded_by_worker(server: str) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=server) as http:
+        text = (await http.get("/metrics")).text
+    return {
+        sample.labels["worker"]: sample.value
+        for sample in parse_metrics(text)
+        if sample.name == "klingel_sfu_rtp_forwarded_total"
+    }
+
+
+async def test_viewers_are_spread_over_the_workers_and_the_programme_relayed(
+    server: str, broadcast: tuple[ProtocolClient, ProgrammeViewer]
+) -> None:
+    """The session's server has two SFU workers: of three viewers, one at least sits on the
+    worker that does not hold the room, and gets the programme over the relay."""
+    host, first = broadcast
+    others = [ProgrammeViewer(server, first.key) for _ in range(2)]
+    try:
+        for viewer in others:
+            await viewer.watch()
+        before = await forwarded_by_worker(server)
+        assert len(before) == 2
+        for viewer in (first, *others):
+            counts = await viewer.wait_receiving([CAMERA, AUDIO])
+            await viewer.wait_receiving({slot: counts[slot] for slot in (CAMERA, AUDIO)})
+        after = await forwarded_by_worker(server)
+        assert all(after[worker] > before[worker] for worker in before), (before, after)
+    finally:
+        for viewer in others:
+            await viewer.close()
+    # the last viewer gone from the other worker, the relay ends; the others still watch
+    counts = await first.wait_receiving([CAMERA])
+    await first.wait_receiving({CAMERA: counts[CAMERA]})
     assert host.publish_state == "connected"

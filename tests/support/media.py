@@ -24,6 +24,15 @@ class IdleMedia:
     ) -> str:
         return "v=0\r\n"
 
+    async def watch(
+        self,
+        room: RoomId,
+        viewer: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        return await self.subscribe(room, viewer, offer_sdp, subscriptions)
+
     async def set_stage(self, room: RoomId, stage: Stage) -> None:
         pass
 

@@ -197,3 +197,30 @@ def new_router(
     timers: ManualTimers,
 ) -> RoomRouter:
     return RoomRouter(ROOM, factory, emit, counters, clock=timers, scheduler=timers)
+
+
+SILENT = 127
+
+
+class Stream:
+    """Packets of one publisher's stream, numbered as its browser would."""
+
+    def __init__(self, transport: FakeTransport, ssrc: int, kind: str, start: int) -> None:
+        self.transport = transport
+        self.ssrc = ssrc
+        self.kind = kind
+        self.sequence = start
+
+    def send(self, now: float, payload: bytes = b"opus-frame", level: int = SILENT) -> None:
+        self.sequence += 1
+        audio = self.kind == "audio"
+        packet = build_packet(
+            payload_type=111 if audio else 96,
+            sequence=self.sequence & 0xFFFF,
+            timestamp=self.sequence * (960 if audio else 3000) & 0xFFFFFFFF,
+            ssrc=self.ssrc,
+            payload=payload,
+            marker=not audio,
+            extensions=[(1, bytes([0x80 | level]))] if audio else [],
+        )
+        self.transport.on_rtp(bytes(packet), now)

@@ -73,6 +73,15 @@ class RecordingMedia:
         self.subscribed.append((room, participant, tuple(subscriptions)))
         return "v=0\r\ns=subscribe-answer\r\n"
 
+    async def watch(
+        self,
+        room: RoomId,
+        viewer: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        return await self.subscribe(room, viewer, offer_sdp, subscriptions)
+
     async def set_stage(self, room: RoomId, stage: Stage) -> None:
         self.stages.append((room, stage))
 

@@ -8,10 +8,11 @@ from support.router_room import (
     ANNA,
     CEM,
     ROOM,
+    SILENT,
     VP8_DELTA,
     VP8_KEY,
-    FakeTransport,
     Room,
+    Stream,
     fixture,
     ssrc_lines,
     subscribe_offer,
@@ -27,7 +28,7 @@ from klingel.sfu.api import (
 )
 from klingel.sfu.router import TICK_SECONDS
 from klingel.sfu.rtcp import PictureLossIndication, SenderReport
-from klingel.sfu.rtp import build_packet, parse_rtp
+from klingel.sfu.rtp import parse_rtp
 
 VIEWER = ParticipantId("w-viewer")
 CAMERA_SLOT, SCREEN_SLOT, AUDIO_SLOT = (
@@ -36,31 +37,7 @@ CAMERA_SLOT, SCREEN_SLOT, AUDIO_SLOT = (
     PROGRAMME_SLOTS[2].stream_id,
 )
 CEM_MIC, CEM_CAM = StreamId("s-cem-mic"), StreamId("s-cem-cam")
-SILENT, LOUD = 127, 10
-
-
-class Stream:
-    """Packets of one publisher's stream, numbered as its browser would."""
-
-    def __init__(self, transport: FakeTransport, ssrc: int, kind: str, start: int) -> None:
-        self.transport = transport
-        self.ssrc = ssrc
-        self.kind = kind
-        self.sequence = start
-
-    def send(self, now: float, payload: bytes = b"opus-frame", level: int = SILENT) -> None:
-        self.sequence += 1
-        audio = self.kind == "audio"
-        packet = build_packet(
-            payload_type=111 if audio else 96,
-            sequence=self.sequence & 0xFFFF,
-            timestamp=self.sequence * (960 if audio else 3000) & 0xFFFFFFFF,
-            ssrc=self.ssrc,
-            payload=payload,
-            marker=not audio,
-            extensions=[(1, bytes([0x80 | level]))] if audio else [],
-        )
-        self.transport.on_rtp(bytes(packet), now)
+LOUD = 10
 
 
 class Programme:

@@ -49,6 +49,15 @@ class IdleMedia:
     ) -> str:
         raise AssertionError("no media in these tests")
 
+    async def watch(
+        self,
+        room: RoomId,
+        viewer: ParticipantId,
+        offer_sdp: str,
+        subscriptions: Sequence[Subscription],
+    ) -> str:
+        return await self.subscribe(room, viewer, offer_sdp, subscriptions)
+
     async def set_stage(self, room: RoomId, stage: Stage) -> None:
         return None
 
