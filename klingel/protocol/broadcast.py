@@ -8,23 +8,38 @@ from dataclasses import dataclass, field
 from typing import Annotated, ClassVar, Literal
 
 from klingel.protocol.objects import IceServer, Name, ParticipantRef
-from klingel.protocol.wire import Key, Wire, WireMessage
+from klingel.protocol.wire import Key, Wire, WireMessage, WireObject
 
 __all__ = [
+    "MAX_QUESTION_TEXT",
     "MAX_VIEWER_KEY_LENGTH",
+    "AnswerQuestion",
+    "Ask",
     "BroadcastAction",
     "BroadcastCommand",
     "BroadcastEnded",
     "BroadcastLive",
     "BroadcastPin",
     "BroadcastState",
+    "InviteViewer",
+    "Invited",
     "OnStage",
     "PublicConsent",
+    "QuestionItem",
+    "QuestionReceived",
+    "Questions",
+    "ShowQuestion",
+    "ShownQuestion",
     "Watch",
     "Watching",
 ]
 
 MAX_VIEWER_KEY_LENGTH = 64
+MAX_QUESTION_TEXT = 500
+MAX_QUESTION_ID_LENGTH = 16
+MAX_INVITATION_LENGTH = 64
+MAX_QUESTIONS_LISTED = 200
+QuestionId = Annotated[str, Wire(1, MAX_QUESTION_ID_LENGTH)]
 ViewerKey = Annotated[str, Wire(16, MAX_VIEWER_KEY_LENGTH)]
 
 BroadcastAction = Literal["start", "stop", "pause", "resume", "new_link"]
@@ -64,6 +79,39 @@ class Watch(WireMessage):
     TYPE: ClassVar[str] = "watch"
     v: Annotated[int, Wire(1, 1)]
     key: ViewerKey = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Ask(WireMessage):
+    """A viewer's question to the hosts; ``name`` only if they want to give one."""
+
+    TYPE: ClassVar[str] = "question"
+    text: Annotated[str, Wire(1, MAX_QUESTION_TEXT)]
+    name: Annotated[Name | None, Key(sent_as_null=True)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerQuestion(WireMessage):
+    """A host or co-host marks a question answered."""
+
+    TYPE: ClassVar[str] = "answer_question"
+    id: QuestionId
+
+
+@dataclass(frozen=True, slots=True)
+class ShowQuestion(WireMessage):
+    """A host or co-host shows a question to the viewers; null: shows none."""
+
+    TYPE: ClassVar[str] = "show_question"
+    id: QuestionId | None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteViewer(WireMessage):
+    """A host or co-host invites the viewer who asked a question into the meeting."""
+
+    TYPE: ClassVar[str] = "invite_viewer"
+    id: QuestionId
 
 
 # --- server to client -------------------------------------------------------------------------
@@ -120,3 +168,51 @@ class BroadcastEnded(WireMessage):
     closes."""
 
     TYPE: ClassVar[str] = "broadcast_ended"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionReceived(WireMessage):
+    """To the viewer who asked: the question reached the hosts."""
+
+    TYPE: ClassVar[str] = "question_received"
+    id: QuestionId
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionItem(WireObject):
+    """One question of the hosts' inbox; ``invitable`` while the viewer who asked watches."""
+
+    NAME: ClassVar[str] = "question"
+    id: QuestionId
+    text: Annotated[str, Wire(1, MAX_QUESTION_TEXT)]
+    name: Name | None
+    answered: bool
+    invitable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Questions(WireMessage):
+    """To hosts and co-hosts: the viewers' questions, oldest first, and which one is shown."""
+
+    TYPE: ClassVar[str] = "questions"
+    items: Annotated[tuple[QuestionItem, ...], Wire(0, MAX_QUESTIONS_LISTED)]
+    shown: Annotated[QuestionId | None, Key(sent_as_null=True)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShownQuestion(WireMessage):
+    """To viewers: the question a host shows now (both null: none)."""
+
+    TYPE: ClassVar[str] = "shown_question"
+    text: Annotated[str | None, Wire(1, MAX_QUESTION_TEXT), Key(sent_as_null=True)] = None
+    name: Annotated[Name | None, Key(sent_as_null=True)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invited(WireMessage):
+    """To one viewer: a host invites them in. The room page at ``/r/<room>`` joins with
+    ``invitation`` once, as a guest, past the lobby, lock and password."""
+
+    TYPE: ClassVar[str] = "invited"
+    room: Annotated[str, Wire(1, 256)]
+    invitation: Annotated[str, Wire(16, MAX_INVITATION_LENGTH)] = field(repr=False)

@@ -9,18 +9,27 @@ back (``to_dict``). ``parse_client_message`` and ``parse_server_message`` pick t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 
 from klingel.ids import ParticipantId
 from klingel.protocol.broadcast import (
+    MAX_INVITATION_LENGTH,
+    AnswerQuestion,
+    Ask,
     BroadcastCommand,
     BroadcastEnded,
     BroadcastLive,
     BroadcastPin,
     BroadcastState,
+    Invited,
+    InviteViewer,
     OnStage,
     PublicConsent,
+    QuestionReceived,
+    Questions,
+    ShownQuestion,
+    ShowQuestion,
     Watch,
     Watching,
 )
@@ -162,6 +171,10 @@ class Join(WireMessage):
     resume: Annotated[str | None, Wire(0, MAX_RESUME_LENGTH), Key(sent_as_null=True)] = None
     host_secret: Annotated[str | None, Wire(0, MAX_SECRET_LENGTH)] = None
     password: Annotated[str | None, Wire(0, MAX_PASSWORD_LENGTH)] = None
+    invitation: Annotated[str | None, Wire(0, MAX_INVITATION_LENGTH)] = field(
+        default=None, repr=False
+    )
+    """From an invited viewer (``invited``): lets them in once, past lobby, lock, password."""
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -249,6 +262,9 @@ HostCommand = (
     | DeleteRoom
     | BroadcastCommand
     | BroadcastPin
+    | AnswerQuestion
+    | ShowQuestion
+    | InviteViewer
 )
 HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 
@@ -266,6 +282,7 @@ ClientMessage = (
     | E2eeTo
     | PublicConsent
     | Watch
+    | Ask
     | HostCommand
 )
 
@@ -404,6 +421,10 @@ ServerMessage = (
     | OnStage
     | BroadcastLive
     | BroadcastEnded
+    | QuestionReceived
+    | Questions
+    | ShownQuestion
+    | Invited
 )
 
 # Each union lists its classes once: the tables by type are made from it.

@@ -20,6 +20,8 @@ from klingel.protocol.errors import ErrorCode, ProtocolError, UserError
 from klingel.rooms.naming import MAX_DISPLAY_NAME_LENGTH
 
 __all__ = [
+    "INVITATION_SECONDS",
+    "MAX_INVITATIONS",
     "MAX_OPEN_QUESTIONS",
     "MAX_QUESTION_LENGTH",
     "QUESTION_INTERVAL_SECONDS",
@@ -39,6 +41,9 @@ MAX_OPEN_QUESTIONS = 200
 QUESTION_INTERVAL_SECONDS = 30.0
 """One question per asker (a viewer socket) in this time."""
 MAX_ASKERS_REMEMBERED = 5_000
+INVITATION_SECONDS = 600.0
+"""An invited viewer has this long to click and join."""
+MAX_INVITATIONS = 20
 
 # Control, format (bidi overrides, zero-width), separators, lone surrogates; a question may
 # have line breaks, which are kept as "\n".
@@ -68,12 +73,14 @@ class Broadcast:
     __slots__ = (
         "_askers",
         "_hidden",
+        "_invitations",
         "_key",
         "_phase",
         "_pinned",
         "_question_sequence",
         "_questions",
         "_viewers",
+        "shown_question",
     )
 
     def __init__(self, key: str | None = None) -> None:
@@ -85,6 +92,10 @@ class Broadcast:
         self._questions: OrderedDict[str, Question] = OrderedDict()
         self._question_sequence = 0
         self._askers: OrderedDict[str, float] = OrderedDict()
+        self.shown_question: Question | None = None
+        """The question a host shows the viewers, None: none."""
+        # one-time tokens that let an invited viewer in as a guest, and until when
+        self._invitations: OrderedDict[str, float] = OrderedDict()
 
     # --- the link and the phase ---------------------------------------------------------
 
@@ -217,9 +228,41 @@ class Broadcast:
         found.answered = True
         return found
 
+    def show(self, question_id: str | None) -> Question | None:
+        """A host shows a question to the viewers (None: takes it away)."""
+        self.shown_question = None if question_id is None else self.question(question_id)
+        return self.shown_question
+
+    # --- invitations --------------------------------------------------------------------
+
+    def invite(self, now: float) -> str:
+        """A one-time token that lets a viewer a host invited join as a guest, past the
+        lobby, the lock and the password, within ``INVITATION_SECONDS``."""
+        self._drop_expired(now)
+        while len(self._invitations) >= MAX_INVITATIONS:
+            self._invitations.popitem(last=False)
+        token = secrets.token_urlsafe(VIEWER_KEY_BYTES)
+        self._invitations[token] = now + INVITATION_SECONDS
+        return token
+
+    def admits(self, token: str | None, now: float) -> bool:
+        """Whether ``token`` is a live invitation (it stays one until ``spend``)."""
+        if not token:
+            return False
+        self._drop_expired(now)
+        return any(hmac.compare_digest(token.encode(), held.encode()) for held in self._invitations)
+
+    def spend(self, token: str) -> None:
+        self._invitations.pop(token, None)
+
+    def _drop_expired(self, now: float) -> None:
+        for token, until in list(self._invitations.items()):
+            if until <= now:
+                del self._invitations[token]
+
     def _drop_oldest_answered(self) -> bool:
         for question_id, question in self._questions.items():
-            if question.answered:
+            if question.answered and question is not self.shown_question:
                 del self._questions[question_id]
                 return True
         return False

@@ -15,12 +15,21 @@ from typing import TYPE_CHECKING
 from klingel.config import DEFAULT_MAX_VIEWERS
 from klingel.ids import ParticipantId
 from klingel.protocol.broadcast import (
+    AnswerQuestion,
+    Ask,
     BroadcastCommand,
     BroadcastEnded,
     BroadcastLive,
     BroadcastPin,
     BroadcastState,
+    Invited,
+    InviteViewer,
     OnStage,
+    QuestionItem,
+    QuestionReceived,
+    Questions,
+    ShownQuestion,
+    ShowQuestion,
     Watch,
     Watching,
 )
@@ -52,6 +61,8 @@ logger = logging.getLogger(__name__)
 VIEWERS_PER_ADDRESS = 50
 VIEWER_COUNT_INTERVAL_SECONDS = 1.0
 """Participants hear the audience's size at most this often, however many come and go."""
+QUESTIONS_INTERVAL_SECONDS = 1.0
+"""Hosts get the questions inbox at most this often, however many ask."""
 
 
 @dataclass(eq=False, slots=True)
@@ -81,6 +92,9 @@ class Broadcasting:
         self._stages: dict[Room, Stage] = {}
         self._on_stage: dict[Room, OnStage] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # who asked each question, by room, while they watch (to invite them)
+        self._askers: dict[Room, dict[str, Viewer]] = {}
+        self._questions_pending: set[Room] = set()
         self._max_viewers = max_viewers
         self._rooms_by_key: dict[str, Room] = {}
         self._viewers: dict[Room, set[Viewer]] = {}
@@ -111,6 +125,8 @@ class Broadcasting:
         on_stage = self._on_stage.get(room)
         if on_stage is not None and broadcast.live:
             connection.send(on_stage)
+        if broadcast.shown_question is not None:
+            connection.send(_shown(broadcast))
         self._count_changed(room)
         return viewer
 
@@ -154,6 +170,76 @@ class Broadcasting:
             viewer.connection.send(BroadcastEnded())
             viewer.connection.close(CLOSE_ENDED, BroadcastEnded.TYPE)
             self.viewer_gone(viewer)
+
+    # --- questions ----------------------------------------------------------------------
+
+    def ask(self, viewer: Viewer, message: Ask) -> None:
+        """A viewer's question goes to the hosts' inbox, never to other viewers."""
+        broadcast = viewer.room.broadcast
+        if broadcast is None:
+            raise UserError(ErrorCode.NOT_ALLOWED, "The broadcast has ended.")
+        question = broadcast.ask(viewer.id, message.text, message.name, self._hub.clock())
+        self._askers.setdefault(viewer.room, {})[question.id] = viewer
+        viewer.connection.send(QuestionReceived(question.id))
+        self._questions_changed(viewer.room)
+
+    def question_command(
+        self, room: Room, command: AnswerQuestion | ShowQuestion | InviteViewer
+    ) -> None:
+        """A moderator's answer, show or invitation (the caller checked the role)."""
+        broadcast = room.broadcast
+        if broadcast is None:
+            raise UserError(ErrorCode.NOT_ALLOWED, "The room is not public.")
+        match command:
+            case AnswerQuestion(id=question):
+                broadcast.mark_answered(question)
+            case ShowQuestion(id=question):
+                broadcast.show(question)
+                frame = encode_frame(_shown(broadcast).to_dict())
+                for viewer in self._viewers.get(room, ()):
+                    viewer.connection.send_encoded(frame)
+            case InviteViewer(id=question):
+                broadcast.question(question)
+                asker = self._askers.get(room, {}).get(question)
+                if asker is None or asker.gone:
+                    raise UserError(ErrorCode.UNKNOWN_PARTICIPANT, "The viewer who asked is gone.")
+                token = broadcast.invite(self._hub.clock())
+                asker.connection.send(Invited(room=room.id, invitation=token))
+        self._tell_questions(room)
+
+    def _questions_changed(self, room: Room) -> None:
+        """The inbox reaches the moderators once per interval at most."""
+        if room in self._questions_pending:
+            return
+        self._questions_pending.add(room)
+        asyncio.get_running_loop().call_later(
+            QUESTIONS_INTERVAL_SECONDS, self._announce_questions, room
+        )
+
+    def _announce_questions(self, room: Room) -> None:
+        self._questions_pending.discard(room)
+        if room.broadcast is not None and len(room) > 0:
+            self._tell_questions(room)
+
+    def _tell_questions(self, room: Room, people: tuple[Participant, ...] | None = None) -> None:
+        broadcast = room.broadcast
+        if broadcast is None:
+            return
+        askers = self._askers.get(room, {})
+        items = tuple(
+            QuestionItem(
+                id=question.id,
+                text=question.text,
+                name=question.name,
+                answered=question.answered,
+                invitable=question.id in askers and not askers[question.id].gone,
+            )
+            for question in broadcast.questions()
+        )
+        shown = broadcast.shown_question
+        message = Questions(items=items, shown=None if shown is None else shown.id)
+        everyone = people if people is not None else tuple(room)
+        self._hub.send_to([p for p in everyone if p.is_moderator], message)
 
     def _tell_viewers(self, room: Room, live: bool) -> None:
         for viewer in self._viewers.get(room, ()):
@@ -293,6 +379,8 @@ class Broadcasting:
         self._rooms_by_key.pop(broadcast.key, None)
         room.broadcast = None
         self._on_stage.pop(room, None)
+        self._askers.pop(room, None)
+        self._questions_pending.discard(room)
         if len(room) > 0:
             self._restage(room)
         else:
@@ -309,9 +397,12 @@ class Broadcasting:
             self.tell(room)
 
     def joined(self, room: Room, participant: Participant) -> None:
-        """A new or resumed participant learns how the public side stands."""
+        """A new or resumed participant learns how the public side stands (a moderator also
+        the questions)."""
         if room.broadcast is not None:
             self.tell(room, (participant,))
+            if participant.is_moderator and room.broadcast.questions():
+                self._tell_questions(room, (participant,))
 
     def left(self, room: Room, participant: ParticipantId) -> None:
         broadcast = room.broadcast
@@ -357,3 +448,10 @@ class Broadcasting:
             raise UserError(ErrorCode.UNKNOWN_PARTICIPANT, "There is nobody with that id.")
         broadcast.pin(participant)
         self.tell(room)
+
+
+def _shown(broadcast: Broadcast) -> ShownQuestion:
+    question = broadcast.shown_question
+    if question is None:
+        return ShownQuestion()
+    return ShownQuestion(text=question.text, name=question.name)

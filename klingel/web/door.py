@@ -3,7 +3,8 @@
 A join brings a name, maybe a host or co-host secret, maybe a password and maybe a resume
 token. The door answers with the role the room's own keys give the secret, and for a guest
 checks, in this order: a seat pass of a server run the restart cut off (back in past the
-lobby, the lock and the password, ``klingel.rooms.seat_passes``); the lock; the password (the
+lobby, the lock and the password, ``klingel.rooms.seat_passes``), or an invitation a host gave
+a viewer of the room's broadcast (the same, once); the lock; the password (the
 quick check, or, for a password brought back from the room store, scrypt off the event loop);
 a removal recorded in the store before the room came into memory. What it decides holds only
 if the room is still the one in memory after those waits; otherwise the join looks again.
@@ -36,6 +37,7 @@ class Entry:
     role: Role
     lobby: bool = False
     returning: bool = False
+    invited: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,14 @@ class RoomDoor:
             and room.stands
             and self._standing.passes.from_before_restart(room.id, message.resume)
         )
+        broadcast = room.broadcast
+        invited = (
+            role == "guest"
+            and not returning
+            and broadcast is not None
+            and broadcast.admits(message.invitation, self._clock())
+        )
+        returning = returning or invited
         checked: _PasswordCheck | None = None
         if role == "guest" and not returning:
             self._check_entry(room, message.password, address)
@@ -88,6 +98,13 @@ class RoomDoor:
             return Entry(role, lobby=room.settings.lobby)
         if room.keys is not None and message.host_secret:
             room.keys = room.keys.knowing(role, message.host_secret)
+        if invited:
+            if room.broadcast is None or not room.broadcast.admits(
+                message.invitation, self._clock()
+            ):
+                return None  # the broadcast ended, or the invitation was used, meanwhile
+            room.broadcast.spend(message.invitation or "")
+            return Entry(role, invited=True)
         return Entry(role, returning=returning)
 
     async def _banned_before(self, room: Room, resume: str | None) -> bool:

@@ -15,7 +15,13 @@ import asyncio
 import logging
 
 from klingel.ids import ParticipantId
-from klingel.protocol.broadcast import BroadcastCommand, BroadcastPin
+from klingel.protocol.broadcast import (
+    AnswerQuestion,
+    BroadcastCommand,
+    BroadcastPin,
+    InviteViewer,
+    ShowQuestion,
+)
 from klingel.protocol.errors import ErrorCode, ProtocolError, UserError
 from klingel.protocol.messages import HostCommand
 from klingel.protocol.moderation import (
@@ -110,6 +116,8 @@ class HostCommands:
                 await self._delete_room(room)
             case BroadcastCommand() | BroadcastPin():
                 self._hub.broadcasting.command(room, command)
+            case AnswerQuestion() | ShowQuestion() | InviteViewer():
+                self._hub.broadcasting.question_command(room, command)
 
     # --- who a command is about ---------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
-from klingel.protocol.broadcast import PublicConsent, Watch
+from klingel.protocol.broadcast import Ask, PublicConsent, Watch
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
 from klingel.protocol.e2ee import E2eeTo
 from klingel.protocol.errors import (
@@ -293,6 +293,8 @@ class SignalingSession:
             case Subscribe():
                 await self._spend_sdp_work(message.sdp, len(PROGRAMME_SLOTS))
                 await self._hub.broadcasting.subscribe(viewer, message)
+            case Ask():
+                self._hub.broadcasting.ask(viewer, message)
             case Ping():
                 self._connection.send(Pong())
             case Leave():

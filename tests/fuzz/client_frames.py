@@ -169,6 +169,7 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
             "resume": st.none() | bounded_text(0, 128),
             "hostSecret": st.none() | bounded_text(0, 128),
             "password": st.none() | bounded_text(0, MAX_PASSWORD_LENGTH),
+            "invitation": st.none() | bounded_text(0, 64),
         },
     ),
     "publish": st.fixed_dictionaries(
@@ -236,6 +237,19 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
     ),
     "broadcast_pin": st.fixed_dictionaries(
         {"type": st.just("broadcast_pin"), "id": st.none() | ids}
+    ),
+    "question": st.fixed_dictionaries(
+        {"type": st.just("question"), "text": bounded_text(1, 500)},
+        optional={"name": st.none() | bounded_text(1, 64)},
+    ),
+    "answer_question": st.fixed_dictionaries(
+        {"type": st.just("answer_question"), "id": bounded_text(1, 16)}
+    ),
+    "show_question": st.fixed_dictionaries(
+        {"type": st.just("show_question"), "id": st.none() | bounded_text(1, 16)}
+    ),
+    "invite_viewer": st.fixed_dictionaries(
+        {"type": st.just("invite_viewer"), "id": bounded_text(1, 16)}
     ),
 }
 STRATEGY_TYPES: frozenset[str] = frozenset(_VALID)

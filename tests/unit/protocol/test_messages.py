@@ -66,8 +66,9 @@ def test_unknown_fields_are_refused_with_ref(direction: str, kind: str) -> None:
 
 
 OPTIONAL_FIELDS = {
-    "join": {"resume", "hostSecret", "password"},
+    "join": {"resume", "hostSecret", "password", "invitation"},
     "deny": {"message"},
+    "question": {"name"},
     "room_settings": {
         "lobby", "locked", "officeHours", "screenShareAllowed", "chatAllowed", "unmuteAllowed",
     },

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from klingel.ids import ParticipantId
-from klingel.protocol.errors import ErrorCode, KlingelError
+from klingel.protocol.errors import ErrorCode, KlingelError, UserError
 from klingel.rooms.broadcast import (
+    INVITATION_SECONDS,
+    MAX_INVITATIONS,
     MAX_OPEN_QUESTIONS,
     MAX_QUESTION_LENGTH,
     QUESTION_INTERVAL_SECONDS,
@@ -181,3 +183,34 @@ def test_answering_an_unknown_question_is_refused() -> None:
     assert refused(error) == ErrorCode.BAD_MESSAGE
     asked = broadcast.ask("v1", "Frage", None, 0.0)
     assert broadcast.mark_answered(asked.id).answered
+
+
+def test_an_invitation_lets_in_once_and_only_for_a_while() -> None:
+    broadcast = Broadcast()
+    token = broadcast.invite(now=100.0)
+    assert token != broadcast.key and len(token) >= 22
+    assert broadcast.admits(token, 100.0 + INVITATION_SECONDS - 1)
+    assert not broadcast.admits(token[:-1] + "x", 101.0)
+    assert not broadcast.admits(None, 101.0) and not broadcast.admits("", 101.0)
+    broadcast.spend(token)
+    assert not broadcast.admits(token, 102.0)
+    late = broadcast.invite(now=200.0)
+    assert not broadcast.admits(late, 200.0 + INVITATION_SECONDS)
+
+
+def test_invitations_are_bounded_the_oldest_going_first() -> None:
+    broadcast = Broadcast()
+    tokens = [broadcast.invite(now=1.0) for _ in range(MAX_INVITATIONS + 1)]
+    assert not broadcast.admits(tokens[0], 2.0)
+    assert all(broadcast.admits(token, 2.0) for token in tokens[1:])
+
+
+def test_a_shown_question_is_kept_and_can_be_taken_away() -> None:
+    broadcast = Broadcast()
+    question = broadcast.ask("w-1", "Frage?", None, now=0.0)
+    assert broadcast.show(question.id) is question
+    broadcast.mark_answered(question.id)
+    assert broadcast.shown_question is question
+    assert broadcast.show(None) is None
+    with pytest.raises(UserError):
+        broadcast.show("q404")
