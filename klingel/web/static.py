@@ -8,12 +8,18 @@ the same name (``slugify``, kept in step with ``klingel/static/js/slug.js``). Th
 goes along; the fragment (``#host=…``, ``#key=…``) never reaches the server, and the browser
 keeps it across the redirect.
 
+A viewer link, ``/live/<key>``, gets the viewer page whatever key it holds, as long as it is
+made of the characters a key is made of: the page asks the server, which knows whether a
+broadcast has that key. Anything else there gets the 404 page, as a room path with no letter or
+digit does.
+
 Every unknown path gets the German 404 page (``404.html``, English one click away), a room
 path that holds no letter or digit too; paths under ``/api/`` get ``{"error": "not_found"}``.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
@@ -44,6 +50,7 @@ STATIC_DIRECTORY = Path(__file__).resolve().parent.parent / "static"
 NOT_FOUND_PAGE = "404.html"
 _PAGE_HEADERS = {"cache-control": "no-cache"}
 _HTML = "text/html; charset=utf-8"
+_VIEWER_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _page(name: str) -> Response:
@@ -123,10 +130,18 @@ async def room_page(request: Request) -> Response:
     return RedirectResponse(relative_location(target), status_code=307)
 
 
+async def live_page(request: Request) -> Response:
+    """A public broadcast for its viewers, and its hall view (``?halle``)."""
+    if _VIEWER_KEY.fullmatch(request.path_params["key"]) is None:
+        return not_found(request)
+    return _page("live.html")
+
+
 def static_routes() -> list[Route | Mount]:
     return [
         Route("/", start_page, methods=["GET", "HEAD"]),
         Route("/r/{room}", room_page, methods=["GET", "HEAD"]),
+        Route("/live/{key}", live_page, methods=["GET", "HEAD"]),
         Route("/help", help_page, methods=["GET", "HEAD"]),
         Route("/leicht", easy_help_page, methods=["GET", "HEAD"]),
         Route("/leichte-sprache", easy_help_redirect, methods=["GET", "HEAD"]),

@@ -15,6 +15,7 @@ import {
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
 import { HostCommands } from "./host-commands.js";
 import { LayerRequests } from "./layers.js";
+import { toBroadcastState } from "./broadcast-state.js";
 import { RoomState, toRoomSettings } from "./room-state.js";
 
 export const CallEvent = Object.freeze({
@@ -61,6 +62,8 @@ export const CallEvent = Object.freeze({
   HOST_SECRETS: "host_secrets",
   /** Many wrong passwords switched the lobby on (hosts only). */
   PASSWORD_GUESSING: "password_guessing",
+  /** detail: `{state}`: how the room's public side stands (`BroadcastState`). */
+  BROADCAST_STATE: "broadcast_state",
 });
 
 /**
@@ -255,6 +258,9 @@ export class Call extends EventTarget {
       }
     });
     on(SignalingEvent.PASSWORD_GUESSING, () => this.#emit(CallEvent.PASSWORD_GUESSING, {}));
+    on(SignalingEvent.BROADCAST_STATE, (m) =>
+      this.#emit(CallEvent.BROADCAST_STATE, { state: toBroadcastState(m) }),
+    );
     on(SignalingEvent.E2EE, (m) => {
       if (typeof m.from === "string" && typeof m.data === "string") {
         void this.#encryption?.receive(m.from, m.data);
@@ -317,6 +323,11 @@ export class Call extends EventTarget {
   /** @param {boolean} raised */
   setHand(raised) {
     return this.#signaling.send({ type: "hand", raised });
+  }
+
+  /** @param {boolean} shown whether the public may see and hear us when the room is public */
+  setPublicConsent(shown) {
+    return this.#signaling.send({ type: "public_consent", shown });
   }
 
   /** Asks to be heard again after a host muted us (`unmute_not_allowed` if not allowed). */

@@ -79,6 +79,20 @@ export class HostCommands {
     return this.#send({ type: "renew_secrets" });
   }
 
+  /**
+   * Opens the room to the public, pauses, resumes or stops that, or replaces the viewer link
+   * (refused in an end-to-end encrypted room, and all but `start` in a room not public).
+   * @param {"start" | "stop" | "pause" | "resume" | "new_link"} action
+   */
+  broadcast(action) {
+    return this.#send({ type: "broadcast", action });
+  }
+
+  /** @param {string | null} id the one the public sees; `null`: whoever speaks */
+  broadcastPin(id) {
+    return this.#send({ type: "broadcast_pin", id });
+  }
+
   /** Ends the meeting for everyone and deletes the room (host only). */
   deleteRoom() {
     return this.#send({ type: "delete_room" });

@@ -45,6 +45,8 @@ export const SignalingEvent = Object.freeze({
   PASSWORD_GUESSING: "password_guessing",
   /** detail: the `e2ee` message: an opaque key message of another participant. */
   E2EE: "e2ee",
+  /** detail: how the room's public side stands (`on`, `live`, `viewers`, ...). */
+  BROADCAST_STATE: "broadcast_state",
 });
 
 export const SignalingState = Object.freeze({
@@ -77,6 +79,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.VIDEO_STOPPED,
   SignalingEvent.PASSWORD_GUESSING,
   SignalingEvent.E2EE,
+  SignalingEvent.BROADCAST_STATE,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */

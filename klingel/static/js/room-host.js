@@ -151,6 +151,11 @@ export class HostTools {
     this.#deps.people.setViewer(role, (action, person) => this.#personAction(action, person));
   }
 
+  /** Another group of controls in the host tools panel. @param {HTMLElement} section */
+  addSection(section) {
+    this.#panel.addSection(section);
+  }
+
   /** The settings as last confirmed (guests get them too). */
   get settings() {
     return this.#settings;
@@ -232,6 +237,10 @@ export class HostTools {
         return host.setRole(person.id, "guest");
       case "makeHost":
         return host.setRole(person.id, "host");
+      case "publicPin":
+        return host.broadcastPin(person.id);
+      case "publicUnpin":
+        return host.broadcastPin(null);
     }
   }
 }

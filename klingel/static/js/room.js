@@ -10,6 +10,7 @@ import { Doorbell } from "./doorbell.js";
 import { HostSecrets } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
 import { MyRooms } from "./my-rooms.js";
+import { RoomBroadcast } from "./room-broadcast.js";
 import { CallView } from "./room-call-view.js";
 import { RoomChat } from "./room-chat.js";
 import { CallControls } from "./room-controls.js";
@@ -81,12 +82,17 @@ function main() {
     hosting: (kind) => myRooms.remember(room, { kind, key: encryption.linkKey }),
     deleted: () => myRooms.forget(room),
   });
+  const broadcast = new RoomBroadcast({
+    i18n, toasts,
+    people: view.people,
+    addHostSection: (section) => hostTools.addSection(section),
+  });
   /** @type {RoomSession} */
   const session = new RoomSession({
     room, i18n, toasts, preferences, doorbell, secrets, encryption, media, view, errors,
     controls: controls.bar,
     host: hostTools,
-    followers: [media, view, chat, privacy],
+    followers: [media, view, chat, privacy, broadcast],
   });
   addEventListener("pagehide", () => session.call?.leave());
   media.start();

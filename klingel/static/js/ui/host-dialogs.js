@@ -13,7 +13,7 @@ import { find } from "./dom.js";
  * @param {HTMLDialogElement} dialog
  * @param {(value: string) => void} onClose
  */
-function openOnce(dialog, onClose) {
+export function openOnce(dialog, onClose) {
   dialog.returnValue = "";
   dialog.addEventListener("close", () => onClose(dialog.returnValue), { once: true });
   dialog.showModal();

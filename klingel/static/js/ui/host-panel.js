@@ -59,6 +59,7 @@ export class HostPanel {
   #passwordNote;
   /** @type {HTMLButtonElement[]} */
   #hostOnly = [];
+  #actions;
 
   /**
    * @param {HTMLElement} container inside the panel
@@ -106,11 +107,19 @@ export class HostPanel {
       h("div", { className: "host-switches" }, group(ENTRY_SWITCHES)),
       heading("host.guestsTitle"),
       h("div", { className: "host-switches" }, group(GUEST_SWITCHES)),
-      h("div", { className: "host-actions" }, actions),
+      (this.#actions = h("div", { className: "host-actions" }, actions)),
       this.#passwordNote,
       help,
     );
     this.#passwordNote.hidden = true;
+  }
+
+  /**
+   * Another group of host controls, after the room's switches and before the actions.
+   * @param {HTMLElement} section
+   */
+  addSection(section) {
+    this.#actions.before(section);
   }
 
   /** @param {boolean} host whether we are the host (not a co-host): the room's own actions */

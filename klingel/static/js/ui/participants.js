@@ -4,6 +4,7 @@
  * and for hosts the buttons that act on each other person.
  */
 
+import { NOT_PUBLIC, publicMarks } from "../broadcast-state.js";
 import { h, icon } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
@@ -13,7 +14,8 @@ import { h, icon } from "./dom.js";
 
 /**
  * @typedef {"mute" | "allowUnmute" | "stopCamera" | "stopScreen" | "remove" | "makeCohost" |
- *   "makeGuest" | "makeHost"} PersonAction
+ *   "makeGuest" | "makeHost" | "publicPin" | "publicUnpin"} PersonAction
+ * @typedef {import("../broadcast-state.js").BroadcastState} BroadcastState
  */
 
 /**
@@ -46,6 +48,8 @@ const ACTION_LABELS = {
   makeCohost: "people.makeCohost",
   makeGuest: "people.makeGuest",
   makeHost: "people.makeHost",
+  publicPin: "people.publicPin",
+  publicUnpin: "people.publicUnpin",
 };
 
 /** @type {Record<PersonAction, StringKey>} What each button shows: the first words of its name, so that its name says what it shows. */
@@ -58,6 +62,8 @@ const ACTION_TEXTS = {
   makeCohost: "people.makeCohostShort",
   makeGuest: "people.makeGuestShort",
   makeHost: "people.makeHostShort",
+  publicPin: "people.publicPinShort",
+  publicUnpin: "people.publicUnpinShort",
 };
 
 /** An icon before each button's text. */
@@ -70,6 +76,8 @@ const ACTION_ICONS = /** @type {Record<PersonAction, string>} */ ({
   makeCohost: "shield",
   makeGuest: "people",
   makeHost: "shield",
+  publicPin: "broadcast",
+  publicUnpin: "broadcast",
 });
 
 export class ParticipantList {
@@ -84,6 +92,8 @@ export class ParticipantList {
   #viewer = "guest";
   /** @type {(action: PersonAction, person: Participant) => void} */
   #onAction = () => {};
+  /** @type {BroadcastState} */
+  #public = NOT_PUBLIC;
 
   /**
    * @param {HTMLElement} list a `role="list"` element
@@ -105,6 +115,15 @@ export class ParticipantList {
   setViewer(viewer, onAction) {
     this.#viewer = viewer;
     this.#onAction = onAction;
+    for (const person of this.#people.values()) this.upsert(person);
+  }
+
+  /**
+   * The room's public side: who keeps themselves out, who is shown to viewers.
+   * @param {BroadcastState} state
+   */
+  setPublic(state) {
+    this.#public = state;
     for (const person of this.#people.values()) this.upsert(person);
   }
 
@@ -144,9 +163,24 @@ export class ParticipantList {
     item.dataset.hand = String(participant.hand);
     item.dataset.role = participant.role;
     item.dataset.mutedByHost = String(participant.mutedByHost);
+    const shown = publicMarks(this.#public, this.#viewer, participant);
+    /** @type {[boolean, string, StringKey][]} */
+    const tags = [
+      [shown.pinned, "public-pinned", "people.publicPinned"],
+      [shown.keptOut, "public-kept-out", "people.keptOut"],
+    ];
+    for (const [on, kind, label] of tags) {
+      if (!on) continue;
+      const tag = h("span", { className: `person-tag person-tag-${kind}` });
+      this.#i18n.bind(tag, label);
+      states.prepend(tag);
+    }
+    item.dataset.publicPinned = String(shown.pinned);
+    item.dataset.keptOut = String(shown.keptOut);
     const row = h("div", { className: "person-row" }, [name, states]);
     item.replaceChildren(row);
     const actions = actionsFor(this.#viewer, participant);
+    if (shown.action) actions.push(shown.action);
     if (actions.length > 0) item.append(this.#buttons(actions, participant));
     this.#count();
   }
