@@ -6,11 +6,14 @@ who keeps out of the broadcast is no longer seen or heard there."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest_asyncio
+from websockets.asyncio.client import connect
+from websockets.typing import Origin
 
 from klingel.protocol.broadcast import (
     BroadcastCommand,
@@ -19,7 +22,9 @@ from klingel.protocol.broadcast import (
     OnStage,
     PublicConsent,
 )
+from klingel.protocol.messages import ChatLine
 from klingel.sfu.api import PROGRAMME_SLOTS
+from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient, ReceivedCounts
 from klingel_bots.metrics import parse_metrics
 from klingel_bots.viewer import ProgrammeViewer
@@ -142,3 +147,53 @@ async def test_viewers_are_spread_over_the_workers_and_the_programme_relayed(
     counts = await first.wait_receiving([CAMERA])
     await first.wait_receiving({CAMERA: counts[CAMERA]})
     assert host.publish_state == "connected"
+
+
+async def test_a_flood_of_viewers_and_questions_leaves_the_meeting_unharmed(
+    server: str, room_name: str, test_media: Path, broadcast: tuple[ProtocolClient, ProgrammeViewer]
+) -> None:
+    """Forty sockets from eight addresses watch, ask, send junk and come and go at once; the
+    meeting's own media, chat and the programme of a real viewer go on meanwhile."""
+    host, programme_viewer = broadcast
+    await host.change_settings(lobby=False)
+    guest = ProtocolClient(server, host.room, "Gast")
+    await guest.join()
+    try:
+        await wait_until(lambda: len(guest.others_streams()) == 2, message="the host's streams")
+        streams = list(guest.others_streams())
+        before = await guest.wait_receiving(streams)
+        watched = await programme_viewer.wait_receiving([CAMERA, AUDIO])
+
+        async def flood(index: int) -> None:
+            for _ in range(2):  # watch, ask, misbehave, drop; then once more
+                # from addresses of their own: the meeting's people are not to share
+                # their per-address limits with a crowd
+                socket = await connect(
+                    server.replace("http", "ws") + "/ws",
+                    origin=Origin(server),
+                    local_addr=(f"127.0.0.{20 + index % 8}", 0),
+                )
+                try:
+                    await socket.send(
+                        json.dumps({"type": "watch", "v": 1, "key": programme_viewer.key})
+                    )
+                    await socket.send(
+                        json.dumps({"type": "question", "text": f"Frage {index} " * 40})
+                    )
+                    await socket.send(json.dumps({"type": "question", "text": "noch eine"}))
+                    await socket.send(json.dumps({"type": "chat", "text": "hallo"}))
+                    await socket.send("{not json")
+                finally:
+                    await socket.close()
+
+        await asyncio.gather(*(flood(index) for index in range(40)))
+        after = await guest.wait_receiving({sid: before[sid] for sid in streams})
+        assert all(after[sid].frames > before[sid].frames for sid in streams)
+        await programme_viewer.wait_receiving({slot: watched[slot] for slot in (CAMERA, AUDIO)})
+        since = len(guest.messages)
+        await host.chat("Wir machen weiter.")
+        line = await guest.wait_for(ChatLine, since=since)
+        assert line.text == "Wir machen weiter."
+        assert host.publish_state == "connected" and guest.subscribe_state == "connected"
+    finally:
+        await guest.close()
