@@ -10,13 +10,24 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from sfu_support import EchoRoomRouter
 
 from klingel.ids import ParticipantId, RoomId, StreamId
-from klingel.sfu.api import MediaError, MediaEvent, SfuSettings, TrackSpec, WorkerRestarted
+from klingel.sfu.api import (
+    PROGRAMME_SLOTS,
+    MediaError,
+    MediaEvent,
+    ProgrammeLost,
+    SfuSettings,
+    Stage,
+    Subscription,
+    TrackSpec,
+    WorkerRestarted,
+)
 from klingel.sfu.pool import WorkerPool
 from klingel_bots.browser import wait_until
 
@@ -48,6 +59,32 @@ async def pool() -> AsyncIterator[tuple[WorkerPool, list[MediaEvent]]]:
         yield workers, events
     finally:
         await workers.stop()
+
+
+@pytest_asyncio.fixture
+async def programme_pool() -> AsyncIterator[tuple[WorkerPool, list[MediaEvent]]]:
+    """Two workers with the product's router."""
+    events: list[MediaEvent] = []
+
+    async def collect(event: MediaEvent) -> None:
+        events.append(event)
+
+    workers = WorkerPool(SfuSettings(workers=2, port_min=PORT_MIN, port_max=PORT_MIN + 9))
+    workers.on_event(collect)
+    await workers.start()
+    try:
+        yield workers, events
+    finally:
+        await workers.stop()
+
+
+SUBSCRIBE_OFFER = (
+    Path(__file__).parents[1] / "fixtures" / "sdp" / "chromium_subscribe_4.sdp"
+).read_text()
+PROGRAMME = [
+    Subscription("0", PROGRAMME_SLOTS[2].stream_id),
+    Subscription("1", PROGRAMME_SLOTS[0].stream_id),
+]
 
 
 def pid_of(answer: str) -> int:
@@ -169,3 +206,39 @@ async def test_stats_count_dropped_datagrams(
         return stats[1] - before[1] == 5 and stats[0] == before[0]
 
     await wait_until(counted, message="the worker on that port counted 5 drops")
+
+
+async def test_viewers_spread_and_a_dead_workers_viewers_are_reported(
+    programme_pool: tuple[WorkerPool, list[MediaEvent]],
+) -> None:
+    """The real router: the second viewer of a public room goes to the other worker, which
+    then holds a relayed programme; when that worker dies its viewers are reported lost (the
+    room itself lives on), and a viewer after the restart is relayed again; the relay ends
+    with the last viewer there."""
+    workers, events = programme_pool
+    room = RoomId("ratssitzung")
+    await workers.set_stage(room, Stage(live=True))
+    await workers.watch(room, ParticipantId("w-1"), SUBSCRIBE_OFFER, PROGRAMME)
+    await workers.watch(room, ParticipantId("w-2"), SUBSCRIBE_OFFER, PROGRAMME)
+    stats = {s.worker: s for s in await workers.stats()}
+    assert {w: (s.rooms, s.transports) for w, s in stats.items()} == {0: (1, 1), 1: (1, 1)}
+
+    os.kill(stats[1].pid, signal.SIGKILL)
+    await wait_until(
+        lambda: any(isinstance(e, ProgrammeLost) and e.rooms == (room,) for e in events),
+        message="the dead worker's viewers reported",
+    )
+    assert not any(isinstance(e, WorkerRestarted) and room in e.rooms for e in events)
+    await wait_until(lambda: _two_workers(workers), timeout=30, message="the worker replaced")
+
+    await workers.watch(room, ParticipantId("w-3"), SUBSCRIBE_OFFER, PROGRAMME)
+    stats = {s.worker: s for s in await workers.stats()}
+    assert (stats[1].rooms, stats[1].transports) == (1, 1)
+    await workers.remove_participant(room, ParticipantId("w-3"))
+    stats = {s.worker: s for s in await workers.stats()}
+    assert (stats[1].rooms, stats[1].transports) == (0, 0), "the relay ends with its viewer"
+    assert (stats[0].rooms, stats[0].transports) == (1, 1)
+
+
+async def _two_workers(workers: WorkerPool) -> bool:
+    return len(await workers.stats()) == 2
