@@ -6,9 +6,9 @@ each programme packet once to every other worker that has viewers of it, which h
 out to its own viewers. Keyframe requests go the other way, and the slots' sender reports
 follow their packets once a second, so that the viewers' audio and video stay in sync.
 
-Each worker binds one Unix datagram socket, ``w<index>`` in a directory only the server's
-user can enter (made by the pool, mode 0700): nothing from outside the server can reach it,
-so the datagrams carry no authentication. A datagram is an 8-byte header (what it is, the
+Each worker listens on one Unix socket of sequenced packets, ``w<index>`` in a directory only
+the server's user can enter (made by the pool, mode 0700): nothing from outside the server can
+reach it, so the packets carry no authentication. A packet is an 8-byte header (what it is, the
 slot and layer, the relay's number, which the pool gives out) and its payload: an RTP packet
 as the slot numbered it, nothing (a keyframe request) or a sender report's NTP and RTP
 times. A relay between nodes (several machines) keeps this format over UDP and adds an HMAC.
@@ -47,7 +47,7 @@ KIND_SENDER_REPORT = 2
 
 _HEADER = struct.Struct("!BBBxI")
 _SENDER_REPORT = struct.Struct("!QI")
-_RECEIVE_BUFFER = 4 * 1024 * 1024  # a burst of keyframes for a few hundred viewers
+_SEND_BUFFER = 4 * 1024 * 1024  # asked for; the kernel caps it (net.core.wmem_max, doubled)
 _MAX_DATAGRAM = 2048
 
 
@@ -90,8 +90,14 @@ def read_sender_report(payload: bytes) -> tuple[int, int] | None:
 
 
 class RelayMux:
-    """The worker's relay socket: sends to the other workers' sockets and hands what arrives
-    to the router of its relay."""
+    """The worker's relay endpoint: a listening socket the other workers connect to, one
+    connection of its own to each worker it sends to, and what arrives handed to the router
+    of its relay.
+
+    Sequenced packets on connected Unix sockets, not datagrams sent to a path: a connected
+    pair is limited by its send buffer (hundreds of kilobytes, a second of a programme),
+    while an unconnected datagram socket takes at most ``net.unix.max_dgram_qlen`` datagrams
+    (10 on Debian) before it refuses, which one keyframe already exceeds."""
 
     def __init__(
         self, directory: str, worker: int, clock: Callable[[], float] = time.monotonic
@@ -99,25 +105,33 @@ class RelayMux:
         self._directory = directory
         self._clock = clock
         self._receivers: dict[int, RelayReceiver] = {}
+        self._outgoing: dict[int, socket.socket] = {}
+        self._incoming: set[socket.socket] = set()
         path = socket_path(directory, worker)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # left by a worker of this index that died
-        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
-        self._socket.bind(path)
-        self._socket.setblocking(False)
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._listener.bind(path)
+        self._listener.listen(64)
+        self._listener.setblocking(False)
         self.dropped = 0  # not sent (the other end full or gone) or not understood
-        self._reading = False
+        self._started = False
 
     def start(self) -> None:
-        asyncio.get_running_loop().add_reader(self._socket.fileno(), self._read)
-        self._reading = True
+        asyncio.get_running_loop().add_reader(self._listener.fileno(), self._accept)
+        self._started = True
 
     def close(self) -> None:
-        if self._reading:
-            asyncio.get_running_loop().remove_reader(self._socket.fileno())
-            self._reading = False
-        self._socket.close()
+        loop = asyncio.get_running_loop() if self._started else None
+        for connection in [self._listener, *self._incoming]:
+            if loop is not None:
+                loop.remove_reader(connection.fileno())
+            connection.close()
+        self._incoming.clear()
+        for connection in self._outgoing.values():
+            connection.close()
+        self._outgoing.clear()
+        self._started = False
 
     def attach(self, relay: int, receiver: RelayReceiver) -> None:
         self._receivers[relay] = receiver
@@ -126,21 +140,55 @@ class RelayMux:
         self._receivers.pop(relay, None)
 
     def send(self, worker: int, datagram: bytes) -> None:
-        try:
-            self._socket.sendto(datagram, socket_path(self._directory, worker))
-        except OSError:
-            # The other worker's buffer is full (its viewers then lose a packet and NACK it)
-            # or it is being replaced: never worth stopping this worker's media for.
+        connection = self._outgoing.get(worker) or self._connect(worker)
+        if connection is None:
             self.dropped += 1
+            return
+        try:
+            connection.send(datagram)
+        except BlockingIOError:
+            # The other worker is that far behind: its viewers lose this packet and NACK it.
+            self.dropped += 1
+        except OSError:
+            # It is being replaced: the next packet connects to the new one.
+            self.dropped += 1
+            del self._outgoing[worker]
+            connection.close()
 
-    def _read(self) -> None:
-        receive = self._socket.recv
+    def _connect(self, worker: int) -> socket.socket | None:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SEND_BUFFER)
+        connection.setblocking(False)
+        try:
+            connection.connect(socket_path(self._directory, worker))
+        except OSError:
+            connection.close()
+            return None
+        self._outgoing[worker] = connection
+        return connection
+
+    def _accept(self) -> None:
+        try:
+            connection, _ = self._listener.accept()
+        except OSError:
+            return
+        connection.setblocking(False)
+        self._incoming.add(connection)
+        asyncio.get_running_loop().add_reader(connection.fileno(), self._read, connection)
+
+    def _read(self, connection: socket.socket) -> None:
+        receive = connection.recv
         for _ in range(256):  # then let the loop serve the publishers' socket too
             try:
                 datagram = receive(_MAX_DATAGRAM)
             except BlockingIOError:
                 return
             except OSError:
+                datagram = b""
+            if not datagram:  # the other worker closed or died
+                asyncio.get_running_loop().remove_reader(connection.fileno())
+                self._incoming.discard(connection)
+                connection.close()
                 return
             if len(datagram) < _HEADER.size:
                 self.dropped += 1

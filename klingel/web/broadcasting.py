@@ -164,6 +164,8 @@ class Broadcasting:
             self._count_changed(viewer.room)
         if viewer.subscribed:
             self._in_background(self._media.remove_participant(viewer.room.id, viewer.id))
+        if viewer in self._askers.get(viewer.room, {}).values():
+            self._questions_changed(viewer.room)  # their questions can be invited no more
 
     def _send_viewers_away(self, room: Room) -> None:
         for viewer in list(self._viewers.get(room, ())):
@@ -202,6 +204,7 @@ class Broadcasting:
                 broadcast.question(question)
                 asker = self._askers.get(room, {}).get(question)
                 if asker is None or asker.gone:
+                    self._tell_questions(room)
                     raise UserError(ErrorCode.UNKNOWN_PARTICIPANT, "The viewer who asked is gone.")
                 token = broadcast.invite(self._hub.clock())
                 asker.connection.send(Invited(room=room.id, invitation=token))
@@ -226,6 +229,9 @@ class Broadcasting:
         if broadcast is None:
             return
         askers = self._askers.get(room, {})
+        open_ids = {question.id for question in broadcast.questions()}
+        for gone in [question for question in askers if question not in open_ids]:
+            del askers[gone]
         items = tuple(
             QuestionItem(
                 id=question.id,

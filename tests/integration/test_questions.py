@@ -115,5 +115,17 @@ async def test_a_viewer_who_left_cannot_be_invited(tmp_path: Path) -> None:
         await inbox_until(host, 1)
         await asking.send({"type": "leave"})
         await asking.closed_with()
+        assert (await host.next_of("questions"))["items"][0]["invitable"] is False
         await host.send({"type": "invite_viewer", "id": question})
-        await host.error("unknown_participant")
+        assert (await host.next_of("error"))["code"] == "unknown_participant"
+
+
+async def test_the_hosts_learn_when_a_viewer_who_asked_leaves(tmp_path: Path) -> None:
+    async with visit(tmp_path) as run:
+        _, host, key = await public_room(run, "Fragestunde")
+        asking, _ = await viewer(run, key)
+        await asking.send({"type": "question", "text": "Kurze Frage"})
+        await asking.next_of("question_received")
+        assert (await inbox_until(host, 1))["items"][0]["invitable"] is True
+        await asking.socket.close()
+        assert (await host.next_of("questions"))["items"][0]["invitable"] is False

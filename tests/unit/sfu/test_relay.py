@@ -162,3 +162,17 @@ def test_the_relay_sockets_are_for_the_servers_user_only(tmp_path: Path) -> None
         assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
     finally:
         mux.close()
+
+
+async def test_a_burst_larger_than_a_datagram_queue_arrives_whole(tmp_path: Path) -> None:
+    """A keyframe of three layers is dozens of packets at once: the relay takes them all
+    (an unconnected Unix datagram socket would refuse after ``net.unix.max_dgram_qlen``)."""
+    relayed = Relayed(tmp_path)
+    try:
+        now = relayed.room.timers.now()
+        for _ in range(200):
+            relayed.mic.send(now)
+        await until(lambda: len(relayed.received("0")) == 200)
+        assert relayed.home_mux.dropped == 0
+    finally:
+        relayed.close()
