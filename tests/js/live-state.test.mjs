@@ -37,6 +37,7 @@ test("watching shows the programme, or the pause when the broadcast is paused", 
     phase: Phase.LIVE,
     watched: true,
     stage: null,
+    question: null,
   });
   assert.equal(after({ type: "watching", v: 1, live: false }).phase, Phase.PAUSED);
 });

@@ -16,6 +16,7 @@ import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
 import { HostCommands } from "./host-commands.js";
 import { LayerRequests } from "./layers.js";
 import { toBroadcastState } from "./broadcast-state.js";
+import { QUESTION_COMMANDS, toInbox } from "./questions-state.js";
 import { RoomState, toRoomSettings } from "./room-state.js";
 
 export const CallEvent = Object.freeze({
@@ -64,6 +65,10 @@ export const CallEvent = Object.freeze({
   PASSWORD_GUESSING: "password_guessing",
   /** detail: `{state}`: how the room's public side stands (`BroadcastState`). */
   BROADCAST_STATE: "broadcast_state",
+  /** detail: `{inbox}`: the viewers' questions (`Inbox`; hosts and co-hosts only). */
+  QUESTIONS: "questions",
+  /** detail: `{code, ref}`: the server refused one of our commands about questions. */
+  QUESTION_REFUSED: "question_refused",
 });
 
 /**
@@ -194,7 +199,7 @@ export class Call extends EventTarget {
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
-   *   hostSecret?: string | null, password?: string | null,
+   *   hostSecret?: string | null, password?: string | null, invitation?: string | null,
    *   encryption?: CallEncryption | null}} options
    *   `timing` records the steps of this join on the performance timeline; `encryption`
    *   encrypts all media end to end (and is required in a room that says so).
@@ -261,6 +266,7 @@ export class Call extends EventTarget {
     on(SignalingEvent.BROADCAST_STATE, (m) =>
       this.#emit(CallEvent.BROADCAST_STATE, { state: toBroadcastState(m) }),
     );
+    on(SignalingEvent.QUESTIONS, (m) => this.#emit(CallEvent.QUESTIONS, { inbox: toInbox(m) }));
     on(SignalingEvent.E2EE, (m) => {
       if (typeof m.from === "string" && typeof m.data === "string") {
         void this.#encryption?.receive(m.from, m.data);
@@ -576,6 +582,11 @@ export class Call extends EventTarget {
   #refused(message) {
     const code = String(message.code);
     if (message.ref === "set_layers") this.#layers.refused();
+    // The questions inbox says these in its own words, next to the question they are about.
+    if (QUESTION_COMMANDS.has(message.ref)) {
+      this.#emit(CallEvent.QUESTION_REFUSED, { code, ref: String(message.ref) });
+      return;
+    }
     if (NOTICE_CODES.has(code)) this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
     // A stream can vanish while our subscribe is on its way; the retry asks for the rest.
     else if (code === "unknown_stream") console.debug("klingel: a stream was gone", message.ref);

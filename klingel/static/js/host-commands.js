@@ -93,6 +93,21 @@ export class HostCommands {
     return this.#send({ type: "broadcast_pin", id });
   }
 
+  /** @param {string} id a viewer's question, marked answered */
+  answerQuestion(id) {
+    return this.#send({ type: "answer_question", id });
+  }
+
+  /** @param {string | null} id the question the viewers see; `null`: none */
+  showQuestion(id) {
+    return this.#send({ type: "show_question", id });
+  }
+
+  /** Invites the viewer who asked question `id` in (they still have to click). @param {string} id */
+  inviteViewer(id) {
+    return this.#send({ type: "invite_viewer", id });
+  }
+
   /** Ends the meeting for everyone and deletes the room (host only). */
   deleteRoom() {
     return this.#send({ type: "delete_room" });

@@ -41,7 +41,15 @@ export const LiveSessionEvent = Object.freeze({
    * now arrives on these tracks, or no longer arrives at all.
    */
   TRACKS: "tracks",
+  /**
+   * detail: a message for the page that changes nothing of its state: `question_received`, an
+   * `error` about our question, `invited`.
+   */
+  MESSAGE: "message",
 });
+
+/** Messages handed to the page as they are (see `LiveSessionEvent.MESSAGE`). */
+const PAGE_MESSAGES = new Set(["question_received", "invited"]);
 
 const PING_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 6_000;
@@ -120,6 +128,16 @@ export class LiveSession extends EventTarget {
     this.#open();
   }
 
+  /**
+   * Sends the viewer's question to the hosts; false when it could not go out (not watching
+   * now). The answer comes as a `LiveSessionEvent.MESSAGE`.
+   * @param {{type: "question", text: string, name: string | null}} question
+   */
+  ask(question) {
+    if (this.#watchingSince === null) return false;
+    return this.#send(question);
+  }
+
   /** Says goodbye and stops for good (the page goes away). */
   stop() {
     if (this.#stopped) return;
@@ -177,13 +195,23 @@ export class LiveSession extends EventTarget {
           this.#mediaFailed(this.#pc);
           return;
         }
+        if (message.ref === "question") {
+          this.#toPage(message);
+          return;
+        }
         this.#apply({ type: "message", message });
         // Refused without a close (too many from this address): this socket is done.
         if (this.#state.phase === Phase.BUSY) this.#retryLater();
         return;
       default:
-        this.#apply({ type: "message", message });
+        if (PAGE_MESSAGES.has(message.type)) this.#toPage(message);
+        else this.#apply({ type: "message", message });
     }
+  }
+
+  /** @param {any} message */
+  #toPage(message) {
+    this.dispatchEvent(new CustomEvent(LiveSessionEvent.MESSAGE, { detail: message }));
   }
 
   /** @param {LiveStateEvent} event */

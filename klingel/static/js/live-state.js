@@ -23,10 +23,13 @@ export const Phase = Object.freeze({
 
 /** @typedef {typeof Phase[keyof typeof Phase]} PhaseName */
 /** @typedef {{camera: string | null, screen: string | null}} Stage */
+/** @typedef {{text: string, name: string | null}} ShownQuestion */
 /**
- * @typedef {{phase: PhaseName, watched: boolean, stage: Stage | null}} LiveState
+ * @typedef {{phase: PhaseName, watched: boolean, stage: Stage | null,
+ *   question: ShownQuestion | null}} LiveState
  *   `watched`: the server let this page watch at least once (an unknown link after that means
- *   the broadcast is over); `stage`: who is on the programme, `null` until the server says.
+ *   the broadcast is over); `stage`: who is on the programme, `null` until the server says;
+ *   `question`: the viewer's question a host shows to everyone, or `null`.
  */
 /**
  * @typedef {{type: "message", message: any}
@@ -45,7 +48,7 @@ const FINAL_PHASES = new Set(/** @type {PhaseName[]} */ ([Phase.ENDED, Phase.UNK
 
 /** @returns {LiveState} */
 export function initialState() {
-  return { phase: Phase.CONNECTING, watched: false, stage: null };
+  return { phase: Phase.CONNECTING, watched: false, stage: null, question: null };
 }
 
 /**
@@ -84,6 +87,22 @@ function stageName(name) {
 }
 
 /**
+ * The question a host shows, as the server sent it: text, or `null` for none.
+ * @param {any} message a `shown_question`
+ * @returns {ShownQuestion | null}
+ */
+export function shownQuestionOf(message) {
+  if (message === null || typeof message !== "object") return null;
+  if (typeof message.text !== "string" || message.text.trim() === "") return null;
+  return { text: message.text.trim(), name: stageName(message.name) };
+}
+
+/** @param {ShownQuestion | null} a @param {ShownQuestion | null} b */
+export function sameQuestion(a, b) {
+  return a?.text === b?.text && a?.name === b?.name;
+}
+
+/**
  * @param {LiveState} state
  * @param {LiveEvent} event
  * @returns {LiveState}
@@ -94,7 +113,7 @@ export function reduce(state, event) {
     case "message":
       return received(state, event.message);
     case "closed":
-      if (event.code === CLOSE_ENDED) return { ...state, phase: Phase.ENDED, stage: null };
+      if (event.code === CLOSE_ENDED) return ended(state);
       return state.phase === Phase.BUSY ? state : { ...state, phase: Phase.RECONNECTING };
     case "lost":
       return state.phase === Phase.BUSY ? state : { ...state, phase: Phase.RECONNECTING };
@@ -115,8 +134,10 @@ function received(state, message) {
       return {
         phase: message.live === false ? Phase.PAUSED : Phase.LIVE,
         watched: true,
-        // Whoever was on stage before the gap may be gone: the server says it anew.
+        // Whoever was on stage before the gap may be gone, and the question taken away: the
+        // server says both anew.
         stage: null,
+        question: null,
       };
     case "broadcast_live":
       if (state.phase !== Phase.LIVE && state.phase !== Phase.PAUSED) return state;
@@ -126,8 +147,10 @@ function received(state, message) {
         ...state,
         stage: { camera: stageName(message.camera), screen: stageName(message.screen) },
       };
+    case "shown_question":
+      return { ...state, question: shownQuestionOf(message) };
     case "broadcast_ended":
-      return { ...state, phase: Phase.ENDED, stage: null };
+      return ended(state);
     case "error":
       return refused(state, message);
     default:
@@ -147,13 +170,18 @@ function refused(state, message) {
   }
   if (code === "unknown_broadcast") {
     // Watched before and gone now: the broadcast ended while this page was away.
-    return { ...state, phase: state.watched ? Phase.ENDED : Phase.UNKNOWN, stage: null };
+    return { ...ended(state), phase: state.watched ? Phase.ENDED : Phase.UNKNOWN };
   }
   if (message.ref === "watch") {
     // A key the server cannot even read (too short, too long): no such broadcast either.
-    return { ...state, phase: state.watched ? Phase.ENDED : Phase.UNKNOWN, stage: null };
+    return { ...ended(state), phase: state.watched ? Phase.ENDED : Phase.UNKNOWN };
   }
   return state;
+}
+
+/** @param {LiveState} state */
+function ended(state) {
+  return { ...state, phase: Phase.ENDED, stage: null, question: null };
 }
 
 // --- waiting between attempts ------------------------------------------------------------------

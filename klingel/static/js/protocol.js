@@ -47,6 +47,8 @@ export const SignalingEvent = Object.freeze({
   E2EE: "e2ee",
   /** detail: how the room's public side stands (`on`, `live`, `viewers`, ...). */
   BROADCAST_STATE: "broadcast_state",
+  /** detail: the viewers' questions (hosts and co-hosts only): `items`, `shown`. */
+  QUESTIONS: "questions",
 });
 
 export const SignalingState = Object.freeze({
@@ -80,6 +82,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.PASSWORD_GUESSING,
   SignalingEvent.E2EE,
   SignalingEvent.BROADCAST_STATE,
+  SignalingEvent.QUESTIONS,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */
@@ -181,16 +184,20 @@ export class SignalingClient extends EventTarget {
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
-   *   hostSecret?: string | null, password?: string | null}} options
+   *   hostSecret?: string | null, password?: string | null,
+   *   invitation?: string | null}} options
    *   `origin` defaults to the page's own (the socket never goes anywhere else); `hostSecret`
-   *   (host or co-host) and `password` go only into `join`.
+   *   (host or co-host), `password` and `invitation` (a host's invitation of a viewer) go only
+   *   into `join`.
    */
-  constructor({ room, name, origin, timing, hostSecret, password }) {
+  constructor({ room, name, origin, timing, hostSecret, password, invitation }) {
     super();
     this.room = room;
     this.name = name;
     this.hostSecret = hostSecret ?? null;
     this.password = password ?? null;
+    /** Lets in once: forgotten as soon as the server answered the join that carried it. */
+    this.invitation = invitation ?? null;
     this.origin = origin ?? globalThis.location.origin;
     this.#timing = timing ?? null;
   }
@@ -281,6 +288,7 @@ export class SignalingClient extends EventTarget {
       };
       if (this.hostSecret) join.hostSecret = this.hostSecret;
       if (this.password) join.password = this.password;
+      if (this.invitation) join.invitation = this.invitation;
       this.#sendRaw(join);
     };
     socket.addEventListener("message", (event) => {
@@ -317,6 +325,9 @@ export class SignalingClient extends EventTarget {
       const reason = message.type === "meeting_ended" && message.deleted === true ? "room_deleted" : message.type;
       this.#fatal(reason, typeof message.message === "string" ? message.message : "");
       return;
+    }
+    if (message.type === "joined" || message.type === "waiting" || message.type === "error") {
+      this.invitation = null;
     }
     switch (message.type) {
       case "joined":

@@ -19,7 +19,7 @@ export const COUNT_INTERVAL_MS = 10_000;
  */
 
 /** @type {Clock} */
-const REAL_CLOCK = {
+export const REAL_CLOCK = {
   now: () => Date.now(),
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (timer) => clearTimeout(/** @type {any} */ (timer)),

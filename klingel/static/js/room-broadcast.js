@@ -2,13 +2,15 @@
 /**
  * The room page's public side (docs/public-viewing.md): the banner everyone sees while the
  * room is public and what a screen reader hears of it, everyone's own switch to be kept out,
- * the hosts' controls in the host tools, and the marks and pin buttons in the list of people.
+ * the hosts' controls in the host tools and their inbox of viewers' questions, and the marks
+ * and pin buttons in the list of people.
  * Like room.js it joins connection modules and UI modules.
  */
 
 import { callEvents, CallEvent, CallState } from "./call.js";
 import { NOT_PUBLIC, OwnConsent, viewerLink } from "./broadcast-state.js";
 import { PublicAnnouncer } from "./public-announcer.js";
+import { RoomQuestions } from "./room-questions.js";
 import { isHostRole } from "./room-state.js";
 import { find } from "./ui/dom.js";
 import { PublicBanner } from "./ui/public-banner.js";
@@ -52,6 +54,7 @@ export class RoomBroadcast {
   #announcer;
   #switch;
   #host;
+  #questions;
 
   /** @param {RoomBroadcastDeps} deps */
   constructor(deps) {
@@ -78,6 +81,12 @@ export class RoomBroadcast {
       onCopy: () => void this.#copyLink(),
     });
     deps.addHostSection(this.#host.element);
+    this.#questions = new RoomQuestions({
+      i18n,
+      toasts: deps.toasts,
+      banner: find("#public-banner", HTMLElement),
+      addToHostSection: (button) => this.#host.addAction(button),
+    });
     this.setRole("guest");
   }
 
@@ -88,6 +97,7 @@ export class RoomBroadcast {
     this.#announcer.reset();
     this.setRole("guest");
     this.#show(NOT_PUBLIC);
+    this.#questions.attach(call);
     const on = callEvents(call, () => this.#call === call);
     on(CallEvent.BROADCAST_STATE, ({ state }) => {
       clearTimeout(this.#silence);
@@ -119,6 +129,7 @@ export class RoomBroadcast {
   /** @param {Role} role our own role */
   setRole(role) {
     this.#role = role;
+    this.#questions.setRole(role);
     this.#showHost();
   }
 
@@ -131,6 +142,7 @@ export class RoomBroadcast {
     this.#switch.set(this.#consent.keptOut);
     this.#announcer.follow(state);
     this.#deps.people.setPublic(state);
+    this.#questions.setPublic(state.on);
     this.#showHost();
     const renewed = before.on && state.on && before.viewerKey !== null && state.viewerKey !== null;
     if (renewed && before.viewerKey !== state.viewerKey && isHostRole(this.#role)) {

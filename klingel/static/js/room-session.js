@@ -8,6 +8,7 @@
  */
 
 import { Call, callEvents, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
+import { fragmentWithoutInvitation, invitationFromFragment } from "./invitation.js";
 import { JoinTiming } from "./join-timing.js";
 import { LocalMediaEvent } from "./local-media.js";
 import { prepareMediaStack } from "./media.js";
@@ -75,6 +76,8 @@ export class RoomSession {
   /** @type {PreparedReceiver | null} */
   #receiver = null;
   #banner;
+  /** @type {string | null} a host's invitation from the link: for the first join only */
+  #invitation = takeInvitation();
 
   /** @param {RoomSessionDeps} deps */
   constructor(deps) {
@@ -173,8 +176,11 @@ export class RoomSession {
       timing,
       hostSecret: this.#hostSecret(),
       password: this.#password,
+      invitation: this.#invitation,
       encryption: encryption.startJoin(),
     });
+    // It lets in once: a later join (after leaving, a refusal, a password) goes the usual way.
+    this.#invitation = null;
     this.call = current;
     host.attach(current);
     host.setRole("guest");
@@ -306,6 +312,20 @@ export class RoomSession {
     void this.call?.setLocalTrack(source, track);
     this.#deps.view.showSelf();
   }
+}
+
+/**
+ * The invitation in the page's address, taken out of it at once: it lets in only once, so a
+ * reload, a bookmark or a copied address must not carry it.
+ * @returns {string | null}
+ */
+function takeInvitation() {
+  const invitation = invitationFromFragment(location.hash);
+  if (invitation !== null) {
+    const hash = fragmentWithoutInvitation(location.hash);
+    history.replaceState(null, "", `${location.pathname}${location.search}${hash}`);
+  }
+  return invitation;
 }
 
 /**

@@ -25,6 +25,7 @@ export class PublicHostSection {
   #toggle;
   #e2eeNote;
   #details;
+  #actions;
   #link;
   #pause;
   #pauseText;
@@ -76,7 +77,7 @@ export class PublicHostSection {
     this.#details = h("div", { className: "public-details" }, [
       linkLabel,
       this.#link,
-      h("div", { className: "host-actions public-actions" }, [copy, this.#pause, renew]),
+      (this.#actions = h("div", { className: "host-actions public-actions" }, [copy, this.#pause, renew])),
     ]);
 
     const heading = h("h3", { attrs: { id: "public-host-title" } });
@@ -102,6 +103,11 @@ export class PublicHostSection {
       icon(glyph),
       text,
     ]);
+  }
+
+  /** Another control shown while the room is public. @param {HTMLElement} control */
+  addAction(control) {
+    this.#actions.append(control);
   }
 
   /** @param {HostView} view */
