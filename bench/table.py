@@ -181,6 +181,7 @@ SELF_DESCRIBING = (
     ("downlink", "500 kbit/s downlink"),
     ("signaling_load", "signaling clients"),
     ("store", "room store"),
+    ("audience", "audience of a broadcast"),
 )
 """Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 

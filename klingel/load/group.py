@@ -20,7 +20,7 @@ from klingel.load.sending import Pacer, PreparedMedia
 from klingel.load.views import View
 from klingel.sfu.dtls import DtlsIdentity
 
-__all__ = ["GroupPlan", "ParticipantResult", "StreamResult", "run_group"]
+__all__ = ["GroupPlan", "ParticipantResult", "StreamResult", "result_between", "run_group"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,13 +111,15 @@ async def _run(plan: GroupPlan) -> list[ParticipantResult]:
             await participant.close()
         await pacer.close()
     return [
-        _result(p.name, before[p.name], after[p.name], failures.get(p.name)) for p in participants
+        result_between(p.name, before[p.name], after[p.name], failures.get(p.name))
+        for p in participants
     ]
 
 
-def _result(
+def result_between(
     name: str, before: ParticipantSnapshot, after: ParticipantSnapshot, failure: str | None
 ) -> ParticipantResult:
+    """What one participant (or viewer) received between two of its snapshots."""
     streams = []
     for stream_id, last in after.streams.items():
         first = before.streams.get(stream_id)

@@ -20,11 +20,13 @@ from typing import Any
 from klingel.client import SignalingClient, SignalingError
 from klingel.ids import ParticipantId, StreamId
 from klingel.load.local_sdp import Kind, OfferedSection
+from klingel.load.media_files import SIMULCAST_LAYERS
 from klingel.load.peer import LightPeer
 from klingel.load.publishing import sending_section, start_publication
 from klingel.load.receiving import Reception, StreamSnapshot, StreamStats
 from klingel.load.sending import Pacer, PreparedMedia, Publication
 from klingel.load.views import View, layer_requests
+from klingel.protocol.broadcast import BroadcastCommand, BroadcastState
 from klingel.protocol.layers import MAX_LAYER_REQUESTS, LayerRequest, PublishLayers, SetLayers
 from klingel.protocol.messages import (
     ActiveSpeakerChanged,
@@ -54,6 +56,8 @@ class ParticipantOptions:
     view: View = field(default_factory=View)
     follow_publish_layers: bool = False  # stop simulcast layers nobody receives, as a browser
     request_timeout: float = 20.0
+    host_secret: str | None = None  # joins as a host of a standing room (``POST /api/rooms``)
+    simulcast_layers: int = len(SIMULCAST_LAYERS)  # the smallest this many: 2 caps at 640x360
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,8 @@ class LoadParticipant:
         self._first_camera_seen: float | None = None
         self.joined = False
         self.error: str | None = None
+        self.broadcast: BroadcastState | None = None  # the last ``broadcast_state`` heard
+        self._broadcast_changed = asyncio.Event()
 
     # -- the whole life ---------------------------------------------------------------------
 
@@ -123,7 +129,7 @@ class LoadParticipant:
         )
         self._spawn(self._watch(signaling), "watch")
         self._join_sent = time.monotonic()
-        answer = await signaling.join(self.room, self.name)
+        answer = await signaling.join(self.room, self.name, host_secret=self.options.host_secret)
         if not isinstance(answer, Joined):
             raise SignalingError("the room's lobby holds load participants at the door")
         self.joined = True
@@ -147,6 +153,17 @@ class LoadParticipant:
                 await peer.close()
         if self._signaling is not None:
             await self._signaling.leave()
+
+    async def start_broadcast(self, timeout: float = 20.0) -> str:
+        """Open the room to the public (a host's ``broadcast`` ``start``); the viewer key."""
+        await self._connected.send(BroadcastCommand("start"))
+        async with asyncio.timeout(timeout):
+            while True:
+                key = None if self.broadcast is None else self.broadcast.viewer_key
+                if key is not None:
+                    return key
+                self._broadcast_changed.clear()
+                await self._broadcast_changed.wait()
 
     def snapshot(self) -> ParticipantSnapshot:
         now = time.monotonic()
@@ -226,6 +243,9 @@ class LoadParticipant:
             case ActiveSpeakerChanged(id=speaker):
                 self._speaker_participant = speaker
                 self._changed.set()
+            case BroadcastState():
+                self.broadcast = message
+                self._broadcast_changed.set()
             case MediaReset():
                 self.error = "media_reset"
             case Error():
@@ -243,7 +263,14 @@ class LoadParticipant:
             tracks.append(TrackInfo("0", "audio", "microphone"))
         if self.options.video:
             mid = str(len(sections))
-            sections.append(sending_section(mid, "video", simulcast=self.options.simulcast))
+            sections.append(
+                sending_section(
+                    mid,
+                    "video",
+                    simulcast=self.options.simulcast,
+                    layers=self.options.simulcast_layers,
+                )
+            )
             tracks.append(TrackInfo(mid, "video", "camera"))
         offer = await peer.offer(sections)
         answer = await self._connected.publish(offer, tracks)

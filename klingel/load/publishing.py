@@ -31,10 +31,16 @@ SINGLE_LAYER = 1
 """Without simulcast a camera sends the middle size (640x360), as a plain browser would."""
 
 
-def sending_section(mid: str, kind: Kind, *, simulcast: bool = False) -> OfferedSection:
+def sending_section(
+    mid: str, kind: Kind, *, simulcast: bool = False, layers: int = len(SIMULCAST_LAYERS)
+) -> OfferedSection:
     """A ``sendonly`` m-section with a fresh SSRC; a simulcast camera offers the RIDs
-    ``q``, ``h``, ``f`` (smallest first)."""
-    rids = tuple(layer.rid for layer in SIMULCAST_LAYERS) if simulcast and kind == "video" else ()
+    ``q``, ``h``, ``f`` (smallest first), or only the smallest ``layers`` of them (at least
+    two: one is no simulcast)."""
+    if not 2 <= layers <= len(SIMULCAST_LAYERS):
+        raise ValueError(f"a simulcast camera has 2-{len(SIMULCAST_LAYERS)} layers")
+    chosen = SIMULCAST_LAYERS[:layers]
+    rids = tuple(layer.rid for layer in chosen) if simulcast and kind == "video" else ()
     return OfferedSection(mid, kind, "sendonly", SendingSection(random.randrange(1, 1 << 32), rids))
 
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from klingel.load.group import ParticipantResult
+from klingel.load.group import ParticipantResult, StreamResult
 
-__all__ = ["percentile", "subscriber_figures", "summarize"]
+__all__ = ["percentile", "subscriber_figures", "summarize", "viewer_slots"]
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -72,3 +72,35 @@ def summarize(results: Sequence[ParticipantResult]) -> dict[str, Any]:
         "subscribers": subscribers,
         "results": [asdict(result) for result in results],
     }
+
+
+def viewer_slots(results: Sequence[ParticipantResult]) -> list[dict[str, Any]]:
+    """Viewers' figures per programme slot over the window, in the order first seen: how
+    many receive it, packets, mean kbit/s per viewer who has it, loss, and how many viewers
+    last saw the camera at each picture size (the simulcast layer they were given)."""
+    slots: dict[str, list[tuple[float, StreamResult]]] = {}
+    for result in results:
+        for stream in result.streams:
+            slots.setdefault(stream.stream, []).append((result.window_seconds, stream))
+    figures = []
+    for slot, entries in slots.items():
+        expected = sum(max(0, s.expected) for _seconds, s in entries)
+        lost = sum(max(0, s.lost) for _seconds, s in entries)
+        rates = [s.bytes * 8 / seconds / 1000 for seconds, s in entries if seconds > 0]
+        sizes: dict[str, int] = {}
+        for _seconds, s in entries:
+            if s.size is not None:
+                label = f"{s.size[0]}x{s.size[1]}"
+                sizes[label] = sizes.get(label, 0) + 1
+        figures.append(
+            {
+                "slot": slot,
+                "viewers": len(entries),
+                "receiving": sum(1 for _seconds, s in entries if s.packets > 0),
+                "packets": sum(s.packets for _seconds, s in entries),
+                "kbit_s_per_viewer": round(statistics.fmean(rates), 1) if rates else 0.0,
+                "loss_percent": round(100 * lost / expected, 3) if expected else 0.0,
+                "sizes": dict(sorted(sizes.items())),
+            }
+        )
+    return figures
