@@ -183,17 +183,9 @@ def run(plans: Sequence[GroupPlan]) -> list[ParticipantResult]:
     return sorted(results, key=lambda r: int(r.name.rsplit(" ", 1)[-1]))
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    print(
-        f"participants {summary['participants']}, joined {summary['joined']}, "
-        f"failed {summary['failed']}, joins without a picture {summary['joins_without_picture']}"
-    )
-    for label, key, unit in (
-        ("download per subscriber", "download_kbit_s", "kbit/s"),
-        ("loss per subscriber", "loss_percent", "%"),
-        ("layer switches per subscriber", "layer_switches", ""),
-        ("join to first keyframe", "join_ms", "ms"),
-    ):
+def _print_spreads(summary: dict[str, Any], figures: tuple[tuple[str, str, str], ...]) -> None:
+    """Median, p95, minimum and maximum of each figure (label, key in ``summary``, unit)."""
+    for label, key, unit in figures:
         spread = summary[key]
         if spread is None:
             print(f"{label}: no figure")
@@ -202,6 +194,22 @@ def _print_summary(summary: dict[str, Any]) -> None:
             f"{label}: median {spread['median']} {unit}, p95 {spread['p95']}, "
             f"min {spread['min']}, max {spread['max']}".replace("  ", " ")
         )
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    print(
+        f"participants {summary['participants']}, joined {summary['joined']}, "
+        f"failed {summary['failed']}, joins without a picture {summary['joins_without_picture']}"
+    )
+    _print_spreads(
+        summary,
+        (
+            ("download per subscriber", "download_kbit_s", "kbit/s"),
+            ("loss per subscriber", "loss_percent", "%"),
+            ("layer switches per subscriber", "layer_switches", ""),
+            ("join to first keyframe", "join_ms", "ms"),
+        ),
+    )
     print("name | kbit/s | loss % | switches | join ms | video/audio receiving | error")
     for s in summary["subscribers"]:
         print(
@@ -215,19 +223,14 @@ def _print_viewer_summary(summary: dict[str, Any]) -> None:
         f"viewers {summary['participants']}, watching {summary['joined']}, "
         f"failed {summary['failed']}, without a camera keyframe {summary['joins_without_picture']}"
     )
-    for label, key, unit in (
-        ("download per viewer", "download_kbit_s", "kbit/s"),
-        ("loss per viewer", "loss_percent", "%"),
-        ("watch to first camera keyframe", "join_ms", "ms"),
-    ):
-        spread = summary[key]
-        if spread is None:
-            print(f"{label}: no figure")
-            continue
-        print(
-            f"{label}: median {spread['median']} {unit}, p95 {spread['p95']}, "
-            f"min {spread['min']}, max {spread['max']}".replace("  ", " ")
-        )
+    _print_spreads(
+        summary,
+        (
+            ("download per viewer", "download_kbit_s", "kbit/s"),
+            ("loss per viewer", "loss_percent", "%"),
+            ("watch to first camera keyframe", "join_ms", "ms"),
+        ),
+    )
     print("slot | viewers receiving | packets | kbit/s per viewer | loss % | camera sizes")
     for slot in summary["slots"]:
         sizes = ", ".join(f"{size}: {n}" for size, n in slot["sizes"].items())

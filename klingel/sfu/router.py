@@ -431,7 +431,8 @@ class RoomRouter:
         if any(feed.awaiting is layer for feed in feeds):
             payload = memoryview(packet)[header.payload_offset : header.payload_end]
             keyframe = layer.stream.is_keyframe(payload)
-        for feed in tuple(feeds):
+        # A feed switching to this layer leaves only its old source's list: no copy needed.
+        for feed in feeds:
             taken = feed.take(layer, packet, header, keyframe, arrival)
             if taken is None:
                 continue

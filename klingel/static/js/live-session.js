@@ -16,7 +16,7 @@ import {
   retryDelay,
 } from "./live-state.js";
 import { receiveForwardedCodecs } from "./media.js";
-import { PROTOCOL_VERSION, socketUrl } from "./protocol.js";
+import { PROTOCOL_VERSION, parseServerFrame, socketUrl } from "./protocol.js";
 
 /** @typedef {import("./live-state.js").LiveState} LiveState */
 /** @typedef {import("./live-state.js").LiveEvent} LiveStateEvent */
@@ -167,15 +167,8 @@ export class LiveSession extends EventTarget {
   #receive(data) {
     // Any frame proves the socket alive, not only a pong.
     clearTimeout(this.#pongDeadline);
-    if (typeof data !== "string") return;
-    /** @type {any} */
-    let message;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (message === null || typeof message !== "object" || typeof message.type !== "string") return;
+    const message = parseServerFrame(data);
+    if (message === null) return;
     switch (message.type) {
       case "pong":
         return;

@@ -10,6 +10,27 @@ import { JoinStep } from "./join-timing.js";
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * One frame of the server as its message, or null for anything that is not a JSON object
+ * with a string `type` (ignored: the server never sends such a frame).
+ * @param {unknown} data
+ * @returns {any}
+ */
+export function parseServerFrame(data) {
+  if (typeof data !== "string") return null;
+  /** @type {any} */
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (message === null || typeof message !== "object" || typeof message.type !== "string") {
+    return null;
+  }
+  return message;
+}
+
 /** Events a `SignalingClient` dispatches; each is a `CustomEvent` whose `detail` is the message. */
 export const SignalingEvent = Object.freeze({
   /** detail: `{state}`, one of `SignalingState`. */
@@ -309,17 +330,8 @@ export class SignalingClient extends EventTarget {
   #receive(data) {
     // Any frame proves the socket alive, not only a pong.
     clearTimeout(this.#pongDeadline);
-    if (typeof data !== "string") return;
-    /** @type {any} */
-    let message;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (message === null || typeof message !== "object" || typeof message.type !== "string") {
-      return;
-    }
+    const message = parseServerFrame(data);
+    if (message === null) return;
     if (ENDING_TYPES.has(message.type)) {
       // A host deleted the room: the end is for good, and the room's link no longer works.
       const reason = message.type === "meeting_ended" && message.deleted === true ? "room_deleted" : message.type;
