@@ -158,7 +158,9 @@ async def goto_viewer(probed: ProbedPage, url: str) -> Viewer:
     await probed.context.add_init_script(_COUNT_DEVICE_REQUESTS)
     viewer = Viewer(probed)
     probed.page.on("websocket", partial(_watch_frames, viewer))
-    await probed.page.goto(url)
+    # The page's own state says when it is ready (``wait_phase``); the load event waits on
+    # every subresource as well, which on a loaded machine once took longer than the timeout.
+    await probed.page.goto(url, wait_until="domcontentloaded")
     return viewer
 
 
