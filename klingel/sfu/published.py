@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from klingel.ids import ParticipantId
 from klingel.sfu import h264, vp8
@@ -57,6 +57,22 @@ DEFAULT_VIDEO_BITRATE = 800_000  # a single-layer stream not yet measured
 DEFAULT_LAYER_BITRATES = (1_500_000, 500_000, 150_000, 60_000)  # from the largest layer down
 
 KeyframeTest = Callable[[memoryview], bool]
+
+
+KEPT_KEYFRAME_AGE = 0.4
+"""Seconds a keyframe kept while a subscriber's path came up may be old and still start its
+picture: the picture then starts no further behind its sound than a short network hiccup would
+leave it, and the receiver catches up."""
+
+
+class KeptKeyframe(NamedTuple):
+    """Where a layer's keyframe starts in its retransmission buffer."""
+
+    ssrc: int
+    sequence: int
+    arrival: float
+
+
 LayersWanted = Callable[["PublishedStream", tuple[bool, ...]], None]
 """Tells a publisher which layers of one of its streams are wanted (``PublisherLayers``)."""
 
@@ -236,6 +252,7 @@ class PublishedLayer:
         "buffer",
         "feeds",
         "index",
+        "kept_keyframe",
         "keyframes",
         "last_arrival",
         "loss",
@@ -262,6 +279,8 @@ class PublishedLayer:
             self._send_pli, self.waited_for, clock=publisher.clock, scheduler=publisher.scheduler
         )
         self.sender_report: tuple[int, int, float] | None = None  # NTP, RTP, arrival
+        # the last keyframe that came while a subscriber's path was still coming up
+        self.kept_keyframe: KeptKeyframe | None = None
         self.reception = ReceptionStats(stream.clock_rate)
         self.last_arrival = float("-inf")
         self.octets = 0  # received since the last measurement, with the packets' overhead
@@ -305,9 +324,10 @@ class PublishedLayer:
 
     def _send_pli(self) -> bool:
         stream = self.stream
-        if self.ssrc is None or stream.kind != "video":
-            return False
         publisher = stream.publisher
+        # before its path is up a request would be lost, and still count against the pacing
+        if self.ssrc is None or stream.kind != "video" or not publisher.connected:
+            return False
         publisher.transport.send_rtcp(bytes(PictureLossIndication(publisher.rtcp_ssrc, self.ssrc)))
         return True
 

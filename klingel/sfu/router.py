@@ -10,7 +10,8 @@ in the datagram callback and allocates only the outgoing packets.
 A published track has one *layer* per SSRC: one, or one per simulcast encoding
 (``klingel.sfu.simulcast``). Each subscription forwards one layer at a time; it moves to its
 target layer (or starts, or resumes) only at a keyframe of that layer, and keeps forwarding the
-old one until then.
+old one until then. A new subscriber's first keyframe is asked for when it subscribes; one that
+comes before its path is up is kept in the layer's buffer and sent the moment the path is up.
 
 Everything periodic runs on one timer, which stops in an empty room: it detects the dominant
 speaker and calls the room's publishers (``klingel.sfu.publishers``: feedback, NACKs, layer
@@ -52,7 +53,13 @@ from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.outgoing import OutgoingBody
 from klingel.sfu.programme import Programme
-from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, Publisher
+from klingel.sfu.published import (
+    KeptKeyframe,
+    Peer,
+    PublishedLayer,
+    PublishedStream,
+    Publisher,
+)
 from klingel.sfu.publishers import RoomPublishers
 from klingel.sfu.relay import (
     KIND_KEYFRAME,
@@ -89,6 +96,11 @@ logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.1  # transport-cc feedback (libwebrtc's default interval), NACK retries
 REPORT_TICKS = 10  # receiver and sender reports, REMB: every second
+KEPT_KEYFRAME_DELAY = 0.01
+"""Seconds from the subscriber's path coming up (the SFU, the DTLS server, has sent its last
+flight) to sending the keyframes kept meanwhile. Chromium drops what arrives with that last
+flight, before its side of the handshake is done; a subscriber that still lost them asks with a
+PLI and is sent them again (``StreamSubscription.request_keyframe``)."""
 SPEAKER_TICKS = 3  # dominant speaker, simulcast layers coming and going, allocation: 300 ms
 
 _Peer = TypeVar("_Peer", Publisher, Subscriber)
@@ -119,6 +131,8 @@ class RoomRouter:
         self._speakers: SpeakerDetector[ParticipantId] = SpeakerDetector()
         self._programme: Programme | None = None
         self._timer: Timer | None = None
+        # subscribers whose path just came up, until their kept keyframes are sent
+        self._kept_timers: dict[Subscriber, Timer] = {}
         self._ticks = 0
         self._closed = False
 
@@ -290,6 +304,9 @@ class RoomRouter:
         subscriber = self._subscribed.by_participant.get(participant)
         if subscriber is not None:
             self._subscribed.drop(subscriber)
+            kept = self._kept_timers.pop(subscriber, None)
+            if kept is not None:
+                kept.cancel()
         self._speakers.remove(participant)
         self._subscribed.forget_participant(participant)
         if self._programme is not None:
@@ -300,6 +317,9 @@ class RoomRouter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for timer in self._kept_timers.values():
+            timer.cancel()
+        self._kept_timers.clear()
         if self._programme is not None:
             self._programme.close()
             self._programme = None
@@ -386,6 +406,10 @@ class RoomRouter:
             now = self._clock.now()
             for subscription in peer.by_mid.values():
                 subscription.start_afresh(now)
+            if peer not in self._kept_timers:
+                self._kept_timers[peer] = self._scheduler.call_later(
+                    KEPT_KEYFRAME_DELAY, functools.partial(self._send_kept_keyframes, peer)
+                )
         self._emit(TransportStateChanged(self._room, peer.participant, direction, state))
 
     # --- media path ---------------------------------------------------------------------
@@ -456,6 +480,12 @@ class RoomRouter:
         for subscription in layer.subscriptions:
             subscriber = subscription.subscriber
             if not subscriber.connected:
+                if subscription.pending is layer:  # its path is coming up: keep a keyframe
+                    if keyframe is None:
+                        payload = memoryview(packet)[header.payload_offset : header.payload_end]
+                        keyframe = stream.is_keyframe(payload)
+                    if keyframe:
+                        layer.kept_keyframe = KeptKeyframe(source, sequence, arrival)
                 continue
             if subscription.current is not layer:  # it waits for a keyframe of this layer
                 if keyframe is None:
@@ -484,6 +514,19 @@ class RoomRouter:
             subscription.octets += len(body.body)
             forwarded += 1
         self._counters.rtp_forwarded += forwarded
+
+    def _send_kept_keyframes(self, subscriber: Subscriber) -> None:
+        """The subscriber's path came up a moment ago: each video it waits for starts with the
+        keyframe kept while the path came up, if there is one."""
+        self._kept_timers.pop(subscriber, None)
+        if not subscriber.connected:
+            return
+        now = self._clock.now()
+        sent = 0
+        for subscription in subscriber.by_mid.values():
+            if subscription.stream.forwarding:
+                sent += subscription.start_from_kept(now)
+        self._counters.rtp_forwarded += sent
 
     def _on_publisher_rtcp(self, publisher: Publisher, data: bytes) -> None:
         now = self._clock.now()

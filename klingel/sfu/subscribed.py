@@ -29,7 +29,13 @@ from klingel.sfu.allocation import (
 )
 from klingel.sfu.bandwidth import DownlinkEstimator
 from klingel.sfu.outgoing import OutgoingBody, OutgoingRtp
-from klingel.sfu.published import Peer, PublishedLayer, PublishedStream, random_ssrc
+from klingel.sfu.published import (
+    KEPT_KEYFRAME_AGE,
+    Peer,
+    PublishedLayer,
+    PublishedStream,
+    random_ssrc,
+)
 from klingel.sfu.rewriter import StreamRewriter
 from klingel.sfu.rtcp import (
     FullIntraRequest,
@@ -75,6 +81,7 @@ class StreamSubscription:
         "requested",
         "rewriter",
         "ssrc",
+        "started_from",
         "stream",
         "subscriber",
     )
@@ -106,6 +113,8 @@ class StreamSubscription:
         )
         self.packets = 0  # forwarded, for sender reports
         self.octets = 0
+        # the outgoing sequence number of the kept keyframe it started with, and when
+        self.started_from: tuple[int, float] | None = None
 
     @property
     def target(self) -> int | None:
@@ -163,8 +172,14 @@ class StreamSubscription:
             self.pending.subscriptions.remove(self)
         self.pending = layer
         layer.subscriptions.append(self)
-        if self.subscriber.connected and stream.forwarding:
+        if not stream.forwarding:
+            return
+        if self.subscriber.connected:
             layer.keyframes.until_keyframe(now)
+        else:
+            # Asked for once while the path comes up: a keyframe that comes before the path
+            # is up is kept (``PublishedLayer.kept_keyframe``) and sent once it is.
+            layer.keyframes.request(now)
 
     def retarget(self, before: int | None, now: float) -> None:
         """The request or the allocation changed; ``before`` was the target."""
@@ -213,12 +228,62 @@ class StreamSubscription:
             self.stream.subscriptions.remove(self)
         self.forward_nothing()
 
-    def request_keyframe(self, now: float) -> None:
+    def request_keyframe(self, now: float) -> int:
         """The subscriber lost a picture (PLI or FIR): ask the layer it gets or is about to
-        get."""
+        get; how many packets were sent again instead.
+
+        A subscription that just started with a kept keyframe is sent it again: its receiver
+        drops what comes before its side of the DTLS handshake is done, and a request to
+        the encoder so soon after the one that made it would be ignored."""
+        started = self.started_from
+        if started is not None:
+            self.started_from = None
+            if now - started[1] <= KEPT_KEYFRAME_AGE and self.current is not None:
+                first = started[0]
+                return self.retransmit(
+                    [(first + offset) & 0xFFFF for offset in range(_MAX_RETRANSMISSIONS)], now
+                )
         layer = self.pending or self.current
         if layer is not None:
             layer.keyframes.request(now)
+        return 0
+
+    def start_from_kept(self, now: float) -> int:
+        """Start with the keyframe its layer kept while this subscriber's path came up, and
+        what followed it, from the layer's buffer; how many packets were sent (0: none kept,
+        or too old to start a picture with)."""
+        layer = self.pending
+        if layer is None or layer.buffer is None or not self.subscriber.connected:
+            return 0
+        kept = layer.kept_keyframe
+        if kept is None or now - kept.arrival > KEPT_KEYFRAME_AGE:
+            return 0
+        buffer, ssrc = layer.buffer, kept.ssrc
+        first = buffer.get(kept.sequence, now)
+        if first is None or first.header.ssrc != ssrc:
+            return 0
+        count = ((layer.reception.highest & 0xFFFF) - kept.sequence) & 0xFFFF
+        if count >= 0x8000:  # the layer's numbering moved on (a new SSRC)
+            return 0
+        self.switch_to(layer, now)
+        rewriter, outgoing = self.rewriter, self.subscriber.outgoing
+        sent = 0
+        for offset in range(count + 1):
+            entry = buffer.get((kept.sequence + offset) & 0xFFFF, now)
+            if entry is None or entry.header.ssrc != ssrc:
+                continue  # lost on the way in: the subscriber NACKs the gap
+            header = entry.header
+            mapped = rewriter.map(ssrc, header.sequence, header.timestamp, now)
+            if mapped is None:
+                continue
+            if not sent:
+                self.started_from = (mapped[0], now)
+            body = OutgoingBody(entry.packet, header)
+            outgoing.send(body, self.payload_type, mapped[0], mapped[1], self.ssrc, 0, now)
+            self.packets += 1
+            self.octets += len(body.body)
+            sent += 1
+        return sent
 
     def retransmit(self, sequences: list[int], now: float) -> int:
         """Send again what the subscriber NACKed and the layers' buffers still hold, as it
@@ -320,8 +385,6 @@ class Subscriber(Peer):
             if subscription is None:
                 stream = wanted[mid]
                 subscription = self.add(mid, stream, plans[mid].ssrc, requested(stream))
-                # A subscriber that is not connected yet would lose a keyframe: it is asked
-                # for when the connection comes up.
                 subscription.follow_target(now)
             subscription.payload_type = media.payload_type
             subscription.level_extension = media.audio_level_extension
@@ -338,12 +401,14 @@ class Subscriber(Peer):
         elif isinstance(packet, PictureLossIndication):
             subscription = by_ssrc.get(packet.media_ssrc)
             if subscription is not None:
-                subscription.request_keyframe(now)
+                return subscription.request_keyframe(now)
         elif isinstance(packet, FullIntraRequest):
+            sent = 0
             for ssrc, _number in packet.entries:
                 subscription = by_ssrc.get(ssrc)
                 if subscription is not None:
-                    subscription.request_keyframe(now)
+                    sent += subscription.request_keyframe(now)
+            return sent
         elif isinstance(packet, Remb):
             self.estimator.on_remb(packet.bitrate)
         return 0

@@ -16,6 +16,7 @@ from support.router_room import (
     VP8_DELTA,
     VP8_KEY,
     FakeFactory,
+    FakeTransport,
     Room,
     fixture,
     new_router,
@@ -34,8 +35,9 @@ from klingel.sfu.api import (
 )
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.keyframes import KEYFRAME_REQUEST_INTERVAL
+from klingel.sfu.published import KEPT_KEYFRAME_AGE
 from klingel.sfu.publishers import NACK_DELAY
-from klingel.sfu.router import REPORT_TICKS, TICK_SECONDS
+from klingel.sfu.router import KEPT_KEYFRAME_DELAY, REPORT_TICKS, TICK_SECONDS
 from klingel.sfu.rtcp import (
     GenericNack,
     PictureLossIndication,
@@ -43,7 +45,7 @@ from klingel.sfu.rtcp import (
     SenderReport,
     TransportFeedback,
 )
-from klingel.sfu.rtp import build_packet, find_extension, parse_rtp
+from klingel.sfu.rtp import RtpHeader, build_packet, find_extension, parse_rtp
 from klingel.sfu.twcc import parse_feedback
 
 
@@ -96,7 +98,18 @@ def test_keyframe_requests_repeat_paced_while_waiting() -> None:
     room.router.close()
 
 
-def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -> None:
+def video_of(transport: FakeTransport) -> list[RtpHeader]:
+    return [h for h in map(parse_rtp, transport.rtp) if h.payload_type == 96]
+
+
+def subscribing_cem(room: Room) -> FakeTransport:
+    """Cem subscribes once Ben's keyframe requests are long past; his path is not up."""
+    room.timers.advance(2 * KEYFRAME_REQUEST_INTERVAL)
+    room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
+    return room.factory.created[-1]
+
+
+def test_keyframe_is_asked_for_at_subscribe_and_kept_until_the_path_is_up() -> None:
     room = Room()
     room.send_video(VP8_KEY)  # Ben has his keyframe: nobody waits
     plis = room.publisher.rtcp_of
@@ -104,12 +117,97 @@ def test_keyframe_is_asked_for_when_the_subscriber_connects_not_before() -> None
     before = len(plis(PictureLossIndication))
     room.router.subscribe(CEM, subscribe_offer(), SUBSCRIPTIONS)
     cem = room.factory.created[-1]
-    # A keyframe now would be lost on a path that is not up, and Chromium would then ignore
-    # the request that matters.
-    assert len(plis(PictureLossIndication)) == before
+    assert len(plis(PictureLossIndication)) == before + 1
+    room.timers.advance(0.05)
+    room.send_video(VP8_KEY)
+    room.send_video(VP8_DELTA)
+    assert not video_of(cem)  # its path is not up: nothing can reach it yet
+    room.timers.advance(0.05)
     cem.set_state("connected")
+    # Chromium drops what comes with the handshake's last flight: a moment later, the
+    # keyframe and what followed it, at once, numbered without a gap
+    assert not video_of(cem)
+    room.timers.advance(KEPT_KEYFRAME_DELAY)
+    out = video_of(cem)
+    assert len(out) == 2
+    assert out[1].sequence == (out[0].sequence + 1) & 0xFFFF
+    assert out[1].timestamp - out[0].timestamp == 3000
+    room.send_video(VP8_DELTA)
+    assert len(video_of(cem)) == 3
+    # and no other keyframe is asked for: nobody waits
+    room.timers.advance(3 * KEYFRAME_REQUEST_INTERVAL)
     assert len(plis(PictureLossIndication)) == before + 1
     room.router.close()
+
+
+def test_a_kept_keyframe_too_old_is_not_sent() -> None:
+    room = Room()
+    room.send_video(VP8_KEY)
+    cem = subscribing_cem(room)
+    room.send_video(VP8_KEY)
+    room.timers.advance(KEPT_KEYFRAME_AGE * 1.5)
+    before = len(room.publisher.rtcp_of(PictureLossIndication))
+    cem.set_state("connected")
+    room.timers.advance(KEPT_KEYFRAME_DELAY)
+    # the picture would start too far behind its sound: a fresh keyframe is asked for
+    assert not video_of(cem)
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == before + 1
+    room.send_video(VP8_KEY)
+    assert len(video_of(cem)) == 1
+    room.router.close()
+
+
+def test_a_gap_in_the_kept_frames_is_left_for_the_subscriber_to_nack() -> None:
+    room = Room()
+    cem = subscribing_cem(room)
+    room.send_video(VP8_KEY)
+    room.video_sequence += 1  # one packet lost on the way in
+    room.send_video(VP8_DELTA)
+    cem.set_state("connected")
+    room.timers.advance(KEPT_KEYFRAME_DELAY)
+    out = video_of(cem)
+    assert [(h.sequence - out[0].sequence) & 0xFFFF for h in out] == [0, 2]
+    room.router.close()
+
+
+def test_a_subscriber_that_lost_the_kept_keyframe_is_sent_it_again() -> None:
+    room = Room()
+    cem = subscribing_cem(room)
+    room.send_video(VP8_KEY)
+    cem.set_state("connected")
+    room.timers.advance(KEPT_KEYFRAME_DELAY)
+    room.send_video(VP8_DELTA)
+    first = video_of(cem)
+    assert len(first) == 2
+    plis = len(room.publisher.rtcp_of(PictureLossIndication))
+    # Its browser dropped them all the same, and asks for a picture
+    pli = PictureLossIndication(0x1234, first[0].ssrc)
+    cem.on_rtcp(bytes(pli))
+    again = video_of(cem)[2:]
+    assert [h.sequence for h in again] == [h.sequence for h in first]
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == plis
+    # once: a second loss so soon is the encoder's to repair
+    room.timers.advance(KEYFRAME_REQUEST_INTERVAL)
+    cem.on_rtcp(bytes(pli))
+    assert len(video_of(cem)) == 4
+    assert len(room.publisher.rtcp_of(PictureLossIndication)) == plis + 1
+    room.router.close()
+
+
+def test_no_keyframe_is_asked_of_a_publisher_whose_path_is_not_up() -> None:
+    factory, timers = FakeFactory(), ManualTimers()
+    router = new_router(factory, lambda _event: None, WorkerCounters(), timers)
+    router.publish(ANNA, fixture("publish_audio_video"), TRACKS)
+    anna = factory.created[0]
+    router.subscribe(BEN, subscribe_offer(), SUBSCRIPTIONS)
+    ben = factory.created[1]
+    ben.set_state("connected")
+    # a request now would be lost and hold the next one back by the pacing interval
+    assert not anna.rtcp_of(PictureLossIndication)
+    anna.set_state("connected")
+    timers.advance(1.1 * KEYFRAME_REQUEST_INTERVAL)
+    assert len(anna.rtcp_of(PictureLossIndication)) == 1
+    router.close()
 
 
 def test_requests_stop_once_a_keyframe_arrived() -> None:
