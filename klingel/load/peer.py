@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal
@@ -29,6 +31,7 @@ from klingel.load.local_sdp import (
     build_offer,
     random_session_id,
 )
+from klingel.load.pump import DatagramPump
 from klingel.load.remote_sdp import RemoteDescription, parse_remote_description
 from klingel.sfu.dtls import DtlsEndpoint, DtlsIdentity
 from klingel.sfu.rtp import is_rtcp
@@ -63,6 +66,16 @@ class _IceConnection(aioice.Connection):
     def data_received(self, data: bytes, component: int) -> None:
         self._on_data(data)
 
+    def selected_pair(self) -> tuple[Any, asyncio.DatagramTransport] | None:
+        """The nominated pair's STUN protocol and its datagram transport (see
+        ``selected_socket``)."""
+        try:
+            protocol = self._nominated[1].protocol
+            transport: asyncio.DatagramTransport = protocol.transport
+        except (AttributeError, KeyError):
+            return None
+        return protocol, transport
+
     def selected_socket(self) -> int | None:
         """The file descriptor media arrives on, once a pair is nominated. aioice has no
         public way to name it; its pinned version keeps the pair in ``_nominated``."""
@@ -84,6 +97,11 @@ class LightPeer:
     def __init__(self, identity: DtlsIdentity, *, cname: str = "klingel-load") -> None:
         self.on_rtp: Callable[[bytes, float], None] = _ignore_rtp
         self.on_rtcp: Callable[[bytes], None] = _ignore_rtcp
+        # With a pump: RTP still protected, for a receiver that reads only the clear header
+        # and decrypts (``unprotect_rtp``) the few packets whose payload it needs.
+        self.on_protected_rtp: Callable[[bytes, float], None] | None = None
+        self._pump: DatagramPump | None = None
+        self._pumped: tuple[socket.socket, Any] | None = None
         self.cname = cname
         self._identity = identity
         self._ice = _IceConnection(
@@ -119,6 +137,11 @@ class LightPeer:
         """Until ICE and DTLS are up; raises ``ConnectionError`` if they fail."""
         async with asyncio.timeout(timeout):
             await asyncio.shield(self._connected)
+
+    def read_with(self, pump: DatagramPump) -> None:
+        """Once ICE is up, ``pump`` reads this peer's socket instead of asyncio and aioice
+        (call before ``accept_answer`` or ``answer``)."""
+        self._pump = pump
 
     # -- local description ------------------------------------------------------------------
 
@@ -187,6 +210,16 @@ class LightPeer:
             return
         self._send(data)
 
+    def unprotect_rtp(self, data: bytes) -> bytes | None:
+        """A protected RTP packet (as ``on_protected_rtp`` got it) decrypted, or None."""
+        srtp = self._srtp
+        if srtp is None:
+            return None
+        try:
+            return srtp.unprotect_rtp(data)
+        except SRTP_FAILURES:
+            return None
+
     def send_rtcp(self, packet: bytes) -> None:
         srtp = self._srtp
         if srtp is None:
@@ -205,6 +238,11 @@ class LightPeer:
         if self._dtls is not None:
             self._dtls.close()
         self._srtp = None
+        if self._pumped is not None and self._pump is not None:
+            sock, _protocol = self._pumped
+            self._pump.remove(sock)
+            sock.close()
+            self._pumped = None
         if self._connect_task is not None:
             self._connect_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -267,6 +305,8 @@ class LightPeer:
         fd = self._ice.selected_socket()
         if fd is not None:
             self._arrivals = ArrivalClock(fd)
+        if self._pump is not None:
+            self._move_to_pump(self._pump)
         assert self._dtls is not None
         if dtls_role == "client":
             self._dtls.start()
@@ -278,7 +318,39 @@ class LightPeer:
         except ConnectionError:
             logger.debug("send before ICE connected or after it closed")
 
-    def _on_datagram(self, data: bytes) -> None:
+    def _move_to_pump(self, pump: DatagramPump) -> None:
+        selected = self._ice.selected_pair()
+        if selected is None:
+            return
+        protocol, transport = selected
+        original = transport.get_extra_info("socket")
+        # the selector loop's datagram transport can stop reading; the type does not say so
+        pause_reading: Callable[[], None] | None = getattr(transport, "pause_reading", None)
+        if original is None or pause_reading is None:
+            return
+        # A socket of its own on the same file description: asyncio's wrapper cannot read
+        sock = socket.socket(fileno=os.dup(original.fileno()))
+        sock.setblocking(False)
+        pause_reading()
+        self._pumped = (sock, protocol)
+        pump.add(sock, self._on_pumped)
+
+    def _on_pumped(self, data: bytes, arrival: float, address: tuple[str, int]) -> None:
+        first = data[0] if data else 0
+        if first < 4:  # STUN: consent checks and their answers stay aioice's
+            if self._pumped is not None:
+                self._pumped[1].datagram_received(data, address)
+            return
+        if 128 <= first <= 191 and not is_rtcp(data):
+            protected = self.on_protected_rtp
+            if protected is not None:
+                self.received_bytes += len(data)
+                if self._srtp is not None:
+                    protected(data, arrival)
+                return
+        self._on_datagram(data, arrival)
+
+    def _on_datagram(self, data: bytes, arrival: float | None = None) -> None:
         self.received_bytes += len(data)
         first = data[0] if data else 0
         if 128 <= first <= 191:
@@ -289,8 +361,9 @@ class LightPeer:
                 if is_rtcp(data):
                     self.on_rtcp(srtp.unprotect_rtcp(data))
                 else:
-                    arrivals = self._arrivals
-                    arrival = arrivals.last_arrival() if arrivals else time.monotonic()
+                    if arrival is None:
+                        arrivals = self._arrivals
+                        arrival = arrivals.last_arrival() if arrivals else time.monotonic()
                     self.on_rtp(srtp.unprotect_rtp(data), arrival)
             except SRTP_FAILURES:
                 logger.debug("SRTP packet dropped", exc_info=True)

@@ -28,7 +28,7 @@ from klingel.sfu.rtcp import (
     RtcpPacket,
     serialize_compound,
 )
-from klingel.sfu.rtp import RtpError, find_extension, parse_rtp
+from klingel.sfu.rtp import RtpError, RtpHeader, find_extension, parse_rtp
 from klingel.sfu.twcc import FeedbackGenerator
 
 __all__ = ["Reception", "StreamSnapshot", "StreamStats"]
@@ -148,13 +148,14 @@ class StreamStats:
 
 
 class _Incoming:
-    __slots__ = ("nack", "reception", "stats", "video")
+    __slots__ = ("frame_starts", "nack", "reception", "stats", "video")
 
     def __init__(self, stats: StreamStats, nack: bool) -> None:
         self.stats = stats
         self.video = stats.kind == "video"
         self.nack = nack
         self.reception = ReceptionStats(clock_rate=90000 if self.video else 48000)
+        self.frame_starts = True  # the next packet begins a frame (the last one ended one)
 
 
 class Reception:
@@ -196,11 +197,35 @@ class Reception:
         if self._timer is None:
             self._timer = asyncio.get_running_loop().create_task(self._run(), name="load-rtcp")
 
-    def _on_rtp(self, packet: bytes, arrival: float) -> None:
+    def read_protected(self) -> None:
+        """Count from the clear part of each protected packet (SRTP encrypts only the
+        payload: RFC 3711 section 3.1) and decrypt only the first packet of each video frame,
+        where a keyframe shows its picture size. For crowds read by a ``DatagramPump``: a
+        receiver's packets then cost a fraction of decrypting each."""
+        self.peer.on_protected_rtp = self._on_protected_rtp
+
+    def _on_protected_rtp(self, data: bytes, arrival: float) -> None:
         try:
-            header = parse_rtp(packet)
+            header = parse_rtp(data)
         except RtpError:
             return
+        incoming = self._count(data, header, arrival)
+        if incoming is None or not incoming.video:
+            return
+        starts, incoming.frame_starts = incoming.frame_starts, header.marker
+        if not starts:
+            return
+        packet = self.peer.unprotect_rtp(data)
+        if packet is None:
+            return
+        payload = memoryview(packet)[header.payload_offset :]
+        if vp8.is_keyframe(payload):
+            offset = vp8.parse_descriptor(payload).size
+            incoming.stats.on_keyframe(vp8_keyframe_size(payload[offset:]), arrival)
+
+    def _count(self, packet: bytes, header: RtpHeader, arrival: float) -> _Incoming | None:
+        """The packet in the transport-wide feedback and its stream's counts (NACKing what
+        it shows missing); its stream, None for an unknown SSRC or a padding-only probe."""
         twcc = self._twcc
         if twcc is not None:
             element = find_extension(packet, header, self._twcc_id)
@@ -209,20 +234,28 @@ class Reception:
         incoming = self._by_ssrc.get(header.ssrc)
         if incoming is None:
             self.unknown_packets += 1
-            return
+            return None
         if header.payload_offset == header.payload_end:
-            return  # padding only: a bandwidth probe, not media
+            return None  # padding only: a bandwidth probe, not media
         incoming.reception.update(header.sequence, header.timestamp, arrival)
         stats = incoming.stats
         missing = stats.on_packet(header.sequence, len(packet), arrival)
         if missing and incoming.nack:
             nack = GenericNack.for_sequences(self._ssrc, header.ssrc, missing[:64])
             self.peer.send_rtcp(bytes(nack))
-        if incoming.video:
+        return incoming
+
+    def _on_rtp(self, packet: bytes, arrival: float) -> None:
+        try:
+            header = parse_rtp(packet)
+        except RtpError:
+            return
+        incoming = self._count(packet, header, arrival)
+        if incoming is not None and incoming.video:
             payload = memoryview(packet)[header.payload_offset : header.payload_end]
             if vp8.is_keyframe(payload):
                 offset = vp8.parse_descriptor(payload).size
-                stats.on_keyframe(vp8_keyframe_size(payload[offset:]), arrival)
+                incoming.stats.on_keyframe(vp8_keyframe_size(payload[offset:]), arrival)
 
     async def _run(self) -> None:
         next_report = time.monotonic() + _REPORT_INTERVAL

@@ -8,7 +8,8 @@ receiver reports and the transport-wide congestion control feedback from which t
 estimates the viewer's downlink and picks the camera layer it gets. A viewer cannot choose a
 layer: the server takes only ``subscribe``, ``ping`` and ``leave`` on a viewer's socket.
 
-A ``ViewerCrowd`` is many viewers of one broadcast in one process, added in batches;
+A ``ViewerCrowd`` is many viewers of one broadcast in one process, added in batches, their
+media sockets read together by one ``DatagramPump``;
 ``run_viewer_group`` is one process's share of a ``klingel-load --watch`` run.
 
 A server allows 50 viewer sockets per client address. Behind ``--proxy-headers`` it takes
@@ -33,6 +34,7 @@ from klingel.load.group import ParticipantResult, result_between
 from klingel.load.local_sdp import OfferedSection
 from klingel.load.participant import ParticipantSnapshot
 from klingel.load.peer import LightPeer
+from klingel.load.pump import DatagramPump
 from klingel.load.receiving import Reception, StreamStats
 from klingel.protocol.broadcast import BroadcastEnded, BroadcastLive, OnStage, Watching
 from klingel.protocol.messages import Error, ServerMessage
@@ -87,6 +89,8 @@ class ViewerOptions:
     screen: bool = False  # also subscribe to the screen slot
     request_timeout: float = 20.0
     forwarded_for: str | None = None  # the client address a trusted proxy would name
+    # reads the media socket in batches and decrypts only frame starts (``klingel.load.pump``)
+    pump: DatagramPump | None = None
 
 
 class LoadViewer:
@@ -142,6 +146,9 @@ class LoadViewer:
         peer = LightPeer(self._identity, cname=f"viewer-{random.randrange(1 << 30):x}")
         self._peer = peer
         self._reception = Reception(peer)
+        if self.options.pump is not None:
+            peer.read_with(self.options.pump)
+            self._reception.read_protected()
         offer = await peer.offer([section for section, _slot in sections])
         requests = [StreamRequest(section.mid, slot.stream_id) for section, slot in sections]
         answer = await signaling.subscribe(offer, requests)
@@ -221,6 +228,7 @@ class ViewerCrowd:
         self.viewers: list[LoadViewer] = []
         self.failures: dict[str, str] = {}
         self._identity = DtlsIdentity.generate()
+        self.pump = DatagramPump()
 
     async def add(self, indices: Sequence[int], *, started_at: float, interval: float) -> None:
         """Start viewers ``indices`` (named ``Viewer <index + 1>``), viewer ``i`` at
@@ -240,6 +248,7 @@ class ViewerCrowd:
                     screen=self.screen,
                     request_timeout=self.request_timeout,
                     forwarded_for=client_address(index, self.addresses),
+                    pump=self.pump,
                 ),
             )
             self.viewers.append(viewer)
@@ -271,6 +280,7 @@ class ViewerCrowd:
         for start in range(0, len(self.viewers), _CLOSING_AT_ONCE):
             batch = self.viewers[start : start + _CLOSING_AT_ONCE]
             await asyncio.gather(*(viewer.close() for viewer in batch))
+        await self.pump.close()
 
 
 @dataclass(frozen=True, slots=True)

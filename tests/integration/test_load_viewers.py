@@ -99,9 +99,14 @@ async def test_five_light_viewers_receive_the_programme(
         assert crowd.failures == {}
         first = await wait_growing(crowd, None, timeout=60)
         second = await wait_growing(crowd, first, timeout=60, camera_packets=ENOUGH_PACKETS)
+        # the media came through the crowd's pump, not asyncio's reader (RTCP and consent
+        # checks come that way too)
+        pumped = crowd.pump.datagrams
     finally:
         await crowd.close()
     assert len(second) == VIEWERS
+    counted = sum(stream.packets for s in second.values() for stream in s.streams.values())
+    assert pumped >= counted > 0
     for name, snapshot in second.items():
         assert snapshot.joined and snapshot.error is None, name
         assert set(snapshot.streams) == {CAMERA, VOICE, *SILENT}, name
