@@ -22,7 +22,8 @@ from klingel.store.api import StoreError, StoreErrorCode
 from klingel.store.files import create_private_file, ensure_private_directory
 from klingel.store.passwords import PasswordDigest
 from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_digest
-from klingel.store.sqlite_connection import connect, sqlite_store_error, transaction
+from klingel.store.sqlite_connection import connect, sqlite_store_error, stored, transaction
+from klingel.store.sqlite_council import SqliteCouncilStore
 from klingel.store.sqlite_schema import migrate
 
 __all__ = ["DATABASE_FILE_NAME", "SqliteRoomStore"]
@@ -81,6 +82,10 @@ class SqliteRoomStore:
             await _finish_despite_cancellation(asyncio.wrap_future(closing))
             raise
         return cls(opened[0], executor)
+
+    def council(self) -> SqliteCouncilStore:
+        """The councils and committees kept in the same file, on the same connection."""
+        return SqliteCouncilStore(self._run)
 
     async def create(self, room: StandingRoom, max_rooms: int | None = None) -> bool:
         row = _room_row(room)
@@ -279,16 +284,16 @@ def _room_from_row(row: tuple[Any, ...]) -> StandingRoom:
     try:
         password = values["password"]
         return StandingRoom(
-            room_id=RoomId(_typed(values["room_id"], str)),
-            host_digest=_typed(values["host_digest"], bytes),
-            cohost_digest=_typed(values["cohost_digest"], bytes),
+            room_id=RoomId(stored(values["room_id"], str)),
+            host_digest=stored(values["host_digest"], bytes),
+            cohost_digest=stored(values["cohost_digest"], bytes),
             settings=StoredSettings(
-                **{switch: bool(_typed(values[switch], int)) for switch in _SETTINGS}
+                **{switch: bool(stored(values[switch], int)) for switch in _SETTINGS}
             ),
-            password=None if password is None else PasswordDigest.decode(_typed(password, str)),
-            created_at=_typed(values["created_at"], int),
-            last_used_at=_typed(values["last_used_at"], int),
-            revision=_typed(values["revision"], int),
+            password=None if password is None else PasswordDigest.decode(stored(password, str)),
+            created_at=stored(values["created_at"], int),
+            last_used_at=stored(values["last_used_at"], int),
+            revision=stored(values["revision"], int),
         )
     except ValueError as error:
         raise StoreError(StoreErrorCode.CORRUPT) from error
@@ -298,13 +303,7 @@ def _dates_from_row(row: tuple[Any, ...]) -> RoomDates:
     room_id, created_at, last_used_at = row
     try:
         return RoomDates(
-            RoomId(_typed(room_id, str)), _typed(created_at, int), _typed(last_used_at, int)
+            RoomId(stored(room_id, str)), stored(created_at, int), stored(last_used_at, int)
         )
     except ValueError as error:
         raise StoreError(StoreErrorCode.CORRUPT) from error
-
-
-def _typed(value: object, kind: type[_T]) -> _T:
-    if not isinstance(value, kind):
-        raise ValueError(f"a stored value is not {kind.__name__}")
-    return value

@@ -11,10 +11,13 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from klingel.store.api import StoreError, StoreErrorCode
 
-__all__ = ["BUSY_TIMEOUT_MS", "connect", "sqlite_store_error", "transaction"]
+__all__ = ["BUSY_TIMEOUT_MS", "connect", "sqlite_store_error", "stored", "transaction"]
+
+_T = TypeVar("_T")
 
 BUSY_TIMEOUT_MS = 5_000
 """How long a write waits for another process's write to finish before store_unavailable."""
@@ -83,3 +86,11 @@ def transaction(connection: sqlite3.Connection) -> Iterator[None]:
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
         raise
+
+
+def stored(value: object, kind: type[_T]) -> _T:
+    """A value read from a row, if it has the type the schema gives it; ``ValueError``
+    otherwise (a file changed from outside), which the readers turn into store_corrupt."""
+    if not isinstance(value, kind):
+        raise ValueError(f"a stored value is not {kind.__name__}")
+    return value

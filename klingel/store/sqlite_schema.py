@@ -68,6 +68,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX bans_by_age ON bans (room_id, banned_at)",
         ),
     ),
+    Migration(
+        "councils and committees, and the digests of their members' personal links",
+        (
+            """
+            CREATE TABLE council_bodies (
+                body_id TEXT NOT NULL PRIMARY KEY,
+                clerk_digest BLOB NOT NULL CHECK (length(clerk_digest) = 32),
+                document TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                revision INTEGER NOT NULL
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE council_links (
+                digest BLOB NOT NULL PRIMARY KEY CHECK (length(digest) = 32),
+                body_id TEXT NOT NULL REFERENCES council_bodies (body_id) ON DELETE CASCADE,
+                member_id TEXT NOT NULL,
+                UNIQUE (body_id, member_id)
+            ) WITHOUT ROWID
+            """,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
