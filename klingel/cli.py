@@ -1,6 +1,7 @@
 """``klingel serve``: the web server, its signaling and the SFU workers in one command.
 ``klingel turn-config``: the configuration of the coturn relay that runs next to it.
-``klingel rooms``: standing rooms for the town's IT (``klingel.room_admin``)."""
+``klingel rooms``: standing rooms for the town's IT (``klingel.room_admin``).
+``klingel councils``: councils and committees and their clerk links (``klingel.council_admin``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from klingel.config import (
     settings_from_arguments,
     turn_config_from_arguments,
 )
+from klingel.council_admin import add_councils_arguments, run_councils_command
 from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.room_admin import EXIT_STORE_FAILED, add_rooms_arguments, run_rooms_command
 from klingel.rooms.standing import StandingRooms
@@ -123,9 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rooms", help="make, list or delete standing rooms (also while the server runs)"
     )
     add_rooms_arguments(rooms_parser, os.environ)
+    councils_parser = commands.add_parser(
+        "councils", help="make a council or committee and its clerk link (docs/council.md)"
+    )
+    add_councils_arguments(councils_parser, os.environ)
     arguments = parser.parse_args(argv)
     if arguments.command == "rooms":
         return run_rooms_command(arguments)
+    if arguments.command == "councils":
+        return run_councils_command(arguments)
     if arguments.command == "turn-config":
         try:
             write_turn_config(turn_config_from_arguments(arguments))

@@ -39,7 +39,11 @@ __all__ = [
     "EXIT_ROOM_EXISTS",
     "EXIT_STORE_FAILED",
     "add_rooms_arguments",
+    "base_url_argument",
+    "default_base_url",
+    "refusal_of_user",
     "run_rooms_command",
+    "with_standing_rooms",
 ]
 
 EXIT_ROOM_EXISTS = 1
@@ -47,11 +51,11 @@ EXIT_NO_SUCH_ROOM = 1
 EXIT_STORE_FAILED = 74
 """The room store cannot be opened (sysexits' EX_IOERR): for ``klingel serve`` too, where
 starting again does not help, so a supervisor should not (docs/deployment.md)."""
-_PROGRAM = "klingel rooms"
+PROGRAM = "klingel rooms"
 _TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
-def _base_url(text: str) -> str:
+def base_url_argument(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query:
         raise argparse.ArgumentTypeError(f"not an http(s) address: {text!r}")
@@ -60,7 +64,7 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
-def _default_base_url(environ: Mapping[str, str]) -> str:
+def default_base_url(environ: Mapping[str, str]) -> str:
     """``KLINGEL_BASE_URL``; else the first name the town serves under, with https; else this
     machine's server."""
     if environ.get("KLINGEL_BASE_URL"):
@@ -86,8 +90,8 @@ def add_rooms_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     add_data_dir_argument(create, environ)
     create.add_argument(
         "--base-url",
-        type=_base_url,
-        default=_default_base_url(environ),
+        type=base_url_argument,
+        default=default_base_url(environ),
         help="the address citizens open Klingel under, for the links (KLINGEL_BASE_URL; "
         "default: https:// and the first of KLINGEL_ALLOWED_HOSTS)",
     )
@@ -106,9 +110,9 @@ def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) 
     exit status."""
     out = out or sys.stdout
     data_dir: Path = arguments.data_dir
-    refusal = _refusal_of_user(data_dir)
+    refusal = refusal_of_user(data_dir)
     if refusal is not None:
-        print(f"{_PROGRAM}: {refusal}", file=sys.stderr)
+        print(f"{PROGRAM}: {refusal}", file=sys.stderr)
         return EXIT_STORE_FAILED
     action: Callable[[StandingRooms], Awaitable[int]]
     match arguments.rooms_action:
@@ -121,17 +125,17 @@ def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) 
         case _:
             action = functools.partial(_delete, slug=arguments.room, out=out)
     try:
-        return asyncio.run(_with_store(data_dir, action))
+        return asyncio.run(with_standing_rooms(data_dir, action))
     except StoreError as error:
         print(
-            f"{_PROGRAM}: the room store in {data_dir} cannot be used ({error.code}):"
+            f"{PROGRAM}: the room store in {data_dir} cannot be used ({error.code}):"
             f" {error.message}",
             file=sys.stderr,
         )
         return EXIT_STORE_FAILED
 
 
-def _refusal_of_user(data_dir: Path) -> str | None:
+def refusal_of_user(data_dir: Path) -> str | None:
     """root in the server's data directory would leave files the server cannot write (the
     store's journal, a new key): refused, with what to run instead."""
     if os.geteuid() != 0:
@@ -148,7 +152,9 @@ def _refusal_of_user(data_dir: Path) -> str | None:
     )
 
 
-async def _with_store(data_dir: Path, action: Callable[[StandingRooms], Awaitable[int]]) -> int:
+async def with_standing_rooms(
+    data_dir: Path, action: Callable[[StandingRooms], Awaitable[int]]
+) -> int:
     standing = await StandingRooms.open(data_dir)
     try:
         return await action(standing)
@@ -161,7 +167,7 @@ async def _create(standing: StandingRooms, slug: str, base_url: str, out: TextIO
     # A typed name's lobby is on: the name is guessable, as for a room from the start page.
     record = await standing.create(RoomId(slug), keys, RoomSettings(lobby=True))
     if record is None:
-        print(f"{_PROGRAM}: the room {slug} stands already", file=sys.stderr)
+        print(f"{PROGRAM}: the room {slug} stands already", file=sys.stderr)
         return EXIT_ROOM_EXISTS
     link = f"{base_url}/r/{slug}"
     out.write(
@@ -188,7 +194,7 @@ async def _list(standing: StandingRooms, unused_days: int, out: TextIO) -> int:
 
 async def _delete(standing: StandingRooms, slug: str, out: TextIO) -> int:
     if not await standing.delete(RoomId(slug)):
-        print(f"{_PROGRAM}: no room {slug} stands", file=sys.stderr)
+        print(f"{PROGRAM}: no room {slug} stands", file=sys.stderr)
         return EXIT_NO_SUCH_ROOM
     out.write(f"deleted {slug}\n")
     return 0

@@ -26,6 +26,7 @@ from typing import Any
 
 from klingel.ids import RoomId
 from klingel.protocol.errors import ErrorCode, UserError
+from klingel.rooms.council_bodies import CouncilBodies
 from klingel.rooms.keys import HostKeys, new_host_keys
 from klingel.rooms.room import Room
 from klingel.rooms.room_password import RoomPassword
@@ -105,7 +106,7 @@ _SWITCHES = fields(StoredSettings)
 class StandingRooms:
     """The room store and the digester of its secrets, for the room domain."""
 
-    __slots__ = ("_digester", "_store", "_unfinished", "_wall_clock", "passes")
+    __slots__ = ("_digester", "_store", "_unfinished", "_wall_clock", "councils", "passes")
 
     def __init__(
         self,
@@ -119,6 +120,8 @@ class StandingRooms:
         self.passes = SeatPasses(digester, wall_clock)
         """The resume tokens of standing rooms, which let their holders back in after a
         restart of the server."""
+        self.councils = CouncilBodies(store.council(), digester, wall_clock)
+        """Councils and committees, whose sessions run in standing rooms of their ids."""
         # Writes nobody waits for (a use, a lobby the server switched on): finished at close.
         self._unfinished: set[asyncio.Task[None]] = set()
 

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from klingel.ids import RoomId
+from klingel.store.council import CouncilStore
 from klingel.store.records import RoomDates, StandingRoom
 
 __all__ = ["RoomStore", "StoreError", "StoreErrorCode"]
@@ -57,6 +58,10 @@ _PLAIN_MESSAGES = {
 
 class RoomStore(Protocol):
     """Standing rooms and their bans. Every method may raise ``StoreError``."""
+
+    def council(self) -> CouncilStore:
+        """Councils and committees, kept beside the rooms (``klingel.store.council``)."""
+        ...
 
     async def create(self, room: StandingRoom, max_rooms: int | None = None) -> bool:
         """Store a new room; False if a room with this id stands already. Of two racing

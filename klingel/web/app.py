@@ -24,8 +24,10 @@ from klingel.rooms.standing import StandingRooms
 from klingel.sfu.api import MediaBackend
 from klingel.store import StoreError
 from klingel.web.brand import brand_routes
-from klingel.web.hosts import OriginVerdict, ServedHosts
+from klingel.web.council_api import council_routes
+from klingel.web.hosts import ServedHosts
 from klingel.web.hub import SignalingHub
+from klingel.web.json_requests import NO_STORE, read_limited_body, refusal_of_origin
 from klingel.web.metrics import render_metrics
 from klingel.web.security import SecurityHeadersMiddleware
 from klingel.web.signaling import SignalingEndpoint, SocketPolicy
@@ -41,12 +43,6 @@ STATS_TIMEOUT_SECONDS = 3.0
 UNUSED_ROOMS_SWEEP_SECONDS = 3600.0
 """How often standing rooms unused for too long are looked for (and once at start-up)."""
 MAX_CREATE_BODY_BYTES = 1024
-_NO_STORE = {"cache-control": "no-store"}
-
-
-def _is_json(content_type: str | None) -> bool:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "application/json"
 
 
 class _Api:
@@ -66,38 +62,22 @@ class _Api:
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
         self._creation = RoomCreation(hub.registry, standing, reserved, settings.max_standing_rooms)
 
-    def _refusal_of_origin(self, request: Request) -> Response | None:
-        """A state-changing request must come from a page of ours, as JSON: a foreign page can
-        send JSON only after a CORS preflight, which this server never grants."""
-        origin = request.headers.get("origin")
-        if origin is not None:
-            verdict = self._served.judge(origin)
-            if verdict is OriginVerdict.MALFORMED:
-                return JSONResponse({"error": "bad_origin"}, status_code=400)
-            if verdict is OriginVerdict.FOREIGN:
-                return JSONResponse({"error": "foreign_origin"}, status_code=403)
-        if not _is_json(request.headers.get("content-type")):
-            return JSONResponse({"error": "not_json"}, status_code=415)
-        return None
-
     async def create_room(self, request: Request) -> Response:
         """A new room and its two secrets, which only this answer ever carries."""
-        refused = self._refusal_of_origin(request)
+        refused = refusal_of_origin(self._served, request)
         if refused is not None:
             return refused
         address = address_key(request.client.host if request.client else "")
         if not self._room_creations.take(address, time.monotonic()):
             return JSONResponse({"error": "rate_limited"}, status_code=429)
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_CREATE_BODY_BYTES:
-                return JSONResponse({"error": "too_large"}, status_code=413)
+        body = await read_limited_body(request, MAX_CREATE_BODY_BYTES)
+        if body is None:
+            return JSONResponse({"error": "too_large"}, status_code=413)
         try:
             created = await self._creation.create(body, time.monotonic(), address)
         except RoomCreationRefused as refusal:
             return JSONResponse({"error": refusal.code}, status_code=refusal.status)
-        return JSONResponse(created.to_dict(), headers=_NO_STORE)
+        return JSONResponse(created.to_dict(), headers=NO_STORE)
 
     async def privacy(self, request: Request) -> Response:
         """The figures of this server that its privacy texts name (how long rooms stand)."""
@@ -218,6 +198,7 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
         Route("/api/privacy", api.privacy, methods=["GET", "HEAD"]),
         Route("/healthz", api.health, methods=["GET"]),
         WebSocketRoute("/ws", signaling.serve),
+        *council_routes(standing.councils, served),
     ]
     if settings.metrics:
         routes.append(Route("/metrics", api.metrics, methods=["GET"]))

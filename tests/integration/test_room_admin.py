@@ -5,14 +5,11 @@ running server on the same store."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import sys
 from dataclasses import replace
 from pathlib import Path
 
-from support.visits import SETTINGS, created_with_host, visit
+from support.visits import SETTINGS, created_with_host, klingel_command, visit
 
 from klingel.store.sqlite import DATABASE_FILE_NAME
 
@@ -22,23 +19,7 @@ RESERVED = replace(SETTINGS, reserved_names=("gemeinderat",))
 
 
 async def klingel_rooms(data_dir: Path, *arguments: str) -> tuple[int, str, str]:
-    """``klingel rooms ARGUMENTS`` in a process of its own: its exit status and output."""
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "klingel",
-        "rooms",
-        *arguments,
-        "--data-dir",
-        str(data_dir),
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await klingel_command(data_dir, "rooms", *arguments)
 
 
 async def test_new_links_replace_the_old_ones_for_every_host_and_after_a_restart(

@@ -3,7 +3,10 @@ of what a standing room keeps across restarts and what its hosts and the town's 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from klingel.config import Settings
 
+ROOT = Path(__file__).resolve().parents[2]
 Message = dict[str, Any]
 SETTINGS = Settings(room_capacity=8, resume_grace_seconds=1.0, join_timeout_seconds=2.0)
 
@@ -63,3 +67,23 @@ async def visit(data_dir: Path, settings: Settings = SETTINGS) -> AsyncIterator[
         finally:
             for client in running.clients:
                 await client.socket.close()
+
+
+async def klingel_command(data_dir: Path, *arguments: str) -> tuple[int, str, str]:
+    """``klingel ARGUMENTS --data-dir DATA_DIR`` in a process of its own, as the town's IT
+    runs it beside the server: its exit status and output."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "klingel",
+        *arguments,
+        "--data-dir",
+        str(data_dir),
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -26,7 +26,10 @@ __all__ = [
     "BodyDocument",
     "PreparedSession",
     "decode_document",
+    "document_fields",
+    "document_from_fields",
     "encode_document",
+    "strict_json",
 ]
 
 DOCUMENT_FORMAT = "klingel-council-body"
@@ -87,10 +90,31 @@ class BodyDocument:
 
 def encode_document(document: BodyDocument) -> str:
     """The document as the store keeps it; refused (too_many) if it would not fit there."""
+    data = {"format": DOCUMENT_FORMAT, "version": _VERSION, **document_fields(document)}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(text.encode("utf-8")) > MAX_BODY_DOCUMENT_BYTES:
+        raise CouncilError(
+            CouncilCode.TOO_MANY, "The body's sessions and agendas are too long to keep."
+        )
+    return text
+
+
+def decode_document(text: str) -> BodyDocument:
+    """The document the store kept; ``CouncilError`` (bad_value or the domain's code) if it
+    is not one this version wrote or its content breaks the domain's rules."""
+    top = _fields(
+        strict_json(text), {"format": str, "version": int, "body": dict, "sessions": list}
+    )
+    if top["format"] != DOCUMENT_FORMAT or top["version"] != _VERSION:
+        raise _bad("not a body document of this version")
+    return document_from_fields({"body": top["body"], "sessions": top["sessions"]})
+
+
+def document_fields(document: BodyDocument) -> dict[str, Any]:
+    """The body and its sessions as JSON-ready fields: what the store keeps inside its
+    envelope, and what the clerk's page reads and sends back."""
     body = document.body
-    data = {
-        "format": DOCUMENT_FORMAT,
-        "version": _VERSION,
+    return {
         "body": {
             "id": body.id,
             "name": body.name,
@@ -120,24 +144,12 @@ def encode_document(document: BodyDocument) -> str:
             for s in document.sessions
         ],
     }
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode("utf-8")) > MAX_BODY_DOCUMENT_BYTES:
-        raise CouncilError(
-            CouncilCode.TOO_MANY, "The body's sessions and agendas are too long to keep."
-        )
-    return text
 
 
-def decode_document(text: str) -> BodyDocument:
-    """The document the store kept; ``CouncilError`` (bad_value or the domain's code) if it
-    is not one this version wrote or its content breaks the domain's rules."""
-    try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except (ValueError, RecursionError) as error:
-        raise _bad("not JSON") from error
-    top = _fields(data, {"format": str, "version": int, "body": dict, "sessions": list})
-    if top["format"] != DOCUMENT_FORMAT or top["version"] != _VERSION:
-        raise _bad("not a body document of this version")
+def document_from_fields(data: object) -> BodyDocument:
+    """The inverse of ``document_fields``, as strict as ``decode_document``: exactly these
+    fields of these types, every text through the domain's rules."""
+    top = _fields(data, {"body": dict, "sessions": list})
     body = _fields(
         top["body"], {"id": str, "name": str, "legal_size": int, "rule": str, "members": list}
     )
@@ -178,6 +190,15 @@ def decode_document(text: str) -> BodyDocument:
     )
 
 
+def strict_json(text: str | bytes) -> Any:
+    """JSON with no key twice (the last would silently win otherwise); ``CouncilError``
+    bad_value if it is not."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as error:
+        raise _bad("not JSON") from error
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -199,4 +220,4 @@ def _fields(value: object, expected: dict[str, type]) -> dict[str, Any]:
 
 
 def _bad(why: str) -> CouncilError:
-    return CouncilError(CouncilCode.BAD_VALUE, f"The stored body document is invalid: {why}.")
+    return CouncilError(CouncilCode.BAD_VALUE, f"The body document is invalid: {why}.")

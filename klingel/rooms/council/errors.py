@@ -35,6 +35,13 @@ class CouncilCode(StrEnum):
     ALREADY_LISTED = "already_listed"
     NOT_LISTED = "not_listed"
     NO_SPEAKER = "no_speaker"
+    # The clerk's access to a kept body (klingel.rooms.council_bodies)
+    FORBIDDEN = "forbidden"
+    """No such body, or not its clerk's secret: the two are not told apart."""
+    CONFLICT = "conflict"
+    """The body changed since the clerk read it (another page of theirs, say)."""
+    UNREADABLE = "body_unreadable"
+    """The stored document is not one this version reads: changed from outside."""
 
 
 class CouncilError(Exception):
