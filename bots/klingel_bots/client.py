@@ -304,17 +304,24 @@ class ProtocolClient:
         resume: str | None = None,
         host_secret: str | None = None,
         password: str | None = None,
+        member: str | None = None,
     ) -> Joined | Waiting:
         """Open the signaling socket and join (or resume with ``resume``); returns ``joined``,
         or ``waiting`` when the room's lobby takes us (then ``wait_admitted``).
-        ``host_secret`` is the room's host or co-host secret, ``password`` its password.
+        ``host_secret`` is the room's host or co-host secret, ``password`` its password,
+        ``member`` a council member's personal link secret.
         Raises ``klingel.client.Refused`` with the server's error code."""
         since = len(self.messages)
         self._signaling = await SignalingClient.connect(
             self.base_url, self._receive, request_timeout=self.request_timeout
         )
         answer = await self._signaling.join(
-            self.room, self.name, resume=resume, host_secret=host_secret, password=password
+            self.room,
+            self.name,
+            resume=resume,
+            host_secret=host_secret,
+            password=password,
+            member=member,
         )
         if isinstance(answer, Waiting):
             self.waiting = True

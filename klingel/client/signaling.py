@@ -138,9 +138,11 @@ class SignalingClient:
         resume: str | None = None,
         host_secret: str | None = None,
         password: str | None = None,
+        member: str | None = None,
     ) -> Joined | Waiting:
-        """``join`` in this protocol's version: ``joined``, or ``waiting`` in a lobby."""
-        join = Join(PROTOCOL_VERSION, room, name, resume, host_secret, password)
+        """``join`` in this protocol's version: ``joined``, or ``waiting`` in a lobby.
+        ``member``: a council member's personal link secret."""
+        join = Join(PROTOCOL_VERSION, room, name, resume, host_secret, password, member=member)
         answer = await self._request(join)
         assert isinstance(answer, Joined | Waiting)
         return answer

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 __all__ = [
     "CLOSE_CODE",
+    "COUNCIL_ERRORS",
     "ErrorCode",
     "KlingelError",
     "ProtocolError",
@@ -59,6 +60,31 @@ class ErrorCode(StrEnum):
     NOT_SAVED = "not_saved"
     ROOM_RESERVED = "room_reserved"
     UNKNOWN_BROADCAST = "unknown_broadcast"
+    # The council mode (docs/council.md): each is the council domain's code of the same name.
+    MEMBER_LINK_INVALID = "member_link_invalid"
+    NOT_MEMBER = "not_member"
+    NOT_CHAIR = "not_chair"
+    NO_COUNCIL = "no_council"
+    HELD = "held"
+    UNKNOWN_MEMBER = "unknown_member"
+    UNKNOWN_ITEM = "unknown_item"
+    UNKNOWN_MOTION = "unknown_motion"
+    NO_CURRENT_ITEM = "no_current_item"
+    SESSION_NOT_OPEN = "session_not_open"
+    SESSION_CLOSED = "session_closed"
+    SESSION_PAUSED = "session_paused"
+    NO_QUORUM = "no_quorum"
+    VOTE_RUNNING = "vote_running"
+    NO_VOTE = "no_vote"
+    VOTE_CLOSED = "vote_closed"
+    NOT_ELIGIBLE = "not_eligible"
+    BIASED = "biased"
+    SECRET_WITH_REMOTE = "secret_with_remote"
+    SECRET_BALLOT = "secret_ballot"
+    HALL_COUNTS = "hall_counts"
+    ALREADY_LISTED = "already_listed"
+    NOT_LISTED = "not_listed"
+    NO_SPEAKER = "no_speaker"
 
     @property
     def is_user_error(self) -> bool:
@@ -68,6 +94,13 @@ class ErrorCode(StrEnum):
     def closes(self) -> bool:
         return self in _CLOSING_ERRORS
 
+
+COUNCIL_ERRORS = frozenset(
+    code
+    for code in ErrorCode
+    if list(ErrorCode).index(code) >= list(ErrorCode).index(ErrorCode.MEMBER_LINK_INVALID)
+)
+"""The council mode's codes: all of them are to be shown to the person."""
 
 _USER_ERRORS = frozenset(
     {
@@ -92,6 +125,7 @@ _USER_ERRORS = frozenset(
         ErrorCode.NOT_SAVED,
         ErrorCode.ROOM_RESERVED,
         ErrorCode.UNKNOWN_BROADCAST,
+        *COUNCIL_ERRORS,
     }
 )
 
@@ -110,6 +144,7 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.STORE_UNAVAILABLE,
         ErrorCode.ROOM_RESERVED,
         ErrorCode.UNKNOWN_BROADCAST,
+        ErrorCode.MEMBER_LINK_INVALID,
     }
 )
 

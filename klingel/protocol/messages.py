@@ -33,6 +33,7 @@ from klingel.protocol.broadcast import (
     Watch,
     Watching,
 )
+from klingel.protocol.council import CouncilCommand, CouncilHeld, CouncilPublic, CouncilState
 from klingel.protocol.e2ee import E2eeFrom, E2eeTo
 from klingel.protocol.errors import ErrorCode, KlingelError, ProtocolError
 from klingel.protocol.layers import PublishLayers, SetLayers
@@ -175,6 +176,8 @@ class Join(WireMessage):
         default=None, repr=False
     )
     """From an invited viewer (``invited``): lets them in once, past lobby, lock, password."""
+    member: Annotated[str | None, Wire(0, MAX_SECRET_LENGTH)] = field(default=None, repr=False)
+    """A council member's personal link: names the member, past lobby, lock and password."""
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -283,6 +286,7 @@ ClientMessage = (
     | PublicConsent
     | Watch
     | Ask
+    | CouncilCommand
     | HostCommand
 )
 
@@ -425,6 +429,9 @@ ServerMessage = (
     | Questions
     | ShownQuestion
     | Invited
+    | CouncilState
+    | CouncilPublic
+    | CouncilHeld
 )
 
 # Each union lists its classes once: the tables by type are made from it.

@@ -80,12 +80,14 @@ class Broadcast:
         "_question_sequence",
         "_questions",
         "_viewers",
+        "_withheld",
         "shown_question",
     )
 
     def __init__(self, key: str | None = None) -> None:
         self._key = key or new_viewer_key()
         self._phase: BroadcastPhase = "live"
+        self._withheld = False
         self._pinned: ParticipantId | None = None
         self._hidden: set[ParticipantId] = set()
         self._viewers = 0
@@ -118,7 +120,20 @@ class Broadcast:
 
     @property
     def live(self) -> bool:
-        return self._phase == "live"
+        """Viewers get the programme: a host has not paused it, and no non-public part of a
+        council session runs."""
+        return self._phase == "live" and not self._withheld
+
+    @property
+    def withheld(self) -> bool:
+        return self._withheld
+
+    def withhold(self, withheld: bool) -> bool:
+        """A council session's non-public part starts (True) or ends; whether ``live``
+        changed. Apart from the hosts' pause, so that a host's resume never opens it."""
+        was_live = self.live
+        self._withheld = withheld
+        return was_live != self.live
 
     def pause(self) -> bool:
         """Viewers see that it is paused and get no media; whether that changed anything."""

@@ -58,10 +58,14 @@ class ClerkView:
 
 @dataclass(frozen=True, slots=True)
 class MemberEntry:
-    """Whom a personal link names: the member of the body, as the roster has them now."""
+    """Whom a personal link names: the member, with their body's document as it is now."""
 
-    body: Body
+    document: BodyDocument
     member: Member
+
+    @property
+    def body(self) -> Body:
+        return self.document.body
 
 
 class CouncilBodies:
@@ -181,10 +185,10 @@ class CouncilBodies:
         stored = await self._store.get_body(body_id)
         if stored is None:
             return None
-        body = _document_of(stored).body
-        if not body.has(member_id):
+        document = _document_of(stored)
+        if not document.body.has(member_id):
             return None
-        return MemberEntry(body, body.member(member_id))
+        return MemberEntry(document, document.body.member(member_id))
 
     async def document(self, body_id: str) -> BodyDocument | None:
         """The body's document for the session in its room; None if it does not stand."""

@@ -24,6 +24,7 @@ class Participant:
     __slots__ = (
         "audio",
         "chat_bucket",
+        "council_member",
         "detached_since",
         "hand",
         "id",
@@ -50,6 +51,9 @@ class Participant:
         self.name = name
         # Their own choice: may the public see and hear them when the room is broadcast.
         self.public_shown = True
+        self.council_member: str | None = None
+        """The member of the council or committee whose personal link this participant
+        joined by; None for everyone else (guests never vote, never count)."""
         self.resume_token = resume_token
         self.role: Role = role
         self.muted_by_host = False

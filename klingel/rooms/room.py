@@ -13,6 +13,7 @@ from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import RoomInfo, StreamInfo
 from klingel.rooms.broadcast import Broadcast
+from klingel.rooms.council_room import CouncilRoom
 from klingel.rooms.keys import HostKeys
 from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
@@ -31,6 +32,7 @@ class Room:
         "_participants",
         "broadcast",
         "capacity",
+        "council",
         "created_at",
         "id",
         "joins_under_way",
@@ -73,6 +75,8 @@ class Room:
         self._banned_tokens: set[str] = set()
         # The public side, while a host has it switched on (docs/public-viewing.md).
         self.broadcast: Broadcast | None = None
+        self.council: CouncilRoom | None = None
+        """The body whose sessions run here, once one of its members joined."""
 
     def __len__(self) -> int:
         return len(self._participants)

@@ -35,7 +35,7 @@ from klingel.protocol.broadcast import (
 )
 from klingel.protocol.codec import encode_frame
 from klingel.protocol.errors import ErrorCode, UserError
-from klingel.protocol.messages import Subscribe, SubscribeAnswer
+from klingel.protocol.messages import ServerMessage, Subscribe, SubscribeAnswer
 from klingel.rooms.abuse import address_key
 from klingel.rooms.broadcast import Broadcast
 from klingel.rooms.identifiers import new_viewer_id
@@ -100,6 +100,9 @@ class Broadcasting:
         self._viewers: dict[Room, set[Viewer]] = {}
         self._per_address: dict[str, int] = {}
         self._count_pending: set[Room] = set()
+        # what viewers of a room read beside the programme (a council session's item,
+        # speaker and votes), sent again to each new viewer
+        self._notices: dict[Room, ServerMessage] = {}
 
     @property
     def viewer_count(self) -> int:
@@ -127,6 +130,9 @@ class Broadcasting:
             connection.send(on_stage)
         if broadcast.shown_question is not None:
             connection.send(_shown(broadcast))
+        notice = self._notices.get(room)
+        if notice is not None:
+            connection.send(notice)
         self._count_changed(room)
         return viewer
 
@@ -246,6 +252,26 @@ class Broadcasting:
         message = Questions(items=items, shown=None if shown is None else shown.id)
         everyone = people if people is not None else tuple(room)
         self._hub.send_to([p for p in everyone if p.is_moderator], message)
+
+    def notice(self, room: Room, message: ServerMessage) -> None:
+        """``message`` to every viewer of ``room`` now and to each who comes later, while it
+        is public; sent only when it changed."""
+        if self._notices.get(room) == message:
+            return
+        self._notices[room] = message
+        viewers = self._viewers.get(room, ())
+        if viewers:
+            frame = encode_frame(message.to_dict())
+            for viewer in viewers:
+                viewer.connection.send_encoded(frame)
+
+    def live_changed(self, room: Room) -> None:
+        """The broadcast went live or stopped being so for a reason other than a host's
+        command (a council session's non-public part)."""
+        broadcast = room.broadcast
+        if broadcast is not None:
+            self._tell_viewers(room, broadcast.live)
+            self.tell(room)
 
     def _tell_viewers(self, room: Room, live: bool) -> None:
         for viewer in self._viewers.get(room, ()):
@@ -376,6 +402,7 @@ class Broadcasting:
         """The meeting ended for everyone (or the room was deleted): so does its broadcast."""
         self._end(room)
         self._count_pending.discard(room)
+        self._notices.pop(room, None)
 
     def _end(self, room: Room) -> None:
         broadcast = room.broadcast

@@ -11,6 +11,7 @@ Host commands are in ``klingel.web.moderation``; they use the hub's sending and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -53,7 +54,7 @@ from klingel.protocol.moderation import (
     RoomUpdated,
     Waiting,
 )
-from klingel.protocol.objects import SOURCE_KIND, IceServer, StreamInfo, TrackAssignment
+from klingel.protocol.objects import SOURCE_KIND, IceServer, Role, StreamInfo, TrackAssignment
 from klingel.rooms.identifiers import new_stream_id
 from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.naming import parse_display_name, parse_room_id
@@ -78,6 +79,7 @@ from klingel.sfu.api import (
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
+from klingel.web.council import CouncilMode
 from klingel.web.door import RoomDoor
 from klingel.web.media_requests import ask_media, media_unavailable
 from klingel.web.publish_layers import PublishedLayers
@@ -137,6 +139,8 @@ class SignalingHub:
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
         self.broadcasting = Broadcasting(self, media, max_viewers)
+        self.council = CouncilMode(self, standing, wall_clock)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
         self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
 
@@ -182,6 +186,9 @@ class SignalingHub:
             # The role on record: a secret the page still holds never undoes a demotion or a
             # hand-over that happened meanwhile.
             self._registry.resume(room, participant)
+            # A member's name is the roster's, whatever the page sends.
+            if participant.council_member is not None:
+                name = participant.name
             changed = participant.name != name
             participant.name = name
             return self._seat(connection, room, participant, resumed=True, changed=changed)
@@ -206,6 +213,8 @@ class SignalingHub:
     async def _enter(
         self, connection: Connection, room: Room, message: Join, name: str, address: str
     ) -> Seat | LobbyTicket | None:
+        if message.member is not None:
+            return await self._enter_as_member(connection, room, message.member)
         entry = await self._door.entry(room, message, address)
         if entry is None:
             return None
@@ -216,6 +225,20 @@ class SignalingHub:
         participant = self._registry.enter(room, name, self._clock(), entry.role)
         if entry.returning and message.resume is not None:
             self._standing.passes.spend(message.resume)
+        self._standing.note_use(room)
+        return self._seat(connection, room, participant, resumed=False)
+
+    async def _enter_as_member(
+        self, connection: Connection, room: Room, secret: str
+    ) -> Seat | None:
+        """A council member's personal link: past lobby, lock and password, under the
+        roster's name; the chair as host."""
+        member = await self.council.member_entry(room, secret)
+        if self._registry.get(room.id) is not room:
+            return None
+        role: Role = "host" if member.member.role == "chair" else "guest"
+        participant = self._registry.enter(room, member.member.name, self._clock(), role)
+        self.council.member_joined(room, participant, member)
         self._standing.note_use(room)
         return self._seat(connection, room, participant, resumed=False)
 
@@ -270,6 +293,7 @@ class SignalingHub:
         if participant.is_moderator and room.lobby:
             connection.send(LobbyChanged(room.lobby.entries()))
         self.broadcasting.joined(room, participant)
+        self.council.seated(room, participant)
         return Seat(room, participant)
 
     def send_secrets(self, room: Room, people: Iterable[Participant]) -> None:
@@ -311,6 +335,7 @@ class SignalingHub:
         del self._connections[seat.participant.id]
         if seat.room.get(seat.participant.id) is seat.participant:
             self._registry.detach(seat.participant, self._clock())
+            self.council.line_lost(seat.room, seat.participant)
 
     async def leave(self, seat: Seat) -> None:
         await self.remove(seat.room, seat.participant)
@@ -344,7 +369,35 @@ class SignalingHub:
         participant.streams.clear()
         self.send_to(remaining, ParticipantLeft(participant.id))
         self.broadcasting.left(room, participant.id)
+        self.council.left(room, participant)
         await self._release_media(room, participant.id)
+
+    async def close_participant_media(self, room: Room, participant: Participant) -> None:
+        """Close someone's media without taking them out (held outside a council item):
+        their streams end for everyone, and they publish and subscribe anew when let back."""
+        self._publish_layers.forget(participant.id)
+        was_sharing = participant.screen
+        for stream in participant.stream_infos():
+            self.send_to(room, StreamRemoved(stream.id))
+        participant.streams.clear()
+        if was_sharing:
+            self.announce_update(room, participant)
+        try:
+            await self._media.remove_participant(room.id, participant.id)
+        except Exception as error:
+            logger.warning(
+                "The SFU could not close a participant's media: %s", type(error).__name__
+            )
+            logger.debug("SFU close failure", exc_info=True)
+
+    def keep_task(self, task: asyncio.Task[None]) -> None:
+        """Work nobody waits for, kept until done (the event loop holds tasks weakly)."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def connected_ids(self, room: Room) -> list[ParticipantId]:
+        """Participants of ``room`` whose socket is attached now."""
+        return [person.id for person in room if person.id in self._connections]
 
     async def _release_media(self, room: Room, participant: ParticipantId) -> None:
         try:
@@ -451,6 +504,7 @@ class SignalingHub:
         seat.participant.audio = audio and not seat.participant.muted_by_host
         seat.participant.video = video
         self.announce_update(seat.room, seat.participant)
+        self.council.media_changed(seat.room, seat.participant)
 
     def set_hand(self, seat: Seat, raised: bool) -> None:
         seat.participant.hand = raised
@@ -458,6 +512,7 @@ class SignalingHub:
 
     def chat(self, seat: Seat, text: str) -> None:
         participant = seat.participant
+        self.council.refuse_if_held(seat.room, participant)
         if not participant.is_moderator and not seat.room.settings.chat_allowed:
             raise UserError(ErrorCode.CHAT_NOT_ALLOWED, "A host has switched the chat off.")
         if not participant.chat_bucket.take(self._clock()):
@@ -469,7 +524,7 @@ class SignalingHub:
             text=text,
             ts=int(self._wall_clock() * 1000),
         )
-        self.send_to(seat.room, line)
+        self.send_to([p for p in seat.room if not self.council.is_held(seat.room, p)], line)
 
     def relay_e2ee(self, seat: Seat, message: E2eeTo) -> None:
         """Pass an opaque key message on to one joined participant of the same room, or to
@@ -508,6 +563,7 @@ class SignalingHub:
 
     async def publish(self, seat: Seat, connection: Connection, message: Publish) -> None:
         room, participant = seat.room, seat.participant
+        self.council.refuse_if_held(room, participant)
         starts_screen = "screen" not in participant.streams and any(
             track.source == "screen" for track in message.tracks
         )
@@ -560,9 +616,11 @@ class SignalingHub:
                 self.send_to(room, StreamAdded(info))
         if participant.screen != was_sharing:
             self.announce_update(room, participant)
+        self.council.media_changed(room, participant)
 
     async def subscribe(self, seat: Seat, connection: Connection, message: Subscribe) -> None:
         room = seat.room
+        self.council.refuse_if_held(room, seat.participant)
         for request in message.streams:
             if room.find_stream(request.stream) is None:
                 raise ProtocolError(ErrorCode.UNKNOWN_STREAM, "No such stream in this room.")
@@ -577,6 +635,7 @@ class SignalingHub:
         """Which simulcast layer of each named video stream this participant receives. Every
         stream is checked before any is changed."""
         room = seat.room
+        self.council.refuse_if_held(room, seat.participant)
         for request in message.layers:
             stream = room.find_stream(request.stream)
             if stream is None or stream.kind != "video":
@@ -647,6 +706,7 @@ class SignalingHub:
                 self.announce_update(room, participant)
         self.send_to(room, MediaReset())
         self.broadcasting.media_reset(room)
+        self.council.server_fault(room, "media server restarted")
 
     # --- sending ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 
 from klingel.protocol.broadcast import Ask, PublicConsent, Watch
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
+from klingel.protocol.council import CouncilCommand
 from klingel.protocol.e2ee import E2eeTo
 from klingel.protocol.errors import (
     CLOSE_CODE,
@@ -251,6 +252,8 @@ class SignalingSession:
                 self._hub.relay_e2ee(seat, message)
             case PublicConsent(shown=shown):
                 self._hub.broadcasting.consent(seat.room, seat.participant, shown)
+            case CouncilCommand():
+                await self._hub.council.command(seat, message)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
 

@@ -5,15 +5,12 @@ changes nothing, and the body outlives a restart."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
+from support.councils import CLERK_LINK, as_clerk, made_council
 from support.visits import klingel_command, visit
-
-CLERK_LINK = re.compile(r"clerk link:  (\S+)/rat/gemeinderat#clerk=([A-Za-z0-9_-]{32})$", re.M)
-HOST_LINK = re.compile(r"host link:   \S+/r/gemeinderat#host=([A-Za-z0-9_-]{32})$", re.M)
 
 ROSTER: dict[str, Any] = {
     "body": {
@@ -44,20 +41,6 @@ ROSTER: dict[str, Any] = {
         }
     ],
 }
-
-
-async def made_council(data_dir: Path) -> str:
-    code, out, err = await klingel_command(
-        data_dir, "councils", "create", "gemeinderat", "--name", "Gemeinderat Bühl", "--seats", "22"
-    )
-    assert (code, err) == (0, "")
-    found = CLERK_LINK.search(out)
-    assert found is not None and HOST_LINK.search(out) is not None
-    return found.group(2)
-
-
-def as_clerk(secret: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {secret}"}
 
 
 async def test_the_clerk_prepares_a_body_that_outlives_a_restart(tmp_path: Path) -> None:
@@ -116,7 +99,7 @@ async def test_only_the_clerks_secret_opens_the_body(tmp_path: Path) -> None:
         assert renewed_code == 0 and new is not None
         old = await http.get("/api/councils/gemeinderat", headers=as_clerk(clerk))
         assert old.status_code == 403
-        ok = await http.get("/api/councils/gemeinderat", headers=as_clerk(new.group(2)))
+        ok = await http.get("/api/councils/gemeinderat", headers=as_clerk(new.group(3)))
         assert ok.status_code == 200
 
 

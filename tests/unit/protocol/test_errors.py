@@ -10,11 +10,18 @@ USER_CODES = {
     "removed", "screen_share_not_allowed", "chat_not_allowed", "unmute_not_allowed",
     "server_full", "password_too_short", "store_unavailable", "not_saved", "room_reserved",
     "unknown_broadcast",
+    # the council mode
+    "member_link_invalid", "not_member", "not_chair", "no_council", "held", "unknown_member",
+    "unknown_item", "unknown_motion", "no_current_item", "session_not_open", "session_closed",
+    "session_paused", "no_quorum", "vote_running", "no_vote", "vote_closed", "not_eligible",
+    "biased", "secret_with_remote", "secret_ballot", "hall_counts", "already_listed",
+    "not_listed", "no_speaker",
 }  # fmt: skip
 CLOSING_CODES = {
     "too_large", "unsupported_version", "bad_room", "bad_name", "room_full",
     "password_required", "wrong_password", "room_locked", "removed", "server_full",
     "store_unavailable", "room_reserved", "unknown_broadcast",
+    "member_link_invalid",
 }  # fmt: skip
 
 

@@ -66,7 +66,8 @@ def test_unknown_fields_are_refused_with_ref(direction: str, kind: str) -> None:
 
 
 OPTIONAL_FIELDS = {
-    "join": {"resume", "hostSecret", "password", "invitation"},
+    "join": {"resume", "hostSecret", "password", "invitation", "member"},
+    "council": {"item", "member", "on"},
     "deny": {"message"},
     "question": {"name"},
     "room_settings": {
