@@ -20,7 +20,13 @@ from klingel.rooms.council.errors import CouncilCode, CouncilError
 from klingel.rooms.council.roster import Body, Member, MemberId, QuorumRule
 from klingel.rooms.keys import SECRET_BYTES
 from klingel.store import SecretDigester
-from klingel.store.council import CouncilStore, MemberLink, StoredBody
+from klingel.store.council import (
+    CouncilStore,
+    MemberLink,
+    MinutesEntry,
+    StoredBody,
+    StoredMinutes,
+)
 
 __all__ = [
     "BodyAccessError",
@@ -31,6 +37,9 @@ __all__ = [
 ]
 
 
+MINUTES_KEPT_DAYS = 90
+"""How long the minutes of a closed session are kept for the clerk (docs/council.md)."""
+_SECONDS_PER_DAY = 86_400
 _MAX_SECRET_LENGTH = 64
 """Twice what a secret of ours is long: anything longer is not worth a digest."""
 
@@ -194,6 +203,32 @@ class CouncilBodies:
         """The body's document for the session in its room; None if it does not stand."""
         stored = await self._store.get_body(body_id)
         return None if stored is None else _document_of(stored)
+
+    # --- minutes ------------------------------------------------------------------------
+
+    async def keep_minutes(self, minutes: StoredMinutes) -> bool:
+        """A closed session's minutes, for the clerk; False if the body is gone meanwhile."""
+        return await self._store.add_minutes(minutes)
+
+    async def minutes_list(self, body_id: str, clerk_secret: str) -> list[MinutesEntry]:
+        await self._clerks_body(body_id, clerk_secret)
+        return await self._store.list_minutes(body_id)
+
+    async def minutes(self, body_id: str, clerk_secret: str, minutes_id: str) -> StoredMinutes:
+        await self._clerks_body(body_id, clerk_secret)
+        found = await self._store.get_minutes(body_id, minutes_id)
+        if found is None:
+            raise BodyAccessError(CouncilCode.UNKNOWN_MINUTES, "There are no such minutes.")
+        return found
+
+    async def delete_minutes(self, body_id: str, clerk_secret: str, minutes_id: str) -> None:
+        await self._clerks_body(body_id, clerk_secret)
+        if not await self._store.delete_minutes(body_id, minutes_id):
+            raise BodyAccessError(CouncilCode.UNKNOWN_MINUTES, "There are no such minutes.")
+
+    async def delete_old_minutes(self, days: int = MINUTES_KEPT_DAYS) -> int:
+        """Minutes of sessions closed more than ``days`` ago, of every body; how many."""
+        return await self._store.delete_minutes_before(self._time() - days * _SECONDS_PER_DAY)
 
     async def _clerks_body(self, body_id: str, clerk_secret: str) -> StoredBody:
         stored = await self._store.get_body(body_id)

@@ -21,15 +21,23 @@ __all__ = [
     "MAX_BODY_DOCUMENT_BYTES",
     "MAX_BODY_ID_LENGTH",
     "MAX_MEMBER_LINKS",
+    "MAX_MINUTES_BYTES",
+    "MAX_MINUTES_PER_BODY",
     "CouncilStore",
     "MemberLink",
+    "MinutesEntry",
     "StoredBody",
+    "StoredMinutes",
 ]
 
 MAX_BODY_ID_LENGTH = 64
 MAX_BODY_DOCUMENT_BYTES = 512 * 1024
 """A roster of 200 and a year of sessions with their agendas fit many times over."""
 MAX_MEMBER_LINKS = 200
+MAX_MINUTES_PER_BODY = 100
+"""Minutes kept per body; a new one past this replaces the oldest."""
+MAX_MINUTES_BYTES = 16 * 1024 * 1024
+"""Per file (the JSON or the PDF) of one session's minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,37 @@ class StoredBody:
             raise ValueError("times and revision are whole numbers from 0 to 2**63 - 1")
 
 
+@dataclass(frozen=True, slots=True)
+class MinutesEntry:
+    """One session's minutes as the clerk's list shows them."""
+
+    body_id: str
+    minutes_id: str
+    session_id: str
+    title: str
+    closed_at: int
+
+    def __post_init__(self) -> None:
+        for text in (self.body_id, self.minutes_id, self.session_id):
+            if not 0 < len(text) <= 2 * MAX_BODY_ID_LENGTH:
+                raise ValueError("an id is 1 to 128 characters")
+        if not 0 <= self.closed_at < 2**63:
+            raise ValueError("a time is a whole number from 0 to 2**63 - 1")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMinutes:
+    """A closed session's minutes, as JSON and as PDF."""
+
+    entry: MinutesEntry
+    json: bytes = field(repr=False)
+    pdf: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if max(len(self.json), len(self.pdf)) > MAX_MINUTES_BYTES:
+            raise ValueError("minutes are at most 16 MiB a file")
+
+
 class CouncilStore(Protocol):
     """Bodies and their member links. Every method may raise ``StoreError``."""
 
@@ -97,4 +136,21 @@ class CouncilStore(Protocol):
 
     async def member_of_link(self, digest: bytes) -> tuple[str, str] | None:
         """The (body id, member id) a member link's digest leads to, or None."""
+        ...
+
+    async def add_minutes(self, minutes: StoredMinutes) -> bool:
+        """Keep a session's minutes (the body's oldest give way past
+        ``MAX_MINUTES_PER_BODY``); False if the body is gone or the id is taken."""
+        ...
+
+    async def list_minutes(self, body_id: str) -> list[MinutesEntry]:
+        """The body's minutes, newest first."""
+        ...
+
+    async def get_minutes(self, body_id: str, minutes_id: str) -> StoredMinutes | None: ...
+
+    async def delete_minutes(self, body_id: str, minutes_id: str) -> bool: ...
+
+    async def delete_minutes_before(self, closed_before: int) -> int:
+        """Every body's minutes of sessions closed before that time; how many."""
         ...

@@ -11,7 +11,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from klingel.store.api import StoreError, StoreErrorCode
-from klingel.store.council import MemberLink, StoredBody
+from klingel.store.council import (
+    MAX_MINUTES_PER_BODY,
+    MemberLink,
+    MinutesEntry,
+    StoredBody,
+    StoredMinutes,
+)
 from klingel.store.sqlite_connection import stored, transaction
 
 __all__ = ["SqliteCouncilStore"]
@@ -19,6 +25,7 @@ __all__ = ["SqliteCouncilStore"]
 Runner = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 
 _BODY_COLUMNS = "body_id, clerk_digest, document, created_at, updated_at, revision"
+_MINUTES_COLUMNS = "body_id, minutes_id, session_id, title, closed_at"
 
 
 class SqliteCouncilStore:
@@ -118,6 +125,96 @@ class SqliteCouncilStore:
         result: tuple[str, str] | None = await self._run(work)
         return result
 
+    async def add_minutes(self, minutes: StoredMinutes) -> bool:
+        entry = minutes.entry
+
+        def work(connection: sqlite3.Connection) -> bool:
+            with transaction(connection):
+                if (
+                    connection.execute(
+                        "SELECT 1 FROM council_bodies WHERE body_id = ?", (entry.body_id,)
+                    ).fetchone()
+                    is None
+                ):
+                    raise _Refused
+                inserted = connection.execute(
+                    "INSERT INTO council_minutes (body_id, minutes_id, session_id, title,"
+                    " closed_at, minutes_json, minutes_pdf) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (body_id, minutes_id) DO NOTHING",
+                    (
+                        entry.body_id,
+                        entry.minutes_id,
+                        entry.session_id,
+                        entry.title,
+                        entry.closed_at,
+                        minutes.json,
+                        minutes.pdf,
+                    ),
+                ).rowcount
+                if inserted != 1:
+                    raise _Refused
+                connection.execute(
+                    "DELETE FROM council_minutes WHERE body_id = ? AND minutes_id NOT IN"
+                    " (SELECT minutes_id FROM council_minutes WHERE body_id = ?"
+                    " ORDER BY closed_at DESC, minutes_id DESC LIMIT ?)",
+                    (entry.body_id, entry.body_id, MAX_MINUTES_PER_BODY),
+                )
+            return True
+
+        return await self._refusable(work)
+
+    async def list_minutes(self, body_id: str) -> list[MinutesEntry]:
+        def work(connection: sqlite3.Connection) -> list[MinutesEntry]:
+            rows = connection.execute(
+                f"SELECT {_MINUTES_COLUMNS} FROM council_minutes WHERE body_id = ?"
+                " ORDER BY closed_at DESC, minutes_id DESC",
+                (body_id,),
+            ).fetchall()
+            return [_minutes_entry(row) for row in rows]
+
+        result: list[MinutesEntry] = await self._run(work)
+        return result
+
+    async def get_minutes(self, body_id: str, minutes_id: str) -> StoredMinutes | None:
+        def work(connection: sqlite3.Connection) -> StoredMinutes | None:
+            row = connection.execute(
+                f"SELECT {_MINUTES_COLUMNS}, minutes_json, minutes_pdf FROM council_minutes"
+                " WHERE body_id = ? AND minutes_id = ?",
+                (body_id, minutes_id),
+            ).fetchone()
+            if row is None:
+                return None
+            try:
+                return StoredMinutes(
+                    _minutes_entry(row[:5]), stored(row[5], bytes), stored(row[6], bytes)
+                )
+            except ValueError as error:
+                raise StoreError(StoreErrorCode.CORRUPT) from error
+
+        result: StoredMinutes | None = await self._run(work)
+        return result
+
+    async def delete_minutes(self, body_id: str, minutes_id: str) -> bool:
+        def work(connection: sqlite3.Connection) -> bool:
+            cursor = connection.execute(
+                "DELETE FROM council_minutes WHERE body_id = ? AND minutes_id = ?",
+                (body_id, minutes_id),
+            )
+            return cursor.rowcount == 1
+
+        result: bool = await self._run(work)
+        return result
+
+    async def delete_minutes_before(self, closed_before: int) -> int:
+        def work(connection: sqlite3.Connection) -> int:
+            cursor = connection.execute(
+                "DELETE FROM council_minutes WHERE closed_at < ?", (closed_before,)
+            )
+            return cursor.rowcount
+
+        result: int = await self._run(work)
+        return result
+
     async def _refusable(self, work: Callable[[sqlite3.Connection], bool]) -> bool:
         """``work`` in its transaction; False if it was refused (and so rolled back)."""
 
@@ -168,6 +265,20 @@ def _body_from_rows(row: tuple[Any, ...], links: list[tuple[Any, ...]]) -> Store
             created_at=stored(created_at, int),
             updated_at=stored(updated_at, int),
             revision=stored(revision, int),
+        )
+    except ValueError as error:
+        raise StoreError(StoreErrorCode.CORRUPT) from error
+
+
+def _minutes_entry(row: tuple[Any, ...]) -> MinutesEntry:
+    body_id, minutes_id, session_id, title, closed_at = row
+    try:
+        return MinutesEntry(
+            body_id=stored(body_id, str),
+            minutes_id=stored(minutes_id, str),
+            session_id=stored(session_id, str),
+            title=stored(title, str),
+            closed_at=stored(closed_at, int),
         )
     except ValueError as error:
         raise StoreError(StoreErrorCode.CORRUPT) from error

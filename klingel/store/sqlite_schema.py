@@ -91,6 +91,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        "the minutes of councils' closed sessions, until the clerk deletes them or they age",
+        (
+            """
+            CREATE TABLE council_minutes (
+                body_id TEXT NOT NULL REFERENCES council_bodies (body_id) ON DELETE CASCADE,
+                minutes_id TEXT NOT NULL,
+                session_id TEXT NOT NULL,
+                title TEXT NOT NULL,
+                closed_at INTEGER NOT NULL,
+                minutes_json BLOB NOT NULL,
+                minutes_pdf BLOB NOT NULL,
+                PRIMARY KEY (body_id, minutes_id)
+            ) WITHOUT ROWID
+            """,
+            # the sweep of old minutes finds them by age
+            "CREATE INDEX council_minutes_by_age ON council_minutes (closed_at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -117,14 +118,20 @@ async def _expire_detached(hub: SignalingHub, interval: float) -> None:
 
 
 async def _delete_unused_rooms(standing: StandingRooms, unused_days: int, interval: float) -> None:
+    """Standing rooms unused for too long, and councils' minutes kept long enough."""
     while True:
-        try:
-            await standing.delete_unused(unused_days)
-        except StoreError as error:  # keep going: the next sweep may succeed
-            logger.error("Deleting unused standing rooms failed: %s", error.code)
-        except Exception as error:
-            logger.error("Deleting unused standing rooms failed: %s", type(error).__name__)
-            logger.debug("Fault details", exc_info=True)
+        sweeps: tuple[tuple[Callable[[], Awaitable[int]], str], ...] = (
+            (functools.partial(standing.delete_unused, unused_days), "unused standing rooms"),
+            (standing.councils.delete_old_minutes, "old council minutes"),
+        )
+        for work, what in sweeps:
+            try:
+                await work()
+            except StoreError as error:  # keep going: the next sweep may succeed
+                logger.error("Deleting %s failed: %s", what, error.code)
+            except Exception as error:
+                logger.error("Deleting %s failed: %s", what, type(error).__name__)
+                logger.debug("Fault details", exc_info=True)
         await asyncio.sleep(interval)
 
 

@@ -16,6 +16,7 @@ secret are one answer), ``conflict`` (409; changed meanwhile), the council domai
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,10 +44,13 @@ CLERK_REQUEST_LIMIT = RateLimit(rate=2.0, burst=60.0)
 """Per client address: a clerk saving as they type is far below it."""
 MAX_REQUEST_BYTES = 2 * MAX_BODY_DOCUMENT_BYTES
 """Room for JSON's escapes around the largest document the store keeps."""
+_MINUTES_TYPES = {"pdf": "application/pdf", "json": "application/json"}
+_MINUTES_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 _STATUS = {
     CouncilCode.FORBIDDEN: 403,
     CouncilCode.CONFLICT: 409,
     CouncilCode.UNKNOWN_MEMBER: 404,
+    CouncilCode.UNKNOWN_MINUTES: 404,
     CouncilCode.UNREADABLE: 503,
 }
 """Other council codes are the clerk's input refused: 400."""
@@ -87,7 +91,7 @@ class _ClerkApi:
         self._requests = KeyedRateLimiter(CLERK_REQUEST_LIMIT)
 
     def guarded(
-        self, handler: Handler, *, changes: bool
+        self, handler: Handler, *, changes: bool, needs_json: bool = True
     ) -> Callable[[Request], Awaitable[Response]]:
         """``handler`` behind the checks every clerk request passes, with its refusals."""
 
@@ -96,7 +100,7 @@ class _ClerkApi:
             if not self._requests.take(address, time.monotonic()):
                 return _error("rate_limited", 429)
             if changes:
-                refused = refusal_of_origin(self._served, request)
+                refused = refusal_of_origin(self._served, request, json_body=needs_json)
                 if refused is not None:
                     return refused
             secret = _bearer(request)
@@ -141,6 +145,40 @@ class _ClerkApi:
             {"member": member, "secret": link_secret, "revision": revision}, headers=NO_STORE
         )
 
+    async def minutes_list(self, request: Request, body_id: str, secret: str) -> Response:
+        entries = await self._bodies.minutes_list(body_id, secret)
+        listed = [
+            {
+                "id": entry.minutes_id,
+                "session": entry.session_id,
+                "title": entry.title,
+                "closedAt": entry.closed_at,
+            }
+            for entry in entries
+        ]
+        return JSONResponse({"minutes": listed}, headers=NO_STORE)
+
+    async def minutes_file(self, request: Request, body_id: str, secret: str) -> Response:
+        name = request.path_params["file"]
+        stem, _, kind = name.rpartition(".")
+        if kind not in _MINUTES_TYPES or _MINUTES_ID.fullmatch(stem) is None:
+            return _error(CouncilCode.UNKNOWN_MINUTES, 404)
+        minutes = await self._bodies.minutes(body_id, secret, stem)
+        content = minutes.pdf if kind == "pdf" else minutes.json
+        filename = f"niederschrift-{body_id}-{stem}.{kind}"
+        return Response(
+            content,
+            media_type=_MINUTES_TYPES[kind],
+            headers={**NO_STORE, "content-disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def minutes_delete(self, request: Request, body_id: str, secret: str) -> Response:
+        stem = request.path_params["file"]
+        if _MINUTES_ID.fullmatch(stem) is None:
+            return _error(CouncilCode.UNKNOWN_MINUTES, 404)
+        await self._bodies.delete_minutes(body_id, secret, stem)
+        return JSONResponse({"deleted": stem}, headers=NO_STORE)
+
 
 async def _json_object(request: Request) -> dict[str, Any] | Response:
     raw = await read_limited_body(request, MAX_REQUEST_BYTES)
@@ -172,5 +210,20 @@ def council_routes(bodies: CouncilBodies, served: ServedHosts) -> list[Route]:
             "/api/councils/{body}/member-links",
             api.guarded(api.member_link, changes=True),
             methods=["POST"],
+        ),
+        Route(
+            "/api/councils/{body}/minutes",
+            api.guarded(api.minutes_list, changes=False),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/councils/{body}/minutes/{file}",
+            api.guarded(api.minutes_file, changes=False),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/councils/{body}/minutes/{file}",
+            api.guarded(api.minutes_delete, changes=True, needs_json=False),
+            methods=["DELETE"],
         ),
     ]

@@ -19,9 +19,12 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == "application/json"
 
 
-def refusal_of_origin(served: ServedHosts, request: Request) -> Response | None:
+def refusal_of_origin(
+    served: ServedHosts, request: Request, *, json_body: bool = True
+) -> Response | None:
     """A state-changing request must come from a page of ours, as JSON: a foreign page can
-    send JSON only after a CORS preflight, which this server never grants."""
+    send JSON only after a CORS preflight, which this server never grants (nor does it for a
+    DELETE, which ``json_body`` False lets through without a body)."""
     origin = request.headers.get("origin")
     if origin is not None:
         verdict = served.judge(origin)
@@ -29,7 +32,7 @@ def refusal_of_origin(served: ServedHosts, request: Request) -> Response | None:
             return JSONResponse({"error": "bad_origin"}, status_code=400)
         if verdict is OriginVerdict.FOREIGN:
             return JSONResponse({"error": "foreign_origin"}, status_code=403)
-    if not _is_json(request.headers.get("content-type")):
+    if json_body and not _is_json(request.headers.get("content-type")):
         return JSONResponse({"error": "not_json"}, status_code=415)
     return None
 

@@ -186,3 +186,23 @@ async def test_the_towns_it_cannot_make_a_body_twice_or_delete_one_that_is_not(
     assert (await klingel_command(tmp_path, "councils", "delete", "gemeinderat"))[0] == 0
     code, _, err = await klingel_command(tmp_path, "councils", "delete", "gemeinderat")
     assert code == 1 and "no body" in err
+
+
+async def test_minutes_are_listed_for_the_clerk_only(tmp_path: Path) -> None:
+    async with visit(tmp_path) as run, httpx.AsyncClient(base_url=run.server.url) as http:
+        clerk = await made_council(tmp_path)
+        listed = await http.get("/api/councils/gemeinderat/minutes", headers=as_clerk(clerk))
+        assert listed.json() == {"minutes": []}
+        assert (await http.get("/api/councils/gemeinderat/minutes")).status_code == 403
+        for name in ("m1.pdf", "m1.exe", ".x.pdf", "m1"):
+            missing = await http.get(
+                f"/api/councils/gemeinderat/minutes/{name}", headers=as_clerk(clerk)
+            )
+            assert (missing.status_code, missing.json()["error"]) == (404, "unknown_minutes")
+        gone = await http.delete("/api/councils/gemeinderat/minutes/m1", headers=as_clerk(clerk))
+        assert (gone.status_code, gone.json()["error"]) == (404, "unknown_minutes")
+        foreign = await http.delete(
+            "/api/councils/gemeinderat/minutes/m1",
+            headers={**as_clerk(clerk), "origin": "https://evil.example"},
+        )
+        assert foreign.status_code == 403

@@ -40,6 +40,7 @@ class CouncilCode(StrEnum):
     """No such body, or not its clerk's secret: the two are not told apart."""
     CONFLICT = "conflict"
     """The body changed since the clerk read it (another page of theirs, say)."""
+    UNKNOWN_MINUTES = "unknown_minutes"
     UNREADABLE = "body_unreadable"
     """The stored document is not one this version reads: changed from outside."""
 

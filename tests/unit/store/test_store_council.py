@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from klingel.store import MemberLink, SqliteRoomStore, StoredBody, StoreError
-from klingel.store.council import MAX_BODY_DOCUMENT_BYTES, MAX_MEMBER_LINKS
+from klingel.store.council import (
+    MAX_BODY_DOCUMENT_BYTES,
+    MAX_MEMBER_LINKS,
+    MAX_MINUTES_PER_BODY,
+    MinutesEntry,
+    StoredMinutes,
+)
 
 
 def digest(text: str) -> bytes:
@@ -152,3 +158,39 @@ def test_a_member_link_needs_a_digest_and_an_id() -> None:
         MemberLink("", digest("a"))
     with pytest.raises(ValueError):
         MemberLink("m-anna", b"\x00" * 31)
+
+
+def minutes(body_id: str, minutes_id: str, closed_at: int) -> StoredMinutes:
+    entry = MinutesEntry(body_id, minutes_id, "2026-12-10", "Öffentliche Sitzung", closed_at)
+    return StoredMinutes(
+        entry, f'{{"id": "{minutes_id}"}}'.encode(), b"%PDF-1.7 " + minutes_id.encode()
+    )
+
+
+async def test_minutes_are_kept_listed_newest_first_and_go_with_their_body(
+    store: SqliteRoomStore,
+) -> None:
+    councils = store.council()
+    assert not await councils.add_minutes(minutes("gemeinderat", "m1", 100))  # no body yet
+    assert await councils.create_body(council("gemeinderat"))
+    assert await councils.add_minutes(minutes("gemeinderat", "m1", 100))
+    assert await councils.add_minutes(minutes("gemeinderat", "m2", 200))
+    assert not await councils.add_minutes(minutes("gemeinderat", "m2", 300))  # id taken
+    assert [e.minutes_id for e in await councils.list_minutes("gemeinderat")] == ["m2", "m1"]
+    assert await councils.get_minutes("gemeinderat", "m1") == minutes("gemeinderat", "m1", 100)
+    assert await councils.get_minutes("ortsrat", "m1") is None
+    assert await councils.delete_minutes("gemeinderat", "m1")
+    assert not await councils.delete_minutes("gemeinderat", "m1")
+    assert await councils.delete_body("gemeinderat")
+    assert await councils.list_minutes("gemeinderat") == []
+
+
+async def test_old_minutes_age_out_and_a_body_keeps_its_newest(store: SqliteRoomStore) -> None:
+    councils = store.council()
+    assert await councils.create_body(council("gemeinderat"))
+    for n in range(MAX_MINUTES_PER_BODY + 5):
+        assert await councils.add_minutes(minutes("gemeinderat", f"m{n:03d}", 1_000 + n))
+    kept = await councils.list_minutes("gemeinderat")
+    assert len(kept) == MAX_MINUTES_PER_BODY and kept[-1].minutes_id == "m005"
+    assert await councils.delete_minutes_before(1_050) == 45
+    assert len(await councils.list_minutes("gemeinderat")) == MAX_MINUTES_PER_BODY - 45
