@@ -54,6 +54,7 @@ async def test_the_privacy_policy_says_what_is_processed_in_german_and_english(
         "klingel.myRooms",
         # Council members' names are kept: public office holders, entered by the clerk.
         "Inhabern eines öffentlichen Amts",
+        "höchstens 90 Tage",
     ):
         assert fact in german, fact
     assert await text_of(page, "h1") == "Datenschutzerklärung"
