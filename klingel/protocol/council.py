@@ -21,6 +21,7 @@ __all__ = [
     "CouncilBallot",
     "CouncilCommand",
     "CouncilCounts",
+    "CouncilFault",
     "CouncilHeld",
     "CouncilItem",
     "CouncilMember",
@@ -64,6 +65,8 @@ MAX_MEMBERS = 200
 MAX_MOTIONS = 50
 MAX_RESULTS = 500
 MAX_SESSIONS = 60
+MAX_FAULTS = 100
+"""The latest faults of a session that the screens show; the minutes keep them all."""
 MemberRef = Annotated[str, Wire(1, 64)]
 ItemNumber = Annotated[str, Wire(1, 24)]
 Title = Annotated[str, Wire(1, 200)]
@@ -217,6 +220,18 @@ class CouncilResult(WireObject):
 
 
 @dataclass(frozen=True, slots=True)
+class CouncilFault(WireObject):
+    """A lost line in the session: a member's (``member``) or the server's, when, and how
+    many remote members were still counted then (KV MV § 29a)."""
+
+    NAME: ClassVar[str] = "council fault"
+    at: Seconds
+    side: Literal["member", "server"]
+    member: MemberRef | None
+    remote_counted: Count
+
+
+@dataclass(frozen=True, slots=True)
 class CouncilState(WireMessage):
     """The session as every screen in the room shows it (not to someone held outside).
     ``itemSeconds``: time on the current item when sent; ``paused``: the reason, or null."""
@@ -239,6 +254,7 @@ class CouncilState(WireMessage):
     waiting: Annotated[tuple[CouncilRequest, ...], Wire(0, MAX_MEMBERS)]
     vote: CouncilVote | None
     results: Annotated[tuple[CouncilResult, ...], Wire(0, MAX_RESULTS)]
+    faults: Annotated[tuple[CouncilFault, ...], Wire(0, MAX_FAULTS)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,10 @@ from collections.abc import Iterable
 
 from klingel.ids import ParticipantId
 from klingel.protocol.council import (
+    MAX_FAULTS,
     CouncilBallot,
     CouncilCounts,
+    CouncilFault,
     CouncilItem,
     CouncilMember,
     CouncilPublic,
@@ -62,6 +64,7 @@ def council_state(
         ),
         vote=None if session is None or session.vote is None else _vote(session.vote),
         results=() if session is None else tuple(_result(result) for result in session.results),
+        faults=() if session is None else _faults(session),
     )
 
 
@@ -81,6 +84,13 @@ def council_public(council: CouncilRoom, now: float) -> CouncilPublic:
         speaker=_speaker(body, session, now),
         vote=None if session.vote is None else _vote(session.vote),
         result=_result(results[-1]) if results else None,
+    )
+
+
+def _faults(session: CouncilSession) -> tuple[CouncilFault, ...]:
+    return tuple(
+        CouncilFault(int(fault.at), fault.side, fault.member, fault.remote_counted)
+        for fault in session.faults[-MAX_FAULTS:]
     )
 
 

@@ -234,6 +234,12 @@ async def test_a_session_with_quorum_bias_a_vote_and_a_non_public_part(
     regained = await state(chair, lambda m: m["quorum"]["reached"])
     assert regained["chairAlert"] is False
 
+    # Dora's line drops: the chair sees it and the fault is on record.
+    await dora.socket.close()
+    dropped = await state(chair, lambda m: m["faults"])
+    assert dropped["faults"][0]["side"] == "member" and dropped["faults"][0]["member"] == "dora"
+    assert member(dropped, "dora")["connected"] is False
+
     await command(chair, "close")
     assert (await state(chair, lambda m: m["phase"] == "closed"))["phase"] == "closed"
 
