@@ -63,7 +63,7 @@ def council_state(
             for request in session.speakers.waiting
         ),
         vote=None if session is None or session.vote is None else _vote(session.vote),
-        results=() if session is None else tuple(_result(result) for result in session.results),
+        results=() if session is None else _item_results(session),
         faults=() if session is None else _faults(session),
     )
 
@@ -84,6 +84,17 @@ def council_public(council: CouncilRoom, now: float) -> CouncilPublic:
         speaker=_speaker(body, session, now),
         vote=None if session.vote is None else _vote(session.vote),
         result=_result(results[-1]) if results else None,
+    )
+
+
+def _item_results(session: CouncilSession) -> tuple[CouncilResult, ...]:
+    """The results of the current item's votes: what the screens show (the minutes keep
+    every vote), so that a long session's state does not grow with each vote."""
+    current = session.agenda.current
+    if current is None:
+        return ()
+    return tuple(
+        _result(result) for result in session.results if result.motion.item == current.number
     )
 
 
