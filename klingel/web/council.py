@@ -107,7 +107,19 @@ class CouncilMode:
         session = council.session
         if member is not None and session is not None and session.phase != "closed":
             self._attend(session, participant, member)
+        reason = council.held.get(participant.id)
+        if reason is not None:
+            # A resumed socket of someone held outside: its page must know it still waits.
+            self._hub.send_to_one(
+                participant, CouncilHeld(held=True, reason=reason, item=_current(council))
+            )
         self._settle_soon(room)
+
+    def roles_changed(self, room: Room) -> None:
+        """A host gave a role: a deputy may lead now, a guest made co-host may stay in a
+        non-public part."""
+        if room.council is not None:
+            self._settle_soon(room)
 
     def left(self, room: Room, participant: Participant) -> None:
         council = room.council
@@ -388,6 +400,13 @@ class CouncilMode:
 
     def _tell_viewers(self, room: Room, public: CouncilPublic) -> None:
         self._hub.broadcasting.notice(room, public)
+
+
+def _current(council: CouncilRoom) -> str | None:
+    """The number of the item now under way, if a session runs."""
+    running = council.running
+    current = None if running is None else running.agenda.current
+    return None if current is None else current.number
 
 
 def _media_of(participant: Participant) -> tuple[bool, bool]:

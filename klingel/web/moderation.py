@@ -280,6 +280,7 @@ class HostCommands:
                 changed = StoredPart.HOST_SECRET
         target.role = command.role
         self._hub.announce_update(room, target)
+        self._hub.council.roles_changed(room)
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
             self._hub.broadcasting.joined(room, target)  # with the viewer link's key now

@@ -278,3 +278,27 @@ async def test_bad_council_commands_are_refused_and_change_nothing(
     other, _ = await run.join("andere-runde", "Jemand")
     await command(other, "hand")
     await refused(other, "no_council")
+
+
+async def test_a_guest_made_cohost_stays_and_a_held_member_who_resumes_still_waits(
+    chamber: tuple[Visit, PreparedCouncil],
+) -> None:
+    run, council = chamber
+    chair = await as_member(run, council, "anna")
+    bernd, joined = await run.join("gemeinderat", "x", member=council.links["bernd"])
+    await chair.send({"type": "room_settings", "lobby": False})
+    guest, _ = await run.join("gemeinderat", "Herr Kaya (Bauamt)")
+    await command(chair, "open", session="2026-12-10")
+    await command(chair, "item", item="2")
+    assert (await guest.next_of("council_held"))["reason"] == "non_public"
+    await chair.send({"type": "set_role", "id": guest.id, "role": "cohost"})
+    assert (await guest.next_of("council_held"))["held"] is False
+
+    await command(chair, "bias", member="bernd", item="2", on=True)
+    assert (await bernd.next_of("council_held"))["reason"] == "biased"
+    await bernd.socket.close()
+    again, resumed = await run.join("gemeinderat", "x", resume=joined["resume"])
+    assert resumed["resumed"] is True and resumed["you"]["name"] == "Bernd Öztürk"
+    assert (await again.next_of("council_held"))["held"] is True
+    await command(again, "hand")
+    await refused(again, "held")
