@@ -302,3 +302,23 @@ async def test_a_guest_made_cohost_stays_and_a_held_member_who_resumes_still_wai
     assert (await again.next_of("council_held"))["held"] is True
     await command(again, "hand")
     await refused(again, "held")
+
+
+async def test_a_secret_vote_with_remote_members_is_refused_and_may_go_by_post(
+    chamber: tuple[Visit, PreparedCouncil],
+) -> None:
+    run, council = chamber
+    members = [await as_member(run, council, name) for name in ("anna", "bernd", "dora")]
+    chair = members[0]
+    await command(chair, "open", session="2026-12-10")
+    for client in members:
+        await on_camera(client)
+    await state(chair, lambda m: m["quorum"]["reached"])
+    await command(chair, "item", item="1")
+    await command(chair, "vote", motion=0, kind="secret")
+    error = await chair.next_of("error")
+    assert error["code"] == "secret_with_remote" and error["message"]
+    await command(chair, "by_post", motion=0)
+    recorded = await state(chair, lambda m: m["results"])
+    assert recorded["results"][0]["outcome"] == "by_post"
+    assert recorded["results"][0]["ballots"] == [] and recorded["vote"] is None
