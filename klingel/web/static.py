@@ -13,6 +13,10 @@ made of the characters a key is made of: the page asks the server, which knows w
 broadcast has that key. Anything else there gets the 404 page, as a room path with no letter or
 digit does.
 
+A clerk's link, ``/rat/<body>``, gets the clerk's page for any path that could be a council's
+id; the page's secret is in the fragment, and the page asks the clerk's API, which knows
+whether there is such a body.
+
 Every unknown path gets the German 404 page (``404.html``, English one click away), a room
 path that holds no letter or digit too; paths under ``/api/`` get ``{"error": "not_found"}``.
 """
@@ -51,6 +55,8 @@ NOT_FOUND_PAGE = "404.html"
 _PAGE_HEADERS = {"cache-control": "no-cache"}
 _HTML = "text/html; charset=utf-8"
 _VIEWER_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_BODY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
+"""A council's id, as ``klingel.rooms.council.text.parse_id`` takes it."""
 
 
 def _page(name: str) -> Response:
@@ -137,11 +143,19 @@ async def live_page(request: Request) -> Response:
     return _page("live.html")
 
 
+async def clerk_page(request: Request) -> Response:
+    """The clerk's page of a council or committee; its secret stays in the fragment."""
+    if _BODY_ID.fullmatch(request.path_params["body"]) is None:
+        return not_found(request)
+    return _page("rat.html")
+
+
 def static_routes() -> list[Route | Mount]:
     return [
         Route("/", start_page, methods=["GET", "HEAD"]),
         Route("/r/{room}", room_page, methods=["GET", "HEAD"]),
         Route("/live/{key}", live_page, methods=["GET", "HEAD"]),
+        Route("/rat/{body}", clerk_page, methods=["GET", "HEAD"]),
         Route("/help", help_page, methods=["GET", "HEAD"]),
         Route("/leicht", easy_help_page, methods=["GET", "HEAD"]),
         Route("/leichte-sprache", easy_help_redirect, methods=["GET", "HEAD"]),

@@ -130,3 +130,25 @@ async def test_the_api_keeps_answering_json(http: httpx.AsyncClient) -> None:
         assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     refused = await http.get("/api/rooms")
     assert refused.status_code == 405
+
+
+async def test_a_clerks_link_gets_the_clerks_page(http: httpx.AsyncClient) -> None:
+    for body in ("gemeinderat", "Ausschuss_2.bau", "a", "x" * 64):
+        answer = await http.get(f"/rat/{body}")
+        assert answer.status_code == 200, body
+        assert answer.headers["content-type"].startswith("text/html")
+        assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert answer.headers["cache-control"] == "no-cache"
+        assert 'src="/static/js/clerk.js"' in answer.text
+        assert "<script>" not in answer.text and "style=" not in answer.text
+    head = await http.head("/rat/gemeinderat")
+    assert head.status_code == 200 and head.content == b""
+
+
+@pytest.mark.parametrize(
+    "path", ["/rat/", "/rat/-x", "/rat/.x", f"/rat/{'x' * 65}", "/rat/a%20b", "/rat/a/b"]
+)
+async def test_a_path_that_names_no_body_gets_the_404_page(
+    http: httpx.AsyncClient, path: str
+) -> None:
+    assert_is_the_404_page(await http.get(path))
