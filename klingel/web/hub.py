@@ -28,11 +28,9 @@ from klingel.protocol.errors import (
 from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
-    ActiveSpeakerChanged,
     ChatLine,
     Join,
     Joined,
-    MediaReset,
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
@@ -65,22 +63,18 @@ from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.room import Room
 from klingel.rooms.standing import StandingRooms, StoredPart
 from klingel.sfu.api import (
-    ActiveSpeaker,
     MediaBackend,
     MediaEvent,
-    ProgrammeLost,
-    PublisherLayers,
-    StageChanged,
     Subscription,
     TrackSource,
     TrackSpec,
-    WorkerRestarted,
 )
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
 from klingel.web.council import CouncilMode
 from klingel.web.door import RoomDoor
+from klingel.web.media_events import MediaEvents
 from klingel.web.media_requests import ask_media, media_unavailable
 from klingel.web.publish_layers import PublishedLayers
 
@@ -140,6 +134,7 @@ class SignalingHub:
         self._publish_layers = PublishedLayers()
         self.broadcasting = Broadcasting(self, media, max_viewers)
         self.council = CouncilMode(self, standing, wall_clock)
+        self._media_events = MediaEvents(self, self._publish_layers)
         self._tasks: set[asyncio.Task[None]] = set()
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
         self._door = RoomDoor(registry, standing, self._close_door_after_guessing, clock)
@@ -375,13 +370,7 @@ class SignalingHub:
     async def close_participant_media(self, room: Room, participant: Participant) -> None:
         """Close someone's media without taking them out (held outside a council item):
         their streams end for everyone, and they publish and subscribe anew when let back."""
-        self._publish_layers.forget(participant.id)
-        was_sharing = participant.screen
-        for stream in participant.stream_infos():
-            self.send_to(room, StreamRemoved(stream.id))
-        participant.streams.clear()
-        if was_sharing:
-            self.announce_update(room, participant)
+        self.end_streams(room, participant)
         try:
             await self._media.remove_participant(room.id, participant.id)
         except Exception as error:
@@ -389,6 +378,17 @@ class SignalingHub:
                 "The SFU could not close a participant's media: %s", type(error).__name__
             )
             logger.debug("SFU close failure", exc_info=True)
+
+    def end_streams(self, room: Room, participant: Participant) -> None:
+        """Everyone hears that the participant's streams ended (their media connections are
+        gone or going); the participant stays in the room."""
+        self._publish_layers.forget(participant.id)
+        was_sharing = participant.screen
+        for stream in participant.stream_infos():
+            self.send_to(room, StreamRemoved(stream.id))
+        participant.streams.clear()
+        if was_sharing:
+            self.announce_update(room, participant)
 
     def keep_task(self, task: asyncio.Task[None]) -> None:
         """Work nobody waits for, kept until done (the event loop holds tasks weakly)."""
@@ -661,52 +661,8 @@ class SignalingHub:
             logger.warning("The SFU could not close a room: %s", type(error).__name__)
             logger.debug("SFU close failure", exc_info=True)
 
-    # --- what the SFU says --------------------------------------------------------------------
-
     async def on_media_event(self, event: MediaEvent) -> None:
-        if isinstance(event, ActiveSpeaker):
-            room = self._registry.get(event.room)
-            if room is not None and (event.participant is None or event.participant in room):
-                self.send_to(room, ActiveSpeakerChanged(event.participant))
-        elif isinstance(event, WorkerRestarted):
-            for room_id in event.rooms:
-                self._reset_media(room_id)
-        elif isinstance(event, PublisherLayers):
-            self._relay_publisher_layers(event)
-        elif isinstance(event, StageChanged):
-            self.broadcasting.stage_changed(event)
-        elif isinstance(event, ProgrammeLost):
-            for room_id in event.rooms:
-                room = self._registry.get(room_id)
-                if room is not None:
-                    self.broadcasting.media_reset(room)
-
-    def _relay_publisher_layers(self, event: PublisherLayers) -> None:
-        """Only the publisher hears which layers of its stream anyone receives; about someone
-        gone it is dropped."""
-        room = self._registry.get(event.room)
-        participant = room.get(event.participant) if room is not None else None
-        message = None if participant is None else self._publish_layers.told(participant, event)
-        if participant is not None and message is not None:
-            self.send_to_one(participant, message)
-
-    def _reset_media(self, room_id: RoomId) -> None:
-        room = self._registry.get(room_id)
-        if room is None:
-            return
-        logger.info("Media of a room was reset after an SFU worker restart")
-        for participant in room:
-            self._publish_layers.forget(participant.id)
-            was_sharing = participant.screen
-            for stream in participant.stream_infos():
-                self.send_to(room, StreamRemoved(stream.id))
-            participant.streams.clear()
-            participant.stopped_sources.clear()
-            if was_sharing:
-                self.announce_update(room, participant)
-        self.send_to(room, MediaReset())
-        self.broadcasting.media_reset(room)
-        self.council.server_fault(room, "media server restarted")
+        await self._media_events.handle(event)
 
     # --- sending ------------------------------------------------------------------------------
 
