@@ -12,27 +12,22 @@ error or a value the council rules refuse; 74 the store cannot be used.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
 from typing import TextIO, get_args
 
 from klingel.config import add_data_dir_argument, room_name_argument
 from klingel.ids import RoomId
 from klingel.room_admin import (
-    EXIT_STORE_FAILED,
     base_url_argument,
     default_base_url,
-    refusal_of_user,
-    with_standing_rooms,
+    run_on_store,
 )
 from klingel.rooms.council.errors import CouncilError
 from klingel.rooms.council.roster import MAX_LEGAL_SIZE, QuorumRule
 from klingel.rooms.settings import RoomSettings
 from klingel.rooms.standing import StandingRooms
-from klingel.store import StoreError
 
 __all__ = ["add_councils_arguments", "run_councils_command"]
 
@@ -93,11 +88,6 @@ def add_councils_arguments(parser: argparse.ArgumentParser, environ: Mapping[str
 
 def run_councils_command(arguments: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    data_dir: Path = arguments.data_dir
-    refusal = refusal_of_user(data_dir)
-    if refusal is not None:
-        print(f"{_PROGRAM}: {refusal}", file=sys.stderr)
-        return EXIT_STORE_FAILED
     action: Callable[[StandingRooms], Awaitable[int]]
     match arguments.councils_action:
         case "create":
@@ -108,14 +98,7 @@ def run_councils_command(arguments: argparse.Namespace, out: TextIO | None = Non
             )
         case _:
             action = functools.partial(_delete, body_id=arguments.id, out=out)
-    try:
-        return asyncio.run(with_standing_rooms(data_dir, action))
-    except StoreError as error:
-        print(
-            f"{_PROGRAM}: the store in {data_dir} cannot be used ({error.code}): {error.message}",
-            file=sys.stderr,
-        )
-        return EXIT_STORE_FAILED
+    return run_on_store(_PROGRAM, arguments.data_dir, action)
 
 
 def _clerk_url(base_url: str, body_id: str, secret: str) -> str:

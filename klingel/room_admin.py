@@ -42,6 +42,7 @@ __all__ = [
     "base_url_argument",
     "default_base_url",
     "refusal_of_user",
+    "run_on_store",
     "run_rooms_command",
     "with_standing_rooms",
 ]
@@ -109,11 +110,6 @@ def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) 
     """Run the parsed ``klingel rooms`` subcommand, writing to ``out`` (standard output); the
     exit status."""
     out = out or sys.stdout
-    data_dir: Path = arguments.data_dir
-    refusal = refusal_of_user(data_dir)
-    if refusal is not None:
-        print(f"{PROGRAM}: {refusal}", file=sys.stderr)
-        return EXIT_STORE_FAILED
     action: Callable[[StandingRooms], Awaitable[int]]
     match arguments.rooms_action:
         case "create":
@@ -124,11 +120,24 @@ def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) 
             action = functools.partial(_list, unused_days=arguments.unused_room_days, out=out)
         case _:
             action = functools.partial(_delete, slug=arguments.room, out=out)
+    return run_on_store(PROGRAM, arguments.data_dir, action)
+
+
+def run_on_store(
+    program: str, data_dir: Path, action: Callable[[StandingRooms], Awaitable[int]]
+) -> int:
+    """``action`` on the store of ``data_dir``, as an administrator's command runs it: refused
+    to root in another user's data directory, and a store that cannot be used said in one
+    line; the exit status."""
+    refusal = refusal_of_user(data_dir)
+    if refusal is not None:
+        print(f"{program}: {refusal}", file=sys.stderr)
+        return EXIT_STORE_FAILED
     try:
         return asyncio.run(with_standing_rooms(data_dir, action))
     except StoreError as error:
         print(
-            f"{PROGRAM}: the room store in {data_dir} cannot be used ({error.code}):"
+            f"{program}: the room store in {data_dir} cannot be used ({error.code}):"
             f" {error.message}",
             file=sys.stderr,
         )

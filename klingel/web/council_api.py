@@ -159,11 +159,10 @@ class _ClerkApi:
         return JSONResponse({"minutes": listed}, headers=NO_STORE)
 
     async def minutes_file(self, request: Request, body_id: str, secret: str) -> Response:
-        name = request.path_params["file"]
-        stem, _, kind = name.rpartition(".")
-        if kind not in _MINUTES_TYPES or _MINUTES_ID.fullmatch(stem) is None:
-            return _error(CouncilCode.UNKNOWN_MINUTES, 404)
-        minutes = await self._bodies.minutes(body_id, secret, stem)
+        stem, _, kind = request.path_params["file"].rpartition(".")
+        if kind not in _MINUTES_TYPES:
+            stem = ""
+        minutes = await self._bodies.minutes(body_id, secret, _minutes_id(stem))
         content = minutes.pdf if kind == "pdf" else minutes.json
         filename = f"niederschrift-{body_id}-{stem}.{kind}"
         return Response(
@@ -173,11 +172,16 @@ class _ClerkApi:
         )
 
     async def minutes_delete(self, request: Request, body_id: str, secret: str) -> Response:
-        stem = request.path_params["file"]
-        if _MINUTES_ID.fullmatch(stem) is None:
-            return _error(CouncilCode.UNKNOWN_MINUTES, 404)
+        stem = _minutes_id(request.path_params["file"])
         await self._bodies.delete_minutes(body_id, secret, stem)
         return JSONResponse({"deleted": stem}, headers=NO_STORE)
+
+
+def _minutes_id(text: str) -> str:
+    """A minutes id as the server makes them; ``unknown_minutes`` for anything else."""
+    if _MINUTES_ID.fullmatch(text) is None:
+        raise CouncilError(CouncilCode.UNKNOWN_MINUTES, "There are no such minutes.")
+    return text
 
 
 async def _json_object(request: Request) -> dict[str, Any] | Response:
