@@ -170,6 +170,7 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
             "hostSecret": st.none() | bounded_text(0, 128),
             "password": st.none() | bounded_text(0, MAX_PASSWORD_LENGTH),
             "invitation": st.none() | bounded_text(0, 64),
+            "member": st.none() | bounded_text(0, 128),
         },
     ),
     "publish": st.fixed_dictionaries(
@@ -250,6 +251,46 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
     ),
     "invite_viewer": st.fixed_dictionaries(
         {"type": st.just("invite_viewer"), "id": bounded_text(1, 16)}
+    ),
+    "council": st.fixed_dictionaries(
+        {
+            "type": st.just("council"),
+            "action": st.sampled_from(
+                [
+                    "open",
+                    "close",
+                    "pause",
+                    "resume",
+                    "item",
+                    "floor",
+                    "end_floor",
+                    "vote",
+                    "close_vote",
+                    "hall_counts",
+                    "by_post",
+                    "bias",
+                    "hall",
+                    "hand",
+                    "withdraw",
+                    "ballot",
+                ]
+            ),
+        },
+        optional={
+            "session": st.none() | bounded_text(1, 64),
+            "item": bounded_text(1, 24),
+            "member": bounded_text(1, 64),
+            "motion": st.integers(0, 49),
+            "kind": st.sampled_from(["open", "roll_call", "secret"]),
+            "choice": st.sampled_from(["yes", "no", "abstain"]),
+            "yes": st.integers(0, 1000),
+            "no": st.integers(0, 1000),
+            "abstain": st.integers(0, 1000),
+            "limit": st.integers(10, 3600),
+            "reason": bounded_text(1, 200),
+            "on": st.booleans(),
+            "pointOfOrder": st.booleans(),
+        },
     ),
 }
 STRATEGY_TYPES: frozenset[str] = frozenset(_VALID)
