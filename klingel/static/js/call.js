@@ -13,110 +13,14 @@ import {
   prepareMediaStack,
 } from "./media.js";
 import { SignalingClient, SignalingEvent, SignalingState } from "./protocol.js";
+import { CallEvent, CallState, E2EE_REQUIRED, endStateFor } from "./call-events.js";
+import { CouncilCommands } from "./council-commands.js";
+import { toCouncilState, toHeld } from "./council-state.js";
 import { HostCommands } from "./host-commands.js";
 import { LayerRequests } from "./layers.js";
 import { toBroadcastState } from "./broadcast-state.js";
 import { QUESTION_COMMANDS, toInbox } from "./questions-state.js";
 import { RoomState, toRoomSettings } from "./room-state.js";
-
-export const CallEvent = Object.freeze({
-  /**
-   * detail: `{state, code, message}`: one of `CallState`; `code` says why for `error`;
-   * `message` is a host's note to a denied person (or `null`).
-   */
-  STATE: "state",
-  /** detail: `{you, room, resumed}` after each join. */
-  JOINED: "joined",
-  /** detail: `{participant, arrived}`: `arrived` is false for those already there. */
-  PARTICIPANT_ADDED: "participant_added",
-  /** detail: `{participant}` (ourselves included: `participant.you`). */
-  PARTICIPANT_UPDATED: "participant_updated",
-  /** detail: `{id}` */
-  PARTICIPANT_REMOVED: "participant_removed",
-  /** detail: `{stream, track}` */
-  TRACK_ADDED: "track_added",
-  /** detail: `{stream}` */
-  TRACK_REMOVED: "track_removed",
-  /** detail: `{id, from, name, text, ts, mine}` */
-  CHAT: "chat",
-  /** detail: `{id}` (or `null`) */
-  ACTIVE_SPEAKER: "active_speaker",
-  /** detail: `{code}`: a refusal to tell the person about; the call goes on. */
-  NOTICE: "notice",
-  /** detail: `{officeHours}`: we wait in the lobby (again, when office hours change). */
-  WAITING: "waiting",
-  /** detail: `{position, length}`: our place in the office-hours queue. */
-  QUEUE_POSITION: "queue_position",
-  /** detail: `{waiting}`: who waits in the lobby (hosts only), in order of arrival. */
-  LOBBY: "lobby",
-  /** detail: `{id}`: someone new rang at the lobby (hosts only). */
-  LOBBY_RING: "lobby_ring",
-  /** detail: `{room}`: the room's settings (`RoomSettings`), after `joined` and each change. */
-  ROOM_UPDATED: "room_updated",
-  /** A host muted us: the microphone must go off. */
-  MUTED_BY_HOST: "muted_by_host",
-  /** A host lets us unmute. */
-  UNMUTE_ALLOWED: "unmute_allowed",
-  /** detail: `{source}`: a host stopped our `camera` or `screen`; that track must end. */
-  VIDEO_STOPPED: "video_stopped",
-  /** detail: `{secret, cohostSecret}`: keep these; the secrets we held no longer work. */
-  HOST_SECRETS: "host_secrets",
-  /** Many wrong passwords switched the lobby on (hosts only). */
-  PASSWORD_GUESSING: "password_guessing",
-  /** detail: `{state}`: how the room's public side stands (`BroadcastState`). */
-  BROADCAST_STATE: "broadcast_state",
-  /** detail: `{inbox}`: the viewers' questions (`Inbox`; hosts and co-hosts only). */
-  QUESTIONS: "questions",
-  /** detail: `{code, ref}`: the server refused one of our commands about questions. */
-  QUESTION_REFUSED: "question_refused",
-});
-
-/**
- * Why a call ends when the room is encrypted end to end and we cannot take part: we hold no
- * room secret (then the person may type the passphrase), or the browser cannot encrypt.
- */
-export const E2EE_REQUIRED = "e2ee_required";
-
-export const CallState = Object.freeze({
-  JOINING: "joining",
-  /** In the lobby, waiting to be let in. */
-  WAITING: "waiting",
-  JOINED: "joined",
-  RECONNECTING: "reconnecting",
-  LEFT: "left",
-  ERROR: "error",
-  /** The room wants a password (or a right one): ask for it and join again. */
-  PASSWORD: "password",
-  /** The room is locked: nobody new gets in. */
-  LOCKED: "locked",
-  /** A host did not let us in. */
-  DENIED: "denied",
-  /** A host removed us. */
-  REMOVED: "removed",
-  /** A host ended the meeting, or our conversation in office hours. */
-  ENDED: "ended",
-});
-
-/** Why the call stopped for good, for the codes that are not an error of the connection. */
-const END_STATES = /** @type {Record<string, string>} */ ({
-  password_required: CallState.PASSWORD,
-  wrong_password: CallState.PASSWORD,
-  password_rate_limited: CallState.PASSWORD,
-  room_locked: CallState.LOCKED,
-  denied: CallState.DENIED,
-  removed: CallState.REMOVED,
-  conversation_ended: CallState.ENDED,
-  meeting_ended: CallState.ENDED,
-  room_deleted: CallState.ENDED,
-});
-
-/**
- * The state a call ends in after the client stopped for good with `code`.
- * @param {string} code
- */
-export function endStateFor(code) {
-  return END_STATES[code] ?? CallState.ERROR;
-}
 
 /** The longest the call view waits for the subscribe answer to be applied before it is drawn. */
 const VIEW_HOLD_MAX_MS = 400;
@@ -155,6 +59,8 @@ const NOTICE_CODES = new Set([
  *   participantLeft(id: string): Promise<void>,
  * }} CallEncryption
  */
+
+export { CallEvent, CallState, E2EE_REQUIRED, callEvents, endStateFor } from "./call-events.js";
 
 export class Call extends EventTarget {
   room = new RoomState();
@@ -196,11 +102,13 @@ export class Call extends EventTarget {
   #encryption = null;
   /** @type {PreparedReceiver | null} the subscribe connection made ahead, until used */
   #prepared = null;
+  /** Held outside a council item: no media connections until we are let back. */
+  #outside = false;
 
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
    *   hostSecret?: string | null, password?: string | null, invitation?: string | null,
-   *   encryption?: CallEncryption | null}} options
+   *   member?: string | null, encryption?: CallEncryption | null}} options
    *   `timing` records the steps of this join on the performance timeline; `encryption`
    *   encrypts all media end to end (and is required in a room that says so).
    */
@@ -212,6 +120,8 @@ export class Call extends EventTarget {
     /** What hosts and co-hosts may ask of the room; the server refuses everyone else. */
     this.host = new HostCommands((message) => this.#signaling.send(message));
     this.#layers = new LayerRequests((message) => this.#signaling.send(message));
+    /** What members of a council (and its chair) ask of the session; the server checks. */
+    this.council = new CouncilCommands((message) => this.#signaling.send(message));
     const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
       this.#signaling.addEventListener(type, (event) =>
         handler(/** @type {CustomEvent} */ (event).detail),
@@ -267,6 +177,18 @@ export class Call extends EventTarget {
       this.#emit(CallEvent.BROADCAST_STATE, { state: toBroadcastState(m) }),
     );
     on(SignalingEvent.QUESTIONS, (m) => this.#emit(CallEvent.QUESTIONS, { inbox: toInbox(m) }));
+    on(SignalingEvent.COUNCIL_STATE, (m) => {
+      // Nobody held outside hears the session: a state means we are in (a resumed socket may
+      // have missed the word that let us back).
+      this.#letBack();
+      this.#emit(CallEvent.COUNCIL_STATE, { state: toCouncilState(m) });
+    });
+    on(SignalingEvent.COUNCIL_HELD, (m) => {
+      const held = toHeld(m);
+      if (held.held) this.#hold();
+      else this.#letBack();
+      this.#emit(CallEvent.COUNCIL_HELD, held);
+    });
     on(SignalingEvent.E2EE, (m) => {
       if (typeof m.from === "string" && typeof m.data === "string") {
         void this.#encryption?.receive(m.from, m.data);
@@ -365,7 +287,8 @@ export class Call extends EventTarget {
     const you = this.room.you;
     if (!you || this.#ended) return;
     if (encryption) void encryption.joined(you.id);
-    this.#startMedia();
+    // Held outside a council item, the media start once we are let back.
+    if (!this.#outside) this.#startMedia();
   }
 
   /** @param {CallEncryption | null} encryption */
@@ -399,9 +322,13 @@ export class Call extends EventTarget {
     // Only our own TURN relay, with credentials of our own; an empty list means no relay.
     this.#iceServers = Array.isArray(message.iceServers) ? message.iceServers : [];
     const { added, updated, removed } = this.room.reset(message);
+    // A new session on the server holds nobody outside; it says so again if it does.
+    if (message.resumed !== true) this.#outside = false;
     // Media first, so that the browser makes the offers while the people below are added.
-    // A resumed session keeps its media connections; a new one starts them afresh.
-    if (message.resumed === true && this.#subscriber) {
+    // A resumed session keeps its media connections; a new one starts them afresh; someone
+    // held outside has none until let back.
+    if (this.#outside) this.#updateState();
+    else if (message.resumed === true && this.#subscriber) {
       // Both connections keep running; fresh TURN credentials are for their next ICE restart.
       this.#subscriber.setIceServers(this.#iceServers);
       this.#publisher?.setIceServers(this.#iceServers);
@@ -456,14 +383,35 @@ export class Call extends EventTarget {
     for (const { type, detail } of this.#heldEvents.splice(0)) this.#emit(type, detail);
   }
 
-  #startMedia() {
-    const recovering = this.#subscriber !== null;
+  /** Both media connections end, and every track they brought. */
+  #closeMedia() {
     this.#publisher?.close();
     this.#subscriber?.close();
     this.#publisher = null;
+    this.#subscriber = null;
     for (const stream of this.#live.values()) this.#emit(CallEvent.TRACK_REMOVED, { stream });
     this.#live.clear();
     this.#layers.reset();
+  }
+
+  /** Held outside a council item: the server closed our media; we stay without until let back. */
+  #hold() {
+    if (this.#ended) return;
+    this.#outside = true;
+    this.#closeMedia();
+    this.#updateState();
+  }
+
+  /** Let back in: publish and subscribe anew, as after a `media_reset`. */
+  #letBack() {
+    if (!this.#outside) return;
+    this.#outside = false;
+    if (!this.#ended) this.#startMedia();
+  }
+
+  #startMedia() {
+    const recovering = this.#subscriber !== null;
+    this.#closeMedia();
     // The subscriber goes first: what the others send is what a person waits to see.
     const prepared = this.#prepared;
     this.#prepared = null;
@@ -587,7 +535,11 @@ export class Call extends EventTarget {
       this.#emit(CallEvent.QUESTION_REFUSED, { code, ref: String(message.ref) });
       return;
     }
-    if (NOTICE_CODES.has(code)) this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
+    if (message.ref === "council") this.#emit(CallEvent.COUNCIL_REFUSED, { code });
+    // Held outside, the rest waits: the page shows why; a chat line gets a word.
+    else if (code === "held") {
+      if (message.ref === "chat") this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
+    } else if (NOTICE_CODES.has(code)) this.#emit(CallEvent.NOTICE, { code, ref: message.ref });
     // A stream can vanish while our subscribe is on its way; the retry asks for the rest.
     else if (code === "unknown_stream") console.debug("klingel: a stream was gone", message.ref);
     else console.warn("klingel: the server refused a message", code, message.ref);
@@ -654,23 +606,4 @@ export class Call extends EventTarget {
     }
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
-}
-
-/**
- * Listens to one kind of a call's events; the handler gets the event's detail.
- * @typedef {(type: string, handler: (detail: any) => void) => void} CallListener
- */
-
-/**
- * `on(type, handler)` for `call`'s events, heard only while `current()` holds: once the page
- * joined again, the handlers of the call it left behind stay silent.
- * @param {Call} call
- * @param {() => boolean} current
- * @returns {CallListener}
- */
-export function callEvents(call, current) {
-  return (type, handler) =>
-    call.addEventListener(type, (event) => {
-      if (current()) handler(/** @type {CustomEvent} */ (event).detail);
-    });
 }

@@ -43,13 +43,13 @@ export const LiveSessionEvent = Object.freeze({
   TRACKS: "tracks",
   /**
    * detail: a message for the page that changes nothing of its state: `question_received`, an
-   * `error` about our question, `invited`.
+   * `error` about our question, `invited`, `council_public`.
    */
   MESSAGE: "message",
 });
 
 /** Messages handed to the page as they are (see `LiveSessionEvent.MESSAGE`). */
-const PAGE_MESSAGES = new Set(["question_received", "invited"]);
+const PAGE_MESSAGES = new Set(["question_received", "invited", "council_public"]);
 
 const PING_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 6_000;

@@ -6,6 +6,7 @@
  */
 
 import { format, I18n } from "./i18n.js";
+import { LIVE_COUNCIL_DE, LIVE_COUNCIL_EN } from "./live-council-strings.js";
 
 export const LIVE_DE = {
   "live.pageTitle": "Öffentliche Übertragung – Klingel",
@@ -76,6 +77,7 @@ export const LIVE_DE = {
   "live.invite.join": "Jetzt mitmachen",
   "live.invite.dismiss": "Nein, danke",
   "live.say.invited": "Sie sind eingeladen, mitzusprechen.",
+  ...LIVE_COUNCIL_DE,
 };
 
 /** @type {Record<keyof typeof LIVE_DE, string>} */
@@ -148,6 +150,7 @@ export const LIVE_EN = {
   "live.invite.join": "Join now",
   "live.invite.dismiss": "No, thank you",
   "live.say.invited": "You are invited to speak.",
+  ...LIVE_COUNCIL_EN,
 };
 
 /** @typedef {keyof typeof LIVE_DE} LiveStringKey */

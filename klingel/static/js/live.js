@@ -4,12 +4,15 @@
  * public broadcast, a screen in a hall shows it all day. The connection is `LiveSession`; this
  * module shows what it says: one screen per phase (its heading takes the focus), who is on the
  * programme, the pictures and voices, a button for the sound where the browser held it back,
- * the question form, the question a host shows to everyone, a host's invitation to speak, and a
- * polite live region. Names and questions are set as text only.
+ * the question form, the question a host shows to everyone, a host's invitation to speak, a
+ * council's session (`live-council-info.js`), and a polite live region. Names and questions are
+ * set as text only.
  */
 
 import { applyBrand, fetchBrand } from "./brand.js";
 import { invitationOf, invitationPath } from "./invitation.js";
+import { councilPublicOf } from "./live-council.js";
+import { LiveCouncilInfo } from "./live-council-info.js";
 import {
   formAvailability,
   NAME_MAX,
@@ -175,9 +178,16 @@ class LiveView {
    * @param {Record<string, string>} [args]
    */
   say(key, args) {
+    this.sayText(this.#i18n.t(key, args));
+  }
+
+  /**
+   * Says words already in the page's language.
+   * @param {string} text
+   */
+  sayText(text) {
     clearTimeout(this.#sayTimer);
     this.#status.textContent = "";
-    const text = this.#i18n.t(key, args);
     this.#sayTimer = setTimeout(() => {
       this.#status.textContent = text;
     }, SAY_GAP_MS);
@@ -514,6 +524,7 @@ function main() {
   }
   const session = new LiveSession({ key });
   const say = view.say.bind(view);
+  const council = new LiveCouncilInfo(i18n, (text) => view.sayText(text));
   // The hall's screen takes no questions and no invitations: nobody there types.
   const form = hall ? null : new QuestionForm(i18n, say, (question) => session.ask(question));
   const invitation = hall
@@ -526,6 +537,7 @@ function main() {
     view.show(state, before);
     form?.follow(state);
     invitation?.follow(state);
+    if (state.phase === Phase.ENDED || state.phase === Phase.UNKNOWN) council.forget();
   });
   session.addEventListener(LiveSessionEvent.MESSAGE, (event) => {
     const message = /** @type {CustomEvent} */ (event).detail;
@@ -533,6 +545,7 @@ function main() {
     if (outcome !== null) form?.answered(outcome);
     const invited = message.type === "invited" ? invitationOf(message) : null;
     if (invited !== null) invitation?.show(invited);
+    if (message.type === "council_public") council.follow(councilPublicOf(message));
   });
   session.addEventListener(LiveSessionEvent.TRACKS, (event) => {
     view.attach(/** @type {CustomEvent} */ (event).detail);

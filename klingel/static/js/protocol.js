@@ -70,6 +70,10 @@ export const SignalingEvent = Object.freeze({
   BROADCAST_STATE: "broadcast_state",
   /** detail: the viewers' questions (hosts and co-hosts only): `items`, `shown`. */
   QUESTIONS: "questions",
+  /** detail: the `council_state` message: the council session as everyone in the room sees it. */
+  COUNCIL_STATE: "council_state",
+  /** detail: the `council_held` message: we wait outside an item, or are let back. */
+  COUNCIL_HELD: "council_held",
 });
 
 export const SignalingState = Object.freeze({
@@ -104,6 +108,8 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.E2EE,
   SignalingEvent.BROADCAST_STATE,
   SignalingEvent.QUESTIONS,
+  SignalingEvent.COUNCIL_STATE,
+  SignalingEvent.COUNCIL_HELD,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */
@@ -119,6 +125,7 @@ export const FATAL_CODES = Object.freeze(
     "wrong_password",
     "room_locked",
     "removed",
+    "member_link_invalid",
   ]),
 );
 
@@ -206,12 +213,12 @@ export class SignalingClient extends EventTarget {
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
    *   hostSecret?: string | null, password?: string | null,
-   *   invitation?: string | null}} options
+   *   invitation?: string | null, member?: string | null}} options
    *   `origin` defaults to the page's own (the socket never goes anywhere else); `hostSecret`
-   *   (host or co-host), `password` and `invitation` (a host's invitation of a viewer) go only
-   *   into `join`.
+   *   (host or co-host), `password`, `invitation` (a host's invitation of a viewer) and
+   *   `member` (a council member's personal link secret) go only into `join`.
    */
-  constructor({ room, name, origin, timing, hostSecret, password, invitation }) {
+  constructor({ room, name, origin, timing, hostSecret, password, invitation, member }) {
     super();
     this.room = room;
     this.name = name;
@@ -219,6 +226,7 @@ export class SignalingClient extends EventTarget {
     this.password = password ?? null;
     /** Lets in once: forgotten as soon as the server answered the join that carried it. */
     this.invitation = invitation ?? null;
+    this.member = member ?? null;
     this.origin = origin ?? globalThis.location.origin;
     this.#timing = timing ?? null;
   }
@@ -310,6 +318,7 @@ export class SignalingClient extends EventTarget {
       if (this.hostSecret) join.hostSecret = this.hostSecret;
       if (this.password) join.password = this.password;
       if (this.invitation) join.invitation = this.invitation;
+      if (this.member) join.member = this.member;
       this.#sendRaw(join);
     };
     socket.addEventListener("message", (event) => {

@@ -7,7 +7,7 @@
  * Like room.js it joins connection modules and UI modules.
  */
 
-import { callEvents, CallEvent, CallState } from "./call.js";
+import { callEvents, CallEvent, CallState } from "./call-events.js";
 import { NOT_PUBLIC, OwnConsent, viewerLink } from "./broadcast-state.js";
 import { PublicAnnouncer } from "./public-announcer.js";
 import { RoomQuestions } from "./room-questions.js";

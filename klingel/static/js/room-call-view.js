@@ -5,7 +5,7 @@
  * remote video is asked for. Like room.js it joins connection modules and UI modules.
  */
 
-import { callEvents, CallEvent } from "./call.js";
+import { callEvents, CallEvent } from "./call-events.js";
 import { JoinStep } from "./join-timing.js";
 import { wantedLayers } from "./layers.js";
 import { OwnParticipant } from "./own-participant.js";

@@ -5,7 +5,7 @@
  * modules.
  */
 
-import { callEvents, CallEvent } from "./call.js";
+import { callEvents, CallEvent } from "./call-events.js";
 import { ChatPanel } from "./ui/chat.js";
 import { find } from "./ui/dom.js";
 

@@ -5,7 +5,7 @@
  * modules.
  */
 
-import { CallState } from "./call.js";
+import { CallState } from "./call-events.js";
 import { shortcutFor } from "./shortcuts.js";
 import { ControlBar } from "./ui/controls.js";
 import { find } from "./ui/dom.js";
@@ -46,6 +46,7 @@ export class CallControls {
       {
         chat: deps.chat.panel,
         people: find("#people-panel", HTMLElement),
+        council: find("#council-panel", HTMLElement),
         host: find("#host-panel", HTMLElement),
         narrow: matchMedia("(max-width: 700px)"),
       },
@@ -109,7 +110,7 @@ export class CallControls {
       else local.close("screen");
     } else if (toggle === "hand") {
       if (call?.setHand(on)) this.bar.set("hand", on);
-    } else if (toggle === "chat" || toggle === "people" || toggle === "host") {
+    } else if (toggle === "chat" || toggle === "people" || toggle === "council" || toggle === "host") {
       this.panels.show(toggle, on);
       // The chat puts the focus in its field; the others on their heading.
       if (on && toggle !== "chat") document.getElementById(`${toggle}-title`)?.focus();

@@ -5,7 +5,7 @@
  * doorbell. Like room.js it joins connection modules and UI modules; nothing else does.
  */
 
-import { callEvents, CallEvent } from "./call.js";
+import { callEvents, CallEvent } from "./call-events.js";
 import { fragmentWithoutSecret, secretFromFragment, secretLink } from "./host-secrets.js";
 import { isHostRole } from "./room-state.js";
 import { find } from "./ui/dom.js";

@@ -5,7 +5,7 @@
  * it joins connection modules and UI modules.
  */
 
-import { callEvents, CallEvent, CallState } from "./call.js";
+import { callEvents, CallEvent, CallState } from "./call-events.js";
 import { LocalMedia, LocalMediaEvent } from "./local-media.js";
 import { find } from "./ui/dom.js";
 import { problemKey } from "./ui/invite.js";

@@ -5,7 +5,7 @@
  * Like room.js it joins connection modules and UI modules.
  */
 
-import { CallEvent } from "./call.js";
+import { CallEvent } from "./call-events.js";
 import { RoomEncryptionEvent } from "./room-encryption.js";
 import { DEFAULT_UNUSED_ROOM_DAYS, fetchUnusedRoomDays } from "./retention.js";
 import { find } from "./ui/dom.js";

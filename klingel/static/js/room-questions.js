@@ -7,7 +7,7 @@
  * connection modules and UI modules.
  */
 
-import { callEvents, CallEvent } from "./call.js";
+import { callEvents, CallEvent } from "./call-events.js";
 import { QuestionsAnnouncer } from "./questions-announcer.js";
 import { QuestionsInbox } from "./questions-state.js";
 import { isHostRole } from "./room-state.js";

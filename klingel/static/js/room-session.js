@@ -7,10 +7,12 @@
  * modules.
  */
 
-import { Call, callEvents, CallEvent, CallState, E2EE_REQUIRED } from "./call.js";
+import { Call } from "./call.js";
+import { callEvents, CallEvent, CallState, E2EE_REQUIRED } from "./call-events.js";
 import { fragmentWithoutInvitation, invitationFromFragment } from "./invitation.js";
 import { JoinTiming } from "./join-timing.js";
 import { LocalMediaEvent } from "./local-media.js";
+import { memberSecretFromFragment } from "./member-link.js";
 import { prepareMediaStack } from "./media.js";
 import { PreparedReceiver } from "./prepared-receiver.js";
 import { roomTitle } from "./slug.js";
@@ -78,6 +80,8 @@ export class RoomSession {
   #banner;
   /** @type {string | null} a host's invitation from the link: for the first join only */
   #invitation = takeInvitation();
+  /** @type {string | null} a council member's personal link secret: for every join */
+  #member = memberSecretFromFragment(location.hash);
 
   /** @param {RoomSessionDeps} deps */
   constructor(deps) {
@@ -97,7 +101,9 @@ export class RoomSession {
       onJoin: (typed) => this.#joinAs(typed),
       onAboutToJoin: () => this.#getReady(),
     });
-    this.prejoin.showRoom(roomTitle(room), this.#hostSecret() !== null);
+    this.prejoin.showRoom(roomTitle(room), this.#hostSecret() !== null && this.#member === null);
+    // A member needs no name: the server takes the roster's.
+    if (this.#member !== null) this.prejoin.showMember(i18n.t("council.memberName"));
     this.#waiting = new WaitingView(i18n, () => this.call?.leave());
     this.#end = new EndScreen(i18n, () => this.rejoin());
     this.#passwordScreen = new PasswordScreen(i18n, (typed) => {
@@ -145,7 +151,8 @@ export class RoomSession {
       // The socket opens first; the rest of the click's work overlaps with its handshake.
       this.join();
     }
-    preferences.name = typed;
+    // A member's placeholder name is not the person's own: it is not kept for other rooms.
+    if (this.#member === null) preferences.name = typed;
     doorbell.unlock(media.unlockAudio());
   }
 
@@ -177,6 +184,7 @@ export class RoomSession {
       hostSecret: this.#hostSecret(),
       password: this.#password,
       invitation: this.#invitation,
+      member: this.#member,
       encryption: encryption.startJoin(),
     });
     // It lets in once: a later join (after leaving, a refusal, a password) goes the usual way.
@@ -249,7 +257,7 @@ export class RoomSession {
   /**
    * What the call says about us: who we are, our role and hand, and a host's word on our
    * microphone, camera and screen.
-   * @param {import("./call.js").CallListener} on
+   * @param {import("./call-events.js").CallListener} on
    */
   #followUs(on) {
     const { i18n, toasts, view, controls, host, media } = this.#deps;

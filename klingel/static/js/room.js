@@ -2,7 +2,8 @@
 /**
  * The room page (`/r/<room>`): makes the page's parts and wires them together. Each part that
  * joins connection modules and UI modules is a `room-*.js` module of its own: the session
- * (joins, screens, us), media, the view of the call, chat, controls, host tools, privacy.
+ * (joins, screens, us), media, the view of the call, chat, controls, host tools, privacy,
+ * the public side and a council's session.
  */
 
 import { applyBrand, fetchBrand } from "./brand.js";
@@ -14,6 +15,7 @@ import { RoomBroadcast } from "./room-broadcast.js";
 import { CallView } from "./room-call-view.js";
 import { RoomChat } from "./room-chat.js";
 import { CallControls } from "./room-controls.js";
+import { RoomCouncil } from "./room-council.js";
 import { RoomEncryption } from "./room-encryption.js";
 import { HostTools } from "./room-host.js";
 import { RoomMedia } from "./room-media.js";
@@ -87,12 +89,18 @@ function main() {
     people: view.people,
     addHostSection: (section) => hostTools.addSection(section),
   });
+  const council = new RoomCouncil({
+    i18n,
+    controls: controls.bar,
+    showPanel: (open) => (open ? controls.panels.show("council", true) : controls.hidePanel("council")),
+    panelOpen: () => controls.panels.isOpen("council"),
+  });
   /** @type {RoomSession} */
   const session = new RoomSession({
     room, i18n, toasts, preferences, doorbell, secrets, encryption, media, view, errors,
     controls: controls.bar,
     host: hostTools,
-    followers: [media, view, chat, privacy, broadcast],
+    followers: [media, view, chat, privacy, broadcast, council],
   });
   addEventListener("pagehide", () => session.call?.leave());
   media.start();

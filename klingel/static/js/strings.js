@@ -4,6 +4,7 @@
  * `{name}`-style placeholders are filled in by `I18n.t`; the result is always set as plain text.
  */
 
+import { COUNCIL_DE, COUNCIL_EN } from "./council-strings.js";
 import { HELP_DE, HELP_EN } from "./help-strings.js";
 import { LEGAL_DE, LEGAL_EN } from "./legal-strings.js";
 
@@ -339,6 +340,7 @@ const de = {
   "shortcuts.enabled": "Tastenkürzel benutzen",
   ...LEGAL_DE,
   ...HELP_DE,
+  ...COUNCIL_DE,
 };
 
 /** @type {Record<keyof typeof de, string>} */
@@ -673,6 +675,7 @@ const en = {
   "shortcuts.enabled": "Use keyboard shortcuts",
   ...LEGAL_EN,
   ...HELP_EN,
+  ...COUNCIL_EN,
 };
 
 /** @typedef {keyof typeof de} StringKey */

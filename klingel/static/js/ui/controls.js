@@ -13,8 +13,8 @@ import { ToggleButton } from "./toggle-button.js";
 /** @typedef {import("../i18n.js").StringKey} StringKey */
 
 /**
- * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "doorbell" |
- *   "host" | "view"} Toggle
+ * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "council" |
+ *   "doorbell" | "host" | "view"} Toggle
  * @typedef {"invite" | "stored" | "settings" | "language" | "shortcuts" | "leave"} Action
  */
 
@@ -26,6 +26,8 @@ const TOGGLES = {
   hand: { name: "ctl.hand", iconOn: "hand", iconOff: "hand", caption: "ctl.handCaption" },
   chat: { name: "ctl.chat", iconOn: "chat", iconOff: "chat", caption: "ctl.chat" },
   people: { name: "ctl.people", iconOn: "people", iconOff: "people", caption: "ctl.people" },
+  // Only in a room where a council meets.
+  council: { name: "ctl.council", iconOn: "council", iconOff: "council", caption: "ctl.council" },
   doorbell: { name: "ctl.bell", iconOn: "bell", iconOff: "bell-off", caption: "ctl.bell" },
   host: { name: "ctl.host", iconOn: "shield", iconOff: "shield", caption: "ctl.hostCaption" },
   // Pressed while the speaker view shows.
@@ -46,7 +48,7 @@ const ACTIONS = [
 const MAIN = /** @type {const} */ (["microphone", "camera", "chat"]);
 /** In the bar on wide screens, behind "Mehr" on a phone. */
 const MORE = /** @type {const} */ ([
-  "screen", "hand", "people", "host", "view", "invite", "doorbell", "stored", "settings",
+  "screen", "hand", "people", "council", "host", "view", "invite", "doorbell", "stored", "settings",
   "language", "shortcuts",
 ]);
 
@@ -157,6 +159,7 @@ export class ControlBar {
     this.setUnread(0);
     this.setWaiting(0);
     this.showHostTools(false);
+    this.showCouncil(false);
   }
 
   get moreOpen() {
@@ -191,6 +194,12 @@ export class ControlBar {
   /** Host tools are for hosts and co-hosts only. @param {boolean} shown */
   showHostTools(shown) {
     const button = this.toggles.get("host")?.button;
+    if (button) button.hidden = !shown;
+  }
+
+  /** The council session's panel, in a room where a council meets. @param {boolean} shown */
+  showCouncil(shown) {
+    const button = this.toggles.get("council")?.button;
     if (button) button.hidden = !shown;
   }
 

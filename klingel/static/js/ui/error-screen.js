@@ -19,7 +19,11 @@ const ERROR_TEXT = /** @type {Record<string, StringKey>} */ ({
   room_reserved: "error.room_reserved",
   unsupported_version: "error.unsupported_version",
   replaced: "error.replaced",
+  member_link_invalid: "error.member_link_invalid",
 });
+
+/** Errors that trying the same again cannot mend. */
+const NO_RETRY = new Set(["bad_room", "member_link_invalid"]);
 
 export class ErrorScreen {
   #i18n;
@@ -41,7 +45,7 @@ export class ErrorScreen {
   /** @param {string} code why the call ended, as the server or the client said it */
   show(code) {
     this.#i18n.bind(this.#message, ERROR_TEXT[code] ?? "error.generic");
-    this.#retry.hidden = code === "bad_room";
+    this.#retry.hidden = NO_RETRY.has(code);
     this.#i18n.bind(this.#retry, code === "unsupported_version" ? "error.reload" : "error.retry");
     showState("error");
   }

@@ -40,6 +40,8 @@ export class PrejoinView {
   #problems = find("#prejoin-problems", HTMLElement);
   #join = find("#join", HTMLButtonElement);
   #devices;
+  /** @type {string | null} the name sent instead of a typed one (a council member's link) */
+  #fixedName = null;
 
   /**
    * @param {I18n} i18n
@@ -83,6 +85,10 @@ export class PrejoinView {
     }
     find("#prejoin-form", HTMLFormElement).addEventListener("submit", (event) => {
       event.preventDefault();
+      if (this.#fixedName !== null) {
+        handlers.onJoin(this.#fixedName);
+        return;
+      }
       const name = cleanName(this.#name.value);
       if (name === null) {
         this.showNameProblem("error.bad_name");
@@ -114,6 +120,19 @@ export class PrejoinView {
     const roleHint = find("#prejoin-role", HTMLElement);
     roleHint.hidden = !creator;
     if (creator) this.#i18n.bind(roleHint, "prejoin.youHost");
+  }
+
+  /**
+   * A council member's link: the server names them from the roster, so there is no name to
+   * type; the page says they take part as a member.
+   * @param {string} placeholder sent as the name (the server ignores it)
+   */
+  showMember(placeholder) {
+    this.#fixedName = placeholder;
+    find("#name-field", HTMLElement).hidden = true;
+    const roleHint = find("#prejoin-role", HTMLElement);
+    roleHint.hidden = false;
+    this.#i18n.bind(roleHint, "council.prejoinMember");
   }
 
   /** @param {MediaStreamTrack | null} track */

@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * A council session as the viewer page and the hall view show it: `council_public`
+ * (docs/protocol.md) read strictly, and what the live region says when it changes. Nothing of
+ * a non-public part: then only that it is one. No DOM.
+ */
+
+import { toCounts, toItem, toResult, toSpeaker, toVote } from "./council-state.js";
+import { itemWords, outcomeKey, voteCounts } from "./council-view.js";
+
+/** @typedef {import("./council-state.js").Item} Item */
+/** @typedef {import("./council-state.js").Speaker} Speaker */
+/** @typedef {import("./council-state.js").Counts} Counts */
+/** @typedef {import("./council-view.js").Words} Words */
+/**
+ * @typedef {{id: string, text: string, counts: Counts}} PublicVote
+ * @typedef {{id: string, text: string, outcome: "adopted" | "rejected" | "by_post",
+ *   counts: Counts}} PublicResult
+ * @typedef {{body: string, public: boolean, item: Item | null, speaker: Speaker | null,
+ *   vote: PublicVote | null, result: PublicResult | null}} CouncilPublic
+ */
+
+/**
+ * @param {any} message a `council_public`
+ * @returns {CouncilPublic}
+ */
+export function councilPublicOf(message) {
+  const shown = message?.public !== false;
+  const vote = shown ? toVote(message?.vote) : null;
+  const result = shown ? toResult(message?.result) : null;
+  return {
+    body: typeof message?.body === "string" ? message.body : "",
+    public: shown,
+    item: shown ? toItem(message?.item) : null,
+    speaker: shown ? toSpeaker(message?.speaker) : null,
+    vote: vote === null ? null : { id: vote.id, text: vote.text, counts: voteCounts(vote) },
+    result:
+      result === null
+        ? null
+        : { id: result.id, text: result.text, outcome: result.outcome, counts: toCounts(result.counts) },
+  };
+}
+
+/**
+ * What the live region says for the step from `before` to `after` (oldest first).
+ * @param {CouncilPublic | null} before
+ * @param {CouncilPublic} after
+ * @returns {Words[]}
+ */
+export function councilPublicNews(before, after) {
+  if (!after.public) return before === null || before.public ? [{ key: "live.say.council.nonPublic" }] : [];
+  /** @type {Words[]} */
+  const news = [];
+  if (after.item !== null && after.item.number !== before?.item?.number) {
+    news.push({ ...itemWords(after.item), key: "live.say.council.item" });
+  }
+  const speaker = after.speaker;
+  if (speaker !== null && speaker.member !== before?.speaker?.member) {
+    news.push({ key: "live.say.council.speaker", args: { name: speaker.name, faction: speaker.faction || "–" } });
+  }
+  if (after.vote !== null && after.vote.id !== before?.vote?.id) {
+    news.push({ key: "live.say.council.vote", args: { text: after.vote.text } });
+  }
+  const result = after.result;
+  if (result !== null && result.id !== before?.result?.id && before !== null) {
+    news.push({ key: "live.say.council.result", args: { text: result.text, outcome: { key: `live.${outcomeKey(result.outcome)}` } } });
+  }
+  return news;
+}
