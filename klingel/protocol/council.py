@@ -145,6 +145,17 @@ class CouncilMember(WireObject):
 
 
 @dataclass(frozen=True, slots=True)
+class CouncilPerson(WireObject):
+    """A member as the public sees them: office holders, by name and faction, so that a roll
+    call names who voted how (NRW DigiSiVO § 4 (1))."""
+
+    NAME: ClassVar[str] = "council person"
+    id: MemberRef
+    name: Name
+    faction: Annotated[str, Wire(0, 100)]
+
+
+@dataclass(frozen=True, slots=True)
 class CouncilQuorum(WireObject):
     NAME: ClassVar[str] = "council quorum"
     counted: Count
@@ -259,9 +270,9 @@ class CouncilState(WireMessage):
 
 @dataclass(frozen=True, slots=True)
 class CouncilPublic(WireMessage):
-    """To viewers and the hall view: the item, who speaks, a running vote's counts and the
-    last result. Nothing of a non-public part: while one runs, ``public`` is false and the
-    rest is empty."""
+    """To viewers and the hall view: the item, who speaks, the quorum, a running vote with its
+    ballots and the last result, and the members' names that the ballots refer to. Nothing of
+    a non-public part: while one runs, ``public`` is false and the rest is empty."""
 
     TYPE: ClassVar[str] = "council_public"
     body: Name
@@ -270,6 +281,8 @@ class CouncilPublic(WireMessage):
     speaker: CouncilSpeaker | None
     vote: CouncilVote | None
     result: CouncilResult | None
+    quorum: CouncilQuorum | None
+    members: Annotated[tuple[CouncilPerson, ...], Wire(0, MAX_MEMBERS)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from klingel.protocol.council import (
     CouncilFault,
     CouncilItem,
     CouncilMember,
+    CouncilPerson,
     CouncilPublic,
     CouncilQuorum,
     CouncilRequest,
@@ -74,7 +75,7 @@ def council_public(council: CouncilRoom, now: float) -> CouncilPublic:
     if not council.public_allowed or session is None:
         return CouncilPublic(
             body=body.name, public=council.public_allowed, item=None, speaker=None, vote=None,
-            result=None,
+            result=None, quorum=None, members=(),
         )  # fmt: skip
     results = session.results
     return CouncilPublic(
@@ -84,6 +85,10 @@ def council_public(council: CouncilRoom, now: float) -> CouncilPublic:
         speaker=_speaker(body, session, now),
         vote=None if session.vote is None else _vote(session.vote),
         result=_result(results[-1]) if results else None,
+        quorum=_quorum(body, session),
+        members=tuple(
+            CouncilPerson(member.id, member.name, member.faction) for member in body.members
+        ),
     )
 
 

@@ -238,6 +238,10 @@ async def test_a_session_from_the_chair_and_a_member_to_the_public(
     await yes.click()
     await expect(yes).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
     await expect(panel(chair).locator(".council-ballots")).to_contain_text("Bernd Öztürk: Ja")
+    # The public sees each ballot by name as it comes (NRW DigiSiVO § 4 (1)).
+    await expect(viewer.page.locator("#council-info-vote-ballots")).to_contain_text(
+        "Bernd Öztürk (SPD): Ja", timeout=WAIT_MS
+    )
     await button(chair, "Ja für Carla Weiß").click()
     await expect(panel(chair).locator(".council-ballots")).to_contain_text("Carla Weiß: Ja")
     await assert_no_serious_violations(chair, "room page: the chair's session panel in a vote")
@@ -249,6 +253,11 @@ async def test_a_session_from_the_chair_and_a_member_to_the_public(
         await expect(result).to_contain_text("Einfache Mehrheit der abgegebenen Stimmen.")
     await expect(viewer.page.locator("#council-info-outcome")).to_have_text(
         "angenommen", timeout=WAIT_MS
+    )
+    result_ballots = viewer.page.locator("#council-info-result-ballots li")
+    await expect(result_ballots).to_have_text(["Bernd Öztürk (SPD): Ja", "Carla Weiß (CDU): Ja"])
+    await expect(viewer.page.locator("#council-info-quorum")).to_have_text(
+        "Beschlussfähig: 4 anwesend, 3 nötig (von 5)"
     )
     await assert_no_serious_violations(viewer.page, "live page: a council's result")
 

@@ -139,6 +139,8 @@ async def test_a_session_with_quorum_bias_a_vote_and_a_non_public_part(
     while public["item"] is None:
         public = await viewer.next_of("council_public")
     assert (public["public"], public["item"]["title"]) == (True, "Haushalt 2027")
+    assert public["quorum"] == {"counted": 4, "needed": 3, "legalSize": 5, "reached": True}
+    assert {person["id"]: person["name"] for person in public["members"]}["bernd"] == "Bernd Öztürk"
 
     # The speaker list: a point of order goes first.
     await command(dora, "hand")
@@ -206,7 +208,12 @@ async def test_a_session_with_quorum_bias_a_vote_and_a_non_public_part(
     await command(chair, "item", item="2")
     assert (await viewer.next_of("broadcast_live"))["live"] is False
     secret = await viewer.next_of("council_public")
-    assert (secret["public"], secret["item"]) == (False, None)
+    assert (secret["public"], secret["item"], secret["quorum"], secret["members"]) == (
+        False,
+        None,
+        None,
+        [],
+    )
     assert (await guest.next_of("council_held"))["reason"] == "non_public"
     locked = await chair.next_of("room_updated")
     assert locked["room"]["locked"] is True

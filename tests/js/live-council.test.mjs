@@ -24,18 +24,46 @@ const message = (extra = {}) =>
 const t = (/** @type {string} */ key, /** @type {any} */ args) =>
   format(LIVE_DE[/** @type {keyof typeof LIVE_DE} */ (key)] ?? key, args);
 
-test("council_public is kept with the vote's counts so far", () => {
-  const read = message({ speaker: SPEAKER, vote: VOTE, result: RESULT });
+const MEMBERS = [
+  { id: "anna", name: "Anna Kaya", faction: "" },
+  { id: "bernd", name: "Bernd Öztürk", faction: "SPD" },
+];
+const QUORUM = { counted: 3, needed: 3, legalSize: 5, reached: true };
+
+test("council_public is kept with the vote's counts so far and each ballot by name", () => {
+  const read = message({ speaker: SPEAKER, vote: VOTE, result: RESULT, members: MEMBERS, quorum: QUORUM });
   assert.equal(read.body, "Gemeinderat Bühl");
   assert.deepEqual(read.item, ITEM);
   assert.equal(read.speaker?.name, "Bernd Öztürk");
-  assert.deepEqual(read.vote, { id: "v1", text: VOTE.text, counts: { yes: 2, no: 1, abstain: 0 } });
-  assert.deepEqual(read.result, { id: "v1", text: RESULT.text, outcome: "adopted", counts: { yes: 2, no: 1, abstain: 0 } });
+  assert.deepEqual(read.vote, {
+    id: "v1",
+    text: VOTE.text,
+    counts: { yes: 2, no: 1, abstain: 0 },
+    ballots: [
+      { name: "Anna Kaya", faction: "", choice: "yes" },
+      { name: "Bernd Öztürk", faction: "SPD", choice: "no" },
+    ],
+  });
+  assert.deepEqual(read.result, { id: "v1", text: RESULT.text, outcome: "adopted", counts: { yes: 2, no: 1, abstain: 0 }, ballots: [] });
+  assert.deepEqual(read.quorum, QUORUM);
+});
+
+test("a ballot of a member the message does not name shows the member's id", () => {
+  const read = message({ vote: VOTE, members: [MEMBERS[1], { id: 7, name: "<b>x</b>" }] });
+  assert.deepEqual(read.vote?.ballots.map((ballot) => ballot.name), ["anna", "Bernd Öztürk"]);
 });
 
 test("a non-public part shows nothing of the session, whatever came with it", () => {
-  const closed = message({ public: false, speaker: SPEAKER, vote: VOTE, result: RESULT });
-  assert.deepEqual(closed, { body: "Gemeinderat Bühl", public: false, item: null, speaker: null, vote: null, result: null });
+  const closed = message({ public: false, speaker: SPEAKER, vote: VOTE, result: RESULT, members: MEMBERS, quorum: QUORUM });
+  assert.deepEqual(closed, { body: "Gemeinderat Bühl", public: false, item: null, speaker: null, vote: null, result: null, quorum: null });
+});
+
+test("a quorum lost and regained is said to the public", () => {
+  const reached = message({ quorum: QUORUM });
+  const lost = message({ quorum: { ...QUORUM, counted: 2, reached: false } });
+  assert.deepEqual(councilPublicNews(reached, lost).map((w) => wordsText(t, w)), ["Die Sitzung ist nicht mehr beschlussfähig."]);
+  assert.deepEqual(councilPublicNews(lost, reached).map((w) => wordsText(t, w)), ["Die Sitzung ist beschlussfähig."]);
+  assert.deepEqual(councilPublicNews(reached, reached), []);
 });
 
 test("each change is said once, the non-public part with its own words", () => {

@@ -14,6 +14,7 @@ import { find } from "./ui/dom.js";
 /** @typedef {import("./live-council.js").CouncilPublic} CouncilPublic */
 /** @typedef {import("./live-strings.js").LiveI18n} LiveI18n */
 /** @typedef {import("./council-state.js").Counts} Counts */
+/** @typedef {import("./live-council.js").NamedBallot} NamedBallot */
 
 export class LiveCouncilInfo {
   #i18n;
@@ -31,6 +32,9 @@ export class LiveCouncilInfo {
   #resultText = find("#council-info-result-text", HTMLElement);
   #outcome = find("#council-info-outcome", HTMLElement);
   #resultCounts = find("#council-info-result-counts", HTMLElement);
+  #quorum = find("#council-info-quorum", HTMLElement);
+  #voteBallots = find("#council-info-vote-ballots", HTMLUListElement);
+  #resultBallots = find("#council-info-result-ballots", HTMLUListElement);
   #pausedTitle = find("#paused-title", HTMLElement);
   #pausedText = find("#paused-text", HTMLElement);
   /** @type {CouncilPublic | null} */
@@ -70,9 +74,15 @@ export class LiveCouncilInfo {
     this.#section.hidden = info === null || !info.public;
     if (info === null || !info.public) return;
     this.#body.textContent = info.body;
-    const { item, speaker, vote, result } = info;
+    const { item, speaker, vote, result, quorum } = info;
     this.#item.hidden = item === null;
     if (item !== null) this.#bind(this.#item, "live.council.item", { number: item.number, title: item.title });
+    this.#quorum.hidden = quorum === null;
+    if (quorum !== null) {
+      const args = { counted: quorum.counted, needed: quorum.needed, size: quorum.legalSize };
+      this.#bind(this.#quorum, quorum.reached ? "live.council.quorum.reached" : "live.council.quorum.lost", args);
+      this.#quorum.dataset.reached = String(quorum.reached);
+    }
     this.#speaker.hidden = speaker === null;
     this.#name.textContent = speaker?.name ?? "";
     this.#faction.textContent = speaker?.faction ?? "";
@@ -80,6 +90,7 @@ export class LiveCouncilInfo {
     this.#vote.hidden = vote === null;
     this.#voteText.textContent = vote?.text ?? "";
     if (vote !== null) this.#counts(this.#voteCounts, vote.counts);
+    this.#ballots(this.#voteBallots, vote?.ballots ?? []);
     // The last result while no vote runs: the screen shows one thing at a time.
     this.#result.hidden = result === null || vote !== null;
     this.#resultText.textContent = result?.text ?? "";
@@ -89,6 +100,26 @@ export class LiveCouncilInfo {
       this.#counts(this.#resultCounts, result.counts);
       this.#resultCounts.hidden = result.outcome === "by_post";
     }
+    this.#ballots(this.#resultBallots, result?.ballots ?? []);
+  }
+
+  /**
+   * Each ballot by name, as text; the list is drawn anew, it holds no focus.
+   * @param {HTMLUListElement} list
+   * @param {NamedBallot[]} ballots
+   */
+  #ballots(list, ballots) {
+    list.hidden = ballots.length === 0;
+    list.replaceChildren(
+      ...ballots.map((ballot) => {
+        const entry = document.createElement("li");
+        const choice = document.createElement("span");
+        this.#bind(choice, `live.council.choice.${ballot.choice}`);
+        entry.dataset.choice = ballot.choice;
+        entry.append(`${ballot.faction ? `${ballot.name} (${ballot.faction})` : ballot.name}: `, choice);
+        return entry;
+      }),
+    );
   }
 
   /** @param {HTMLElement} element @param {Counts} counts */

@@ -21,6 +21,14 @@ export const LIVE_COUNCIL_DE = {
   "live.say.council.speaker": "Es spricht {name}, {faction}.",
   "live.say.council.vote": "Abstimmung: {text}",
   "live.say.council.result": "Ergebnis: {text} – {outcome}.",
+  "live.council.quorum.reached": "Beschlussfähig: {counted} anwesend, {needed} nötig (von {size})",
+  "live.council.quorum.lost": "Nicht beschlussfähig: {counted} anwesend, {needed} nötig (von {size})",
+  "live.council.ballots": "Stimmen mit Namen",
+  "live.council.choice.yes": "Ja",
+  "live.council.choice.no": "Nein",
+  "live.council.choice.abstain": "Enthaltung",
+  "live.say.council.quorumLost": "Die Sitzung ist nicht mehr beschlussfähig.",
+  "live.say.council.quorumReached": "Die Sitzung ist beschlussfähig.",
 };
 
 /** @type {Record<keyof typeof LIVE_COUNCIL_DE, string>} */
@@ -40,4 +48,12 @@ export const LIVE_COUNCIL_EN = {
   "live.say.council.speaker": "{name} is speaking, {faction}.",
   "live.say.council.vote": "Vote: {text}",
   "live.say.council.result": "Result: {text} – {outcome}.",
+  "live.council.quorum.reached": "Quorum: {counted} present, {needed} needed (of {size})",
+  "live.council.quorum.lost": "No quorum: {counted} present, {needed} needed (of {size})",
+  "live.council.ballots": "Votes by name",
+  "live.council.choice.yes": "Yes",
+  "live.council.choice.no": "No",
+  "live.council.choice.abstain": "Abstain",
+  "live.say.council.quorumLost": "The session no longer has a quorum.",
+  "live.say.council.quorumReached": "The session has a quorum.",
 };
