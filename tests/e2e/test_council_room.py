@@ -261,6 +261,26 @@ async def test_a_session_from_the_chair_and_a_member_to_the_public(
     )
     await assert_no_serious_violations(viewer.page, "live page: a council's result")
 
+    # A secret vote is not held while members take part by video: the chair is told why and
+    # records the vote as held by post.
+    await panel(chair).get_by_label("Art der Abstimmung").select_option("secret")
+    await expect(panel(chair).locator("#council-secret-hint")).to_be_visible()
+    await button(chair, "Abstimmung starten").click()
+    await expect(panel(chair).locator(".council-message")).to_contain_text(
+        "Geheim abstimmen geht nicht", timeout=WAIT_MS
+    )
+    await button(chair, "Per Briefwahl festhalten").click()
+    outcomes = panel(member).locator(".council-result .council-outcome")
+    await expect(outcomes).to_have_text(["angenommen", "per Briefwahl"], timeout=WAIT_MS)
+    await expect(viewer.page.locator("#council-info-outcome")).to_have_text(
+        "per Briefwahl", timeout=WAIT_MS
+    )
+    # The fault log is the chair's: nothing lost so far.
+    await expect(panel(chair).locator(".council-faults + .council-empty")).to_have_text(
+        "Keine Störungen."
+    )
+    await expect(member.locator("#council-faults-title")).to_be_hidden()
+
     # Biased: the member waits outside and sees nothing; lifted, the pictures come back.
     await frames_grow(member, anna)
     await button(chair, "Befangen bei diesem Punkt: Bernd Öztürk").click()

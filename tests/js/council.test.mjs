@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { councilNews } from "../../klingel/static/js/council-announcer.js";
+import { councilNews, faultNews } from "../../klingel/static/js/council-announcer.js";
 import { CouncilClock } from "../../klingel/static/js/council-clock.js";
 import { CouncilCommands } from "../../klingel/static/js/council-commands.js";
 import { toCouncilState, toHeld } from "../../klingel/static/js/council-state.js";
@@ -14,6 +14,7 @@ import {
   ballotOf,
   clock,
   councilContext,
+  faultWords,
   limitSeconds,
   nextItem,
   phaseWords,
@@ -85,7 +86,23 @@ test("a council_state is kept as the server said it", () => {
   assert.deepEqual(read.speaker, { member: "bernd", name: "Bernd Öztürk", faction: "SPD", left: 118 });
   assert.deepEqual(read.vote?.ballots, VOTE.ballots);
   assert.equal(read.results[0].outcome, "adopted");
-  assert.equal("faults" in read, false, "the screens keep what they show");
+  assert.deepEqual(read.faults, []);
+});
+
+test("the chair's fault log: whose line, when, and each new fault said once", () => {
+  const fault = { at: 1796901012, side: "member", member: "bernd", remoteCounted: 1 };
+  const server = { at: 1796901072, side: "server", member: null, remoteCounted: 0 };
+  const before = state({ faults: [fault] });
+  const after = state({ faults: [fault, server, { at: "soon", side: "member" }, { at: 5, side: "moon" }] });
+  assert.deepEqual(after.faults, [fault, server], "anything odd is left out");
+  const time = new Date(1796901012 * 1000).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit" });
+  assert.equal(
+    wordsText(t, faultWords(after, fault)),
+    `${time} Uhr: Die Verbindung von Bernd Öztürk ist abgebrochen. Per Video noch gezählt: 1.`,
+  );
+  assert.deepEqual(faultNews(before, after).map((words) => words.key), ["council.fault.server"]);
+  assert.deepEqual(faultNews(after, after), []);
+  assert.deepEqual(faultNews(null, after), [], "the first state is not news");
 });
 
 test("anything odd in a council_state reads as the least", () => {
@@ -260,6 +277,7 @@ test("the commands are the protocol's council messages", () => {
   commands.giveFloor(null, 120);
   commands.giveFloor("bernd", null);
   commands.openVote(0, "roll_call");
+  commands.byPost(1);
   commands.hallCounts({ yes: 1, no: 0, abstain: 2 });
   commands.bias("bernd", "1", true);
   commands.hall("carla", false);
@@ -276,6 +294,7 @@ test("the commands are the protocol's council messages", () => {
     { type: "council", action: "floor", limit: 120 },
     { type: "council", action: "floor", member: "bernd" },
     { type: "council", action: "vote", motion: 0, kind: "roll_call" },
+    { type: "council", action: "by_post", motion: 1 },
     { type: "council", action: "hall_counts", yes: 1, no: 0, abstain: 2 },
     { type: "council", action: "bias", member: "bernd", item: "1", on: true },
     { type: "council", action: "hall", member: "carla", on: false },

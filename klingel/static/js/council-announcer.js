@@ -6,7 +6,7 @@
  * and each ballot are not said (they are on screen). No DOM.
  */
 
-import { itemWords, kindKey, outcomeKey, publicKey } from "./council-view.js";
+import { faultWords, itemWords, kindKey, outcomeKey, publicKey } from "./council-view.js";
 
 /** @typedef {import("./council-state.js").CouncilState} CouncilState */
 /** @typedef {import("./council-view.js").Words} Words */
@@ -58,3 +58,19 @@ export function councilNews(before, after, own) {
   }
   return news;
 }
+
+/**
+ * For the chair: each fault new since `before`, said once.
+ * @param {CouncilState | null} before
+ * @param {CouncilState} after
+ * @returns {Words[]}
+ */
+export function faultNews(before, after) {
+  if (before === null) return [];
+  const key = (/** @type {import("./council-state.js").Fault} */ fault) => `${fault.at} ${fault.side} ${fault.member}`;
+  const known = new Set(before.faults.map(key));
+  return after.faults
+    .filter((fault) => !known.has(key(fault)))
+    .map((fault) => faultWords(after, fault));
+}
+

@@ -86,10 +86,19 @@ export class CouncilCommands {
 
   /**
    * @param {number} motion its index on the current item
-   * @param {"open" | "roll_call"} kind
+   * @param {"open" | "roll_call" | "secret"} kind a secret vote only with every member in the hall
    */
   openVote(motion, kind) {
     return this.#council("vote", { motion, kind });
+  }
+
+  /**
+   * A secret vote that cannot be held here (members take part by video) is recorded as held
+   * by post afterwards.
+   * @param {number} motion its index on the current item
+   */
+  byPost(motion) {
+    return this.#council("by_post", { motion });
   }
 
   closeVote() {

@@ -27,7 +27,9 @@
  *   session: SessionRef | null, phase: "prepared" | "open" | "closed", paused: string | null,
  *   item: Item | null, itemSeconds: number, items: Item[], public: boolean, quorum: Quorum,
  *   chairAlert: boolean, members: Member[], speaker: Speaker | null, waiting: Request[],
- *   vote: Vote | null, results: Result[]}} CouncilState
+ *   vote: Vote | null, results: Result[], faults: Fault[]}} CouncilState
+ * @typedef {{at: number, side: "member" | "server", member: string | null,
+ *   remoteCounted: number}} Fault a lost line (`at`: seconds since 1970)
  * @typedef {{held: boolean, reason: "biased" | "non_public" | null, item: string | null}} Held
  */
 
@@ -186,7 +188,14 @@ export function toCouncilState(message) {
     ),
     vote: toVote(message?.vote),
     results: list(message?.results, toResult),
+    faults: list(message?.faults, fault),
   };
+}
+
+/** @param {any} value @returns {Fault | null} */
+function fault(value) {
+  if (!Number.isSafeInteger(value?.at) || (value.side !== "member" && value.side !== "server")) return null;
+  return { at: value.at, side: value.side, member: textOrNull(value.member), remoteCounted: count(value.remoteCounted) };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 
 /** @typedef {import("./council-state.js").CouncilState} CouncilState */
+/** @typedef {import("./council-state.js").Fault} Fault */
 /** @typedef {import("./council-state.js").Member} Member */
 /** @typedef {import("./council-state.js").Vote} Vote */
 /** @typedef {import("./council-state.js").Item} Item */
@@ -232,3 +233,24 @@ export function voteStanding(state, member) {
   if (state.vote === null || member === null) return "none";
   return state.vote.eligible.includes(member.id) ? "eligible" : "not_eligible";
 }
+
+/**
+ * "12:03" in the town's own way of writing a time, from seconds since 1970.
+ * @param {number} at
+ */
+export function clockTime(at) {
+  return new Date(at * 1000).toLocaleTimeString("de-DE", { hour: "2-digit", minute: "2-digit" });
+}
+
+/**
+ * One line of the fault log: when, whose line, and how many by video still counted.
+ * @param {CouncilState} state
+ * @param {Fault} fault
+ * @returns {Words}
+ */
+export function faultWords(state, fault) {
+  const args = { time: clockTime(fault.at), remote: fault.remoteCounted };
+  if (fault.side === "server") return { key: "council.fault.server", args };
+  return { key: "council.fault.member", args: { ...args, name: fault.member === null ? "–" : nameOf(state, fault.member) } };
+}
+

@@ -9,11 +9,12 @@
  */
 
 import { callEvents, CallEvent, CallState } from "./call-events.js";
-import { councilNews } from "./council-announcer.js";
+import { councilNews, faultNews } from "./council-announcer.js";
 import { CouncilClock } from "./council-clock.js";
 import { councilContext, refusalKey, wordsText } from "./council-view.js";
 import { CouncilBanner } from "./ui/council-banner.js";
 import { CouncilChair } from "./ui/council-chair.js";
+import { CouncilFaults } from "./ui/council-faults.js";
 import { CouncilHeldView } from "./ui/council-held.js";
 import { CouncilOverview } from "./ui/council-overview.js";
 import { CouncilRequests } from "./ui/council-requests.js";
@@ -75,6 +76,7 @@ export class RoomCouncil {
   #requests;
   #vote;
   #chair;
+  #faults;
   #roster;
 
   /** @param {RoomCouncilDeps} deps */
@@ -101,12 +103,14 @@ export class RoomCouncil {
       giveFloor: (member, limit) => send((c) => c.giveFloor(member, limit)),
       endFloor: () => send((c) => c.endFloor()),
       openVote: (motion, kind) => send((c) => c.openVote(motion, kind)),
+      byPost: (motion) => send((c) => c.byPost(motion)),
       closeVote: () => send((c) => c.closeVote()),
       hallCounts: (counts) => send((c) => c.hallCounts(counts)),
       pause: (reason) => send((c) => c.pause(reason)),
       resume: () => send((c) => c.resume()),
       close: () => send((c) => c.close()),
     });
+    this.#faults = new CouncilFaults(i18n);
     this.#roster = new CouncilRoster(i18n, {
       hall: (member, on) => send((c) => c.hall(member, on)),
       bias: (member, on) => send((c) => this.#markBias(c, member, on)),
@@ -121,6 +125,7 @@ export class RoomCouncil {
       this.#vote.results,
       this.#chair.element,
       this.#roster.element,
+      this.#faults.element,
     );
     // What is shown is said anew in the other language; nothing is read out again.
     i18n.addEventListener("change", () => this.#render());
@@ -174,8 +179,9 @@ export class RoomCouncil {
       if (!matchMedia("(max-width: 700px)").matches) this.#deps.showPanel(true);
     }
     this.#render();
-    const own = this.#context()?.own?.id ?? null;
-    const news = councilNews(before, state, own);
+    const context = this.#context();
+    const news = councilNews(before, state, context?.own?.id ?? null);
+    if (context?.lead) news.push(...faultNews(before, state));
     if (this.#returning) news.unshift({ key: "council.say.back" });
     if (this.#returning && this.#reopen) this.#deps.showPanel(true);
     this.#returning = false;
@@ -219,6 +225,7 @@ export class RoomCouncil {
     this.#requests.show(context);
     this.#vote.show(context);
     this.#chair.show(context);
+    this.#faults.show(context);
     this.#roster.show(context, (member) => this.#bias.has(`${item}\n${member}`));
     this.#keepFocus(focused);
     this.#tick();

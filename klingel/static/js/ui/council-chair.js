@@ -3,7 +3,8 @@
  * The chair's controls, in the order a session runs: open one of the prepared sessions; call
  * an item (or the next); give the floor (to the next on the list or to a member, with an
  * optional speaking time) and end it; open a vote on a motion of the current item (open or by
- * roll call), add the hall's hands in an open vote, close it; interrupt and continue; close
+ * roll call, or secret with every member in the hall; else recorded as held by post), add the
+ * hall's hands in an open or secret vote, close it; interrupt and continue; close
  * the session (asked first). Each group shows only when it can be used; the controls stay the
  * same elements, so a state that arrives keeps the focus where it is.
  */
@@ -22,7 +23,8 @@ import { openOnce } from "./host-dialogs.js";
 /**
  * @typedef {{open: (session: string) => void, callItem: (item: string) => void,
  *   giveFloor: (member: string | null, limit: number | null) => void, endFloor: () => void,
- *   openVote: (motion: number, kind: "open" | "roll_call") => void, closeVote: () => void,
+ *   openVote: (motion: number, kind: "open" | "roll_call" | "secret") => void,
+ *   byPost: (motion: number) => void, closeVote: () => void,
  *   hallCounts: (counts: Counts) => void, pause: (reason: string) => void, resume: () => void,
  *   close: () => void}} ChairHandlers
  */
@@ -63,6 +65,7 @@ export class CouncilChair {
   #next;
   #endFloor;
   #voteStart;
+  #secret;
   #noMotions = h("p", { className: "council-empty" });
   #voteRunning;
   #hallGroup;
@@ -116,15 +119,28 @@ export class CouncilChair {
         this.#endFloor,
       ]),
     ]);
+    const motion = () => {
+      const index = Number(this.#motion.value);
+      return this.#motion.value !== "" && Number.isSafeInteger(index) ? index : null;
+    };
+    const hint = h("p", { className: "council-hint", attrs: { id: "council-secret-hint" } });
+    i18n.bind(hint, "council.secretHint");
+    const byPost = button("council.byPost", "council-by-post", () => {
+      const index = motion();
+      if (index !== null) handlers.byPost(index);
+    });
+    byPost.setAttribute("aria-describedby", "council-secret-hint");
+    this.#secret = h("div", { className: "council-secret" }, [hint, byPost]);
+    this.#kind.addEventListener("change", () => this.#showSecret());
     this.#voteStart = h("div", { className: "council-vote-start" }, [
       labelled(i18n, "council.motionLabel", this.#motion),
       labelled(i18n, "council.kindLabel", this.#kind),
       button("council.openVote", "council-open-vote", () => {
-        const motion = Number(this.#motion.value);
-        if (this.#motion.value !== "" && Number.isSafeInteger(motion)) {
-          handlers.openVote(motion, this.#kind.value === "roll_call" ? "roll_call" : "open");
-        }
+        const index = motion();
+        const kind = this.#kind.value;
+        if (index !== null) handlers.openVote(index, kind === "roll_call" || kind === "secret" ? kind : "open");
       }),
+      this.#secret,
     ]);
     this.#hallGroup = h("div", { className: "council-hall-counts" }, [
       h("div", { className: "council-hands" }, [
@@ -195,14 +211,21 @@ export class CouncilChair {
     fillSelect(this.#kind, [
       { value: "open", label: t("council.kind.open") },
       { value: "roll_call", label: t("council.kind.roll_call") },
+      { value: "secret", label: t("council.kind.secret") },
     ]);
+    this.#showSecret();
     const voting = state.vote !== null;
     this.#noMotions.hidden = voting || motions.length > 0;
     this.#voteStart.hidden = voting || motions.length === 0;
     this.#voteRunning.hidden = !voting;
-    this.#hallGroup.hidden = state.vote?.kind !== "open";
+    // Hands in the hall count in an open vote; a secret one is counted in the hall alone.
+    this.#hallGroup.hidden = state.vote === null || state.vote.kind === "roll_call";
     const paused = state.paused !== null;
     this.#pause.hidden = paused;
     this.#resume.hidden = !paused;
+  }
+
+  #showSecret() {
+    this.#secret.hidden = this.#kind.value !== "secret";
   }
 }
