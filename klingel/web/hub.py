@@ -255,8 +255,13 @@ class SignalingHub:
         changed: bool = False,
     ) -> Seat:
         previous = self._connections.get(participant.id)
-        if previous is not None and previous is not connection:
+        replaced = previous is not None and previous is not connection
+        if previous is not None and replaced:
             previous.close(CLOSE_REPLACED, "replaced")
+            if resumed:
+                # The page came back before the server noticed its line was gone (a network
+                # switch leaves the old socket half open): the line was lost all the same.
+                self.council.line_lost(room, participant)
         self._connections[participant.id] = connection
         connection.send(
             Joined(

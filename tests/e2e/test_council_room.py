@@ -21,18 +21,27 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from axe import assert_no_serious_violations
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import expect
+from support.council_pages import (
+    AS_MEMBER,
+    BODY,
+    WAIT_MS,
+    button,
+    frames_grow,
+    member_opens,
+    no_council_storage,
+    panel,
+    said,
+)
 from support.councils import PreparedCouncil, prepared_council
 from support.data_servers import running, server_with_data
 from support.live_pages import PHONE, no_horizontal_scroll, open_viewer, wait_phase
 
-from klingel_bots.browser import PageOpener, ProbedPage, wait_until
+from klingel_bots.browser import PageOpener, wait_until
 from klingel_bots.host_page import Toggle, switch
-from klingel_bots.room_page import own_id, tile_video, wait_state
+from klingel_bots.room_page import own_id, wait_state
 from klingel_bots.server_process import ServerProcess
 
-BODY = "gemeinderat"
-AS_MEMBER = "Sie nehmen als Mitglied teil"
 LINK_INVALID = (
     "Dieser persönliche Link gilt nicht mehr. Bitte wenden Sie sich an die Schriftführung."
 )
@@ -46,7 +55,6 @@ NON_PUBLIC = "Nichtöffentlicher Teil \N{EN DASH} die Übertragung ist unterbroc
 ALL_CLOSED = """() => (window.__klingelPeerConnections || [])
     .every((pc) => pc.connectionState === "closed")"""
 VIEWER_LINK = re.compile(r"/live/([A-Za-z0-9_-]{16,64})$")
-WAIT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
@@ -69,61 +77,6 @@ async def council(council_server: ServerProcess) -> AsyncIterator[PreparedCounci
     data_dir = council_server.data_dir
     assert isinstance(data_dir, Path)
     yield await prepared_council(data_dir, council_server.base_url)
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-
-async def member_opens(open_page: PageOpener, server: str, secret: str) -> ProbedPage:
-    """A member opens their personal link: no name to type, and in."""
-    probed = await open_page(f"{server}/r/{BODY}#member={secret}")
-    page = probed.page
-    await wait_state(page, "prejoin")
-    await expect(page.get_by_text(AS_MEMBER)).to_be_visible()
-    await expect(page.get_by_role("textbox", name="Ihr Name")).to_be_hidden()
-    await page.get_by_role("button", name="Beitreten", exact=True).click()
-    await wait_state(page, "joined")
-    return probed
-
-
-def panel(page: Page) -> Locator:
-    return page.locator("#council-panel")
-
-
-def button(page: Page, name: str) -> Locator:
-    return panel(page).get_by_role("button", name=name, exact=True)
-
-
-async def said(page: Page, text: str) -> None:
-    """The session's live region said ``text`` (among what it said last)."""
-
-    async def heard() -> bool:
-        return text in (await page.locator("#council-status").text_content() or "")
-
-    await wait_until(heard, timeout=WAIT_MS / 1000, message=f"the page said {text!r}")
-
-
-async def decoded(page: Page, participant: str) -> int:
-    return (await tile_video(page, participant)).frames
-
-
-async def frames_grow(page: Page, participant: str) -> None:
-    """The page decodes the participant's camera, more and more."""
-    first: int = await wait_until(
-        partial(decoded, page, participant), timeout=30, message="a decoded frame"
-    )
-
-    async def more() -> bool:
-        return await decoded(page, participant) > first
-
-    await wait_until(more, timeout=15, message="frames decoded again and again")
-
-
-async def no_council_storage(page: Page, secret: str) -> None:
-    kept: list[str] = await page.evaluate(
-        "() => Object.keys(localStorage).map((key) => key + '=' + localStorage.getItem(key))"
-    )
-    assert not any(secret in entry for entry in kept), kept
 
 
 # -- the tests ---------------------------------------------------------------------------------

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from playwright.async_api import Browser, WebSocketRoute
+from playwright.async_api import Browser
+from support.signaling_cut import SignalingCutter
 
 from klingel.protocol.messages import ParticipantLeft
 from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.room_page import join_from_prejoin, join_room, own_id, wait_state
-
-
-@dataclass(slots=True)
-class SignalingCutter:
-    """Routes a page's signaling sockets through Playwright so the test can cut them."""
-
-    sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = field(default_factory=list)
-
-    def route(self, page_side: WebSocketRoute) -> None:
-        server_side = page_side.connect_to_server()
-        self.sockets.append((page_side, server_side))
-
-    async def cut(self) -> None:
-        page_side, server_side = self.sockets[-1]
-        await server_side.close(code=1001, reason="network lost")
-        await page_side.close(code=1001, reason="network lost")
 
 
 async def test_cut_signaling_comes_back_and_media_keeps_flowing(

@@ -329,3 +329,22 @@ async def test_a_secret_vote_with_remote_members_is_refused_and_may_go_by_post(
     recorded = await state(chair, lambda m: m["results"])
     assert recorded["results"][0]["outcome"] == "by_post"
     assert recorded["results"][0]["ballots"] == [] and recorded["vote"] is None
+
+
+async def test_a_member_whose_page_comes_back_before_the_old_line_closed_is_a_fault(
+    chamber: tuple[Visit, PreparedCouncil],
+) -> None:
+    run, council = chamber
+    chair = await as_member(run, council, "anna")
+    _, joined = await run.join("gemeinderat", "Bernd", member=council.links["bernd"])
+    assert joined["type"] == "joined", joined
+    await command(chair, "open", session="2026-12-10")
+    await state(chair, lambda m: m["phase"] == "open")
+    # A network switch: the page resumes on a new socket while its old one still stands.
+    _, resumed = await run.join(
+        "gemeinderat", "Bernd", member=council.links["bernd"], resume=joined["resume"]
+    )
+    assert resumed["type"] == "joined" and resumed["resumed"] is True, resumed
+    lost = await state(chair, lambda m: m["faults"])
+    assert [(f["side"], f["member"]) for f in lost["faults"]] == [("member", "bernd")]
+    assert member(lost, "bernd")["connected"] is True
