@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every benchmark inside the isolated network namespace and prints a Markdown table.
 # Usage: bench/run.sh [idle] [join_latency] [sfu_cpu] [forwarding] [class30] [downlink]
-#        [signaling_load] [store] [audience]   (default: all, about 45 minutes)
+#        [signaling_load] [store] [audience] [council_vote] [council_screens]
+#        (default: all, about 50 minutes)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 benchmarks=("$@")
 if [ "${#benchmarks[@]}" -eq 0 ]; then
-  benchmarks=(idle join_latency sfu_cpu forwarding class30 downlink signaling_load store audience)
+  benchmarks=(idle join_latency sfu_cpu forwarding class30 downlink signaling_load store audience
+    council_vote council_screens)
 fi
 
 failed=0
