@@ -41,6 +41,9 @@ class CouncilRoom:
     lock_before: bool | None = None
     """The room's lock as it was before a non-public part locked it; None outside one."""
     closed: list[ClosedSession] = field(default_factory=list)
+    staged: tuple[bool, MemberId | None] = (False, None)
+    """What the broadcast's stage last followed: whether a session ran, and who had the
+    floor in it (None: nobody, so the chair)."""
 
     @property
     def running(self) -> CouncilSession | None:
@@ -94,3 +97,22 @@ class CouncilRoom:
             return
         self.closed.append(ClosedSession(self.prepared, self.session))
         del self.closed[:-MAX_CLOSED_SESSIONS]
+
+    def floor(self) -> tuple[bool, MemberId | None]:
+        """Whether a session runs, and who has the floor in it."""
+        running = self.running
+        turn = None if running is None else running.speakers.current
+        return running is not None, None if turn is None else turn.member
+
+    def on_stage(self, room: Iterable[Participant]) -> ParticipantId | None:
+        """Whom the public sees while a session runs (council notes, point 5): the member who
+        has the floor, else the chair, if they take part here by video. None (whoever
+        speaks) when neither does, and outside a session."""
+        running, speaker = self.floor()
+        chair = self.document.body.chair
+        member = speaker if speaker is not None else None if chair is None else chair.id
+        if not running or member is None:
+            return None
+        participant = self.members.get(member)
+        return participant if participant in {person.id for person in room} else None
+

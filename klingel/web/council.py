@@ -29,6 +29,7 @@ from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
 from klingel.rooms.standing import StandingRooms
 from klingel.store import StoreError
+from klingel.web.council_minutes import keep_minutes
 
 if TYPE_CHECKING:
     from klingel.web.hub import Seat, SignalingHub
@@ -224,6 +225,7 @@ class CouncilMode:
             case "close":
                 session.close(now)
                 council.keep_closed()
+                self._keep_minutes(council)
             case "pause":
                 session.pause(message.reason or "Unterbrechung", now)
             case "resume":
@@ -290,6 +292,14 @@ class CouncilMode:
         session.open(now)
         council.prepared = prepared
         council.session = session
+
+    def _keep_minutes(self, council: CouncilRoom) -> None:
+        """The closed session's minutes go to the store in a task of their own."""
+        prepared, session = council.prepared, council.session
+        if prepared is None or session is None:
+            return
+        kept = keep_minutes(self._standing.councils, prepared, session)
+        self._hub.keep_task(asyncio.get_running_loop().create_task(kept))
 
     def _hall_voter(
         self,
@@ -375,7 +385,23 @@ class CouncilMode:
         broadcast = room.broadcast
         if broadcast is not None and broadcast.withhold(not council.public_allowed):
             self._hub.broadcasting.live_changed(room)
+        self._follow_the_floor(room, council)
         self._tell(room, council)
+
+    def _follow_the_floor(self, room: Room, council: CouncilRoom) -> None:
+        """The broadcast shows who has the floor, else the chair; it moves only when the floor
+        does, so that a host's own choice of whom to show stands until then."""
+        broadcast = room.broadcast
+        floor = council.floor()
+        if broadcast is None or floor == council.staged:
+            return
+        council.staged = floor
+        shown = council.on_stage(room)
+        if shown is not None and not broadcast.is_shown(shown):
+            shown = None
+        if broadcast.pinned != shown:
+            broadcast.pin(shown)
+            self._hub.broadcasting.tell(room)
 
     def _lock_for_privacy(self, room: Room, council: CouncilRoom) -> None:
         """A non-public part locks the room to newcomers (members still come in by their

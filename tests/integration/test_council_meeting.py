@@ -348,3 +348,31 @@ async def test_a_member_whose_page_comes_back_before_the_old_line_closed_is_a_fa
     lost = await state(chair, lambda m: m["faults"])
     assert [(f["side"], f["member"]) for f in lost["faults"]] == [("member", "bernd")]
     assert member(lost, "bernd")["connected"] is True
+
+
+async def test_the_broadcast_shows_who_has_the_floor_else_the_chair(
+    chamber: tuple[Visit, PreparedCouncil],
+) -> None:
+    run, council = chamber
+    chair = await as_member(run, council, "anna")
+    bernd = await as_member(run, council, "bernd")
+    await chair.send({"type": "broadcast", "action": "start"})
+    started = await chair.next_of("broadcast_state")
+    assert started["pinned"] is None
+
+    async def pinned(wanted: str | None) -> None:
+        while (await chair.next_of("broadcast_state"))["pinned"] != wanted:
+            pass
+
+    await command(chair, "open", session="2026-12-10")
+    await pinned(chair.id)
+    await command(bernd, "hand")
+    await command(chair, "floor")
+    await pinned(bernd.id)
+    await command(chair, "end_floor")
+    await pinned(chair.id)
+    # A host's own choice stands until the floor moves again.
+    await chair.send({"type": "broadcast_pin", "id": bernd.id})
+    await pinned(bernd.id)
+    await command(chair, "close")
+    await pinned(None)
