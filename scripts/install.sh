@@ -21,7 +21,8 @@ for arg in "$@"; do
   esac
 done
 
-debian_packages=(python3 python3-venv ca-certificates)
+# fonts-dejavu-core: the fonts of a council session's minutes as PDF (docs/council.md).
+debian_packages=(python3 python3-venv ca-certificates fonts-dejavu-core)
 
 missing_packages() {
   local package

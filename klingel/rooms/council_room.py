@@ -115,4 +115,3 @@ class CouncilRoom:
             return None
         participant = self.members.get(member)
         return participant if participant in {person.id for person in room} else None
-

@@ -5,52 +5,29 @@ public and the guests, and the rules refuse what they must, with their codes."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest_asyncio
-from support.councils import PreparedCouncil, prepared_council
+from support.council_clients import (
+    Message,
+    as_member,
+    command,
+    council_visit,
+    on_camera,
+    state,
+)
+from support.councils import PreparedCouncil
 from support.recording_client import Client
-from support.visits import Visit, visit
+from support.visits import Visit
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
-
-Message = dict[str, Any]
-CAMERA_AND_MICROPHONE = [
-    {"mid": "0", "kind": "audio", "source": "microphone"},
-    {"mid": "1", "kind": "video", "source": "camera"},
-]
 
 
 @pytest_asyncio.fixture
 async def chamber(tmp_path: Path) -> AsyncIterator[tuple[Visit, PreparedCouncil]]:
-    async with visit(tmp_path) as run:
-        yield run, await prepared_council(tmp_path, run.server.url)
-        # What nobody read would hold up each socket's closing handshake.
-        for client in run.clients:
-            with contextlib.suppress(ConnectionClosed, TimeoutError):
-                await client.drain()
-
-
-async def as_member(run: Visit, council: PreparedCouncil, member: str) -> Client:
-    client, joined = await run.join("gemeinderat", "Irgendwer", member=council.links[member])
-    assert joined["type"] == "joined", joined
-    return client
-
-
-async def state(client: Client, check: Any = None) -> Message:
-    """The next ``council_state`` (that satisfies ``check``)."""
-    while True:
-        message = await client.next_of("council_state")
-        if check is None or check(message):
-            return message
-
-
-async def command(client: Client, action: str, **fields: Any) -> None:
-    await client.send({"type": "council", "action": action, **fields})
+    async with council_visit(tmp_path) as run_and_council:
+        yield run_and_council
 
 
 async def refused(client: Client, code: str) -> None:
@@ -62,12 +39,6 @@ async def refused(client: Client, code: str) -> None:
 def member(message: Message, member_id: str) -> Message:
     found: Message = next(m for m in message["members"] if m["id"] == member_id)
     return found
-
-
-async def on_camera(client: Client) -> None:
-    """Publishes camera and microphone and switches both on: counted as present remotely."""
-    await client.publish(CAMERA_AND_MICROPHONE)
-    await client.send({"type": "media_state", "audio": True, "video": True})
 
 
 async def test_members_come_in_by_their_links_under_the_rosters_names(

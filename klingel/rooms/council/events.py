@@ -139,10 +139,13 @@ class BiasLifted:
 
 @dataclass(frozen=True, slots=True)
 class FloorGiven:
+    """``point_of_order``: the member had asked for the floor on a point of order."""
+
     at: float
     member: MemberId
     item: str | None
     limit: float | None
+    point_of_order: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,13 +336,16 @@ class CouncilSession:
             chosen = self.speakers.waiting[0].member
         if chosen is not None:
             self._refuse_biased(chosen)
+        # The request the list takes away: the member's first, a point of order if they made one.
+        request = next((r for r in self.speakers.waiting if r.member == chosen), None)
         self._log.make_room()
         current = self.agenda.current
         item = None if current is None else current.number
         ended, turn = self.speakers.give_floor(now, item, member=member, limit=limit)
         if ended is not None:
             self._log.add(ev.FloorEnded(now, ended.member, ended.item))
-        self._log.add(ev.FloorGiven(now, turn.member, turn.item, turn.limit))
+        order = request is not None and request.kind == "point_of_order"
+        self._log.add(ev.FloorGiven(now, turn.member, turn.item, turn.limit, order))
         return turn
 
     def finish_speaking(self, now: float) -> Turn | None:
