@@ -400,7 +400,7 @@ async def test_a_change_made_elsewhere_is_not_overwritten(
     assert (await read_body(server, clerk, "bauausschuss"))["body"]["members"] == []
     await assert_no_serious_violations(page, "clerk page: conflict")
 
-    await page.get_by_role("button", name="Neu laden").click()
+    await page.get_by_role("button", name="Neu laden", exact=True).click()
     await wait_state(page, "ready")
     await wait_until(
         partial(_text_is, page.locator("h1#clerk-title"), "Schriftführung: Bauausschuss Bühl"),

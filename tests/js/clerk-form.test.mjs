@@ -7,7 +7,9 @@ import { test } from "node:test";
 import {
   bodyFromPath,
   ClerkApi,
+  closedAtText,
   memberLink,
+  minutesFilename,
   problemOf,
   secretFromFragment,
 } from "../../klingel/static/js/clerk-api.js";
@@ -59,6 +61,22 @@ function keys() {
 }
 
 const NONE = { members: new Set(), sessions: new Set() };
+
+/**
+ * A fetch that notes each request in `sent` and gives the next of `answers` (none left: offline).
+ * @param {{url: string, init: any}[]} sent
+ * @param {Response[]} answers
+ */
+function answering(sent, answers) {
+  return /** @type {typeof fetch} */ (
+    async (url, init) => {
+      sent.push({ url: String(url), init });
+      const answer = answers.shift();
+      if (!answer) throw new TypeError("offline");
+      return answer;
+    }
+  );
+}
 
 test("new ids are slugs of the name, unique, and never an id the body had", () => {
   assert.equal(uniqueId("Anna Müller", new Set(), "mitglied"), "anna-mueller");
@@ -227,14 +245,7 @@ test("the API sends the secret as a bearer token only, and says why a request fa
     Response.json({ error: "bad_text", message: "The name may not be empty." }, { status: 400 }),
     new Response("<html>Bad Gateway</html>", { status: 502 }),
   ];
-  const fetcher = /** @type {typeof fetch} */ (
-    async (url, init) => {
-      sent.push({ url: String(url), init });
-      const answer = answers.shift();
-      if (!answer) throw new TypeError("offline");
-      return answer;
-    }
-  );
+  const fetcher = answering(sent, answers);
   const api = new ClerkApi("gemeinderat", "s3cret-s3cret-s3cret", fetcher);
   const read = await api.read();
   assert.ok(read.ok && read.data.revision === 3);
@@ -294,3 +305,51 @@ test("every text of the page is there in German and in English", () => {
     assert.deepEqual(placeholders(text), placeholders(CLERK_DE[/** @type {keyof typeof CLERK_DE} */ (key)]), key);
   }
 });
+
+test("the minutes: listed, fetched as files with the secret in the header only, deleted", async () => {
+  /** @type {{url: string, init: any}[]} */
+  const sent = [];
+  const answers = [
+    Response.json({ minutes: [{ id: "2026-12-10-1796932800", session: "2026-12-10", title: "Sitzung", closedAt: 1796932800 }] }),
+    new Response(new Blob(["%PDF-1.4"]), { status: 200, headers: { "content-type": "application/pdf" } }),
+    Response.json({ error: "unknown_minutes", message: "There are no such minutes." }, { status: 404 }),
+    Response.json({ deleted: "2026-12-10-1796932800" }),
+  ];
+  const fetcher = answering(sent, answers);
+  const api = new ClerkApi("gemeinderat", "s3cret-s3cret-s3cret", fetcher);
+  const listed = await api.minutesList();
+  assert.ok(listed.ok && listed.data.minutes[0].title === "Sitzung");
+  const file = await api.minutesFile("2026-12-10-1796932800", "pdf");
+  assert.ok(file.ok && (await file.data.text()) === "%PDF-1.4");
+  assert.deepEqual(await api.minutesFile("2026-12-10-1", "json"), {
+    ok: false,
+    problem: "refused",
+    code: "unknown_minutes",
+    message: "There are no such minutes.",
+  });
+  assert.ok((await api.deleteMinutes("2026-12-10-1796932800")).ok);
+  assert.deepEqual(await api.minutesFile("x", "pdf"), { ok: false, problem: "offline", code: "offline", message: "" });
+  assert.deepEqual(
+    sent.map(({ url, init }) => [init.method ?? "GET", url]),
+    [
+      ["GET", "/api/councils/gemeinderat/minutes"],
+      ["GET", "/api/councils/gemeinderat/minutes/2026-12-10-1796932800.pdf"],
+      ["GET", "/api/councils/gemeinderat/minutes/2026-12-10-1.json"],
+      ["DELETE", "/api/councils/gemeinderat/minutes/2026-12-10-1796932800"],
+      ["GET", "/api/councils/gemeinderat/minutes/x.pdf"],
+    ],
+  );
+  for (const { url, init } of sent) {
+    assert.equal(init.headers.authorization, "Bearer s3cret-s3cret-s3cret");
+    assert.ok(!url.includes("s3cret"));
+  }
+});
+
+test("a minutes file's name and its closing time, in the town's time", () => {
+  assert.equal(minutesFilename("gemeinderat", "2026-12-10-1796932800", "pdf"), "niederschrift-gemeinderat-2026-12-10-1796932800.pdf");
+  assert.equal(minutesFilename("a", "b/../c", "json"), "niederschrift-a-b-..-c.json");
+  // 1796932800 is 2026-12-10 20:00 UTC: 21:00 in Berlin.
+  assert.match(closedAtText(1796932800, "de"), /10\.12\.2026, 21:00/);
+  assert.match(closedAtText(1796932800, "en"), /10 Dec 2026, 21:00/);
+});
+

@@ -10,6 +10,7 @@ import { ID } from "./clerk-form.js";
 
 /** @typedef {import("./clerk-form.js").BodyDocument} BodyDocument */
 /** @typedef {{revision: number, linked: string[]} & BodyDocument} ClerkView */
+/** @typedef {{id: string, session: string, title: string, closedAt: number}} MinutesEntry */
 /**
  * Why a request did not go through:
  * - `forbidden`: no such body, or not its clerk's secret (a wrong or an old link)
@@ -55,6 +56,29 @@ export function memberLink(origin, body, secret) {
 }
 
 /**
+ * The name a downloaded minutes file is saved under.
+ * @param {string} body
+ * @param {string} id
+ * @param {"pdf" | "json"} kind
+ */
+export function minutesFilename(body, id, kind) {
+  return `niederschrift-${body}-${id}.${kind}`.replace(/[^A-Za-z0-9._-]/g, "-");
+}
+
+/**
+ * When a session closed, in the town's time and the page's language.
+ * @param {number} seconds since 1970
+ * @param {"de" | "en"} language
+ */
+export function closedAtText(seconds, language) {
+  return new Date(seconds * 1000).toLocaleString(language === "en" ? "en-GB" : "de-DE", {
+    timeZone: "Europe/Berlin",
+    dateStyle: "medium",
+    timeStyle: "short",
+  });
+}
+
+/**
  * What a refusal means for the page.
  * @param {number} status
  * @param {any} answer the JSON of the answer, if any
@@ -83,6 +107,7 @@ export class ClerkApi {
    * @param {typeof fetch} [fetcher]
    */
   constructor(body, secret, fetcher = (...args) => fetch(...args)) {
+    this.body = body;
     this.#path = `/api/councils/${encodeURIComponent(body)}`;
     this.#secret = secret;
     this.#fetch = fetcher;
@@ -111,6 +136,46 @@ export class ClerkApi {
    */
   renewMemberLink(revision, member) {
     return this.#request("POST", `${this.#path}/member-links`, { revision, member });
+  }
+
+  /** @returns {Promise<Outcome<{minutes: MinutesEntry[]}>>} the minutes kept, newest first */
+  minutesList() {
+    return this.#request("GET", `${this.#path}/minutes`);
+  }
+
+  /**
+   * One session's minutes as a file, fetched with the secret in the header (never in a URL).
+   * @param {string} id
+   * @param {"pdf" | "json"} kind
+   * @returns {Promise<Outcome<Blob>>}
+   */
+  async minutesFile(id, kind) {
+    let answer;
+    try {
+      answer = await this.#fetch(`${this.#path}/minutes/${encodeURIComponent(id)}.${kind}`, {
+        headers: { authorization: `Bearer ${this.#secret}` },
+        cache: "no-store",
+        credentials: "omit",
+      });
+    } catch {
+      return { ok: false, problem: "offline", code: "offline", message: "" };
+    }
+    if (answer.ok) return { ok: true, data: await answer.blob() };
+    let data = null;
+    try {
+      data = await answer.json();
+    } catch {
+      // judged by its status alone
+    }
+    return { ok: false, ...problemOf(answer.status, data) };
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Outcome<{deleted: string}>>}
+   */
+  deleteMinutes(id) {
+    return this.#request("DELETE", `${this.#path}/minutes/${encodeURIComponent(id)}`);
   }
 
   /**

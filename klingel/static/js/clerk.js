@@ -16,6 +16,7 @@
 import { applyBrand, fetchBrand } from "./brand.js";
 import { bodyFromPath, ClerkApi, memberLink, secretFromFragment } from "./clerk-api.js";
 import { ClerkEditor } from "./clerk-editor.js";
+import { ClerkMinutes } from "./clerk-minutes.js";
 import { documentOf } from "./clerk-form.js";
 import { ClerkI18n } from "./clerk-strings.js";
 import { find, h } from "./ui/dom.js";
@@ -116,6 +117,7 @@ class ClerkPage {
   #api = null;
   #body;
   #editor;
+  #minutes;
   #problem;
   #status = find("#clerk-status", HTMLElement);
   #heading = find("#clerk-title", HTMLElement);
@@ -134,6 +136,7 @@ class ClerkPage {
     this.#i18n = i18n;
     this.#body = body;
     this.#editor = new ClerkEditor(i18n, (key, args) => this.say(key, args));
+    this.#minutes = new ClerkMinutes(i18n, (key, args) => this.say(key, args));
     this.#problem = new ProblemBox(i18n, this.#editor);
     this.#editor.addEventListener("change", () => this.#showSaveState("clerk.unsaved"));
     this.#editor.addEventListener("link", (event) => {
@@ -178,6 +181,7 @@ class ClerkPage {
     this.#i18n.bind(this.#heading, "clerk.heading", { name: body.name });
     this.#showSaveState(null);
     this.show("ready");
+    this.#minutes.open(api);
   }
 
   /**
