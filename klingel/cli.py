@@ -84,12 +84,13 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
 def serve(settings: Settings) -> int:
     """Run the server until it is stopped; the exit status."""
     try:
-        standing = asyncio.run(StandingRooms.open(settings.data_dir))
+        standing = asyncio.run(StandingRooms.open(settings.data_dir, redis=settings.redis))
     except StoreError as error:
-        # One sentence for the operator, no traceback: the code says what to look at.
+        # One sentence for the operator, no traceback: the code says what to look at. The
+        # Redis URL is shown without its password.
+        where = f"in {settings.data_dir}" if settings.redis is None else f"at {settings.redis}"
         print(
-            f"klingel serve: the room store in {settings.data_dir} cannot be used"
-            f" ({error.code}): {error.message}",
+            f"klingel serve: the room store {where} cannot be used ({error.code}): {error.message}",
             file=sys.stderr,
         )
         return EXIT_STORE_FAILED

@@ -13,6 +13,7 @@ from pathlib import Path
 from klingel.brands import Brands, load_brands
 from klingel.rooms.naming import is_room_id, slugify
 from klingel.sfu.api import SfuSettings
+from klingel.store.redis_store import RedisAddress
 from klingel.turn.coturn_config import DEFAULT_PORT, DEFAULT_TLS_PORT, CoturnSettings, TlsFiles
 from klingel.turn.credentials import DEFAULT_TTL_SECONDS, CredentialIssuer, TurnSecret
 from klingel.turn.ice_servers import TurnEndpoint, TurnRelay
@@ -25,11 +26,13 @@ __all__ = [
     "Settings",
     "TurnConfigRequest",
     "add_data_dir_argument",
+    "add_redis_arguments",
     "add_serve_arguments",
     "add_turn_config_arguments",
     "add_unused_room_days_argument",
     "parse_serve_arguments",
     "parse_turn_config_arguments",
+    "redis_address_from_arguments",
     "room_name_argument",
     "settings_from_arguments",
     "turn_config_from_arguments",
@@ -81,6 +84,9 @@ class Settings:
     besides the brands file's and loopback."""
     data_dir: Path = DEFAULT_DATA_DIR
     """The room store's directory (docs/store.md); ``klingel serve`` opens it at start-up."""
+    redis: RedisAddress | None = None
+    """The Redis that holds the room store instead of SQLite (``--redis``); the key of the
+    digests stays in ``data_dir``."""
     unused_room_days: int = DEFAULT_UNUSED_ROOM_DAYS
     """A standing room unused this many days is deleted by the server."""
     max_standing_rooms: int = DEFAULT_MAX_STANDING_ROOMS
@@ -259,6 +265,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         help="TOML file with each town's name, logo, colours and imprint (docs/branding.md)",
     )
     add_data_dir_argument(parser, environ)
+    add_redis_arguments(parser, environ)
     add_unused_room_days_argument(parser, environ)
     parser.add_argument(
         "--max-standing-rooms",
@@ -295,6 +302,34 @@ def add_data_dir_argument(parser: argparse.ArgumentParser, environ: Mapping[str,
         help="directory of the room store: standing rooms and the key of their digests "
         f"(docs/store.md; default {DEFAULT_DATA_DIR})",
     )
+
+
+def add_redis_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        default=environ.get("KLINGEL_REDIS_URL") or None,
+        help="keep the room store in this Redis (redis://, rediss:// with TLS, or unix://) "
+        "instead of SQLite in the data directory (KLINGEL_REDIS_URL; docs/store.md)",
+    )
+    parser.add_argument(
+        "--redis-password-file",
+        type=Path,
+        metavar="FILE",
+        default=environ.get("KLINGEL_REDIS_PASSWORD_FILE") or None,
+        help="file whose first line is the Redis password, if the URL holds none "
+        "(KLINGEL_REDIS_PASSWORD_FILE)",
+    )
+
+
+def redis_address_from_arguments(arguments: argparse.Namespace) -> RedisAddress | None:
+    """The Redis of ``--redis``, or None; ValueError if the URL is not one (the message
+    never repeats the URL, which may hold the password)."""
+    if arguments.redis is None:
+        if arguments.redis_password_file is not None:
+            raise ValueError("--redis-password-file needs --redis")
+        return None
+    return RedisAddress(arguments.redis, arguments.redis_password_file)
 
 
 def add_unused_room_days_argument(
@@ -412,6 +447,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         brands=None if arguments.brands is None else load_brands(arguments.brands),
         allowed_hosts=arguments.allowed_hosts,
         data_dir=arguments.data_dir,
+        redis=redis_address_from_arguments(arguments),
         unused_room_days=arguments.unused_room_days,
         max_standing_rooms=arguments.max_standing_rooms,
         max_viewers=arguments.max_viewers,

@@ -17,12 +17,12 @@ import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TextIO, get_args
 
-from klingel.config import add_data_dir_argument, room_name_argument
+from klingel.config import add_data_dir_argument, add_redis_arguments, room_name_argument
 from klingel.ids import RoomId
 from klingel.room_admin import (
     base_url_argument,
     default_base_url,
-    run_on_store,
+    run_on_store_of,
 )
 from klingel.rooms.council.errors import CouncilError
 from klingel.rooms.council.roster import MAX_LEGAL_SIZE, QuorumRule
@@ -77,6 +77,7 @@ def add_councils_arguments(parser: argparse.ArgumentParser, environ: Mapping[str
     delete.add_argument("id", type=room_name_argument)
     for action in (create, clerk, delete):
         add_data_dir_argument(action, environ)
+        add_redis_arguments(action, environ)
     for action in (create, clerk):
         action.add_argument(
             "--base-url",
@@ -98,7 +99,7 @@ def run_councils_command(arguments: argparse.Namespace, out: TextIO | None = Non
             )
         case _:
             action = functools.partial(_delete, body_id=arguments.id, out=out)
-    return run_on_store(_PROGRAM, arguments.data_dir, action)
+    return run_on_store_of(_PROGRAM, arguments, action)
 
 
 def _clerk_url(base_url: str, body_id: str, secret: str) -> str:

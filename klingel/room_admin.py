@@ -26,13 +26,16 @@ from urllib.parse import urlsplit
 
 from klingel.config import (
     add_data_dir_argument,
+    add_redis_arguments,
     add_unused_room_days_argument,
+    redis_address_from_arguments,
     room_name_argument,
 )
 from klingel.ids import RoomId
 from klingel.rooms.settings import RoomSettings
 from klingel.rooms.standing import SECONDS_PER_DAY, StandingRooms
 from klingel.store import StoreError
+from klingel.store.redis_store import RedisAddress
 
 __all__ = [
     "EXIT_NO_SUCH_ROOM",
@@ -43,12 +46,14 @@ __all__ = [
     "default_base_url",
     "refusal_of_user",
     "run_on_store",
+    "run_on_store_of",
     "run_rooms_command",
     "with_standing_rooms",
 ]
 
 EXIT_ROOM_EXISTS = 1
 EXIT_NO_SUCH_ROOM = 1
+EXIT_USAGE = 2
 EXIT_STORE_FAILED = 74
 """The room store cannot be opened (sysexits' EX_IOERR): for ``klingel serve`` too, where
 starting again does not help, so a supervisor should not (docs/deployment.md)."""
@@ -89,6 +94,7 @@ def add_rooms_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         "name", type=room_name_argument, help="the room's name; its slug is the room's id"
     )
     add_data_dir_argument(create, environ)
+    add_redis_arguments(create, environ)
     create.add_argument(
         "--base-url",
         type=base_url_argument,
@@ -100,10 +106,12 @@ def add_rooms_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         "list", help="every standing room: id, created, last used, deleted after (UTC)"
     )
     add_data_dir_argument(listing, environ)
+    add_redis_arguments(listing, environ)
     add_unused_room_days_argument(listing, environ)
     delete = actions.add_parser("delete", help="delete a standing room and its bans")
     delete.add_argument("room", type=room_name_argument, help="the room's id (or its name)")
     add_data_dir_argument(delete, environ)
+    add_redis_arguments(delete, environ)
 
 
 def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -120,25 +128,44 @@ def run_rooms_command(arguments: argparse.Namespace, out: TextIO | None = None) 
             action = functools.partial(_list, unused_days=arguments.unused_room_days, out=out)
         case _:
             action = functools.partial(_delete, slug=arguments.room, out=out)
-    return run_on_store(PROGRAM, arguments.data_dir, action)
+    return run_on_store_of(PROGRAM, arguments, action)
+
+
+def run_on_store_of(
+    program: str,
+    arguments: argparse.Namespace,
+    action: Callable[[StandingRooms], Awaitable[int]],
+) -> int:
+    """``run_on_store`` on the store the parsed ``--data-dir`` and ``--redis`` name."""
+    try:
+        redis = redis_address_from_arguments(arguments)
+    except ValueError as error:
+        print(f"{program}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_on_store(program, arguments.data_dir, action, redis=redis)
 
 
 def run_on_store(
-    program: str, data_dir: Path, action: Callable[[StandingRooms], Awaitable[int]]
+    program: str,
+    data_dir: Path,
+    action: Callable[[StandingRooms], Awaitable[int]],
+    *,
+    redis: RedisAddress | None = None,
 ) -> int:
-    """``action`` on the store of ``data_dir``, as an administrator's command runs it: refused
-    to root in another user's data directory, and a store that cannot be used said in one
-    line; the exit status."""
+    """``action`` on the store of ``data_dir`` (or on ``redis``, with the key of the digests
+    in ``data_dir``), as an administrator's command runs it: refused to root in another
+    user's data directory, and a store that cannot be used said in one line (a Redis URL
+    without its password); the exit status."""
     refusal = refusal_of_user(data_dir)
     if refusal is not None:
         print(f"{program}: {refusal}", file=sys.stderr)
         return EXIT_STORE_FAILED
     try:
-        return asyncio.run(with_standing_rooms(data_dir, action))
+        return asyncio.run(with_standing_rooms(data_dir, action, redis=redis))
     except StoreError as error:
+        where = f"in {data_dir}" if redis is None else f"at {redis}"
         print(
-            f"{program}: the room store in {data_dir} cannot be used ({error.code}):"
-            f" {error.message}",
+            f"{program}: the room store {where} cannot be used ({error.code}): {error.message}",
             file=sys.stderr,
         )
         return EXIT_STORE_FAILED
@@ -162,9 +189,12 @@ def refusal_of_user(data_dir: Path) -> str | None:
 
 
 async def with_standing_rooms(
-    data_dir: Path, action: Callable[[StandingRooms], Awaitable[int]]
+    data_dir: Path,
+    action: Callable[[StandingRooms], Awaitable[int]],
+    *,
+    redis: RedisAddress | None = None,
 ) -> int:
-    standing = await StandingRooms.open(data_dir)
+    standing = await StandingRooms.open(data_dir, redis=redis)
     try:
         return await action(standing)
     finally:

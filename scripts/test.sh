@@ -12,8 +12,10 @@ scripts/install.sh --no-start
 # download is never used). ffmpeg: makes the test media. iproute2 and util-linux: the network
 # namespace of scripts/netns-run. nftables: a test cuts the media path inside that namespace.
 # coturn: the TURN relay test starts its own turnserver; the package's system service must
-# never run, so it is masked before the package comes in.
-test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core nftables coturn)
+# never run, so it is masked before the package comes in. redis-server: the tests of the
+# Redis room store start their own (on a Unix socket, with a password); its system service is
+# masked the same way.
+test_packages=(chromium ffmpeg iproute2 util-linux fonts-dejavu-core nftables coturn redis-server)
 missing=()
 for package in "${test_packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
@@ -27,6 +29,7 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   mkdir -p /etc/systemd/system
   ln -sf /dev/null /etc/systemd/system/coturn.service
+  ln -sf /dev/null /etc/systemd/system/redis-server.service
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi

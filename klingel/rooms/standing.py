@@ -43,6 +43,7 @@ from klingel.store import (
     StoreError,
     hash_password,
 )
+from klingel.store.redis_store import RedisAddress, RedisRoomStore
 
 __all__ = [
     "MAX_BANS_PER_ROOM",
@@ -127,15 +128,26 @@ class StandingRooms:
 
     @classmethod
     async def open(
-        cls, data_dir: Path, wall_clock: Callable[[], float] = time.time
+        cls,
+        data_dir: Path,
+        wall_clock: Callable[[], float] = time.time,
+        *,
+        redis: RedisAddress | None = None,
     ) -> StandingRooms:
-        """The embedded store in ``data_dir`` (made if missing); raises ``StoreError``.
+        """The embedded store in ``data_dir`` (made if missing), or the store on ``redis``
+        with the key of the digests in ``data_dir``; raises ``StoreError``.
 
-        The store binds to no event loop (its calls run on a thread of its own), so it may be
-        opened before the server's loop runs.
+        Neither store binds to an event loop (SQLite's calls run on a thread of its own, the
+        Redis store makes its client in the loop that uses it), so it may be opened before
+        the server's loop runs.
         """
         digester = SecretDigester.open(data_dir)
-        return cls(await SqliteRoomStore.open(data_dir), digester, wall_clock)
+        store: RoomStore
+        if redis is None:
+            store = await SqliteRoomStore.open(data_dir)
+        else:
+            store = await RedisRoomStore.open(redis)
+        return cls(store, digester, wall_clock)
 
     def now(self) -> int:
         """The wall-clock time the store keeps, in unix seconds."""

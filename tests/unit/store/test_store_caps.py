@@ -9,12 +9,12 @@ import pytest
 from support.standing_rooms import NOW, secret_digest, standing_room
 
 from klingel.ids import RoomId
-from klingel.store import RoomDates, SqliteRoomStore, StoreError, StoreErrorCode
+from klingel.store import RoomDates, RoomStore, StoreError, StoreErrorCode
 
 ROOM = RoomId("musikschule-geige")
 
 
-async def test_no_room_beyond_the_cap_and_nothing_else_changes(store: SqliteRoomStore) -> None:
+async def test_no_room_beyond_the_cap_and_nothing_else_changes(store: RoomStore) -> None:
     for name in ("gemeinderat", "buergerbuero"):
         assert await store.create(standing_room(name), max_rooms=2)
     with pytest.raises(StoreError) as caught:
@@ -31,7 +31,7 @@ async def test_no_room_beyond_the_cap_and_nothing_else_changes(store: SqliteRoom
     assert await store.create(standing_room("gemeinderat"), max_rooms=2)
 
 
-async def test_racing_creates_never_pass_the_cap(store: SqliteRoomStore) -> None:
+async def test_racing_creates_never_pass_the_cap(store: RoomStore) -> None:
     rivals = [standing_room(f"raum-{n}") for n in range(8)]
     results = await asyncio.gather(
         *(store.create(room, max_rooms=3) for room in rivals), return_exceptions=True
@@ -45,7 +45,7 @@ async def test_racing_creates_never_pass_the_cap(store: SqliteRoomStore) -> None
     assert await store.count() == 3
 
 
-async def test_the_oldest_ban_gives_way_at_the_cap(store: SqliteRoomStore) -> None:
+async def test_the_oldest_ban_gives_way_at_the_cap(store: RoomStore) -> None:
     await store.create(standing_room(ROOM))
     await store.create(standing_room("gemeinderat"))
     digests = [secret_digest(f"removed {n}") for n in range(4)]
@@ -66,7 +66,7 @@ async def test_the_oldest_ban_gives_way_at_the_cap(store: SqliteRoomStore) -> No
         await store.add_ban(ROOM, digests[1], banned_at=NOW, max_bans=0)
 
 
-async def test_the_dates_of_every_room_by_id_and_nothing_more(store: SqliteRoomStore) -> None:
+async def test_the_dates_of_every_room_by_id_and_nothing_more(store: RoomStore) -> None:
     assert await store.dates() == []
     await store.create(standing_room("musikschule-geige", created_at=NOW - 5, last_used_at=NOW))
     await store.create(standing_room("gemeinderat", created_at=NOW - 9, last_used_at=NOW - 1))

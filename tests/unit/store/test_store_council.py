@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from klingel.store import MemberLink, SqliteRoomStore, StoredBody, StoreError
+from klingel.store import MemberLink, RoomStore, SqliteRoomStore, StoredBody, StoreError
 from klingel.store.council import (
     MAX_BODY_DOCUMENT_BYTES,
     MAX_MEMBER_LINKS,
@@ -32,7 +32,7 @@ def council(body_id: str = "gemeinderat", *links: tuple[str, str]) -> StoredBody
     )
 
 
-async def test_a_body_comes_back_as_stored_with_its_links(store: SqliteRoomStore) -> None:
+async def test_a_body_comes_back_as_stored_with_its_links(store: RoomStore) -> None:
     councils = store.council()
     body = council("gemeinderat", ("m-anna", "anna's link"), ("m-ben", "ben's link"))
     assert await councils.create_body(body)
@@ -42,7 +42,7 @@ async def test_a_body_comes_back_as_stored_with_its_links(store: SqliteRoomStore
     assert await councils.get_body("bauausschuss") is None
 
 
-async def test_an_id_is_taken_once(store: SqliteRoomStore) -> None:
+async def test_an_id_is_taken_once(store: RoomStore) -> None:
     councils = store.council()
     assert await councils.create_body(council("gemeinderat", ("m-anna", "a")))
     other = replace(council("gemeinderat", ("m-cem", "c")), document="{}")
@@ -52,7 +52,7 @@ async def test_an_id_is_taken_once(store: SqliteRoomStore) -> None:
     assert await councils.member_of_link(digest("c")) is None  # nothing of the refused one
 
 
-async def test_a_renewed_link_replaces_the_old_one(store: SqliteRoomStore) -> None:
+async def test_a_renewed_link_replaces_the_old_one(store: RoomStore) -> None:
     councils = store.council()
     body = council("gemeinderat", ("m-anna", "old"), ("m-ben", "ben"))
     assert await councils.create_body(body)
@@ -68,7 +68,7 @@ async def test_a_renewed_link_replaces_the_old_one(store: SqliteRoomStore) -> No
     assert stored is not None and (stored.revision, stored.updated_at) == (1, 2_000)
 
 
-async def test_an_update_on_a_stale_revision_writes_nothing(store: SqliteRoomStore) -> None:
+async def test_an_update_on_a_stale_revision_writes_nothing(store: RoomStore) -> None:
     councils = store.council()
     body = council("gemeinderat", ("m-anna", "a"))
     assert await councils.create_body(body)
@@ -86,7 +86,7 @@ async def test_an_update_on_a_stale_revision_writes_nothing(store: SqliteRoomSto
     assert not await councils.update_body(second, expected_revision=0)
 
 
-async def test_a_link_never_leads_to_two_bodies(store: SqliteRoomStore) -> None:
+async def test_a_link_never_leads_to_two_bodies(store: RoomStore) -> None:
     councils = store.council()
     assert await councils.create_body(council("gemeinderat", ("m-anna", "shared")))
     assert not await councils.create_body(council("bauausschuss", ("m-ben", "shared")))
@@ -98,7 +98,7 @@ async def test_a_link_never_leads_to_two_bodies(store: SqliteRoomStore) -> None:
     assert await councils.member_of_link(digest("shared")) == ("gemeinderat", "m-anna")
 
 
-async def test_deleting_a_body_ends_its_links(store: SqliteRoomStore) -> None:
+async def test_deleting_a_body_ends_its_links(store: RoomStore) -> None:
     councils = store.council()
     assert await councils.create_body(council("gemeinderat", ("m-anna", "a")))
     assert await councils.delete_body("gemeinderat")
@@ -121,7 +121,7 @@ async def test_bodies_outlive_the_process(tmp_path: Path) -> None:
         await first.council().get_body("gemeinderat")  # a closed store says so
 
 
-async def test_two_racing_creates_of_one_id_give_one_body(store: SqliteRoomStore) -> None:
+async def test_two_racing_creates_of_one_id_give_one_body(store: RoomStore) -> None:
     councils = store.council()
     made = await asyncio.gather(
         *(councils.create_body(council("gemeinderat", (f"m-{i}", f"{i}"))) for i in range(8))
@@ -168,7 +168,7 @@ def minutes(body_id: str, minutes_id: str, closed_at: int) -> StoredMinutes:
 
 
 async def test_minutes_are_kept_listed_newest_first_and_go_with_their_body(
-    store: SqliteRoomStore,
+    store: RoomStore,
 ) -> None:
     councils = store.council()
     assert not await councils.add_minutes(minutes("gemeinderat", "m1", 100))  # no body yet
@@ -185,7 +185,7 @@ async def test_minutes_are_kept_listed_newest_first_and_go_with_their_body(
     assert await councils.list_minutes("gemeinderat") == []
 
 
-async def test_old_minutes_age_out_and_a_body_keeps_its_newest(store: SqliteRoomStore) -> None:
+async def test_old_minutes_age_out_and_a_body_keeps_its_newest(store: RoomStore) -> None:
     councils = store.council()
     assert await councils.create_body(council("gemeinderat"))
     for n in range(MAX_MINUTES_PER_BODY + 5):

@@ -1,4 +1,4 @@
-"""The SQLite store's behaviour, on real files."""
+"""The room store's behaviour, on real SQLite files and on a real Redis."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from support.standing_rooms import NOW, secret_digest, standing_room
 
 from klingel.ids import RoomId
 from klingel.store import (
+    RoomStore,
     SecretDigester,
     SqliteRoomStore,
     StoredSettings,
@@ -25,7 +26,7 @@ DAY = 86_400
 BAN = {"banned_at": NOW, "max_bans": 1000}
 
 
-async def test_every_field_comes_back_as_it_was_stored(store: SqliteRoomStore) -> None:
+async def test_every_field_comes_back_as_it_was_stored(store: RoomStore) -> None:
     room = standing_room(
         ROOM,
         settings=StoredSettings(
@@ -51,19 +52,19 @@ async def test_every_field_comes_back_as_it_was_stored(store: SqliteRoomStore) -
 
 
 @pytest.mark.parametrize("switch", [name for name in StoredSettings.__dataclass_fields__])
-async def test_each_switch_is_stored_on_its_own(store: SqliteRoomStore, switch: str) -> None:
+async def test_each_switch_is_stored_on_its_own(store: RoomStore, switch: str) -> None:
     default = getattr(StoredSettings(), switch)
     room = standing_room(ROOM, settings=replace(StoredSettings(), **{switch: not default}))
     await store.create(room)
     assert await store.get(ROOM) == room
 
 
-async def test_an_unknown_room_is_none(store: SqliteRoomStore) -> None:
+async def test_an_unknown_room_is_none(store: RoomStore) -> None:
     assert await store.get(ROOM) is None
     assert await store.count() == 0
 
 
-async def test_an_id_that_stands_cannot_be_created_again(store: SqliteRoomStore) -> None:
+async def test_an_id_that_stands_cannot_be_created_again(store: RoomStore) -> None:
     first = standing_room(ROOM)
     assert await store.create(first)
     squatter = standing_room(ROOM, host_digest=secret_digest("squatter"))
@@ -71,7 +72,7 @@ async def test_an_id_that_stands_cannot_be_created_again(store: SqliteRoomStore)
     assert await store.get(ROOM) == first
 
 
-async def test_of_racing_creates_of_one_id_exactly_one_wins(store: SqliteRoomStore) -> None:
+async def test_of_racing_creates_of_one_id_exactly_one_wins(store: RoomStore) -> None:
     rivals = [standing_room(ROOM, host_digest=secret_digest(f"host {n}")) for n in range(8)]
     results = await asyncio.gather(*(store.create(room) for room in rivals))
     assert results.count(True) == 1
@@ -79,7 +80,7 @@ async def test_of_racing_creates_of_one_id_exactly_one_wins(store: SqliteRoomSto
     assert await store.count() == 1
 
 
-async def test_an_update_writes_the_room_and_moves_its_revision(store: SqliteRoomStore) -> None:
+async def test_an_update_writes_the_room_and_moves_its_revision(store: RoomStore) -> None:
     room = standing_room(ROOM)
     await store.create(room)
     changed = replace(
@@ -96,7 +97,7 @@ async def test_an_update_writes_the_room_and_moves_its_revision(store: SqliteRoo
     assert await store.get(ROOM) == replace(changed, password=None, revision=2)
 
 
-async def test_an_update_on_a_stale_revision_changes_nothing(store: SqliteRoomStore) -> None:
+async def test_an_update_on_a_stale_revision_changes_nothing(store: RoomStore) -> None:
     room = standing_room(ROOM)
     await store.create(room)
     assert await store.update(replace(room, settings=StoredSettings(lobby=True)), 0)
@@ -106,7 +107,7 @@ async def test_an_update_on_a_stale_revision_changes_nothing(store: SqliteRoomSt
     assert await store.get(ROOM) == before
 
 
-async def test_of_racing_updates_on_one_revision_exactly_one_wins(store: SqliteRoomStore) -> None:
+async def test_of_racing_updates_on_one_revision_exactly_one_wins(store: RoomStore) -> None:
     room = standing_room(ROOM)
     await store.create(room)
     versions = [replace(room, host_digest=secret_digest(f"host {n}")) for n in range(8)]
@@ -115,13 +116,13 @@ async def test_of_racing_updates_on_one_revision_exactly_one_wins(store: SqliteR
     assert await store.get(ROOM) == replace(versions[results.index(True)], revision=1)
 
 
-async def test_an_update_of_a_room_that_is_gone_is_refused(store: SqliteRoomStore) -> None:
+async def test_an_update_of_a_room_that_is_gone_is_refused(store: RoomStore) -> None:
     assert not await store.update(standing_room(ROOM), expected_revision=0)
     assert await store.get(ROOM) is None
 
 
 async def test_an_update_of_a_room_deleted_and_made_anew_is_refused(
-    store: SqliteRoomStore,
+    store: RoomStore,
 ) -> None:
     """Same id, same revision, but not the room the update read: its changes are not the new
     room's."""
@@ -134,7 +135,7 @@ async def test_an_update_of_a_room_deleted_and_made_anew_is_refused(
     assert await store.get(ROOM) == made_anew
 
 
-async def test_a_use_moves_the_last_use_forward_only(store: SqliteRoomStore) -> None:
+async def test_a_use_moves_the_last_use_forward_only(store: RoomStore) -> None:
     await store.create(standing_room(ROOM))
     assert await store.touch(ROOM, NOW + DAY)
     assert await store.touch(ROOM, NOW - DAY)  # a clock that went back moves nothing
@@ -148,7 +149,7 @@ async def test_a_use_moves_the_last_use_forward_only(store: SqliteRoomStore) -> 
     assert not await store.touch(OTHER, NOW)
 
 
-async def test_a_ban_holds_in_its_room_only(store: SqliteRoomStore) -> None:
+async def test_a_ban_holds_in_its_room_only(store: RoomStore) -> None:
     await store.create(standing_room(ROOM))
     await store.create(standing_room(OTHER))
     removed = secret_digest("resume token of the removed guest")
@@ -159,19 +160,19 @@ async def test_a_ban_holds_in_its_room_only(store: SqliteRoomStore) -> None:
     assert not await store.is_banned(ROOM, secret_digest("someone else"))
 
 
-async def test_a_ban_in_a_room_that_does_not_stand_is_refused(store: SqliteRoomStore) -> None:
+async def test_a_ban_in_a_room_that_does_not_stand_is_refused(store: RoomStore) -> None:
     token = secret_digest("token")
     assert not await store.add_ban(ROOM, token, **BAN)
     assert not await store.is_banned(ROOM, token)
 
 
-async def test_a_ban_must_be_a_digest(store: SqliteRoomStore) -> None:
+async def test_a_ban_must_be_a_digest(store: RoomStore) -> None:
     await store.create(standing_room(ROOM))
     with pytest.raises(ValueError):
         await store.add_ban(ROOM, b"the token itself", **BAN)
 
 
-async def test_deleting_a_room_deletes_its_bans(store: SqliteRoomStore) -> None:
+async def test_deleting_a_room_deletes_its_bans(store: RoomStore) -> None:
     token = secret_digest("token")
     await store.create(standing_room(ROOM))
     await store.add_ban(ROOM, token, **BAN)
@@ -184,7 +185,7 @@ async def test_deleting_a_room_deletes_its_bans(store: SqliteRoomStore) -> None:
 
 
 async def test_rooms_unused_since_the_cutoff_are_deleted_with_their_bans(
-    store: SqliteRoomStore,
+    store: RoomStore,
 ) -> None:
     cutoff = NOW - 90 * DAY
     last_uses = {
