@@ -55,6 +55,9 @@ const SCREEN_HEADINGS = /** @type {Record<string, string>} */ ({
 const CURSOR_IDLE_MS = 3_000;
 /** A moment of silence in the live region, so that the same words are said again. */
 const SAY_GAP_MS = 100;
+/** A start of the voices that a new track interrupted is tried again, this often, this far apart. */
+const PLAY_ATTEMPTS = 5;
+const PLAY_RETRY_MS = 400;
 
 function browserStorage() {
   try {
@@ -193,28 +196,35 @@ class LiveView {
     }, SAY_GAP_MS);
   }
 
-  /** @param {HTMLMediaElement[]} elements */
+  /**
+   * Whether the browser lets the voices play: "allowed", "blocked" (it wants a click first),
+   * or "interrupted" (a new track came while one was starting: ask again).
+   * @param {HTMLMediaElement[]} elements
+   */
   async #play(elements) {
     const results = await Promise.allSettled(
       elements.filter((element) => element.srcObject !== null).map((element) => element.play()),
     );
-    return results.every(
-      (result) => result.status === "fulfilled" || result.reason?.name !== "NotAllowedError",
-    );
+    const failed = results.map((result) => (result.status === "rejected" ? result.reason?.name : null));
+    if (failed.includes("NotAllowedError")) return "blocked";
+    return failed.includes("AbortError") ? "interrupted" : "allowed";
   }
 
   /** Starts the voices; where the browser wants a click first, offers the button. */
   async #tryVoices() {
-    const allowed = await this.#play(this.#voices);
-    if (!allowed) this.#sound.hidden = false;
+    for (let attempt = 0; attempt < PLAY_ATTEMPTS; attempt += 1) {
+      const outcome = await this.#play(this.#voices);
+      if (outcome === "blocked") this.#sound.hidden = false;
+      if (outcome !== "interrupted") return;
+      await new Promise((resolve) => setTimeout(resolve, PLAY_RETRY_MS));
+    }
   }
 
   async #soundOn() {
     for (const voice of this.#voices) voice.muted = false;
     // The click itself lets the page play sound from now on.
     this.#sound.hidden = true;
-    const allowed = await this.#play(this.#voices);
-    if (!allowed) {
+    if ((await this.#play(this.#voices)) === "blocked") {
       this.#sound.hidden = false;
       return;
     }
