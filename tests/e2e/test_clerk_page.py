@@ -21,6 +21,7 @@ import pytest
 from axe import assert_no_serious_violations
 from playwright.async_api import Locator, Page, Route
 from support.councils import as_clerk, made_council
+from support.data_servers import running, server_with_data
 from support.live_pages import PHONE, focused_id, no_horizontal_scroll
 from websockets.asyncio.client import connect
 
@@ -39,17 +40,13 @@ MEMBER_LINK = re.compile(r"/r/gemeinderat#member=([A-Za-z0-9_-]{32})$")
 def council_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server of this module's own, on a data directory the tests run ``klingel councils``
     on, as the town's IT does beside the running server."""
-    directory = tmp_path_factory.mktemp("council-server")
-    log, data = directory / "klingel.log", directory / "data"
-    with ServerProcess(log_path=log, workers=1, metrics=False, data_dir=data) as process:
+    with server_with_data(tmp_path_factory, "council-server") as process:
         yield process
 
 
 @pytest.fixture
 def server(council_server: ServerProcess) -> str:
-    if not council_server.is_running():
-        pytest.fail(f"the server died; its log:\n{council_server.log_tail()}", pytrace=False)
-    return council_server.base_url
+    return running(council_server)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 // The clerk's page without the DOM: ids of new members and sessions, dates and times as unix
-// seconds, the form's content to the document the clerk's API takes and back, and the API's
-// requests and refusals. Run with `node --test tests/js/`.
+// seconds, the form's content to the document the clerk's API takes and back, the API's
+// requests and refusals, and the words and file names of the minutes. Run with `node --test tests/js/`.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -10,6 +10,7 @@ import {
   closedAtText,
   memberLink,
   minutesFilename,
+  minutesProblemKey,
   problemOf,
   secretFromFragment,
 } from "../../klingel/static/js/clerk-api.js";
@@ -353,3 +354,31 @@ test("a minutes file's name and its closing time, in the town's time", () => {
   assert.match(closedAtText(1796932800, "en"), /10 Dec 2026, 21:00/);
 });
 
+
+test("a minutes closing time in summer is in Berlin's summer time, whatever the machine's zone", () => {
+  const zone = process.env.TZ;
+  process.env.TZ = "America/New_York";
+  try {
+    // 1782900000 is 2026-07-01 10:00 UTC: 12:00 in Berlin.
+    assert.match(closedAtText(1782900000, "de"), /01\.07\.2026, 12:00/);
+  } finally {
+    process.env.TZ = zone;
+  }
+});
+
+test("a minutes request that did not go through is named by its code, in plain words", () => {
+  /** @type {[import("../../klingel/static/js/clerk-api.js").Problem, string, string][]} */
+  const cases = [
+    ["refused", "unknown_minutes", "clerk.minutes.gone"],
+    ["forbidden", "forbidden", "clerk.problem.forbidden"],
+    ["limited", "rate_limited", "clerk.problem.limited"],
+    ["offline", "offline", "clerk.problem.offline"],
+    ["unavailable", "store_unavailable", "clerk.minutes.unavailable"],
+    ["refused", "foreign_origin", "clerk.minutes.failed"],
+    ["refused", "http_400", "clerk.minutes.failed"],
+  ];
+  for (const [problem, code, key] of cases) {
+    assert.equal(minutesProblemKey(problem, code), key, code);
+    assert.ok(Object.hasOwn(CLERK_DE, key), key);
+  }
+});

@@ -79,6 +79,21 @@ export function closedAtText(seconds, language) {
 }
 
 /**
+ * The words for a minutes request that did not go through, by the server's stable code first.
+ * @param {Problem} problem
+ * @param {string} code
+ * @returns {string} a key of the page's texts
+ */
+export function minutesProblemKey(problem, code) {
+  if (code === "unknown_minutes") return "clerk.minutes.gone";
+  if (problem === "forbidden") return "clerk.problem.forbidden";
+  if (problem === "limited") return "clerk.problem.limited";
+  if (problem === "offline") return "clerk.problem.offline";
+  if (problem === "unavailable") return "clerk.minutes.unavailable";
+  return "clerk.minutes.failed";
+}
+
+/**
  * What a refusal means for the page.
  * @param {number} status
  * @param {any} answer the JSON of the answer, if any

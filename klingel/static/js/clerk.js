@@ -10,7 +10,7 @@
  * checks it (`clerk-form.js`) and sends it with the revision it was read at; what is wrong, or
  * what the server refused, stands in a box above the form, which takes the focus, and the form
  * keeps what was typed. A personal link is made for the member as saved: changes not saved yet
- * are saved first.
+ * are saved first. Below the form, the minutes of closed sessions (`clerk-minutes.js`).
  */
 
 import { applyBrand, fetchBrand } from "./brand.js";
