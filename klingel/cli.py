@@ -1,7 +1,8 @@
 """``klingel serve``: the web server, its signaling and the SFU workers in one command.
 ``klingel turn-config``: the configuration of the coturn relay that runs next to it.
 ``klingel rooms``: standing rooms for the town's IT (``klingel.room_admin``).
-``klingel councils``: councils and committees and their clerk links (``klingel.council_admin``)."""
+``klingel councils``: councils and committees and their clerk links (``klingel.council_admin``).
+``klingel nodes``, ``klingel drain``: the nodes of a town on one Redis (``klingel.node_admin``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from klingel.config import (
     turn_config_from_arguments,
 )
 from klingel.council_admin import add_councils_arguments, run_councils_command
+from klingel.node_admin import add_drain_arguments, add_nodes_arguments, run_node_command
 from klingel.protocol.codec import MAX_FRAME_BYTES
 from klingel.room_admin import EXIT_STORE_FAILED, add_rooms_arguments, run_rooms_command
 from klingel.rooms.standing import StandingRooms
@@ -130,7 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "councils", help="make a council or committee and its clerk link (docs/council.md)"
     )
     add_councils_arguments(councils_parser, os.environ)
+    nodes_parser = commands.add_parser("nodes", help="list the live nodes on the shared Redis")
+    add_nodes_arguments(nodes_parser, os.environ)
+    drain_parser = commands.add_parser(
+        "drain", help="let a node take no new rooms and move its rooms (docs/scaling.md)"
+    )
+    add_drain_arguments(drain_parser, os.environ)
     arguments = parser.parse_args(argv)
+    if arguments.command in ("nodes", "drain"):
+        return run_node_command(arguments)
     if arguments.command == "rooms":
         return run_rooms_command(arguments)
     if arguments.command == "councils":

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from klingel.brands import Brands, load_brands
 from klingel.rooms.naming import is_room_id, slugify
@@ -87,6 +90,12 @@ class Settings:
     redis: RedisAddress | None = None
     """The Redis that holds the room store instead of SQLite (``--redis``); the key of the
     digests stays in ``data_dir``."""
+    node_url: str | None = None
+    """With ``redis``: this node's internal URL (``http://10.0.0.2:8080``), where the other
+    nodes pass on sockets of the rooms it holds (``--node-url``, docs/scaling.md); None: this
+    server is the only node."""
+    node_id: str = ""
+    """This node's name in the directory of nodes (``--node-id``; the host name if empty)."""
     unused_room_days: int = DEFAULT_UNUSED_ROOM_DAYS
     """A standing room unused this many days is deleted by the server."""
     max_standing_rooms: int = DEFAULT_MAX_STANDING_ROOMS
@@ -266,6 +275,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
     )
     add_data_dir_argument(parser, environ)
     add_redis_arguments(parser, environ)
+    parser.add_argument(
+        "--node-url",
+        metavar="URL",
+        default=environ.get("KLINGEL_NODE_URL") or None,
+        help="with --redis: this node's internal http:// URL, which the other nodes of the "
+        "town reach (KLINGEL_NODE_URL; docs/scaling.md); without it the server is one node",
+    )
+    add_node_id_argument(parser, environ)
     add_unused_room_days_argument(parser, environ)
     parser.add_argument(
         "--max-standing-rooms",
@@ -320,6 +337,40 @@ def add_redis_arguments(parser: argparse.ArgumentParser, environ: Mapping[str, s
         help="file whose first line is the Redis password, if the URL holds none "
         "(KLINGEL_REDIS_PASSWORD_FILE)",
     )
+
+
+def add_node_id_argument(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    parser.add_argument(
+        "--node-id",
+        type=_node_id,
+        default=environ.get("KLINGEL_NODE_ID") or _host_node_id(),
+        metavar="NAME",
+        help="this node's name among the town's nodes (KLINGEL_NODE_ID; default: host name)",
+    )
+
+
+def _host_node_id() -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()).strip(".-_")[:63]
+    return name or "klingel"
+
+
+def _node_id(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", text):
+        raise argparse.ArgumentTypeError(
+            "a node name is 1-63 letters, digits, dots, dashes or underscores"
+        )
+    return text
+
+
+def _node_url(text: str | None, redis: RedisAddress | None) -> str | None:
+    if text is None:
+        return None
+    if redis is None:
+        raise ValueError("--node-url needs --redis, which the nodes share")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise ValueError("--node-url is an http:// or https:// URL of this node")
+    return text.rstrip("/")
 
 
 def redis_address_from_arguments(arguments: argparse.Namespace) -> RedisAddress | None:
@@ -433,6 +484,7 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         port_min=port_min,
         port_max=port_max,
     )
+    redis = redis_address_from_arguments(arguments)
     return Settings(
         host=arguments.host,
         port=arguments.port,
@@ -447,7 +499,9 @@ def settings_from_arguments(arguments: argparse.Namespace) -> Settings:
         brands=None if arguments.brands is None else load_brands(arguments.brands),
         allowed_hosts=arguments.allowed_hosts,
         data_dir=arguments.data_dir,
-        redis=redis_address_from_arguments(arguments),
+        redis=redis,
+        node_url=_node_url(arguments.node_url, redis),
+        node_id=arguments.node_id,
         unused_room_days=arguments.unused_room_days,
         max_standing_rooms=arguments.max_standing_rooms,
         max_viewers=arguments.max_viewers,

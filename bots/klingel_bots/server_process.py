@@ -69,6 +69,8 @@ class ServerProcess:
     cwd: Path | None = None  # the server's working directory (default: the caller's)
     python: str = sys.executable  # the interpreter that runs ``-m klingel`` (another venv's)
     data_dir: Path | None = None
+    node_id: str | None = None
+    """With ``--redis`` in ``extra_args``: the node's name; its node URL is its own address."""
     ready_poll_seconds: float = 0.05  # how often ``start`` asks ``/healthz``
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
@@ -108,6 +110,8 @@ class ServerProcess:
         ]
         if self.metrics:
             command.append("--metrics")
+        if self.node_id is not None:
+            command.extend(("--node-id", self.node_id, "--node-url", self.base_url))
         command.extend(self.extra_args)
         return command
 

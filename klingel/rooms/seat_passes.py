@@ -18,6 +18,10 @@ still decides any higher role), if:
   token, and a removed page is never given another);
 - it was not used since this run started.
 
+With several nodes the same holds for a room that comes to this node from a node that died
+or was drained (``arrived``): its passes issued until it came are honoured for the same window
+after it came. Every node shares the key, so a pass of one node is checked by another.
+
 A page keeps its token in memory only, so a reload or a closed tab ends the pass.
 """
 
@@ -49,7 +53,7 @@ _SEPARATOR = "."
 class SeatPasses:
     """Makes the seat passes of standing rooms and checks those of an earlier run."""
 
-    __slots__ = ("_digester", "_spent", "_started_at", "_wall_clock")
+    __slots__ = ("_arrivals", "_digester", "_spent", "_started_at", "_wall_clock")
 
     def __init__(
         self, digester: SecretDigester, wall_clock: Callable[[], float] = time.time
@@ -59,6 +63,18 @@ class SeatPasses:
         self._started_at = int(wall_clock())
         # Passes of earlier runs used in this one: each lets in once.
         self._spent: set[str] = set()
+        # Rooms that came to this node from another one (lost or drained), and when.
+        self._arrivals: dict[RoomId, int] = {}
+
+    def arrived(self, room_id: RoomId, at: int) -> None:
+        """``room_id`` came here at unix second ``at`` from a node that was lost or drained:
+        its passes issued until then are honoured as after a restart, for the same window."""
+        now = int(self._wall_clock())
+        for room, then in list(self._arrivals.items()):
+            if now - then > RETURN_WINDOW_SECONDS:
+                del self._arrivals[room]
+        if now - at <= RETURN_WINDOW_SECONDS:
+            self._arrivals[room_id] = max(at, self._arrivals.get(room_id, 0))
 
     def issue(self, room_id: RoomId) -> str:
         """A new seat pass for someone let into ``room_id`` (also their resume token)."""
@@ -72,7 +88,10 @@ class SeatPasses:
         if not token or token in self._spent:
             return False
         now = int(self._wall_clock())
-        if now - self._started_at > RETURN_WINDOW_SECONDS:
+        arrival = self._arrivals.get(room_id)
+        if now - self._started_at > RETURN_WINDOW_SECONDS and (
+            arrival is None or now - arrival > RETURN_WINDOW_SECONDS
+        ):
             return False
         parts = token.split(_SEPARATOR)
         if len(parts) != 3:
@@ -84,7 +103,9 @@ class SeatPasses:
             issued_at = int(issued, 16)
         except ValueError:
             return False
-        if not (now - MAX_AGE_SECONDS <= issued_at < self._started_at):
+        restart = now - self._started_at <= RETURN_WINDOW_SECONDS and issued_at < self._started_at
+        moved = arrival is not None and issued_at <= arrival
+        if issued_at < now - MAX_AGE_SECONDS or not (restart or moved):
             return False
         return hmac.compare_digest(mac, self._mac(room_id, random_part, issued))
 

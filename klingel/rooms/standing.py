@@ -149,6 +149,16 @@ class StandingRooms:
             store = await RedisRoomStore.open(redis)
         return cls(store, digester, wall_clock)
 
+    @property
+    def digester(self) -> SecretDigester:
+        """The keyed digest every node of a town shares (it also seals what nodes pass on)."""
+        return self._digester
+
+    @property
+    def redis_store(self) -> RedisRoomStore | None:
+        """The store on Redis, which the nodes of a town share; None for the embedded one."""
+        return self._store if isinstance(self._store, RedisRoomStore) else None
+
     def now(self) -> int:
         """The wall-clock time the store keeps, in unix seconds."""
         return int(self._wall_clock())

@@ -34,7 +34,7 @@ from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check
 if TYPE_CHECKING:
     from klingel.store.redis_council import RedisCouncilStore
 
-__all__ = ["KEY_PREFIX", "RedisAddress", "RedisRoomStore", "redis_store_error"]
+__all__ = ["KEY_PREFIX", "RedisAddress", "RedisRoomStore", "Script", "redis_store_error"]
 
 KEY_PREFIX = "klingel:"
 _SCHEMES = ("redis", "rediss", "unix")
@@ -130,6 +130,10 @@ class _Script:
             return await client.evalsha(self.sha, 0, *args)
         except redis_errors.NoScriptError:
             return await client.eval(self.source, 0, *args)
+
+
+Script = _Script
+"""A Lua script for the modules that share the store's Redis (``klingel.cluster``)."""
 
 
 # Every script takes the key prefix as ARGV[1]; keys are made from it and the ids, so one
@@ -338,6 +342,10 @@ class RedisRoomStore:
                 result: list[Any] = await pipe.execute()
                 return result
 
+        return await self._call(work)
+
+    async def call(self, work: Callable[[aioredis.Redis], Awaitable[_T]]) -> _T:
+        """``work`` on the client; StoreError on any failure."""
         return await self._call(work)
 
     async def _call(self, work: Callable[[aioredis.Redis], Awaitable[_T]]) -> _T:

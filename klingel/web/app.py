@@ -15,6 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from klingel.cluster.directory import NodeDirectory
+from klingel.cluster.node import ClusterNode
+from klingel.cluster.seal import ForwardingSeal
 from klingel.config import Settings
 from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits, address_key
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
@@ -30,6 +33,7 @@ from klingel.web.hosts import ServedHosts
 from klingel.web.hub import SignalingHub
 from klingel.web.json_requests import NO_STORE, read_limited_body, refusal_of_origin
 from klingel.web.metrics import render_metrics
+from klingel.web.node_routing import NodeRouting
 from klingel.web.security import SecurityHeadersMiddleware
 from klingel.web.signaling import SignalingEndpoint, SocketPolicy
 from klingel.web.static import not_found_handler, static_routes
@@ -135,6 +139,23 @@ async def _delete_unused_rooms(standing: StandingRooms, unused_days: int, interv
         await asyncio.sleep(interval)
 
 
+def _cluster_node(
+    settings: Settings, standing: StandingRooms, registry: Registry, hub: SignalingHub
+) -> ClusterNode | None:
+    """This server's node among the town's nodes on one Redis, if it is one (``--node-url``)."""
+    store = standing.redis_store
+    if settings.node_url is None or store is None:
+        return None
+    return ClusterNode(
+        NodeDirectory(store),
+        settings.node_id,
+        settings.node_url,
+        held_rooms=lambda: [room.id for room in registry.rooms()],
+        load=lambda: registry.participant_count + registry.room_count,
+        move_room=hub.move_room,
+    )
+
+
 def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms) -> Starlette:
     """The whole web side; the lifespan starts and stops ``media`` and closes ``standing``
     (opened by the caller, so that a store that cannot be opened stops the start before the
@@ -156,6 +177,7 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     )
     served = ServedHosts(settings.served_host_names())
     api = _Api(settings, media, hub, served, standing, reserved)
+    node = _cluster_node(settings, standing, registry, hub)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,
@@ -166,6 +188,9 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
             rate_limited_close_seconds=settings.rate_limited_close_seconds,
         ),
         served,
+        None
+        if node is None
+        else NodeRouting(node, ForwardingSeal(standing.digester), standing.passes),
     )
 
     @contextlib.asynccontextmanager
@@ -178,6 +203,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
         )
         if settings.turn is not None:
             logger.info("Joined participants get TURN credentials for the relay")
+        if node is not None:
+            await node.start()
         sweepers = [
             asyncio.create_task(_expire_detached(hub, sweep_interval)),
             asyncio.create_task(
@@ -193,6 +220,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            if node is not None:
+                await node.stop()
             hub.close_all()
             try:
                 await media.stop()

@@ -17,12 +17,20 @@ from starlette.websockets import WebSocket
 from klingel.protocol.codec import encode_frame
 from klingel.protocol.messages import ServerMessage
 
-__all__ = ["CLOSE_ENDED", "CLOSE_NORMAL", "CLOSE_REPLACED", "CLOSE_TOO_SLOW", "Connection"]
+__all__ = [
+    "CLOSE_ENDED",
+    "CLOSE_MOVED",
+    "CLOSE_NORMAL",
+    "CLOSE_REPLACED",
+    "CLOSE_TOO_SLOW",
+    "Connection",
+]
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
+CLOSE_MOVED = 1012  # the room moved to another node: the client joins again and is placed there
 CLOSE_TOO_SLOW = 1013  # "try again later": the client reconnects and resumes
 CLOSE_REPLACED = 4001  # the participant resumed on another socket
 CLOSE_ENDED = 4002  # a host ended this socket's stay (reason: the message that said why)

@@ -71,7 +71,13 @@ from klingel.sfu.api import (
 )
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
-from klingel.web.connection import CLOSE_ENDED, CLOSE_NORMAL, CLOSE_REPLACED, Connection
+from klingel.web.connection import (
+    CLOSE_ENDED,
+    CLOSE_MOVED,
+    CLOSE_NORMAL,
+    CLOSE_REPLACED,
+    Connection,
+)
 from klingel.web.council import CouncilMode
 from klingel.web.door import RoomDoor
 from klingel.web.media_events import MediaEvents
@@ -430,6 +436,26 @@ class SignalingHub:
                 connection.send(farewell)
                 connection.close(CLOSE_ENDED, farewell.TYPE)
         return participants
+
+    async def move_room(self, room_id: RoomId) -> None:
+        """The room's meeting leaves this node (it drains): every socket in it and in its lobby
+        is closed as "moved", and its pages join again, where the room is placed anew; their
+        secrets and seat passes let them in there as here. Its media here are released."""
+        room = self._registry.get(room_id)
+        if room is None:
+            return
+        for person in room.lobby:
+            ticket = self._tickets.pop(person.id, None)
+            if ticket is not None:
+                ticket.connection.close(CLOSE_MOVED, "moved")
+        participants = self._registry.close(room)
+        self.broadcasting.room_ended(room)
+        for participant in participants:
+            self._publish_layers.forget(participant.id)
+            connection = self._connections.pop(participant.id, None)
+            if connection is not None:
+                connection.close(CLOSE_MOVED, "moved")
+        await self.close_media(room)
 
     # --- the lobby ----------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ falls silent is closed too (1008, reason ``timeout``). Nobody else notices any o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
+from klingel.cluster.seal import FORWARDED_HEADER
 from klingel.protocol.broadcast import Ask, PublicConsent, Watch
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
 from klingel.protocol.council import CouncilCommand
@@ -63,9 +65,11 @@ from klingel.rooms.sdp_work import (
 from klingel.sfu.api import PROGRAMME_SLOTS
 from klingel.web.broadcasting import Viewer
 from klingel.web.connection import CLOSE_NORMAL, Connection
+from klingel.web.forwarding import CLOSE_TRY_AGAIN, forward_socket
 from klingel.web.hosts import OriginVerdict, ServedHosts
 from klingel.web.hub import LobbyTicket, Seat, SignalingHub
 from klingel.web.moderation import HostCommands
+from klingel.web.node_routing import NodeRouting, Routed, Upstream, joining_room
 from klingel.web.throttled_log import ThrottledLog
 
 __all__ = [
@@ -327,8 +331,10 @@ class SignalingEndpoint:
         limits: AddressLimits,
         policy: SocketPolicy,
         served: ServedHosts | None = None,
+        routing: NodeRouting | None = None,
     ) -> None:
         self._hub = hub
+        self._routing = routing
         self._limits = limits
         self._policy = policy
         self._served = served or ServedHosts()
@@ -349,26 +355,76 @@ class SignalingEndpoint:
         if verdict is OriginVerdict.FOREIGN:
             await websocket.close(CLOSE_POLICY)  # before accept: an HTTP 403
             return
-        address = address_key(websocket.client.host if websocket.client else "")
+        client = websocket.client.host if websocket.client else ""
+        sealed = websocket.headers.get(FORWARDED_HEADER)
+        if sealed is not None:
+            # Another node passed the socket on: the citizen's address is in its seal.
+            opened = self._routing.seal.open(sealed) if self._routing is not None else None
+            if opened is None:
+                await websocket.close(CLOSE_POLICY)
+                return
+            client = opened
+        address = address_key(client)
         if not self._limits.connections.acquire(address):
             # Before accept: refusing costs no socket, and the answer names the reason.
             refusal = JSONResponse({"error": "too_many_connections"}, status_code=429)
             await websocket.send_denial_response(refusal)
             return
         try:
-            await self._serve_accepted(websocket, address)
+            await websocket.accept()
+            join_deadline = time.monotonic() + self._policy.join_seconds
+            if self._routing is None:
+                await self._serve_here(websocket, address, join_deadline, None)
+            else:
+                await self._route(websocket, address, join_deadline, client, sealed is not None)
         finally:
             self._limits.connections.release(address)
 
-    async def _serve_accepted(self, websocket: WebSocket, address: str) -> None:
-        await websocket.accept()
-        join_deadline = time.monotonic() + self._policy.join_seconds
+    async def _route(
+        self,
+        websocket: WebSocket,
+        address: str,
+        join_deadline: float,
+        client: str,
+        forwarded: bool,
+    ) -> None:
+        """With several nodes: the first frame names the room; its node serves the socket."""
+        assert self._routing is not None
+        first = await _first_frame(websocket, join_deadline)
+        if first is None:
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(CLOSE_POLICY, "timeout")
+            return
+        room = joining_room(first)
+        if room is None:
+            await self._serve_here(websocket, address, join_deadline, first)
+            return
+        origin = websocket.headers.get("origin")
+        routed = await self._routing.route(room, forwarded, client, origin)
+        if isinstance(routed, Upstream):
+            await forward_socket(websocket, routed.connection, first)
+        elif routed is Routed.HERE:
+            with self._routing.node.joining(room):
+                await self._serve_here(websocket, address, join_deadline, first)
+        else:
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(CLOSE_TRY_AGAIN, "try_again")
+
+    async def _serve_here(
+        self,
+        websocket: WebSocket,
+        address: str,
+        join_deadline: float,
+        first: str | bytes | None,
+    ) -> None:
         connection = Connection()
         session = SignalingSession(
             self._hub, connection, self._limits, self._policy, address=address
         )
         writer = asyncio.create_task(connection.write_to(websocket))
         try:
+            if first is not None:
+                await session.handle_frame(first)
             await self._read(websocket, session, connection, writer, join_deadline)
         finally:
             session.socket_lost()
@@ -408,3 +464,16 @@ class SignalingEndpoint:
                 return
             text, data = event.get("text"), event.get("bytes")
             await session.handle_frame(text if text is not None else (data or b""))
+
+
+async def _first_frame(websocket: WebSocket, join_deadline: float) -> str | bytes | None:
+    """The socket's first frame, or None if it ends or says nothing before the deadline."""
+    try:
+        async with asyncio.timeout(max(0.0, join_deadline - time.monotonic())):
+            event = await websocket.receive()
+    except TimeoutError:
+        return None
+    if event["type"] == "websocket.disconnect":
+        return None
+    text, data = event.get("text"), event.get("bytes")
+    return text if text is not None else (data or b"")

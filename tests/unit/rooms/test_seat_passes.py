@@ -96,3 +96,41 @@ def test_a_changed_or_malformed_pass_is_not_honoured(changed: object) -> None:
     token, after, _ = restarted()
     assert callable(changed)
     assert not after.from_before_restart(ROOM, changed(token))
+
+
+def test_a_pass_of_another_node_lets_in_where_its_room_arrived_once() -> None:
+    wall = Clock(START)
+    here = SeatPasses(DIGESTER, wall)  # this node runs since long before the meeting
+    wall.now += 3600
+    token = SeatPasses(DIGESTER, wall).issue(ROOM)  # the node that held the room
+    other_room = RoomId("musikschule-bratsche")
+    other_token = SeatPasses(DIGESTER, wall).issue(other_room)
+    wall.now += 4
+    assert not here.from_before_restart(ROOM, token), "not before the room came here"
+    here.arrived(ROOM, int(wall.now))
+    assert here.from_before_restart(ROOM, token)
+    assert not here.from_before_restart(other_room, other_token), "only the room that came"
+    here.spend(token)
+    assert not here.from_before_restart(ROOM, token), "a pass lets in once"
+
+
+def test_a_pass_issued_after_the_room_arrived_or_long_after_is_not_honoured() -> None:
+    wall = Clock(START)
+    here = SeatPasses(DIGESTER, wall)
+    wall.now += 3600
+    here.arrived(ROOM, int(wall.now))
+    wall.now += 2
+    later = SeatPasses(DIGESTER, wall).issue(ROOM)
+    assert not here.from_before_restart(ROOM, later)
+    earlier = SeatPasses(DIGESTER, Clock(wall.now - 10)).issue(ROOM)
+    wall.now += RETURN_WINDOW_SECONDS
+    assert not here.from_before_restart(ROOM, earlier), "the window after the arrival is over"
+
+
+def test_an_arrival_reported_too_late_is_not_kept() -> None:
+    wall = Clock(START)
+    here = SeatPasses(DIGESTER, wall)
+    token = SeatPasses(DIGESTER, Clock(START + 100)).issue(ROOM)
+    wall.now += 1000
+    here.arrived(ROOM, int(wall.now) - RETURN_WINDOW_SECONDS - 1)
+    assert not here.from_before_restart(ROOM, token)
