@@ -18,6 +18,9 @@ counted up by one at once, so a burst of new rooms is spread before the next bea
 it). A node that a caller could not reach and that has missed a beat is taken for dead at
 once (``unreachable``), which brings its rooms back well before its hash expires.
 
+A room open to the public is also found by the digest of its viewer key (``live:<digest>``,
+renewed with every beat of its node), since a viewer's first frame names no room.
+
 The directory is used only with ``--redis``; every key lies under the store's prefix.
 """
 
@@ -137,6 +140,14 @@ end
 return redis.call('DEL', place)
 """)
 
+_LIVE = Script("""
+local p, ttl = ARGV[1], ARGV[2]
+for i = 3, #ARGV, 2 do
+  redis.call('SET', p .. 'live:' .. ARGV[i], ARGV[i + 1], 'EX', ttl)
+end
+return 1
+""")
+
 _DRAIN = Script("""
 local p, id = ARGV[1], ARGV[2]
 local key = p .. 'node:' .. id
@@ -193,6 +204,22 @@ class NodeDirectory:
             _RELEASE, room, node_id, "1" if moved else "0", PLACEMENT_TTL_SECONDS
         )
         return bool(result == 1)
+
+    async def announce_live(self, broadcasts: list[tuple[str, RoomId]]) -> None:
+        """The rooms open to the public on this node, by the digest of their viewer key
+        (``live:<digest>``), so that a viewer's socket on any node finds the room's node. An
+        entry lives ``PLACEMENT_TTL_SECONDS`` past the last announcement; a stale one leads to
+        the node that held the room, which refuses the key as it refuses any unknown one."""
+        if not broadcasts:
+            return
+        pairs = [part for digest, room in broadcasts for part in (digest, room)]
+        await self._store.run(_LIVE, PLACEMENT_TTL_SECONDS, *pairs)
+
+    async def live_room(self, key_digest: str) -> RoomId | None:
+        """The room whose viewer key has ``key_digest``, if a node announced one."""
+        key = self._store.key("live:", key_digest)
+        value = await self._store.call(lambda client: client.get(key))
+        return RoomId(_text(value)) if value else None
 
     async def drain(self, node_id: str, *, now: bool = False) -> bool:
         """Mark a live node as draining: it takes no new rooms (and moves its rooms at once

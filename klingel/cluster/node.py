@@ -39,6 +39,7 @@ class ClusterNode:
         url: str,
         *,
         held_rooms: Callable[[], list[RoomId]],
+        live_broadcasts: Callable[[], list[tuple[str, RoomId]]],
         load: Callable[[], int],
         move_room: RoomMover,
         clock: Callable[[], float] = time.monotonic,
@@ -47,6 +48,7 @@ class ClusterNode:
         self.node_id = node_id
         self.url = url
         self._held_rooms = held_rooms
+        self._live_broadcasts = live_broadcasts
         self._load = load
         self._move_room = move_room
         self._clock = clock
@@ -102,6 +104,7 @@ class ClusterNode:
         draining, move_now = await self.directory.beat(
             self.node_id, self.url, self._load(), sorted(held)
         )
+        await self.directory.announce_live(self._live_broadcasts())
         if draining and not self._draining:
             logger.info("This node drains: it takes no new rooms")
         self._draining = draining

@@ -53,6 +53,10 @@ class ForwardingSeal:
             return None
         return address
 
+    def viewer_key_digest(self, key: str) -> str:
+        """What the directory of nodes keeps of a viewer key: a keyed digest, never the key."""
+        return self._digester.digest(f"viewer key|{key}")[:16].hex()
+
     def _mac(self, address: str, issued: str) -> str:
         digest = self._digester.digest(f"forwarded|{address}|{issued}")
         return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")

@@ -19,6 +19,7 @@ from klingel.cluster.directory import NodeDirectory
 from klingel.cluster.node import ClusterNode
 from klingel.cluster.seal import ForwardingSeal
 from klingel.config import Settings
+from klingel.ids import RoomId
 from klingel.rooms.abuse import JOIN_LIMIT, AddressLimits, address_key
 from klingel.rooms.creation import RoomCreation, RoomCreationRefused
 from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
@@ -140,17 +141,30 @@ async def _delete_unused_rooms(standing: StandingRooms, unused_days: int, interv
 
 
 def _cluster_node(
-    settings: Settings, standing: StandingRooms, registry: Registry, hub: SignalingHub
+    settings: Settings,
+    standing: StandingRooms,
+    registry: Registry,
+    hub: SignalingHub,
+    seal: ForwardingSeal,
 ) -> ClusterNode | None:
     """This server's node among the town's nodes on one Redis, if it is one (``--node-url``)."""
     store = standing.redis_store
     if settings.node_url is None or store is None:
         return None
+
+    def live_broadcasts() -> list[tuple[str, RoomId]]:
+        return [
+            (seal.viewer_key_digest(room.broadcast.key), room.id)
+            for room in registry.rooms()
+            if room.broadcast is not None
+        ]
+
     return ClusterNode(
         NodeDirectory(store),
         settings.node_id,
         settings.node_url,
         held_rooms=lambda: [room.id for room in registry.rooms()],
+        live_broadcasts=live_broadcasts,
         load=lambda: registry.participant_count + registry.room_count,
         move_room=hub.move_room,
     )
@@ -177,7 +191,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     )
     served = ServedHosts(settings.served_host_names())
     api = _Api(settings, media, hub, served, standing, reserved)
-    node = _cluster_node(settings, standing, registry, hub)
+    seal = ForwardingSeal(standing.digester)
+    node = _cluster_node(settings, standing, registry, hub, seal)
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,
@@ -188,9 +203,7 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
             rate_limited_close_seconds=settings.rate_limited_close_seconds,
         ),
         served,
-        None
-        if node is None
-        else NodeRouting(node, ForwardingSeal(standing.digester), standing.passes),
+        None if node is None else NodeRouting(node, seal, standing.passes),
     )
 
     @contextlib.asynccontextmanager

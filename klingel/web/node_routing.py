@@ -4,9 +4,11 @@ The first frame of a page's socket is its ``join``, which names the room. The ro
 (``klingel.cluster.directory``: the holder if alive, else the least-loaded live node) serves it:
 this node itself, or another, to which the socket is passed on (``klingel.web.forwarding``).
 A socket another node passed on is never passed on again: if its room has moved meanwhile, the
-page is told to try again, and its next socket finds the room's node. Frames that name no room
-(a viewer's ``watch``, a malformed first frame) are served here, where the codec refuses what
-it must. With Redis away, this node serves what it can itself: a room in its memory goes on.
+page is told to try again, and its next socket finds the room's node. A viewer's ``watch``
+names no room: the digest of its key leads to one (``live:`` in the directory). Frames that
+lead to no room (a malformed first frame, an unknown key) are served here, where the session
+refuses what it must. With Redis away, this node serves what it can itself: a room in its
+memory goes on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from klingel.cluster.node import ClusterNode
 from klingel.cluster.seal import ForwardingSeal
 from klingel.ids import RoomId
+from klingel.protocol.broadcast import Watch
 from klingel.protocol.codec import decode_frame
 from klingel.protocol.messages import Join, parse_client_message
 from klingel.rooms.naming import is_room_id
@@ -44,13 +47,15 @@ class Upstream:
     connection: ClientConnection
 
 
-def joining_room(frame: str | bytes) -> RoomId | None:
-    """The room a valid ``join`` frame names (a valid room id: nothing else reaches Redis);
-    None for anything else."""
+def joining_room(frame: str | bytes) -> RoomId | Watch | None:
+    """The room a valid ``join`` frame names (a valid room id: nothing else reaches Redis), or
+    the ``watch`` of a viewer, whose key leads to a room; None for anything else."""
     try:
         message = parse_client_message(decode_frame(frame))
     except Exception:  # refused here later, by the session, with its proper error
         return None
+    if isinstance(message, Watch):
+        return message
     if not isinstance(message, Join) or not is_room_id(message.room):
         return None
     return RoomId(message.room)
@@ -65,6 +70,15 @@ class NodeRouting:
         self.node = node
         self.seal = seal
         self._passes = passes
+
+    async def room_of(self, target: RoomId | Watch) -> RoomId | None:
+        """The room a first frame leads to; None if none (served here, and refused)."""
+        if not isinstance(target, Watch):
+            return target
+        try:
+            return await self.node.directory.live_room(self.seal.viewer_key_digest(target.key))
+        except StoreError:
+            return None
 
     async def route(
         self, room: RoomId, forwarded: bool, client: str, origin: str | None

@@ -395,7 +395,8 @@ class SignalingEndpoint:
             with contextlib.suppress(RuntimeError, OSError):
                 await websocket.close(CLOSE_POLICY, "timeout")
             return
-        room = joining_room(first)
+        target = joining_room(first)
+        room = None if target is None else await self._routing.room_of(target)
         if room is None:
             await self._serve_here(websocket, address, join_deadline, first)
             return

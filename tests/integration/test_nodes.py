@@ -185,3 +185,41 @@ async def test_a_socket_with_a_forged_seal_is_refused(cluster: NodeCluster) -> N
         with pytest.raises(InvalidStatus) as refused:
             await connect(url, additional_headers={FORWARDED_HEADER: header})
         assert refused.value.response.status_code == 403
+
+
+async def test_a_viewer_on_another_node_watches_and_asks_the_room_s_node(
+    cluster: NodeCluster,
+) -> None:
+    created = create_room(cluster, "a", "Bürgerversammlung")
+    anna = await join(cluster.nodes["b"], created["room"], "Anna", hostSecret=created["hostSecret"])
+    await next_of(anna, "joined")
+    await anna.send(json.dumps({"type": "broadcast", "action": "start"}))
+    state = await next_of(anna, "broadcast_state")
+    while not state.get("viewerKey"):
+        state = await next_of(anna, "broadcast_state")
+    url = cluster.nodes["c"].base_url.replace("http", "ws") + "/ws"
+    watch = json.dumps({"type": "watch", "v": 1, "key": state["viewerKey"]})
+
+    async def watching() -> ClientConnection | None:
+        # the node announces the broadcast with its next beat (within a second)
+        viewer = await connect(url)
+        await viewer.send(watch)
+        answer = json.loads(await viewer.recv())
+        if answer["type"] == "watching":
+            return viewer
+        await viewer.close()
+        return None
+
+    viewer = await wait_until(watching, timeout=10, message="the viewer let in through node c")
+    await viewer.send(json.dumps({"type": "question", "text": "Wann wird gebaut?", "name": None}))
+    inbox = await next_of(anna, "questions")
+    while not inbox["items"]:
+        inbox = await next_of(anna, "questions")
+    assert inbox["items"][0]["text"] == "Wann wird gebaut?"
+    assert cluster.rooms_on("c") == (0, 0)
+    # an unknown key is refused as on one node
+    stranger = await connect(url)
+    await stranger.send(json.dumps({"type": "watch", "v": 1, "key": "k" * 22}))
+    assert (await next_of(stranger, "error"))["type"] == "error"
+    for socket in (anna, viewer, stranger):
+        await socket.close()

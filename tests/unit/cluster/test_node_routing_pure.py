@@ -8,6 +8,7 @@ import json
 import pytest
 
 from klingel.config import parse_serve_arguments
+from klingel.protocol.broadcast import Watch
 from klingel.web.forwarding import socket_url
 from klingel.web.node_routing import joining_room
 
@@ -15,7 +16,8 @@ from klingel.web.node_routing import joining_room
 def test_a_join_names_its_room_and_nothing_else_names_one() -> None:
     join = {"type": "join", "v": 1, "room": "musikschule-geige", "name": "Anna", "resume": None}
     assert joining_room(json.dumps(join)) == "musikschule-geige"
-    assert joining_room(json.dumps({"type": "watch", "v": 1, "key": "x" * 22})) is None
+    watch = joining_room(json.dumps({"type": "watch", "v": 1, "key": "x" * 22}))
+    assert isinstance(watch, Watch) and watch.key == "x" * 22
     assert joining_room(json.dumps({**join, "room": "<script>"})) is None
     assert joining_room("{not json") is None
     assert joining_room(b"\xff\xfe") is None
