@@ -223,3 +223,39 @@ async def test_a_viewer_on_another_node_watches_and_asks_the_room_s_node(
     assert (await next_of(stranger, "error"))["type"] == "error"
     for socket in (anna, viewer, stranger):
         await socket.close()
+
+
+async def test_with_redis_away_a_meeting_goes_on_and_what_needs_redis_says_so(
+    cluster: NodeCluster,
+) -> None:
+    created = create_room(cluster, "a", "Elternabend")
+    room = created["room"]
+    anna = await join(cluster.nodes["a"], room, "Anna", hostSecret=created["hostSecret"])
+    await next_of(anna, "joined")
+    ben = await join(cluster.nodes["b"], room, "Ben")
+    await next_of(ben, "waiting")
+    await admit_first(anna)
+    await next_of(ben, "joined")
+
+    cluster.redis.stop()
+    # both sockets, the one passed on by node b too, still carry the meeting
+    for socket in (anna, ben):
+        await socket.send(json.dumps({"type": "ping"}))
+        await next_of(socket, "pong")
+    # the node that holds the room still lets people ring at its door
+    cleo = await join(cluster.nodes["a"], room, "Cleo")
+    await next_of(cleo, "waiting")
+    # a node that would have to read the room from the store says it cannot
+    dora = await join(cluster.nodes["c"], room, "Dora")
+    refused = await next_of(dora, "error")
+    assert refused["code"] == "store_unavailable", refused
+    answer = httpx.post(cluster.nodes["b"].base_url + "/api/rooms", json={"name": "Neu"})
+    assert (answer.status_code, answer.json()) == (503, {"error": "store_unavailable"})
+    await wait_until(
+        lambda: "beat failed: store_unavailable" in cluster.nodes["a"].log_tail(200),
+        timeout=10,
+        message="the failed beat logged",
+    )
+    assert cluster.redis.password not in cluster.logs()
+    for socket in (anna, ben, cleo, dora):
+        await socket.close()
