@@ -1,6 +1,8 @@
 """``klingel nodes``: the live nodes of a town's service on one Redis, with their load.
-``klingel drain NODE``: that node takes no new rooms; its rooms move when their last
-participant has left, or at once with ``--now`` (their pages join again on other nodes)."""
+``klingel drain NODE``: that node takes no new rooms; each of its rooms moves at a quiet moment
+(nobody speaking, no broadcast, no council session running) or when its last participant has
+left, or all at once with ``--now`` but for running council sessions (their pages join again
+on other nodes)."""
 
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ async def _run(arguments: argparse.Namespace, address: RedisAddress, out: TextIO
             if not await directory.drain(arguments.node, now=arguments.now):
                 print(f"klingel drain: no live node is called {arguments.node}", file=sys.stderr)
                 return EXIT_NO_SUCH_NODE
-            when = "now" if arguments.now else "as their last participants leave"
+            when = "now" if arguments.now else "at quiet moments"
             print(
                 f"{arguments.node} drains: it takes no new rooms; its rooms move {when}", file=out
             )

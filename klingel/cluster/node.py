@@ -42,6 +42,8 @@ class ClusterNode:
         live_broadcasts: Callable[[], list[tuple[str, RoomId]]],
         load: Callable[[], int],
         move_room: RoomMover,
+        movable_rooms: Callable[[], list[RoomId]],
+        may_move: Callable[[RoomId], bool],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = directory
@@ -51,6 +53,8 @@ class ClusterNode:
         self._live_broadcasts = live_broadcasts
         self._load = load
         self._move_room = move_room
+        self._movable_rooms = movable_rooms
+        self._may_move = may_move
         self._clock = clock
         self._joining: Counter[RoomId] = Counter()
         self._held: set[RoomId] = set()
@@ -111,15 +115,23 @@ class ClusterNode:
         if move_now and not self._moved_all:
             self._moved_all = True
             await self.move_all()
+        elif draining:
+            # At a quiet moment, each room on its own: nobody is cut off mid-sentence.
+            for room in self._movable_rooms():
+                await self._move(room)
 
     async def move_all(self) -> None:
-        """Send the pages of every room held here to join again elsewhere."""
-        rooms = sorted(set(self._held_rooms()))
+        """Send the pages of every room held here to join again elsewhere, but for a running
+        council session's (it moves once the chair has closed it and all is quiet)."""
+        rooms = [room for room in sorted(set(self._held_rooms())) if self._may_move(room)]
         for room in rooms:
-            with contextlib.suppress(StoreError):
-                await self.directory.release(room, self.node_id, moved=True)
-            await self._move_room(room)
+            await self._move(room)
         logger.info("Moved %d rooms to other nodes", len(rooms))
+
+    async def _move(self, room: RoomId) -> None:
+        with contextlib.suppress(StoreError):
+            await self.directory.release(room, self.node_id, moved=True)
+        await self._move_room(room)
 
     async def _beat_forever(self) -> None:
         while True:

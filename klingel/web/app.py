@@ -167,6 +167,8 @@ def _cluster_node(
         live_broadcasts=live_broadcasts,
         load=lambda: registry.participant_count + registry.room_count,
         move_room=hub.move_room,
+        movable_rooms=hub.movable_rooms,
+        may_move=hub.may_move,
     )
 
 

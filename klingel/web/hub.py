@@ -116,6 +116,14 @@ class LobbyTicket:
         self.seat: Seat | None = None
 
 
+class SpeakingRooms(set[RoomId]):
+    """Rooms in which someone speaks: the SFU named a speaker and has not yet said that
+    nobody has spoken for 2 s."""
+
+    def keep_only(self, rooms: set[RoomId]) -> None:
+        self.intersection_update(rooms)
+
+
 class SignalingHub:
     def __init__(
         self,
@@ -136,6 +144,7 @@ class SignalingHub:
         self._wall_clock = wall_clock
         self._turn = turn
         self._connections: dict[ParticipantId, Connection] = {}
+        self.speaking_rooms = SpeakingRooms()
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
         self.broadcasting = Broadcasting(self, media, max_viewers)
@@ -436,6 +445,26 @@ class SignalingHub:
                 connection.send(farewell)
                 connection.close(CLOSE_ENDED, farewell.TYPE)
         return participants
+
+    def movable_rooms(self) -> list[RoomId]:
+        """Rooms whose meeting may move to another node now without anyone losing more than
+        a moment: nobody is speaking, no broadcast has viewers holding its link, and no council
+        session is running (its state lives here until the chair closes it)."""
+        rooms = [
+            room.id
+            for room in self._registry.rooms()
+            if room.id not in self.speaking_rooms
+            and room.broadcast is None
+            and self.may_move(room.id)
+        ]
+        self.speaking_rooms.keep_only({room.id for room in self._registry.rooms()})
+        return rooms
+
+    def may_move(self, room_id: RoomId) -> bool:
+        """Whether the room's meeting may move to another node at all: not while a council
+        session runs, whose record would be cut in two."""
+        room = self._registry.get(room_id)
+        return room is not None and (room.council is None or room.council.running is None)
 
     async def move_room(self, room_id: RoomId) -> None:
         """The room's meeting leaves this node (it drains): every socket in it and in its lobby

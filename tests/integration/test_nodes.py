@@ -259,3 +259,41 @@ async def test_with_redis_away_a_meeting_goes_on_and_what_needs_redis_says_so(
     assert cluster.redis.password not in cluster.logs()
     for socket in (anna, ben, cleo, dora):
         await socket.close()
+
+
+async def test_a_draining_node_moves_a_quiet_room_and_keeps_a_broadcast_until_it_ends(
+    cluster: NodeCluster,
+) -> None:
+    quiet = create_room(cluster, "c", "Stille Runde")
+    public = create_room(cluster, "c", "Bürgerfragestunde")
+    anna = await join(cluster.nodes["c"], quiet["room"], "Anna", hostSecret=quiet["hostSecret"])
+    await next_of(anna, "joined")
+    ben = await join(cluster.nodes["c"], public["room"], "Ben", hostSecret=public["hostSecret"])
+    await next_of(ben, "joined")
+    await ben.send(json.dumps({"type": "broadcast", "action": "start"}))
+    await next_of(ben, "broadcast_state")
+    # the two rooms went to the two least-loaded nodes, a and b; both drain
+    assert (cluster.rooms_on("a"), cluster.rooms_on("b")) == ((1, 1), (1, 1))
+    for node_id in ("a", "b"):
+        assert cluster.admin("drain", node_id).returncode == 0
+    # nobody speaks in Anna's room: it moves with its node's next beats, to node c
+    assert await closed_code(anna) == 1013
+    anna, back = await rejoin(cluster, "c", quiet["room"], "Anna", hostSecret=quiet["hostSecret"])
+    assert back["type"] == "joined" and back["you"]["role"] == "host"
+    assert cluster.rooms_on("c")[0] == 1
+    # Ben's room is open to the public: its viewers hold a link that only its node knows
+    await asyncio.sleep(3)
+    await ben.send(json.dumps({"type": "ping"}))
+    await next_of(ben, "pong")
+    assert cluster.rooms_on("a")[0] + cluster.rooms_on("b")[0] == 1
+    await ben.send(json.dumps({"type": "broadcast", "action": "stop"}))
+    assert await closed_code(ben) == 1013
+    ben, back = await rejoin(cluster, "c", public["room"], "Ben", hostSecret=public["hostSecret"])
+    assert back["type"] == "joined"
+    assert (cluster.rooms_on("a"), cluster.rooms_on("b"), cluster.rooms_on("c")) == (
+        (0, 0),
+        (0, 0),
+        (2, 2),
+    )
+    for socket in (anna, ben):
+        await socket.close()
