@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
@@ -38,6 +39,8 @@ __all__ = ["KEY_PREFIX", "RedisAddress", "RedisRoomStore", "Script", "redis_stor
 
 KEY_PREFIX = "klingel:"
 _SCHEMES = ("redis", "rediss", "unix")
+_TLS_PARAMETERS = frozenset({"ssl_ca_certs", "ssl_ca_path", "ssl_certfile", "ssl_keyfile"})
+"""What a ``rediss://`` URL's query may name: the files of TLS (redis-py reads the query)."""
 _T = TypeVar("_T")
 _SETTINGS = tuple(switch.name for switch in fields(StoredSettings))
 _TIMEOUT_SECONDS = 5.0
@@ -48,7 +51,12 @@ Arg = bytes | str | int | float
 @dataclass(frozen=True, slots=True)
 class RedisAddress:
     """Where the Redis is (``redis://``, ``rediss://`` with TLS, or ``unix://``) and the file
-    holding its password, if the URL does not hold it. Shown without the password."""
+    holding its password, if the URL does not hold it. Shown without the password.
+
+    A ``rediss://`` URL may name the CA to trust and a client certificate in its query
+    (``?ssl_ca_certs=/etc/klingel/redis-ca.pem``), which redis-py's ``from_url`` reads; any
+    other query would reach redis-py as an argument it does not take, so it is refused here.
+    """
 
     url: str
     password_file: Path | None = None
@@ -63,6 +71,13 @@ class RedisAddress:
             raise ValueError("a unix:// Redis URL names its socket's path")
         if self.password_file is not None and parts.password:
             raise ValueError("the Redis password is in the URL or in the file, not in both")
+        names = {name for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if names and (parts.scheme != "rediss" or not names <= _TLS_PARAMETERS):
+            # The message never repeats the URL nor its query, which may hold the password.
+            raise ValueError(
+                "a Redis URL's query names only TLS files (ssl_ca_certs, ssl_ca_path,"
+                " ssl_certfile, ssl_keyfile), and only after rediss://"
+            )
 
     def shown(self) -> str:
         """The URL with its password (and user) left out: what may be printed or logged."""
@@ -109,11 +124,29 @@ def redis_store_error(error: Exception) -> StoreError:
         return StoreError(StoreErrorCode.READ_ONLY, "The Redis of the room store is read-only.")
     if message.startswith("OOM") or "maxmemory" in message:
         return StoreError(StoreErrorCode.FULL)
+    if _refused_certificate(error):
+        return StoreError(
+            StoreErrorCode.UNAVAILABLE,
+            "The TLS certificate of the room store's Redis was not accepted (not signed by a"
+            " trusted CA, not for the URL's host, or expired).",
+        )
     if isinstance(error, redis_errors.ConnectionError | redis_errors.TimeoutError | OSError):
         return StoreError(
             StoreErrorCode.UNAVAILABLE, "The Redis of the room store cannot be reached."
         )
     return StoreError(StoreErrorCode.UNAVAILABLE)
+
+
+def _refused_certificate(error: BaseException) -> bool:
+    """Whether the TLS handshake failed on Redis's certificate (redis-py wraps the error)."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class _Script:

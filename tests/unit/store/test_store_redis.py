@@ -233,6 +233,24 @@ def test_the_url_is_shown_without_its_password() -> None:
         RedisAddress("redis://:geheim@redis.example.de", Path("/etc/klingel/redis-password"))
 
 
+def test_a_url_s_query_names_only_tls_files_and_only_for_rediss() -> None:
+    """redis-py's ``from_url`` hands every query parameter to the connection: one it does not
+    take would end ``klingel serve`` with a traceback, so the address refuses it first."""
+    RedisAddress("rediss://redis.example.de:6380/0?ssl_ca_certs=/etc/klingel/redis-ca.pem")
+    RedisAddress("rediss://redis.example.de/0?ssl_certfile=/k/c.pem&ssl_keyfile=/k/c.key")
+    for bad in (
+        "redis://:geheim@redis.example.de/0?ssl_ca_certs=/etc/klingel/redis-ca.pem",
+        "unix:///run/redis/redis.sock?ssl_ca_certs=/etc/klingel/redis-ca.pem",
+        "rediss://:geheim@redis.example.de/0?ssl_ca_cert=/etc/klingel/redis-ca.pem",
+        "rediss://redis.example.de/0?password=geheim",
+        "rediss://redis.example.de/0?ssl_cert_reqs=none",
+        "rediss://redis.example.de/0?retry_on_timeout=yes",
+    ):
+        with pytest.raises(ValueError) as refused:
+            RedisAddress(bad)
+        assert "geheim" not in str(refused.value)
+
+
 async def test_standing_rooms_open_on_redis_keep_the_key_in_the_data_dir(
     empty_redis: RedisServer, tmp_path: Path
 ) -> None:
