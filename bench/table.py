@@ -182,6 +182,7 @@ SELF_DESCRIBING = (
     ("signaling_load", "signaling clients"),
     ("store", "room store"),
     ("audience", "audience of a broadcast"),
+    ("nodes", "several nodes"),
 )
 """Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 
