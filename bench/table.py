@@ -183,6 +183,7 @@ SELF_DESCRIBING = (
     ("store", "room store"),
     ("audience", "audience of a broadcast"),
     ("nodes", "several nodes"),
+    ("hall_soak", "hall view soak"),
 )
 """Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 
