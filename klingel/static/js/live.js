@@ -56,7 +56,7 @@ const CURSOR_IDLE_MS = 3_000;
 /** A moment of silence in the live region, so that the same words are said again. */
 const SAY_GAP_MS = 100;
 /** A start of the voices that a new track interrupted is tried again, this often, this far apart. */
-const PLAY_ATTEMPTS = 5;
+const PLAY_ATTEMPTS = 8;
 const PLAY_RETRY_MS = 400;
 
 function browserStorage() {
@@ -210,7 +210,11 @@ class LiveView {
     return failed.includes("AbortError") ? "interrupted" : "allowed";
   }
 
-  /** Starts the voices; where the browser wants a click first, offers the button. */
+  /**
+   * Starts the voices; where the browser wants a click first, offers the button. If every
+   * start is interrupted by yet another new track (a slow machine), it offers the button too:
+   * a click always lets the voices play.
+   */
   async #tryVoices() {
     for (let attempt = 0; attempt < PLAY_ATTEMPTS; attempt += 1) {
       const outcome = await this.#play(this.#voices);
@@ -218,6 +222,7 @@ class LiveView {
       if (outcome !== "interrupted") return;
       await new Promise((resolve) => setTimeout(resolve, PLAY_RETRY_MS));
     }
+    if (document.body.dataset.sound !== "on") this.#sound.hidden = false;
   }
 
   async #soundOn() {
