@@ -166,9 +166,9 @@ def _cluster_node(
         held_rooms=lambda: [room.id for room in registry.rooms()],
         live_broadcasts=live_broadcasts,
         load=lambda: registry.participant_count + registry.room_count,
-        move_room=hub.move_room,
-        movable_rooms=hub.movable_rooms,
-        may_move=hub.may_move,
+        move_room=hub.moves.move_room,
+        movable_rooms=hub.moves.movable_rooms,
+        may_move=hub.moves.may_move,
     )
 
 

@@ -6,7 +6,10 @@ sender the hub knows from the socket, never one a client claims. Roles come only
 host keys; ``klingel.web.door`` decides who enters, as what. It runs on one event loop; after
 each ``await`` it checks again that the participant (or, in a join, the room) is still there.
 
-Host commands are in ``klingel.web.moderation``; they use the hub's sending and removal.
+Host commands are in ``klingel.web.moderation``; they use the hub's sending and removal. The
+hub's parts: what browsers offer the SFU (``klingel.web.media_offers``), public broadcasts
+(``klingel.web.broadcasting``), council sessions (``klingel.web.council``) and moving rooms to
+another node (``klingel.web.room_moves``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from klingel.protocol.errors import (
     ProtocolError,
     UserError,
 )
-from klingel.protocol.layers import SetLayers
 from klingel.protocol.messages import (
     PROTOCOL_VERSION,
     ChatLine,
@@ -34,13 +36,8 @@ from klingel.protocol.messages import (
     ParticipantJoined,
     ParticipantLeft,
     ParticipantUpdated,
-    Publish,
-    PublishAnswer,
     ServerMessage,
-    StreamAdded,
     StreamRemoved,
-    Subscribe,
-    SubscribeAnswer,
 )
 from klingel.protocol.moderation import (
     MAX_LOBBY_SIZE,
@@ -52,8 +49,7 @@ from klingel.protocol.moderation import (
     RoomUpdated,
     Waiting,
 )
-from klingel.protocol.objects import SOURCE_KIND, IceServer, Role, StreamInfo, TrackAssignment
-from klingel.rooms.identifiers import new_stream_id
+from klingel.protocol.objects import IceServer, Role
 from klingel.rooms.lobby import WaitingPerson
 from klingel.rooms.naming import parse_display_name, parse_room_id
 from klingel.rooms.participant import Participant
@@ -65,15 +61,11 @@ from klingel.rooms.standing import StandingRooms, StoredPart
 from klingel.sfu.api import (
     MediaBackend,
     MediaEvent,
-    Subscription,
-    TrackSource,
-    TrackSpec,
 )
 from klingel.turn.ice_servers import TurnRelay
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import (
     CLOSE_ENDED,
-    CLOSE_MOVED,
     CLOSE_NORMAL,
     CLOSE_REPLACED,
     Connection,
@@ -81,8 +73,10 @@ from klingel.web.connection import (
 from klingel.web.council import CouncilMode
 from klingel.web.door import RoomDoor
 from klingel.web.media_events import MediaEvents
-from klingel.web.media_requests import ask_media, media_unavailable
+from klingel.web.media_offers import MediaOffers
+from klingel.web.media_requests import media_unavailable
 from klingel.web.publish_layers import PublishedLayers
+from klingel.web.room_moves import RoomMoves
 
 __all__ = ["E2EE_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
 
@@ -116,14 +110,6 @@ class LobbyTicket:
         self.seat: Seat | None = None
 
 
-class SpeakingRooms(set[RoomId]):
-    """Rooms in which someone speaks: the SFU named a speaker and has not yet said that
-    nobody has spoken for 2 s."""
-
-    def keep_only(self, rooms: set[RoomId]) -> None:
-        self.intersection_update(rooms)
-
-
 class SignalingHub:
     def __init__(
         self,
@@ -144,11 +130,12 @@ class SignalingHub:
         self._wall_clock = wall_clock
         self._turn = turn
         self._connections: dict[ParticipantId, Connection] = {}
-        self.speaking_rooms = SpeakingRooms()
         self._tickets: dict[ParticipantId, LobbyTicket] = {}
         self._publish_layers = PublishedLayers()
         self.broadcasting = Broadcasting(self, media, max_viewers)
         self.council = CouncilMode(self, standing, wall_clock)
+        self.moves = RoomMoves(self)
+        self.offers = MediaOffers(self, media, self._publish_layers)
         self._media_events = MediaEvents(self, self._publish_layers)
         self._tasks: set[asyncio.Task[None]] = set()
         self._e2ee_messages = KeyedRateLimiter(E2EE_LIMIT)
@@ -431,60 +418,29 @@ class SignalingHub:
     def end_meeting(self, room: Room, farewell: ServerMessage) -> list[Participant]:
         """Everyone in the room and its lobby gets ``farewell`` and is closed; the room is
         gone. Returns who was in it (the caller releases their media)."""
+        return self.clear_room(room, farewell, CLOSE_ENDED, farewell.TYPE)
+
+    def clear_room(
+        self, room: Room, farewell: ServerMessage | None, code: int, reason: str
+    ) -> list[Participant]:
+        """Everyone in the room and its lobby gets ``farewell`` (if any) and is closed with
+        ``code``; the room is gone from memory. Returns who was in it."""
         for person in room.lobby:
             ticket = self._tickets.pop(person.id, None)
             if ticket is not None:
-                ticket.connection.send(farewell)
-                ticket.connection.close(CLOSE_ENDED, farewell.TYPE)
+                if farewell is not None:
+                    ticket.connection.send(farewell)
+                ticket.connection.close(code, reason)
         participants = self._registry.close(room)
         self.broadcasting.room_ended(room)
         for participant in participants:
             self._publish_layers.forget(participant.id)
             connection = self._connections.pop(participant.id, None)
             if connection is not None:
-                connection.send(farewell)
-                connection.close(CLOSE_ENDED, farewell.TYPE)
+                if farewell is not None:
+                    connection.send(farewell)
+                connection.close(code, reason)
         return participants
-
-    def movable_rooms(self) -> list[RoomId]:
-        """Rooms whose meeting may move to another node now without anyone losing more than
-        a moment: nobody is speaking, no broadcast has viewers holding its link, and no council
-        session is running (its state lives here until the chair closes it)."""
-        rooms = [
-            room.id
-            for room in self._registry.rooms()
-            if room.id not in self.speaking_rooms
-            and room.broadcast is None
-            and self.may_move(room.id)
-        ]
-        self.speaking_rooms.keep_only({room.id for room in self._registry.rooms()})
-        return rooms
-
-    def may_move(self, room_id: RoomId) -> bool:
-        """Whether the room's meeting may move to another node at all: not while a council
-        session runs, whose record would be cut in two."""
-        room = self._registry.get(room_id)
-        return room is not None and (room.council is None or room.council.running is None)
-
-    async def move_room(self, room_id: RoomId) -> None:
-        """The room's meeting leaves this node (it drains): every socket in it and in its lobby
-        is closed as "moved", and its pages join again, where the room is placed anew; their
-        secrets and seat passes let them in there as here. Its media here are released."""
-        room = self._registry.get(room_id)
-        if room is None:
-            return
-        for person in room.lobby:
-            ticket = self._tickets.pop(person.id, None)
-            if ticket is not None:
-                ticket.connection.close(CLOSE_MOVED, "moved")
-        participants = self._registry.close(room)
-        self.broadcasting.room_ended(room)
-        for participant in participants:
-            self._publish_layers.forget(participant.id)
-            connection = self._connections.pop(participant.id, None)
-            if connection is not None:
-                connection.close(CLOSE_MOVED, "moved")
-        await self.close_media(room)
 
     # --- the lobby ----------------------------------------------------------------------------
 
@@ -620,92 +576,6 @@ class SignalingHub:
         participant.muted_by_host = False
         participant.may_unmute = False
         self.announce_update(room, participant)
-
-    async def publish(self, seat: Seat, connection: Connection, message: Publish) -> None:
-        room, participant = seat.room, seat.participant
-        self.council.refuse_if_held(room, participant)
-        starts_screen = "screen" not in participant.streams and any(
-            track.source == "screen" for track in message.tracks
-        )
-        if (
-            starts_screen
-            and not participant.is_moderator
-            and not room.settings.screen_share_allowed
-        ):
-            raise UserError(ErrorCode.SCREEN_SHARE_NOT_ALLOWED, "A host has switched sharing off.")
-        # A source keeps its stream id across renegotiations; a new source gets a new one.
-        wanted: dict[TrackSource, StreamId] = {
-            track.source: participant.streams.get(track.source) or new_stream_id()
-            for track in message.tracks
-        }
-        specs = [
-            TrackSpec(
-                mid=track.mid, kind=track.kind, source=track.source, stream_id=wanted[track.source]
-            )
-            for track in message.tracks
-        ]
-        answer = await ask_media(self._media.publish(room.id, participant.id, message.sdp, specs))
-        if not self.is_current(seat, connection):
-            return
-        # What a host stopped stays stopped, also when re-offered: before the answer, so that
-        # not one packet of it is forwarded. A track the participant ended is theirs again.
-        participant.stopped_sources &= set(wanted)
-        silenced = [wanted[source] for source in participant.stopped_sources]
-        if participant.muted_by_host and "microphone" in wanted:
-            silenced.append(wanted["microphone"])
-        for stream_id in silenced:
-            await self.set_forwarding(room, stream_id, False)
-        if not self.is_current(seat, connection):
-            return
-        before = dict(participant.streams)
-        was_sharing = participant.screen
-        participant.streams = wanted
-        self._publish_layers.forget_ended(participant)
-        connection.send(
-            PublishAnswer(
-                sdp=answer,
-                tracks=tuple(TrackAssignment(spec.mid, spec.stream_id) for spec in specs),
-            )
-        )
-        for source, stream_id in before.items():
-            if wanted.get(source) != stream_id:
-                self.send_to(room, StreamRemoved(stream_id))
-        for source, stream_id in wanted.items():
-            if before.get(source) != stream_id:
-                info = StreamInfo(stream_id, participant.id, SOURCE_KIND[source], source)
-                self.send_to(room, StreamAdded(info))
-        if participant.screen != was_sharing:
-            self.announce_update(room, participant)
-        self.council.media_changed(room, participant)
-
-    async def subscribe(self, seat: Seat, connection: Connection, message: Subscribe) -> None:
-        room = seat.room
-        self.council.refuse_if_held(room, seat.participant)
-        for request in message.streams:
-            if room.find_stream(request.stream) is None:
-                raise ProtocolError(ErrorCode.UNKNOWN_STREAM, "No such stream in this room.")
-        subscriptions = [Subscription(request.mid, request.stream) for request in message.streams]
-        answer = await ask_media(
-            self._media.subscribe(room.id, seat.participant.id, message.sdp, subscriptions)
-        )
-        if self.is_current(seat, connection):
-            connection.send(SubscribeAnswer(sdp=answer))
-
-    async def set_layers(self, seat: Seat, connection: Connection, message: SetLayers) -> None:
-        """Which simulcast layer of each named video stream this participant receives. Every
-        stream is checked before any is changed."""
-        room = seat.room
-        self.council.refuse_if_held(room, seat.participant)
-        for request in message.layers:
-            stream = room.find_stream(request.stream)
-            if stream is None or stream.kind != "video":
-                raise ProtocolError(ErrorCode.UNKNOWN_STREAM, "No such video stream in this room.")
-        for request in message.layers:
-            if not self.is_current(seat, connection):
-                return
-            await ask_media(
-                self._media.set_layer(room.id, seat.participant.id, request.stream, request.layer)
-            )
 
     async def set_forwarding(self, room: Room, stream_id: StreamId, enabled: bool) -> None:
         """Start or stop forwarding one stream to everyone (host mute, stopped video)."""

@@ -37,13 +37,7 @@ class MediaEvents:
             room = registry.get(event.room)
             if room is not None and (event.participant is None or event.participant in room):
                 self._hub.send_to(room, ActiveSpeakerChanged(event.participant))
-                if event.participant is None:
-                    self._hub.speaking_rooms.discard(room.id)
-                else:
-                    speaking = self._hub.speaking_rooms
-                    speaking.add(room.id)
-                    if len(speaking) > 2 * registry.room_count + 64:  # rooms gone meanwhile
-                        speaking.keep_only({known.id for known in registry.rooms()})
+                self._hub.moves.spoke(room.id, event.participant is not None)
         elif isinstance(event, WorkerRestarted):
             for room_id in event.rooms:
                 self._reset_media(room_id)

@@ -232,13 +232,13 @@ class SignalingSession:
         match message:
             case Publish():
                 await self._spend_sdp_work(message.sdp, MAX_PUBLISH_SECTIONS)
-                await self._hub.publish(seat, self._connection, message)
+                await self._hub.offers.publish(seat, self._connection, message)
             case Subscribe():
                 allowed = subscribe_sections_allowed(len(message.streams))
                 await self._spend_sdp_work(message.sdp, allowed)
-                await self._hub.subscribe(seat, self._connection, message)
+                await self._hub.offers.subscribe(seat, self._connection, message)
             case SetLayers():
-                await self._hub.set_layers(seat, self._connection, message)
+                await self._hub.offers.set_layers(seat, self._connection, message)
             case MediaState(audio=audio, video=video):
                 self._hub.set_media_state(seat, audio, video)
             case Chat(text=text):

@@ -61,7 +61,7 @@ class Call:
     async def publish(
         self, seat: Seat, connection: Connection, tracks: tuple[TrackInfo, ...]
     ) -> None:
-        await self.hub.publish(seat, connection, Publish(sdp=OFFER, tracks=tracks))
+        await self.hub.offers.publish(seat, connection, Publish(sdp=OFFER, tracks=tracks))
 
     async def layers(self, seat: Seat, stream: StreamId, *wanted: bool) -> None:
         await self.media.emit(PublisherLayers(ROOM, seat.participant.id, stream, wanted))
