@@ -396,13 +396,17 @@ class SignalingEndpoint:
                 await websocket.close(CLOSE_POLICY, "timeout")
             return
         target = joining_room(first)
-        room = None if target is None else await self._routing.room_of(target)
+        # Asking Redis costs it a write: only within the address's joins, which the session
+        # here (or the room's node) then spends; a refused one is refused by the session here.
+        allowed = target is not None and self._limits.joins.allows(address, time.monotonic())
+        room = await self._routing.room_of(target) if allowed and target is not None else None
         if room is None:
             await self._serve_here(websocket, address, join_deadline, first)
             return
         origin = websocket.headers.get("origin")
         routed = await self._routing.route(room, forwarded, client, origin)
         if isinstance(routed, Upstream):
+            self._limits.joins.take(address, time.monotonic())
             await forward_socket(websocket, routed.connection, first)
         elif routed is Routed.HERE:
             with self._routing.node.joining(room):

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from support.node_cluster import NodeCluster, join, next_of, running_cluster
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -296,4 +297,25 @@ async def test_a_draining_node_moves_a_quiet_room_and_keeps_a_broadcast_until_it
         (2, 2),
     )
     for socket in (anna, ben):
+        await socket.close()
+
+
+async def test_a_flood_of_joins_asks_redis_no_more_than_the_address_may_join(
+    cluster: NodeCluster,
+) -> None:
+    sockets, answers = [], []
+    for index in range(75):
+        socket = await join(cluster.nodes["b"], f"flut-{index}", "Flut")
+        sockets.append(socket)
+        answers.append(json.loads(await asyncio.wait_for(socket.recv(), 15)))
+    refused = [answer for answer in answers if answer["type"] == "error"]
+    assert refused and all(answer["code"] == "rate_limited" for answer in refused)
+    client = aioredis.Redis.from_url(cluster.redis.url)
+    try:
+        placed = [key async for key in client.scan_iter(match="klingel:place:flut-*")]
+    finally:
+        await client.aclose()
+    # the join limit's burst (60), and a little for the tokens it regained meanwhile
+    assert len(placed) == len(answers) - len(refused) <= 70
+    for socket in sockets:
         await socket.close()
