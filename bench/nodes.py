@@ -54,10 +54,9 @@ import os
 import random
 import shutil
 import sys
-import tempfile
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +69,7 @@ from websockets.exceptions import ConnectionClosed
 from klingel_bots.server_process import ServerProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from support.node_cluster import NODE_IDS, NodeCluster
-from support.redis_server import running_redis
+from support.node_cluster import NODE_IDS, NodeCluster, running_cluster
 
 NAME = "nodes"
 LOGS = WORK / "nodes"
@@ -100,28 +98,9 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 # --- the cluster and its clients ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def running_nodes(log_dir: Path) -> Iterator[NodeCluster]:
+def running_nodes(log_dir: Path) -> contextlib.AbstractContextManager[NodeCluster]:
     """``support.node_cluster.running_cluster``'s three nodes, with ``--proxy-headers``."""
-    with contextlib.ExitStack() as stack:
-        redis = stack.enter_context(contextlib.contextmanager(running_redis)())
-        shared = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="klingel-nodes-")))
-        password_file = shared / "redis-password"
-        password_file.write_text(redis.password + "\n")
-        password_file.chmod(0o600)
-        cluster = NodeCluster(redis, {}, password_file)
-        for node_id in NODE_IDS:
-            node = ServerProcess(
-                log_path=log_dir / f"node-{node_id}.log",
-                workers=WORKERS,
-                data_dir=shared / "data",
-                node_id=node_id,
-                extra_args=(*cluster.redis_arguments(), "--proxy-headers"),
-            )
-            node.start()
-            stack.callback(node.stop)
-            cluster.nodes[node_id] = node
-        yield cluster
+    return running_cluster(log_dir, workers=WORKERS, extra_args=("--proxy-headers",))
 
 
 def client_address(number: int) -> str:

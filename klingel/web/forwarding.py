@@ -69,7 +69,12 @@ async def forward_socket(
 ) -> None:
     """Copy frames between the page's ``websocket`` (accepted) and ``upstream`` until one ends;
     the other is then closed with the code the first one ended with."""
-    await upstream.send(first_frame)
+    try:
+        await upstream.send(first_frame)
+    except ConnectionClosed:  # the other node went away at once: the page tries again
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+            await websocket.close(CLOSE_TRY_AGAIN, "try_again")
+        return
 
     async def page_to_node() -> None:
         while True:

@@ -69,8 +69,11 @@ class NodeCluster:
 
 
 @contextlib.contextmanager
-def running_cluster(log_dir: Path, *, workers: int = 1) -> Iterator[NodeCluster]:
-    """The three nodes, started one after the other and stopped after."""
+def running_cluster(
+    log_dir: Path, *, workers: int = 1, extra_args: tuple[str, ...] = ()
+) -> Iterator[NodeCluster]:
+    """The three nodes, started one after the other and stopped after; ``extra_args`` go to
+    each ``klingel serve``."""
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(contextlib.contextmanager(running_redis)())
         shared = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="klingel-nodes-")))
@@ -84,7 +87,7 @@ def running_cluster(log_dir: Path, *, workers: int = 1) -> Iterator[NodeCluster]
                 workers=workers,
                 data_dir=shared / "data",  # one key of the digests for all: as docs/scaling.md
                 node_id=node_id,
-                extra_args=tuple(cluster.redis_arguments()),
+                extra_args=(*cluster.redis_arguments(), *extra_args),
             )
             node.start()
             stack.callback(node.stop)
