@@ -72,3 +72,10 @@ def check_digest(digest: bytes) -> None:
     """A keyed digest of a secret, or ValueError."""
     if len(digest) != DIGEST_BYTES:
         raise ValueError(f"a secret's digest is {DIGEST_BYTES} bytes")
+
+
+def check_ban(token_digest: bytes, max_bans: int) -> None:
+    """What ``RoomStore.add_ban`` takes, or ValueError."""
+    check_digest(token_digest)
+    if max_bans < 1:
+        raise ValueError("a room keeps at least one ban")

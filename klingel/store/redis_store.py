@@ -30,7 +30,7 @@ from redis.backoff import NoBackoff
 from klingel.ids import RoomId
 from klingel.store.api import StoreError, StoreErrorCode
 from klingel.store.passwords import PasswordDigest
-from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_digest
+from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_ban
 
 if TYPE_CHECKING:
     from klingel.store.redis_council import RedisCouncilStore
@@ -324,9 +324,7 @@ class RedisRoomStore:
     async def add_ban(
         self, room_id: RoomId, token_digest: bytes, *, banned_at: int, max_bans: int
     ) -> bool:
-        check_digest(token_digest)
-        if max_bans < 1:
-            raise ValueError("a room keeps at least one ban")
+        check_ban(token_digest, max_bans)
         return bool(await self.run(_ADD_BAN, room_id, token_digest, banned_at, max_bans) == 1)
 
     async def is_banned(self, room_id: RoomId, token_digest: bytes) -> bool:

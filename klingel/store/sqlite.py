@@ -21,7 +21,7 @@ from klingel.ids import RoomId
 from klingel.store.api import StoreError, StoreErrorCode
 from klingel.store.files import create_private_file, ensure_private_directory
 from klingel.store.passwords import PasswordDigest
-from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_digest
+from klingel.store.records import RoomDates, StandingRoom, StoredSettings, check_ban
 from klingel.store.sqlite_connection import connect, sqlite_store_error, stored, transaction
 from klingel.store.sqlite_council import SqliteCouncilStore
 from klingel.store.sqlite_schema import migrate
@@ -144,9 +144,7 @@ class SqliteRoomStore:
     async def add_ban(
         self, room_id: RoomId, token_digest: bytes, *, banned_at: int, max_bans: int
     ) -> bool:
-        check_digest(token_digest)
-        if max_bans < 1:
-            raise ValueError("a room keeps at least one ban")
+        check_ban(token_digest, max_bans)
 
         def work(connection: sqlite3.Connection) -> bool:
             with transaction(connection):
