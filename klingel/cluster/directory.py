@@ -142,8 +142,9 @@ return redis.call('DEL', place)
 
 _LIVE = Script("""
 local p, ttl = ARGV[1], ARGV[2]
-for i = 3, #ARGV, 2 do
+for i = 3, #ARGV, 3 do
   redis.call('SET', p .. 'live:' .. ARGV[i], ARGV[i + 1], 'EX', ttl)
+  redis.call('SET', p .. 'air:' .. ARGV[i + 1], ARGV[i + 2], 'EX', ttl)
 end
 return 1
 """)
@@ -205,15 +206,29 @@ class NodeDirectory:
         )
         return bool(result == 1)
 
-    async def announce_live(self, broadcasts: list[tuple[str, RoomId]]) -> None:
+    async def announce_live(self, broadcasts: list[tuple[str, RoomId, str]]) -> None:
         """The rooms open to the public on this node, by the digest of their viewer key
-        (``live:<digest>``), so that a viewer's socket on any node finds the room's node. An
-        entry lives ``PLACEMENT_TTL_SECONDS`` past the last announcement; a stale one leads to
-        the node that held the room, which refuses the key as it refuses any unknown one."""
+        (``live:<digest>``), so that a viewer's socket on any node finds the room's node, and
+        each room's sealed viewer key (``air:<room>``, ``klingel.cluster.at_rest``), so that
+        the broadcast comes back with its room if this node is lost. An entry lives
+        ``PLACEMENT_TTL_SECONDS`` past the last announcement; a stale one leads to the node
+        that held the room, which refuses the key as it refuses any unknown one."""
         if not broadcasts:
             return
-        pairs = [part for digest, room in broadcasts for part in (digest, room)]
-        await self._store.run(_LIVE, PLACEMENT_TTL_SECONDS, *pairs)
+        parts = [part for broadcast in broadcasts for part in broadcast]
+        await self._store.run(_LIVE, PLACEMENT_TTL_SECONDS, *parts)
+
+    async def sealed_viewer_key(self, room: RoomId) -> str | None:
+        """What ``announce_live`` keeps of ``room``'s broadcast, if it is on (or its node was
+        lost less than ``PLACEMENT_TTL_SECONDS`` ago)."""
+        key = self._store.key("air:", room)
+        value = await self._store.call(lambda client: client.get(key))
+        return _text(value) if value else None
+
+    async def off_air(self, room: RoomId, key_digest: str) -> None:
+        """``room``'s broadcast ended: neither its link nor its key lead anywhere any more."""
+        keys = [self._store.key("air:", room), self._store.key("live:", key_digest)]
+        await self._store.call(lambda client: client.delete(*keys))
 
     async def live_room(self, key_digest: str) -> RoomId | None:
         """The room whose viewer key has ``key_digest``, if a node announced one."""

@@ -39,7 +39,7 @@ class ClusterNode:
         url: str,
         *,
         held_rooms: Callable[[], list[RoomId]],
-        live_broadcasts: Callable[[], list[tuple[str, RoomId]]],
+        live_broadcasts: Callable[[], list[tuple[str, RoomId, str]]],
         load: Callable[[], int],
         move_room: RoomMover,
         movable_rooms: Callable[[], list[RoomId]],

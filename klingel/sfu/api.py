@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.tracks import MediaKind, TrackSource
@@ -22,7 +22,9 @@ __all__ = [
     "MediaError",
     "MediaEvent",
     "MediaKind",
+    "NodeAddress",
     "ProgrammeLost",
+    "ProgrammeRelayBackend",
     "ProgrammeSlot",
     "PublisherLayers",
     "SfuSettings",
@@ -198,6 +200,8 @@ class WorkerStats:
     cpu_seconds: float  # user + system CPU time of the worker process
     layer_switches: int = 0  # subscriptions moved from one layer of a stream to another
     held_below_request: int = 0  # now: video subscriptions bandwidth keeps below their request
+    relayed_to_nodes: int = 0  # programme datagrams sent to other nodes' workers
+    relayed_from_nodes: int = 0  # programme datagrams taken from other nodes' workers
 
 
 class MediaBackend(Protocol):
@@ -292,3 +296,39 @@ class MediaBackend(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+NodeAddress = tuple[str, int]
+"""A worker's media port as other nodes reach it."""
+
+
+@runtime_checkable
+class ProgrammeRelayBackend(MediaBackend, Protocol):
+    """A ``MediaBackend`` whose programmes also go between nodes (``klingel.sfu.node_relay``):
+    what the signaling side of a node that holds a broadcast, or serves viewers of another
+    node's broadcast, asks of it."""
+
+    def enable_node_relay(self, key: bytes, host: str) -> None:
+        """Before ``start``: relay with ``key`` (the town's nodes share it); other nodes reach
+        this node's workers at ``host``."""
+        ...
+
+    async def programme_source(self, room: RoomId) -> NodeAddress:
+        """Where ``room``'s worker takes another node's keyframe requests."""
+        ...
+
+    async def relay_to_node(self, room: RoomId, relay: int, address: NodeAddress) -> None:
+        """``room``'s programme goes to another node's worker at ``address`` as ``relay``."""
+        ...
+
+    async def end_node_relay(self, room: RoomId, relay: int) -> None: ...
+
+    async def receive_from_node(self, room: RoomId, relay: int, source: NodeAddress) -> NodeAddress:
+        """``room`` (a key of this node's own) holds a programme received as ``relay`` from
+        another node's worker at ``source``; its viewers ``watch`` it. Returns where the
+        programme is received."""
+        ...
+
+    def holds(self, room: RoomId) -> bool:
+        """``room`` is on a live worker (not lost with one)."""
+        ...

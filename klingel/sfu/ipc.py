@@ -91,21 +91,25 @@ class SetStage:
 
 @dataclass(frozen=True, slots=True)
 class RelayProgramme:
-    """To the room's worker: send the programme to worker ``to_worker`` as relay ``relay``."""
+    """To the room's worker: send the programme to worker ``to_worker`` as relay ``relay``, or
+    to the worker of another node at ``to_address``."""
 
     room: RoomId
     relay: int
     to_worker: int
+    to_address: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiveProgramme:
     """To a worker that gets viewers of a room living elsewhere: hold its programme, fed by
-    relay ``relay`` from worker ``from_worker``."""
+    relay ``relay`` from worker ``from_worker``, or from another node's worker at
+    ``from_address``."""
 
     room: RoomId
     relay: int
     from_worker: int
+    from_address: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,12 @@ Workers are plain child processes (``python -m klingel.sfu``). A worker that die
 through a pidfd of its process or the end of its socketpair, replaced on the same UDP port,
 and its rooms are reported with ``WorkerRestarted`` so that their participants publish and
 subscribe anew (and the rooms whose viewers it held with ``ProgrammeLost``).
+
+With several nodes, a room's programme also goes to other nodes' workers, and this node's
+workers receive the programmes of other nodes' rooms (``klingel.sfu.node_relay``): the room's
+worker sends it once to each node that asks, over UDP between the workers' media ports. The
+node that receives it holds it as a room of its own (``klingel.web.programme_relay``) whose
+viewers are spread over its workers like any room's.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.sfu.api import (
     MediaError,
     MediaEvent,
+    NodeAddress,
     ProgrammeLost,
     SfuSettings,
     Stage,
@@ -130,6 +137,14 @@ class WorkerPool:
         # room -> the workers its programme is relayed to -> the relay's number
         self._relays: dict[RoomId, dict[int, int]] = {}
         self._viewer_places: dict[tuple[RoomId, ParticipantId], int] = {}
+        self._node_relay_key = b""
+        self._node_relay_host = ""
+
+    def enable_node_relay(self, key: bytes, host: str) -> None:
+        """Before ``start``: the workers relay programmes to and from other nodes' workers,
+        with ``key`` (shared by the town's nodes) and reachable at ``host``."""
+        self._node_relay_key = key
+        self._node_relay_host = host
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -246,6 +261,40 @@ class WorkerPool:
             await self._request(home, RelayProgramme(room, relay, worker.index))
             relays[worker.index] = relay
 
+    # --- programmes between nodes ------------------------------------------------------------
+
+    def _node_address(self, worker: _Worker) -> NodeAddress:
+        if not self._node_relay_key:
+            raise MediaError("media_unavailable", "this node relays no programmes")
+        return (self._node_relay_host, self._settings.port_min + worker.index)
+
+    async def programme_source(self, room: RoomId) -> NodeAddress:
+        """Where ``room``'s worker takes keyframe requests from another node's relay."""
+        return self._node_address(await self._worker_for(room))
+
+    async def relay_to_node(self, room: RoomId, relay: int, address: NodeAddress) -> None:
+        """``room``'s programme goes to another node's worker at ``address`` too."""
+        home = await self._worker_for(room)
+        self._node_address(home)
+        await self._request(home, RelayProgramme(room, relay, -1, address))
+
+    async def end_node_relay(self, room: RoomId, relay: int) -> None:
+        home = self._placed_worker(room)
+        if home is not None:
+            await self._request(home, EndRelay(room, relay))
+
+    async def receive_from_node(self, room: RoomId, relay: int, source: NodeAddress) -> NodeAddress:
+        """``room`` (a key of this node's own, never a room's id) holds a programme received
+        from another node's worker at ``source``; returns where it is received."""
+        home = await self._worker_for(room)
+        address = self._node_address(home)
+        await self._request(home, ReceiveProgramme(room, relay, -1, source))
+        return address
+
+    def holds(self, room: RoomId) -> bool:
+        """``room`` is placed on a live worker (not lost with one)."""
+        return self._placed_worker(room) is not None
+
     async def remove_participant(self, room: RoomId, participant: ParticipantId) -> None:
         index = self._viewer_places.pop((room, participant), None)
         if index is not None:
@@ -354,6 +403,7 @@ class WorkerPool:
             router_factory=self._router_factory,
             log_level=logging.getLogger("klingel").getEffectiveLevel(),
             relay_dir=self._relay_dir,
+            node_relay_key=self._node_relay_key,
         )
         ours, theirs = socket.socketpair()
         try:

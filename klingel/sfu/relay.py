@@ -11,7 +11,9 @@ the server's user can enter (made by the pool, mode 0700): nothing from outside 
 reach it, so the packets carry no authentication. A packet is an 8-byte header (what it is, the
 slot and layer, the relay's number, which the pool gives out) and its payload: an RTP packet
 as the slot numbered it, nothing (a keyframe request) or a sender report's NTP and RTP
-times. A relay between nodes (several machines) keeps this format over UDP and adds an HMAC.
+times. A relay between nodes (several machines) keeps this format and goes over UDP, between
+the workers' media ports, encrypted and authenticated (``klingel.sfu.node_relay``): a peer
+with an ``address`` is a worker of another node.
 """
 
 from __future__ import annotations
@@ -26,12 +28,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from klingel.sfu.node_relay import NodeRelaySeal
 
 __all__ = [
     "KIND_KEYFRAME",
     "KIND_RTP",
     "KIND_SENDER_REPORT",
+    "DatagramSender",
+    "NodeAddress",
     "RelayMux",
     "RelayPeer",
     "RelayReceiver",
@@ -63,23 +70,37 @@ class RelayReceiver(Protocol):
     ) -> None: ...
 
 
+NodeAddress = tuple[str, int]
+"""A worker of another node: its media port's address."""
+
+
+class DatagramSender(Protocol):
+    """The worker's UDP socket (``klingel.sfu.udp.UdpMux``)."""
+
+    def sendto(self, datagram: bytes, address: tuple[str, int]) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RelayPeer:
-    """One end's way to the other end of a relay: which relay, which worker."""
+    """One end's way to the other end of a relay: which relay, which worker (of this node, or
+    at ``address`` on another node)."""
 
     mux: RelayMux
     relay: int
     worker: int
+    address: NodeAddress | None = None
 
     def rtp(self, slot: int, layer: int, packet: bytes) -> None:
-        self.mux.send(self.worker, _HEADER.pack(KIND_RTP, slot, layer, self.relay) + packet)
+        datagram = _HEADER.pack(KIND_RTP, slot, layer, self.relay) + packet
+        self.mux.send(self.worker, datagram, self.address)
 
     def keyframe(self, slot: int, layer: int) -> None:
-        self.mux.send(self.worker, _HEADER.pack(KIND_KEYFRAME, slot, layer, self.relay))
+        datagram = _HEADER.pack(KIND_KEYFRAME, slot, layer, self.relay)
+        self.mux.send(self.worker, datagram, self.address)
 
     def sender_report(self, slot: int, layer: int, ntp: int, rtp: int) -> None:
         header = _HEADER.pack(KIND_SENDER_REPORT, slot, layer, self.relay)
-        self.mux.send(self.worker, header + _SENDER_REPORT.pack(ntp, rtp))
+        self.mux.send(self.worker, header + _SENDER_REPORT.pack(ntp, rtp), self.address)
 
 
 def read_sender_report(payload: bytes) -> tuple[int, int] | None:
@@ -100,10 +121,18 @@ class RelayMux:
     (10 on Debian) before it refuses, which one keyframe already exceeds."""
 
     def __init__(
-        self, directory: str, worker: int, clock: Callable[[], float] = time.monotonic
+        self,
+        directory: str,
+        worker: int,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        network: DatagramSender | None = None,
+        seal: NodeRelaySeal | None = None,
     ) -> None:
         self._directory = directory
         self._clock = clock
+        self._network = network
+        self._seal = seal
         self._receivers: dict[int, RelayReceiver] = {}
         self._outgoing: dict[int, socket.socket] = {}
         self._incoming: set[socket.socket] = set()
@@ -115,6 +144,8 @@ class RelayMux:
         self._listener.listen(64)
         self._listener.setblocking(False)
         self.dropped = 0  # not sent (the other end full or gone) or not understood
+        self.sent_to_nodes = 0  # datagrams sent to other nodes' workers
+        self.taken_from_nodes = 0  # datagrams of other nodes' workers taken (sealed right)
         self._started = False
 
     def start(self) -> None:
@@ -138,8 +169,17 @@ class RelayMux:
 
     def detach(self, relay: int) -> None:
         self._receivers.pop(relay, None)
+        if self._seal is not None:
+            self._seal.forget(relay)
 
-    def send(self, worker: int, datagram: bytes) -> None:
+    def send(self, worker: int, datagram: bytes, address: NodeAddress | None = None) -> None:
+        if address is not None:
+            if self._network is None or self._seal is None:
+                self.dropped += 1
+            else:
+                self._network.sendto(self._seal.seal(datagram), address)
+                self.sent_to_nodes += 1
+            return
         connection = self._outgoing.get(worker) or self._connect(worker)
         if connection is None:
             self.dropped += 1
@@ -190,18 +230,29 @@ class RelayMux:
                 self._incoming.discard(connection)
                 connection.close()
                 return
-            if len(datagram) < _HEADER.size:
-                self.dropped += 1
-                continue
-            kind, slot, layer, relay = _HEADER.unpack_from(datagram)
-            receiver = self._receivers.get(relay)
-            if receiver is None:
-                self.dropped += 1
-                continue
-            try:
-                receiver.take_relayed(
-                    relay, kind, slot, layer, datagram[_HEADER.size :], self._clock()
-                )
-            except Exception:
-                self.dropped += 1
-                logger.exception("a relayed datagram could not be taken")
+            self._dispatch(datagram)
+
+    def take_sealed(self, sealed: bytes, _sender: NodeAddress) -> None:
+        """A datagram from another node's worker, as the media port received it. The seal,
+        not the sender's address, says whose it is: a node behind NAT may send from another."""
+        datagram = None if self._seal is None else self._seal.open(sealed)
+        if datagram is None:
+            self.dropped += 1
+            return
+        self.taken_from_nodes += 1
+        self._dispatch(datagram)
+
+    def _dispatch(self, datagram: bytes) -> None:
+        if len(datagram) < _HEADER.size:
+            self.dropped += 1
+            return
+        kind, slot, layer, relay = _HEADER.unpack_from(datagram)
+        receiver = self._receivers.get(relay)
+        if receiver is None:
+            self.dropped += 1
+            return
+        try:
+            receiver.take_relayed(relay, kind, slot, layer, datagram[_HEADER.size :], self._clock())
+        except Exception:
+            self.dropped += 1
+            logger.exception("a relayed datagram could not be taken")

@@ -276,12 +276,17 @@ class RoomRouter:
             target.record(payload, header, arrival)
             if target.subscriptions:
                 self._forward(target, payload, header, arrival, -1)
-        elif kind == KIND_KEYFRAME and not relayed:
-            target.keyframes.request(arrival)
+            # A programme relayed from another node goes on to this node's other workers.
+            for onward in target.relays:
+                onward.rtp(slot, layer, payload)
+        elif kind == KIND_KEYFRAME:
+            target.keyframes.request(arrival)  # on a relayed programme: asked upstream
         elif kind == KIND_SENDER_REPORT and relayed:
             times = read_sender_report(payload)
             if times is not None:
                 target.sender_report = (times[0], times[1], arrival)
+                for onward in target.relays:
+                    onward.sender_report(slot, layer, times[0], times[1])
         else:
             self._counters.dropped += 1
 

@@ -1,9 +1,10 @@
 """The worker's one UDP socket, shared by all its transports (RFC 7983 demultiplexing).
 
 By the first byte of a datagram: 0-3 is STUN, 20-63 DTLS, 128-191 RTP or RTCP (RFC 7983
-section 7). STUN checks find their transport by the ufrag in USERNAME; once a check is valid,
-the sender's address belongs to that transport, and DTLS and media from it go there. Anything
-else is counted as dropped.
+section 7), and ``RELAY_MAGIC`` the programme relay from another node's worker
+(``klingel.sfu.node_relay``), handed to ``relay_receiver``. STUN checks find their transport
+by the ufrag in USERNAME; once a check is valid, the sender's address belongs to that
+transport, and DTLS and media from it go there. Anything else is counted as dropped.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 
 from klingel.sfu.connection import CONSENT_TIMEOUT, Address, Connection
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.dtls import DtlsIdentity
+from klingel.sfu.node_relay import RELAY_MAGIC
 from klingel.sfu.stun import parse_binding_request, peek_local_ufrag
 from klingel.sfu.transport import Candidate
 
@@ -56,6 +59,7 @@ class UdpMux(asyncio.DatagramProtocol):
         self._by_ufrag_bytes: set[bytes] = set()
         self._by_address: dict[Address, Connection] = {}
         self._connections: set[Connection] = set()
+        self.relay_receiver: Callable[[bytes, Address], None] | None = None
 
     async def start(self) -> None:
         """Bind the socket (port 0 picks a free one, for tests)."""
@@ -124,6 +128,8 @@ class UdpMux(asyncio.DatagramProtocol):
                 self.counters.dropped += 1
             else:
                 connection.receive_dtls(data)
+        elif first == RELAY_MAGIC and self.relay_receiver is not None:
+            self.relay_receiver(data, addr)
         else:
             self.counters.dropped += 1
 

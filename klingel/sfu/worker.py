@@ -132,6 +132,8 @@ class WorkerSpec:
     log_level: int = logging.WARNING
     relay_dir: str = ""
     """Where the workers' relay sockets are (``klingel.sfu.relay``); empty: no relay."""
+    node_relay_key: bytes = b""
+    """The key of the relay between nodes (``klingel.sfu.node_relay``); empty: one node."""
 
     @property
     def port(self) -> int:
@@ -172,6 +174,7 @@ class _Worker:
     async def run(self) -> None:
         # Imported here, not at the top: the parent process imports this module for
         # ``WorkerSpec`` and must not load the media stack (OpenSSL, libsrtp, aioice) with it.
+        from klingel.sfu.node_relay import NodeRelaySeal
         from klingel.sfu.udp import UdpMux
 
         # Loaded before Ready, so that the first room of a worker does not wait for the import.
@@ -188,9 +191,17 @@ class _Worker:
         await mux.start()
         self._mux = mux
         if self._spec.relay_dir:
-            relays = RelayMux(self._spec.relay_dir, self._spec.index)
+            key = self._spec.node_relay_key
+            relays = RelayMux(
+                self._spec.relay_dir,
+                self._spec.index,
+                network=mux if key else None,
+                seal=NodeRelaySeal(key) if key else None,
+            )
             relays.start()
             self._relays = relays
+            if key:
+                mux.relay_receiver = relays.take_sealed
         channel.send(Ready(worker=self._spec.index, pid=os.getpid(), port=mux.port))
         logger.info("worker ready on port %d", mux.port)
         try:
@@ -268,14 +279,15 @@ class _Worker:
                 if router is not None:
                     router.remove_participant(participant)
                 return None
-            case RelayProgramme(room, relay, to_worker):
+            case RelayProgramme(room, relay, to_worker, to_address):
                 router = self._router_for(room)
-                router.relay_to(RelayPeer(self._relay_mux(), relay, to_worker))
+                router.relay_to(RelayPeer(self._relay_mux(), relay, to_worker, to_address))
                 self._attach_relay(room, relay, router)
                 return None
-            case ReceiveProgramme(room, relay, from_worker):
+            case ReceiveProgramme(room, relay, from_worker, from_address):
                 router = self._router_for(room)
-                router.receive_relay(RelayPeer(self._relay_mux(), relay, from_worker))
+                peer = RelayPeer(self._relay_mux(), relay, from_worker, from_address)
+                router.receive_relay(peer)
                 self._attach_relay(room, relay, router)
                 return None
             case EndRelay(room, relay):
@@ -341,6 +353,8 @@ class _Worker:
             cpu_seconds=time.process_time(),
             layer_switches=counters.layer_switches,
             held_below_request=counters.held_below_request,
+            relayed_to_nodes=self._relays.sent_to_nodes if self._relays else 0,
+            relayed_from_nodes=self._relays.taken_from_nodes if self._relays else 0,
         )
 
 

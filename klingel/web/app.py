@@ -8,6 +8,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from klingel.cluster.at_rest import SecretsAtRest
 from klingel.cluster.directory import NodeDirectory
 from klingel.cluster.node import ClusterNode
+from klingel.cluster.on_air import BroadcastsOnAir
+from klingel.cluster.programme_link import LINK_PATH
 from klingel.cluster.seal import ForwardingSeal
 from klingel.config import Settings
 from klingel.ids import RoomId
@@ -26,7 +30,7 @@ from klingel.rooms.ratelimit import KeyedRateLimiter, RateLimit
 from klingel.rooms.registry import Registry
 from klingel.rooms.reserved import ReservedNames
 from klingel.rooms.standing import StandingRooms
-from klingel.sfu.api import MediaBackend
+from klingel.sfu.api import MediaBackend, ProgrammeRelayBackend
 from klingel.store import StoreError
 from klingel.web.brand import brand_routes
 from klingel.web.council_api import council_routes
@@ -35,6 +39,8 @@ from klingel.web.hub import SignalingHub
 from klingel.web.json_requests import NO_STORE, read_limited_body, refusal_of_origin
 from klingel.web.metrics import render_metrics
 from klingel.web.node_routing import NodeRouting
+from klingel.web.programme_links import ProgrammeLinks
+from klingel.web.relayed_programmes import RelayedProgrammes
 from klingel.web.security import SecurityHeadersMiddleware
 from klingel.web.signaling import SignalingEndpoint, SocketPolicy
 from klingel.web.static import not_found_handler, static_routes
@@ -67,6 +73,7 @@ class _Api:
         self._served = served
         self._room_creations = KeyedRateLimiter(ROOM_CREATION_LIMIT)
         self._creation = RoomCreation(hub.registry, standing, reserved, settings.max_standing_rooms)
+        self.programme_relay: tuple[ProgrammeLinks, RelayedProgrammes] | None = None
 
     async def create_room(self, request: Request) -> Response:
         """A new room and its two secrets, which only this answer ever carries."""
@@ -108,7 +115,27 @@ class _Api:
             logger.warning("SFU statistics unavailable: %s", type(error).__name__)
             workers = []
         registry = self._hub.registry
-        text = render_metrics(workers, registry.room_count, registry.participant_count)
+        gauges: list[tuple[str, str, int]] = []
+        if self.programme_relay is not None:
+            links, relayed = self.programme_relay
+            gauges = [
+                (
+                    "viewers_served_elsewhere",
+                    "Viewers of broadcasts held here whom other nodes serve.",
+                    links.viewer_count,
+                ),
+                (
+                    "viewers_of_other_nodes",
+                    "Viewers of other nodes' broadcasts served here.",
+                    relayed.viewer_count,
+                ),
+                (
+                    "programmes_from_other_nodes",
+                    "Broadcasts of other nodes whose programme comes here.",
+                    relayed.programme_count,
+                ),
+            ]
+        text = render_metrics(workers, registry.room_count, registry.participant_count, gauges)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -152,15 +179,17 @@ def _cluster_node(
     if settings.node_url is None or store is None:
         return None
 
-    def live_broadcasts() -> list[tuple[str, RoomId]]:
-        return [
-            (seal.viewer_key_digest(room.broadcast.key), room.id)
-            for room in registry.rooms()
-            if room.broadcast is not None
-        ]
+    directory = NodeDirectory(store)
+    on_air = BroadcastsOnAir(directory, SecretsAtRest(standing.digester), seal)
+    hub.broadcasting.keep_on_air(on_air)
+
+    def live_broadcasts() -> list[tuple[str, RoomId, str]]:
+        return on_air.announcements(
+            (room.id, room.broadcast.key) for room in registry.rooms() if room.broadcast is not None
+        )
 
     return ClusterNode(
-        NodeDirectory(store),
+        directory,
         settings.node_id,
         settings.node_url,
         held_rooms=lambda: [room.id for room in registry.rooms()],
@@ -170,6 +199,34 @@ def _cluster_node(
         movable_rooms=hub.moves.movable_rooms,
         may_move=hub.moves.may_move,
     )
+
+
+def _programme_relay(
+    settings: Settings,
+    media: MediaBackend,
+    node: ClusterNode | None,
+    hub: SignalingHub,
+    seal: ForwardingSeal,
+) -> tuple[ProgrammeLinks, RelayedProgrammes] | None:
+    """With several nodes: a broadcast's viewers are served by the nodes they came through."""
+    if node is None or settings.node_url is None or not isinstance(media, ProgrammeRelayBackend):
+        return None
+    bind_ip = settings.sfu.bind_ip
+    wildcard = bind_ip in ("0.0.0.0", "::")
+    host = (urlsplit(settings.node_url).hostname or bind_ip) if wildcard else bind_ip
+    media.enable_node_relay(seal.node_relay_key(), host)
+    directory = node.directory
+
+    async def node_url(node_id: str) -> str | None:
+        try:
+            states = await directory.nodes()
+        except StoreError:
+            return None
+        return next((state.url for state in states if state.node_id == node_id), None)
+
+    links = ProgrammeLinks(media, seal, node.node_id, node_url, hub.broadcasting.viewers_lost)
+    hub.broadcasting.serve_on_nodes(links)
+    return links, RelayedProgrammes(media, seal)
 
 
 def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms) -> Starlette:
@@ -195,6 +252,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
     api = _Api(settings, media, hub, served, standing, reserved)
     seal = ForwardingSeal(standing.digester)
     node = _cluster_node(settings, standing, registry, hub, seal)
+    programme_relay = _programme_relay(settings, media, node, hub, seal)
+    api.programme_relay = programme_relay
     sweep_interval = min(1.0, settings.resume_grace_seconds / 4)
     signaling = SignalingEndpoint(
         hub,
@@ -238,6 +297,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
             if node is not None:
                 await node.stop()
             hub.close_all()
+            if programme_relay is not None:
+                await programme_relay[0].close()
             try:
                 await media.stop()
             finally:
@@ -251,6 +312,8 @@ def create_app(settings: Settings, media: MediaBackend, standing: StandingRooms)
         WebSocketRoute("/ws", signaling.serve),
         *council_routes(standing.councils, served),
     ]
+    if programme_relay is not None:
+        routes.append(WebSocketRoute(LINK_PATH, programme_relay[1].serve))
     if settings.metrics:
         routes.append(Route("/metrics", api.metrics, methods=["GET"]))
     routes.extend(brand_routes(settings.brands))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from klingel.config import DEFAULT_MAX_VIEWERS
-from klingel.ids import ParticipantId
+from klingel.ids import ParticipantId, RoomId
 from klingel.protocol.broadcast import (
     AnswerQuestion,
     Ask,
@@ -42,11 +42,13 @@ from klingel.rooms.identifiers import new_viewer_id
 from klingel.rooms.participant import Participant
 from klingel.rooms.room import Room
 from klingel.sfu.api import PROGRAMME_SLOTS, MediaBackend, Stage, StageChanged, Subscription
-from klingel.web.connection import CLOSE_ENDED, CLOSE_GOING_AWAY, Connection
+from klingel.web.connection import CLOSE_ENDED, CLOSE_GOING_AWAY, CLOSE_MOVED, Connection
 from klingel.web.media_requests import ask_media
 
 if TYPE_CHECKING:
+    from klingel.cluster.on_air import BroadcastsOnAir
     from klingel.web.hub import SignalingHub
+    from klingel.web.programme_links import ProgrammeLinks
 
 __all__ = [
     "DEFAULT_MAX_VIEWERS",
@@ -77,6 +79,10 @@ class Viewer:
     """The viewer's name towards the SFU: never shown, never a participant's."""
     subscribed: bool = field(default=False)
     gone: bool = field(default=False)
+    via: str = ""
+    """The node that passed the viewer's socket on ("" if none did)."""
+    served_by: str = ""
+    """The node whose SFU serves the viewer's programme ("": this one)."""
 
 
 _SLOT_IDS = frozenset(slot.stream_id for slot in PROGRAMME_SLOTS)
@@ -103,6 +109,35 @@ class Broadcasting:
         # what viewers of a room read beside the programme (a council session's item,
         # speaker and votes), sent again to each new viewer
         self._notices: dict[Room, ServerMessage] = {}
+        self._links: ProgrammeLinks | None = None
+        self._on_air: BroadcastsOnAir | None = None
+
+    def keep_on_air(self, on_air: BroadcastsOnAir) -> None:
+        """With several nodes: a broadcast comes back with its room if the room's node is lost."""
+        self._on_air = on_air
+
+    async def come_back(self, room: Room) -> None:
+        """``room``'s first participant is coming (the room is new in this node's memory, or
+        was only reserved here for its creator): if its broadcast was on air when the node
+        that held it was lost, it is on again here, paused, with the same link. The
+        hosts resume it: until they do, nobody is seen or heard who did not choose so again."""
+        if self._on_air is None or room.broadcast is not None or room.settings.e2ee:
+            return
+        key = await self._on_air.recall(room.id)
+        if key is None or room.broadcast is not None or key in self._rooms_by_key:
+            return
+        broadcast = room.broadcast = Broadcast(key)
+        broadcast.pause()
+        self._rooms_by_key[key] = room
+        self._on_air.announce(room.id, key)
+        for person in room:
+            if not person.public_shown:
+                broadcast.set_shown(person.id, False)
+        logger.info("A public broadcast came back with its room, paused")
+
+    def serve_on_nodes(self, links: ProgrammeLinks) -> None:
+        """With several nodes: viewers are served by the node they came through."""
+        self._links = links
 
     @property
     def viewer_count(self) -> int:
@@ -110,7 +145,7 @@ class Broadcasting:
 
     # --- viewers ------------------------------------------------------------------------
 
-    def watch(self, connection: Connection, message: Watch, address: str) -> Viewer:
+    def watch(self, connection: Connection, message: Watch, address: str, via: str = "") -> Viewer:
         """A viewer socket's ``watch``: counted and told whether it is live, or refused."""
         room = self._rooms_by_key.get(message.key)
         broadcast = None if room is None else room.broadcast
@@ -120,7 +155,7 @@ class Broadcasting:
             raise UserError(ErrorCode.SERVER_FULL, "No more viewers fit on this server now.")
         if self._per_address.get(address_key(address), 0) >= VIEWERS_PER_ADDRESS:
             raise UserError(ErrorCode.RATE_LIMITED, "Too many viewers from one address.")
-        viewer = Viewer(room, connection, address_key(address))
+        viewer = Viewer(room, connection, address_key(address), via=via)
         self._viewers.setdefault(room, set()).add(viewer)
         self._per_address[viewer.address] = self._per_address.get(viewer.address, 0) + 1
         broadcast.viewer_came()
@@ -145,9 +180,32 @@ class Broadcasting:
         await self._stage_in_place(room)
         subscriptions = [Subscription(request.mid, request.stream) for request in message.streams]
         viewer.subscribed = True
-        answer = await ask_media(self._media.watch(room.id, viewer.id, message.sdp, subscriptions))
+        answer = await self._answer(viewer, message.sdp, subscriptions)
         if not viewer.gone:
             viewer.connection.send(SubscribeAnswer(sdp=answer))
+
+    async def _answer(self, viewer: Viewer, sdp: str, subscriptions: list[Subscription]) -> str:
+        """The SFU's answer, from the node the viewer came through if it can serve it."""
+        room_id, links = viewer.room.id, self._links
+        if links is not None and links.serves_elsewhere(viewer.via):
+            asked = links.watch(room_id, viewer.id, viewer.via, sdp, subscriptions)
+            answer = await ask_media(asked)
+            if answer is not None:
+                viewer.served_by = viewer.via
+                return answer
+            if viewer.served_by:  # served there before, here from now on
+                links.leave(room_id, viewer.id, viewer.served_by)
+                viewer.served_by = ""
+        return await ask_media(self._media.watch(room_id, viewer.id, sdp, subscriptions))
+
+    def viewers_lost(self, room_id: RoomId, viewers: frozenset[ParticipantId]) -> None:
+        """The node that served these viewers no longer does: they come back and watch anew."""
+        room = self._hub.registry.get(room_id)
+        for viewer in list(self._viewers.get(room, ())) if room is not None else []:
+            if viewer.id in viewers:
+                viewer.subscribed = False
+                viewer.connection.close(CLOSE_GOING_AWAY, "media_reset")
+                self.viewer_gone(viewer)
 
     def viewer_gone(self, viewer: Viewer) -> None:
         """The viewer's socket closed (or it was sent away)."""
@@ -168,7 +226,9 @@ class Broadcasting:
         if broadcast is not None and broadcast.viewers > 0:
             broadcast.viewer_left()
             self._count_changed(viewer.room)
-        if viewer.subscribed:
+        if viewer.subscribed and viewer.served_by and self._links is not None:
+            self._links.leave(viewer.room.id, viewer.id, viewer.served_by)
+        elif viewer.subscribed:
             self._in_background(self._media.remove_participant(viewer.room.id, viewer.id))
         if viewer in self._askers.get(viewer.room, {}).values():
             self._questions_changed(viewer.room)  # their questions can be invited no more
@@ -332,6 +392,8 @@ class Broadcasting:
             viewer.subscribed = False
             viewer.connection.close(CLOSE_GOING_AWAY, "media_reset")
             self.viewer_gone(viewer)
+        if self._links is not None:
+            self._links.room_reset(room.id)
         self._restage(room)
 
     def _in_background(self, work: Awaitable[None]) -> None:
@@ -379,6 +441,8 @@ class Broadcasting:
                     return
                 broadcast = room.broadcast = Broadcast()
                 self._rooms_by_key[broadcast.key] = room
+                if self._on_air is not None:
+                    self._on_air.announce(room.id, broadcast.key)
                 for person in room:
                     if not person.public_shown:
                         broadcast.set_shown(person.id, False)
@@ -394,21 +458,32 @@ class Broadcasting:
                     self._send_viewers_away(room)
                     self._rooms_by_key.pop(broadcast.key, None)
                     self._rooms_by_key[broadcast.renew_key()] = room
+                    if self._on_air is not None:
+                        self._on_air.announce(room.id, broadcast.key)
                 elif broadcast.pause() if command.action == "pause" else broadcast.resume():
                     self._tell_viewers(room, broadcast.live)
         self.tell(room)
 
-    def room_ended(self, room: Room) -> None:
-        """The meeting ended for everyone (or the room was deleted): so does its broadcast."""
-        self._end(room)
+    def room_ended(self, room: Room, *, moved: bool = False) -> None:
+        """The meeting ended for everyone (or the room was deleted): so does its broadcast.
+        A room ``moved`` to another node takes its broadcast along: the viewers come back to
+        it there (``come_back``)."""
+        self._end(room, moved=moved)
         self._count_pending.discard(room)
         self._notices.pop(room, None)
 
-    def _end(self, room: Room) -> None:
+    def _end(self, room: Room, *, moved: bool = False) -> None:
         broadcast = room.broadcast
         if broadcast is None:
             return
-        self._send_viewers_away(room)
+        if moved:
+            for viewer in list(self._viewers.get(room, ())):
+                viewer.connection.close(CLOSE_MOVED, "moved")
+                self.viewer_gone(viewer)
+        else:
+            self._send_viewers_away(room)
+            if self._on_air is not None:
+                self._on_air.forget(room.id, broadcast.key)
         self._rooms_by_key.pop(broadcast.key, None)
         room.broadcast = None
         self._on_stage.pop(room, None)

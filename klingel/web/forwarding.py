@@ -46,9 +46,9 @@ def socket_url(node_url: str) -> str:
 
 
 async def open_upstream(
-    node_url: str, seal: ForwardingSeal, address: str, origin: str | None
+    node_url: str, seal: ForwardingSeal, address: str, via: str, origin: str | None
 ) -> ClientConnection:
-    headers = {FORWARDED_HEADER: seal.seal(address)}
+    headers = {FORWARDED_HEADER: seal.seal(address, via)}
     try:
         return await connect(
             socket_url(node_url),

@@ -66,6 +66,7 @@ from klingel.turn.ice_servers import TurnRelay
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import (
     CLOSE_ENDED,
+    CLOSE_MOVED,
     CLOSE_NORMAL,
     CLOSE_REPLACED,
     Connection,
@@ -202,6 +203,8 @@ class SignalingHub:
         room = self._registry.open(room_id, self._clock(), restored)
         room.joins_under_way += 1
         try:
+            if len(room) == 0:
+                await self.broadcasting.come_back(room)
             return await self._enter(connection, room, message, name, address)
         finally:
             room.joins_under_way -= 1
@@ -432,7 +435,7 @@ class SignalingHub:
                     ticket.connection.send(farewell)
                 ticket.connection.close(code, reason)
         participants = self._registry.close(room)
-        self.broadcasting.room_ended(room)
+        self.broadcasting.room_ended(room, moved=code == CLOSE_MOVED)
         for participant in participants:
             self._publish_layers.forget(participant.id)
             connection = self._connections.pop(participant.id, None)

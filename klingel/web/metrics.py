@@ -17,13 +17,21 @@ _WORKER_COUNTERS: tuple[tuple[str, str, str], ...] = (
     ("dropped", "counter", "undecryptable, malformed or unroutable packets"),
     ("cpu_seconds", "counter", "user and system CPU time of the worker"),
     ("layer_switches", "counter", "subscriptions moved from one layer of a stream to another"),
+    ("relayed_to_nodes", "counter", "programme datagrams sent to other nodes' workers"),
+    ("relayed_from_nodes", "counter", "programme datagrams taken from other nodes' workers"),
     ("held_below_request", "gauge", "video subscriptions bandwidth keeps below their request"),
     ("rooms", "gauge", "rooms with media in the worker"),
     ("transports", "gauge", "media transports in the worker"),
 )
 
 
-def render_metrics(workers: Sequence[WorkerStats], rooms: int, participants: int) -> str:
+def render_metrics(
+    workers: Sequence[WorkerStats],
+    rooms: int,
+    participants: int,
+    gauges: Sequence[tuple[str, str, int]] = (),
+) -> str:
+    """``gauges``: more of the node's own, as name (after ``klingel_``), help text, value."""
     lines = [
         "# HELP klingel_rooms Rooms with at least one participant.",
         "# TYPE klingel_rooms gauge",
@@ -35,6 +43,12 @@ def render_metrics(workers: Sequence[WorkerStats], rooms: int, participants: int
         "# TYPE klingel_sfu_workers gauge",
         f"klingel_sfu_workers {len(workers)}",
     ]
+    for name, help_text, value in gauges:
+        lines += [
+            f"# HELP klingel_{name} {help_text}",
+            f"# TYPE klingel_{name} gauge",
+            f"klingel_{name} {value}",
+        ]
     for field, kind, help_text in _WORKER_COUNTERS:
         suffix = "_total" if kind == "counter" else ""
         name = f"klingel_sfu_{field}{suffix}"

@@ -95,7 +95,10 @@ class NodeRouting:
             if forwarded:
                 return Routed.TRY_AGAIN
             try:
-                return Upstream(await open_upstream(home.url, self.seal, client, origin))
+                connection = await open_upstream(
+                    home.url, self.seal, client, self.node.node_id, origin
+                )
+                return Upstream(connection)
             except UpstreamUnreachable as error:
                 logger.info("The node of a room did not take a socket: %s", error)
             try:

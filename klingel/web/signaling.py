@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket
 
 from klingel.cluster.seal import FORWARDED_HEADER
+from klingel.ids import RoomId
 from klingel.protocol.broadcast import Ask, PublicConsent, Watch
 from klingel.protocol.codec import MAX_FRAME_BYTES, decode_frame
 from klingel.protocol.council import CouncilCommand
@@ -145,8 +146,10 @@ class SignalingSession:
         policy: SocketPolicy = SocketPolicy(),
         clock: Callable[[], float] = time.monotonic,
         address: str = "",
+        via: str = "",
     ) -> None:
         self._hub = hub
+        self._via = via  # the node that passed this socket on ("" if none did)
         self._host_commands = HostCommands(hub)
         self._connection = connection
         self._limits = limits
@@ -206,7 +209,9 @@ class SignalingSession:
                 raise ProtocolError(ErrorCode.ALREADY_JOINED, "This socket has joined already.")
             if not self._limits.joins.take(self._address, self._clock()):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many joins; try again soon.")
-            self._viewer = self._hub.broadcasting.watch(self._connection, message, self._address)
+            self._viewer = self._hub.broadcasting.watch(
+                self._connection, message, self._address, via=self._via
+            )
             return
         if self._viewer is not None:
             await self._while_watching(self._viewer, message)
@@ -356,6 +361,7 @@ class SignalingEndpoint:
             await websocket.close(CLOSE_POLICY)  # before accept: an HTTP 403
             return
         client = websocket.client.host if websocket.client else ""
+        via = ""  # the node that passed the socket on, if one did
         sealed = websocket.headers.get(FORWARDED_HEADER)
         if sealed is not None:
             # Another node passed the socket on: the citizen's address is in its seal.
@@ -363,7 +369,7 @@ class SignalingEndpoint:
             if opened is None:
                 await websocket.close(CLOSE_POLICY)
                 return
-            client = opened
+            client, via = opened.address, opened.node
         address = address_key(client)
         if not self._limits.connections.acquire(address):
             # Before accept: refusing costs no socket, and the answer names the reason.
@@ -376,7 +382,8 @@ class SignalingEndpoint:
             if self._routing is None:
                 await self._serve_here(websocket, address, join_deadline, None)
             else:
-                await self._route(websocket, address, join_deadline, client, sealed is not None)
+                forwarded = sealed is not None
+                await self._route(websocket, address, join_deadline, client, forwarded, via)
         finally:
             self._limits.connections.release(address)
 
@@ -387,6 +394,7 @@ class SignalingEndpoint:
         join_deadline: float,
         client: str,
         forwarded: bool,
+        via: str,
     ) -> None:
         """With several nodes: the first frame names the room; its node serves the socket."""
         assert self._routing is not None
@@ -401,19 +409,29 @@ class SignalingEndpoint:
         allowed = target is not None and self._limits.joins.allows(address, time.monotonic())
         room = await self._routing.room_of(target) if allowed and target is not None else None
         if room is None:
-            await self._serve_here(websocket, address, join_deadline, first)
+            await self._serve_here(websocket, address, join_deadline, first, via)
             return
         origin = websocket.headers.get("origin")
         routed = await self._routing.route(room, forwarded, client, origin)
         if isinstance(routed, Upstream):
             self._limits.joins.take(address, time.monotonic())
             await forward_socket(websocket, routed.connection, first)
+        elif routed is Routed.HERE and isinstance(target, Watch) and not self._is_held(room):
+            # The room's broadcast is coming here with the room, whose node was lost or moved
+            # it; until its first participant brings it back, the viewer tries again.
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(CLOSE_TRY_AGAIN, "try_again")
         elif routed is Routed.HERE:
             with self._routing.node.joining(room):
-                await self._serve_here(websocket, address, join_deadline, first)
+                await self._serve_here(websocket, address, join_deadline, first, via)
         else:
             with contextlib.suppress(RuntimeError, OSError):
                 await websocket.close(CLOSE_TRY_AGAIN, "try_again")
+
+    def _is_held(self, room_id: RoomId) -> bool:
+        """Someone is in the room here (a room only reserved for its creator is not held)."""
+        room = self._hub.registry.get(room_id)
+        return room is not None and (len(room) > 0 or room.broadcast is not None)
 
     async def _serve_here(
         self,
@@ -421,10 +439,11 @@ class SignalingEndpoint:
         address: str,
         join_deadline: float,
         first: str | bytes | None,
+        via: str = "",
     ) -> None:
         connection = Connection()
         session = SignalingSession(
-            self._hub, connection, self._limits, self._policy, address=address
+            self._hub, connection, self._limits, self._policy, address=address, via=via
         )
         writer = asyncio.create_task(connection.write_to(websocket))
         try:

@@ -182,7 +182,7 @@ async def test_a_drained_node_moves_its_rooms_and_takes_no_new_ones(
 
 async def test_a_socket_with_a_forged_seal_is_refused(cluster: NodeCluster) -> None:
     url = cluster.nodes["a"].base_url.replace("http", "ws") + "/ws"
-    for header in ("10.1.2.3;1750000000;AAAAAAAAAAAAAAAAAAAAAA", "garbage"):
+    for header in ("10.1.2.3;b;1750000000;AAAAAAAAAAAAAAAAAAAAAA", "garbage"):
         with pytest.raises(InvalidStatus) as refused:
             await connect(url, additional_headers={FORWARDED_HEADER: header})
         assert refused.value.response.status_code == 403
@@ -223,6 +223,79 @@ async def test_a_viewer_on_another_node_watches_and_asks_the_room_s_node(
     await stranger.send(json.dumps({"type": "watch", "v": 1, "key": "k" * 22}))
     assert (await next_of(stranger, "error"))["type"] == "error"
     for socket in (anna, viewer, stranger):
+        await socket.close()
+
+
+async def watch_through(cluster: NodeCluster, node_id: str, key: str) -> ClientConnection:
+    """A viewer's socket through ``node_id`` once it is let in (the holder announces its
+    broadcast with its next beat)."""
+    url = cluster.nodes[node_id].base_url.replace("http", "ws") + "/ws"
+
+    async def watching() -> ClientConnection | None:
+        viewer = await connect(url)
+        await viewer.send(json.dumps({"type": "watch", "v": 1, "key": key}))
+        try:
+            answer = json.loads(await viewer.recv())
+        except ConnectionClosed:
+            return None
+        if answer["type"] == "watching":
+            return viewer
+        await viewer.close()
+        return None
+
+    found: ClientConnection = await wait_until(
+        watching, timeout=20, interval=0.3, message=f"a viewer let in through {node_id}"
+    )
+    return found
+
+
+async def broadcast_state_until(host: ClientConnection, wanted: Any) -> dict[str, Any]:
+    state: dict[str, Any] = await next_of(host, "broadcast_state")
+    while not wanted(state):
+        state = await next_of(host, "broadcast_state")
+    return state
+
+
+async def test_a_broadcast_comes_back_paused_with_its_link_when_its_node_is_lost(
+    cluster: NodeCluster,
+) -> None:
+    created = create_room(cluster, "a", "Neujahrsansprache")
+    room, secret = created["room"], created["hostSecret"]
+    anna = await join(cluster.nodes["b"], room, "Anna", hostSecret=secret)
+    await next_of(anna, "joined")
+    await anna.send(json.dumps({"type": "broadcast", "action": "start"}))
+    key = (await broadcast_state_until(anna, lambda s: s.get("viewerKey")))["viewerKey"]
+    assert await wait_until(cluster.holder, timeout=10, message="one holder") == "a"
+    viewer = await watch_through(cluster, "c", key)
+    await asyncio.sleep(1.5)  # a beat keeps the key, sealed, for the next node
+
+    cluster.nodes["a"].kill()
+    assert await closed_code(anna) == 1013
+    assert await closed_code(viewer) == 1013
+    await asyncio.sleep(3.0)  # node a has missed its beats: the room goes elsewhere
+    # Before anyone of the room is back, the viewer is asked to try again, not refused.
+    early = await connect(cluster.nodes["c"].base_url.replace("http", "ws") + "/ws")
+    await early.send(json.dumps({"type": "watch", "v": 1, "key": key}))
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            frame = json.loads(await early.recv())
+            assert frame["type"] != "error", frame
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+
+    anna, back = await rejoin(cluster, "b", room, "Anna", hostSecret=secret)
+    assert back["type"] == "joined" and back["you"]["role"] == "host"
+    state = await broadcast_state_until(anna, lambda s: s["on"])
+    assert (state["live"], state["viewerKey"]) == (False, key), "back paused, same link"
+    viewer = await watch_through(cluster, "c", key)
+    await anna.send(json.dumps({"type": "broadcast", "action": "resume"}))
+    assert (await next_of(viewer, "broadcast_live"))["live"] is True
+    # Ending it ends the link everywhere: a new viewer is refused, not asked to wait.
+    await anna.send(json.dumps({"type": "broadcast", "action": "stop"}))
+    assert (await next_of(viewer, "broadcast_ended"))["type"] == "broadcast_ended"
+    late = await connect(cluster.nodes["b"].base_url.replace("http", "ws") + "/ws")
+    await late.send(json.dumps({"type": "watch", "v": 1, "key": key}))
+    assert (await next_of(late, "error"))["code"] == "unknown_broadcast"
+    for socket in (anna, viewer, early, late):
         await socket.close()
 
 

@@ -17,5 +17,18 @@ def test_metrics_text() -> None:
     assert 'klingel_sfu_transports{worker="1"} 0' in lines
     assert "# TYPE klingel_sfu_dropped_total counter" in lines
     samples = [line for line in lines if not line.startswith("#")]
-    assert len(samples) == 3 + 11 * 2
+    assert len(samples) == 3 + 13 * 2
     assert text.endswith("\n")
+
+
+def test_a_node_s_own_gauges_are_named_described_and_typed() -> None:
+    text = render_metrics(
+        [], rooms=0, participants=0, gauges=[("viewers_of_other_nodes", "Viewers here.", 7)]
+    )
+    lines = text.splitlines()
+    start = lines.index("# HELP klingel_viewers_of_other_nodes Viewers here.")
+    assert lines[start : start + 3] == [
+        "# HELP klingel_viewers_of_other_nodes Viewers here.",
+        "# TYPE klingel_viewers_of_other_nodes gauge",
+        "klingel_viewers_of_other_nodes 7",
+    ]
