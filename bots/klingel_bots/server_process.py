@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -71,6 +72,12 @@ class ServerProcess:
     data_dir: Path | None = None
     node_id: str | None = None
     """With ``--redis`` in ``extra_args``: the node's name; its node URL is its own address."""
+    host: str = _HOST
+    """The address the server listens on (its web side; its SFU announces ``announce_ip``)."""
+    launcher: Callable[[list[str]], list[str]] | None = None
+    """Wraps the command (to start it in a network namespace of its own, say)."""
+    on_spawn: Callable[[int], None] | None = None
+    """Called with the new process's pid before ``start`` waits for it to be ready."""
     ready_poll_seconds: float = 0.05  # how often ``start`` asks ``/healthz``
     port: int = 0
     udp_ports: tuple[int, int] = (0, 0)
@@ -81,7 +88,7 @@ class ServerProcess:
 
     @property
     def base_url(self) -> str:
-        return f"http://{_HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -96,7 +103,7 @@ class ServerProcess:
             "klingel",
             "serve",
             "--host",
-            _HOST,
+            self.host,
             "--port",
             str(self.port),
             "--announce-ip",
@@ -113,7 +120,7 @@ class ServerProcess:
         if self.node_id is not None:
             command.extend(("--node-id", self.node_id, "--node-url", self.base_url))
         command.extend(self.extra_args)
-        return command
+        return command if self.launcher is None else self.launcher(command)
 
     def _store_directory(self) -> Path:
         if self.data_dir is not None:
@@ -167,6 +174,8 @@ class ServerProcess:
                 start_new_session=True,
             )
         try:
+            if self.on_spawn is not None:
+                self.on_spawn(self._process.pid)
             self._wait_ready(timeout)
         except BaseException:
             self.stop()

@@ -162,11 +162,12 @@ def answer_frame(request_id: int, answer: WatchAnswer | Refused | None) -> str:
 
 
 def _object(frame: str | bytes) -> dict[str, Any]:
-    if len(frame) > MAX_LINK_FRAME:
+    size = len(frame) if isinstance(frame, bytes) else len(frame.encode("utf-8", "replace"))
+    if size > MAX_LINK_FRAME:
         raise LinkError("too large")
     try:
         data = json.loads(frame)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise LinkError("not JSON") from None
     if not isinstance(data, dict):
         raise LinkError("not an object")
@@ -199,7 +200,9 @@ def _subscriptions(value: object) -> tuple[Subscription, ...]:
         if not isinstance(item, list) or len(item) != 2:
             raise LinkError("bad subscription")
         mid, stream = item
-        if not isinstance(mid, str) or not _MID.fullmatch(mid) or stream not in _SLOT_IDS:
+        if not isinstance(mid, str) or not _MID.fullmatch(mid):
+            raise LinkError("bad subscription")
+        if not isinstance(stream, str) or stream not in _SLOT_IDS:
             raise LinkError("bad subscription")
         result.append(Subscription(mid, StreamId(stream)))
     return tuple(result)

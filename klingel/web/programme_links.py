@@ -256,6 +256,8 @@ class ProgrammeLinks:
                     reply.set_result(answer)
         except ConnectionClosed:
             pass
+        except Exception as error:  # whatever broke the link, its viewers watch again
+            logger.warning("A programme link broke: %s", type(error).__name__)
         finally:
             await self._lost(link)
 

@@ -130,6 +130,9 @@ class RelayedProgrammes:
                         await self._close(received)
         except MediaError as error:
             return Refused(error.code, error.message)
+        except Exception as error:  # a fault here must not end the link's other programmes
+            logger.warning("A programme link request failed: %s", type(error).__name__)
+            return Refused("media_unavailable", "The request could not be served.")
         return None
 
     async def _watch(self, programmes: dict[RoomId, _Received], request: Watch) -> WatchAnswer:

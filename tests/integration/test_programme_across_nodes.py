@@ -1,21 +1,29 @@
 """One broadcast's viewers spread over several nodes: three real ``klingel serve`` nodes (two
-SFU workers each) on a real ``redis-server``; a host publishes through the node that holds the
+SFU workers each, each in a network namespace of its own on an address of its own) on a real
+``redis-server``; a host publishes through the node that holds the
 room, synthetic viewers (aiortc, decoding) watch through the other two. Each viewer's
 programme is served by the node it came through, relayed there from the room's worker over
-the sealed relay between nodes; a node that goes away takes only its own viewers with it."""
+the sealed relay between nodes; a node that goes away takes only its own viewers with it. The
+programme link opens only with a node's seal made for it, and a bad frame closes it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from support.node_cluster import NODE_IDS, NodeCluster, running_cluster
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from klingel.cluster.programme_link import LINK_PATH
+from klingel.cluster.seal import FORWARDED_HEADER, PROGRAMME_LINK, ForwardingSeal
 from klingel.protocol.broadcast import BroadcastCommand, BroadcastState
 from klingel.sfu.api import PROGRAMME_SLOTS
+from klingel.store import SecretDigester
 from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.metrics import parse_metrics
@@ -28,7 +36,7 @@ CAMERA, AUDIO = PROGRAMME_SLOTS[0].stream_id, PROGRAMME_SLOTS[2].stream_id
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[NodeCluster]:
-    with running_cluster(tmp_path, workers=2) as started:
+    with running_cluster(tmp_path, workers=2, own_namespaces=True) as started:
         yield started
 
 
@@ -141,3 +149,33 @@ async def test_viewers_are_served_by_the_nodes_they_came_through(
     finally:
         await asyncio.gather(*(viewer.close() for viewer in viewers))
         await host.close()
+
+
+async def test_only_a_node_s_seal_for_the_link_opens_it_and_a_bad_frame_closes_it(
+    cluster: NodeCluster,
+) -> None:
+    node = cluster.nodes["b"]
+    assert node.data_dir is not None
+    seal = ForwardingSeal(SecretDigester.open(node.data_dir))
+    url = node.base_url.replace("http", "ws") + LINK_PATH
+    for headers in (
+        {},
+        {FORWARDED_HEADER: "garbage"},
+        {FORWARDED_HEADER: seal.seal("", "a")},  # a passed-on socket's seal
+        {FORWARDED_HEADER: ForwardingSeal(SecretDigester(bytes(32))).seal("", "a", PROGRAMME_LINK)},
+    ):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url, additional_headers=headers)
+        assert refused.value.response.status_code == 403
+    link = await connect(
+        url, additional_headers={FORWARDED_HEADER: seal.seal("", "a", PROGRAMME_LINK)}
+    )
+    # a valid request for a room nobody relays answers, and changes nothing
+    await link.send(json.dumps({"id": 1, "op": "close", "room": "gibt-es-nicht"}))
+    assert json.loads(await link.recv()) == {"id": 1}
+    await link.send('{"id": 2, "op": "watch", "room": "x", "subscriptions": [["0", ["x"]]]}')
+    with pytest.raises(ConnectionClosed) as closed:
+        await link.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    assert gauges(cluster, "b")["klingel_programmes_from_other_nodes"] == 0
+    assert node.is_running()

@@ -1,6 +1,7 @@
 """Three Klingel nodes on one real ``redis-server`` (a Unix socket with a password), each a
-``klingel serve`` process of its own on loopback, sharing the key of the store's digests;
-and the signaling sockets and metrics the node tests read."""
+``klingel serve`` process of its own on loopback (or, with ``own_namespaces``, in a network
+namespace of its own on an address of its own: ``support.node_namespaces``), sharing the key
+of the store's digests; and the signaling sockets and metrics the node tests read."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from support.node_namespaces import NodeNamespace, bridge, node_address
 from support.redis_server import RedisServer, running_redis
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -25,6 +27,8 @@ __all__ = ["NODE_IDS", "NodeCluster", "join", "next_of", "running_cluster"]
 
 NODE_IDS = ("a", "b", "c")
 """A room goes to the least-loaded node; among equals, to the first of these."""
+NODE_ADDRESSES = tuple(node_address(index) for index in range(len(NODE_IDS)))
+"""The nodes' addresses when each has a network namespace of its own."""
 
 
 @dataclass
@@ -70,18 +74,24 @@ class NodeCluster:
 
 @contextlib.contextmanager
 def running_cluster(
-    log_dir: Path, *, workers: int = 1, extra_args: tuple[str, ...] = ()
+    log_dir: Path,
+    *,
+    workers: int = 1,
+    extra_args: tuple[str, ...] = (),
+    own_namespaces: bool = False,
 ) -> Iterator[NodeCluster]:
     """The three nodes, started one after the other and stopped after; ``extra_args`` go to
     each ``klingel serve``."""
     with contextlib.ExitStack() as stack:
+        if own_namespaces:
+            stack.enter_context(bridge())
         redis = stack.enter_context(contextlib.contextmanager(running_redis)())
         shared = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="klingel-nodes-")))
         password_file = shared / "redis-password"
         password_file.write_text(redis.password + "\n")
         password_file.chmod(0o600)
         cluster = NodeCluster(redis, {}, password_file)
-        for node_id in NODE_IDS:
+        for index, node_id in enumerate(NODE_IDS):
             node = ServerProcess(
                 log_path=log_dir / f"node-{node_id}.log",
                 workers=workers,
@@ -89,6 +99,12 @@ def running_cluster(
                 node_id=node_id,
                 extra_args=(*cluster.redis_arguments(), *extra_args),
             )
+            if own_namespaces:
+                namespace = NodeNamespace(index)
+                node.host = node.announce_ip = namespace.address
+                node.launcher, node.on_spawn = namespace.hooks
+                # pages of any node's address may drive any node (one host name, in a town)
+                node.extra_args += ("--allowed-hosts", ",".join(NODE_ADDRESSES))
             node.start()
             stack.callback(node.stop)
             cluster.nodes[node_id] = node
