@@ -218,11 +218,13 @@ def _programme_relay(
     directory = node.directory
 
     async def node_url(node_id: str) -> str | None:
+        """A live node's URL; None for a node that is gone or drains (it takes nothing new)."""
         try:
             states = await directory.nodes()
         except StoreError:
             return None
-        return next((state.url for state in states if state.node_id == node_id), None)
+        live = (state for state in states if state.node_id == node_id and not state.draining)
+        return next((state.url for state in live), None)
 
     links = ProgrammeLinks(media, seal, node.node_id, node_url, hub.broadcasting.viewers_lost)
     hub.broadcasting.serve_on_nodes(links)

@@ -200,6 +200,10 @@ class ProgrammeLinks:
     # --- the links ------------------------------------------------------------------------
 
     async def _link(self, node: str) -> _Link:
+        # Asked each time: a node that began to drain takes no new viewers either.
+        url = await self._node_url(node)
+        if url is None:
+            raise _LinkDown("no such node, or it drains")
         link = self._links.get(node)
         if link is not None and not link.down:
             return link
@@ -207,9 +211,6 @@ class ProgrammeLinks:
             link = self._links.get(node)
             if link is not None and not link.down:
                 return link
-            url = await self._node_url(node)
-            if url is None:
-                raise _LinkDown("no such node")
             try:
                 connection = await connect(
                     socket_url(url).removesuffix("/ws") + LINK_PATH,

@@ -137,6 +137,14 @@ async def test_viewers_are_served_by_the_nodes_they_came_through(
             message="the programme dropped with its last viewer",
         )
 
+        # A node that drains takes nothing new: a viewer through it is served by the room's node.
+        assert cluster.admin("drain", first).returncode == 0
+        await asyncio.sleep(1.5)  # its next beat has heard it
+        viewers.append(await watching(cluster, first, key))
+        await viewers[-1].wait_receiving([CAMERA, AUDIO])
+        assert gauges(cluster, first)["klingel_viewers_of_other_nodes"] == 0
+        assert gauges(cluster, holder)["klingel_viewers_served_elsewhere"] == 1
+
         # The node of the remaining viewer goes away: the room's node notices the link's end;
         # the meeting goes on.
         cluster.nodes[second].kill()
