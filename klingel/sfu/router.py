@@ -52,7 +52,7 @@ from klingel.sfu.api import (
 from klingel.sfu.clock import EVENT_LOOP, Clock, Scheduler, Timer
 from klingel.sfu.counters import WorkerCounters
 from klingel.sfu.outgoing import OutgoingBody
-from klingel.sfu.programme import Programme
+from klingel.sfu.programme import Programme, SlotLayer
 from klingel.sfu.published import (
     KeptKeyframe,
     Peer,
@@ -469,8 +469,9 @@ class RoomRouter:
             feed.record(out, out_header, arrival)
             if feed.subscriptions:
                 self._forward(feed, out, out_header, arrival, level)
-            for relay in feed.relays:
-                relay.rtp(feed.slot, feed.index, out)
+            if feed.relays and _carries_its_own(feed, feeds):
+                for relay in feed.relays:
+                    relay.rtp(feed.slot, feed.index, out)
 
     def _forward(
         self, layer: PublishedLayer, packet: bytes, header: RtpHeader, arrival: float, level: int
@@ -598,3 +599,15 @@ class RoomRouter:
         except Exception:
             # one bad state must not stop feedback for the whole room
             logger.exception("room timer failed")
+
+
+def _carries_its_own(feed: SlotLayer, feeds: list[SlotLayer]) -> bool:
+    """Whether a slot layer carries pictures no lower layer of its slot carries. A publisher
+    with fewer layers than the camera slot feeds two slot layers from one of its own; the
+    higher copy is not relayed (other workers' and nodes' viewers fall back to the lower one,
+    as to any layer not sent), so the relay carries each picture once."""
+    source = feed.feeding
+    return not any(
+        other.slot == feed.slot and other.index < feed.index and other.feeding is source
+        for other in feeds
+    )

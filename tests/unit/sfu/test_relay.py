@@ -176,3 +176,30 @@ async def test_a_burst_larger_than_a_datagram_queue_arrives_whole(tmp_path: Path
         assert relayed.home_mux.dropped == 0
     finally:
         relayed.close()
+
+
+class _SentDatagrams:
+    """Stands in for a worker's relay endpoint: keeps the header of each datagram sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, int, int]] = []  # kind, slot, layer
+
+    def send(self, worker: int, datagram: bytes, address: object = None) -> None:
+        kind, slot, layer = datagram[0], datagram[1], datagram[2]
+        self.sent.append((kind, slot, layer))
+
+
+def test_a_picture_fed_to_two_layers_of_the_slot_is_relayed_once() -> None:
+    room = Room()
+    room.router.set_stage(Stage(live=True))
+    sent = _SentDatagrams()
+    room.router.relay_to(RelayPeer(sent, 7, 1))  # type: ignore[arg-type]
+    camera = Stream(room.publisher, room.video_ssrc, "video", 900)
+    now = room.timers.now()
+    for payload in (VP8_KEY, VP8_DELTA, VP8_DELTA):
+        camera.send(now, payload)
+    camera_layers = {layer for kind, slot, layer in sent.sent if kind == 0 and slot == 0}
+    # Anna sends one layer; the camera slot's three layers all carry it: only the lowest goes.
+    assert camera_layers == {0}
+    assert len([1 for kind, slot, _ in sent.sent if kind == 0 and slot == 0]) == 3
+    room.router.close()
