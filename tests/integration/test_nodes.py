@@ -299,6 +299,34 @@ async def test_a_broadcast_comes_back_paused_with_its_link_when_its_node_is_lost
         await socket.close()
 
 
+async def test_a_public_room_moved_at_once_takes_its_broadcast_along(
+    cluster: NodeCluster,
+) -> None:
+    created = create_room(cluster, "b", "Bürgersprechstunde")
+    room, secret = created["room"], created["hostSecret"]
+    anna = await join(cluster.nodes["b"], room, "Anna", hostSecret=secret)
+    await next_of(anna, "joined")
+    await anna.send(json.dumps({"type": "broadcast", "action": "start"}))
+    key = (await broadcast_state_until(anna, lambda s: s.get("viewerKey")))["viewerKey"]
+    assert await wait_until(cluster.holder, timeout=10, message="one holder") == "a"
+    viewer = await watch_through(cluster, "c", key)
+
+    assert cluster.admin("drain", "a", "--now").returncode == 0
+    # Neither is told it ended: both are asked to come again (1012, passed on as 1013).
+    assert await closed_code(viewer) == 1013
+    assert await closed_code(anna) == 1013
+    anna, back = await rejoin(cluster, "b", room, "Anna", hostSecret=secret)
+    assert back["type"] == "joined"
+    state = await broadcast_state_until(anna, lambda s: s["on"])
+    assert (state["live"], state["viewerKey"]) == (False, key)
+    assert await wait_until(cluster.holder, timeout=10, message="the new holder") != "a"
+    viewer = await watch_through(cluster, "c", key)
+    await anna.send(json.dumps({"type": "broadcast", "action": "resume"}))
+    assert (await next_of(viewer, "broadcast_live"))["live"] is True
+    for socket in (anna, viewer):
+        await socket.close()
+
+
 async def test_with_redis_away_a_meeting_goes_on_and_what_needs_redis_says_so(
     cluster: NodeCluster,
 ) -> None:
