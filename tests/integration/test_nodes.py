@@ -256,17 +256,26 @@ async def broadcast_state_until(host: ClientConnection, wanted: Any) -> dict[str
     return state
 
 
-async def test_a_broadcast_comes_back_paused_with_its_link_when_its_node_is_lost(
-    cluster: NodeCluster,
-) -> None:
-    created = create_room(cluster, "a", "Neujahrsansprache")
+async def on_air_through_a(
+    cluster: NodeCluster, created_on: str, name: str
+) -> tuple[str, str, ClientConnection, str, ClientConnection]:
+    """Anna's new room (made through ``created_on``), held by node a, joined through node b
+    and broadcast; a viewer through node c. The room, its host secret, Anna's socket, the
+    viewer key and the viewer's socket."""
+    created = create_room(cluster, created_on, name)
     room, secret = created["room"], created["hostSecret"]
     anna = await join(cluster.nodes["b"], room, "Anna", hostSecret=secret)
     await next_of(anna, "joined")
     await anna.send(json.dumps({"type": "broadcast", "action": "start"}))
     key = (await broadcast_state_until(anna, lambda s: s.get("viewerKey")))["viewerKey"]
     assert await wait_until(cluster.holder, timeout=10, message="one holder") == "a"
-    viewer = await watch_through(cluster, "c", key)
+    return room, secret, anna, key, await watch_through(cluster, "c", key)
+
+
+async def test_a_broadcast_comes_back_paused_with_its_link_when_its_node_is_lost(
+    cluster: NodeCluster,
+) -> None:
+    room, secret, anna, key, viewer = await on_air_through_a(cluster, "a", "Neujahrsansprache")
     await asyncio.sleep(1.5)  # a beat keeps the key, sealed, for the next node
 
     cluster.nodes["a"].kill()
@@ -302,14 +311,7 @@ async def test_a_broadcast_comes_back_paused_with_its_link_when_its_node_is_lost
 async def test_a_public_room_moved_at_once_takes_its_broadcast_along(
     cluster: NodeCluster,
 ) -> None:
-    created = create_room(cluster, "b", "Bürgersprechstunde")
-    room, secret = created["room"], created["hostSecret"]
-    anna = await join(cluster.nodes["b"], room, "Anna", hostSecret=secret)
-    await next_of(anna, "joined")
-    await anna.send(json.dumps({"type": "broadcast", "action": "start"}))
-    key = (await broadcast_state_until(anna, lambda s: s.get("viewerKey")))["viewerKey"]
-    assert await wait_until(cluster.holder, timeout=10, message="one holder") == "a"
-    viewer = await watch_through(cluster, "c", key)
+    room, secret, anna, key, viewer = await on_air_through_a(cluster, "b", "Bürgersprechstunde")
 
     assert cluster.admin("drain", "a", "--now").returncode == 0
     # Neither is told it ended: both are asked to come again (1012, passed on as 1013).
