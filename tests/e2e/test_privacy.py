@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from functools import partial
 
+import pytest
 from playwright.async_api import Page
+from support.live_pages import no_horizontal_scroll
 
 from klingel_bots.browser import PageOpener, csp_violations, wait_until
 from klingel_bots.room_page import ENGLISH_SWITCH, join_room
@@ -133,3 +135,13 @@ async def test_the_stored_panel_shows_the_room_and_the_names_and_that_nothing_is
 async def _names_if(page: Page, wanted: set[str]) -> list[str]:
     names = await _panel_names(page)
     return names if set(names) == wanted else []
+
+
+@pytest.mark.parametrize("path", ["/datenschutz", "/impressum"])
+async def test_the_legal_pages_fit_a_phone_in_both_languages(
+    open_page: PageOpener, server: str, path: str
+) -> None:
+    page = (await open_page(f"{server}{path}", width=360, height=740)).page
+    await wait_until(partial(no_horizontal_scroll, page), message="no sideways scrolling (de)")
+    await page.get_by_role("button", name=ENGLISH_SWITCH).click()
+    await wait_until(partial(no_horizontal_scroll, page), message="no sideways scrolling (en)")
