@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every benchmark inside the isolated network namespace and prints a Markdown table.
 # Usage: bench/run.sh [idle] [join_latency] [sfu_cpu] [forwarding] [class30] [downlink]
-#        [signaling_load] [store] [audience] [council_vote] [council_screens]
+#        [signaling_load] [store] [audience] [council_vote] [council_screens] [music]
+#        [breakouts]
 #        (default: all, about 50 minutes)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 benchmarks=("$@")
 if [ "${#benchmarks[@]}" -eq 0 ]; then
   benchmarks=(idle join_latency sfu_cpu forwarding class30 downlink signaling_load store audience
-    council_vote council_screens)
+    council_vote council_screens music breakouts)
 fi
 
 failed=0

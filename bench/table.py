@@ -184,6 +184,8 @@ SELF_DESCRIBING = (
     ("audience", "audience of a broadcast"),
     ("nodes", "several nodes"),
     ("hall_soak", "hall view soak"),
+    ("music", "music mode"),
+    ("breakouts", "breakout rooms"),
 )
 """Benchmarks whose module has ``table_rows(results)``, with the label of their rows."""
 

@@ -7,6 +7,7 @@ browser is driven with Playwright's async API throughout the suite.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -36,6 +37,17 @@ __all__ = [
     "require_netns",
     "wait_until",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A test that runs ``klingel.cli.main`` configures logging onto the stream pytest captured
+    for that test, which is closed afterwards: later tests must not log into it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def require_netns() -> None:

@@ -183,6 +183,17 @@ async def create_named_room(opener: PageOpener, server: str, typed_name: str) ->
     return _created_from(probed)
 
 
+async def open_room_without_lobby(
+    opener: PageOpener, server: str, typed_name: str, host_name: str
+) -> tuple[Person, str]:
+    """On the start page: name a room and open it (its creator is host), join it and turn
+    the lobby off, which a named room starts with. Returns the host and the room id."""
+    created = await create_named_room(opener, server, typed_name)
+    host = await join_as_host(created, host_name)
+    await switch(host.page, LOBBY, False)
+    return host, created.room
+
+
 async def open_typed_name(page: Page, typed_name: str) -> None:
     """On the start page: type a room name and click "Raum öffnen"."""
     await page.get_by_role("textbox", name=ROOM_NAME_FIELD).fill(typed_name)

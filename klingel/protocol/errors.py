@@ -60,6 +60,18 @@ class ErrorCode(StrEnum):
     NOT_SAVED = "not_saved"
     ROOM_RESERVED = "room_reserved"
     UNKNOWN_BROADCAST = "unknown_broadcast"
+    # Polls (docs/protocol.md, Polls).
+    BAD_POLL = "bad_poll"
+    POLL_RUNNING = "poll_running"
+    NO_POLL = "no_poll"
+    POLL_CLOSED = "poll_closed"
+    POLL_IN_COUNCIL = "poll_in_council"
+    # Breakout rooms (docs/breakouts.md).
+    BREAKOUT_OVER = "breakout_over"
+    NOT_YOUR_GROUP = "not_your_group"
+    BREAKOUTS_RUNNING = "breakouts_running"
+    NO_BREAKOUTS = "no_breakouts"
+    BREAKOUTS_NOT_HERE = "breakouts_not_here"
     # The council mode (docs/council.md): each is the council domain's code of the same name.
     MEMBER_LINK_INVALID = "member_link_invalid"
     NOT_MEMBER = "not_member"
@@ -125,6 +137,16 @@ _USER_ERRORS = frozenset(
         ErrorCode.NOT_SAVED,
         ErrorCode.ROOM_RESERVED,
         ErrorCode.UNKNOWN_BROADCAST,
+        ErrorCode.BAD_POLL,
+        ErrorCode.POLL_RUNNING,
+        ErrorCode.NO_POLL,
+        ErrorCode.POLL_CLOSED,
+        ErrorCode.POLL_IN_COUNCIL,
+        ErrorCode.BREAKOUT_OVER,
+        ErrorCode.NOT_YOUR_GROUP,
+        ErrorCode.BREAKOUTS_RUNNING,
+        ErrorCode.NO_BREAKOUTS,
+        ErrorCode.BREAKOUTS_NOT_HERE,
         *COUNCIL_ERRORS,
     }
 )
@@ -144,6 +166,8 @@ _CLOSING_ERRORS = frozenset(
         ErrorCode.STORE_UNAVAILABLE,
         ErrorCode.ROOM_RESERVED,
         ErrorCode.UNKNOWN_BROADCAST,
+        ErrorCode.BREAKOUT_OVER,
+        ErrorCode.NOT_YOUR_GROUP,
         ErrorCode.MEMBER_LINK_INVALID,
     }
 )

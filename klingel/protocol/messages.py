@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 
 from klingel.ids import ParticipantId
+from klingel.protocol.breakouts import (
+    MAX_BREAKOUT_GROUPS,
+    MAX_BREAKOUT_PASS_LENGTH,
+    BreakoutCommand,
+    BreakoutMessage,
+    BreakoutsState,
+)
 from klingel.protocol.broadcast import (
     MAX_INVITATION_LENGTH,
     AnswerQuestion,
@@ -69,6 +76,7 @@ from klingel.protocol.moderation import (
     VideoStopped,
     Waiting,
 )
+from klingel.protocol.music import MusicByHost, MusicFor
 from klingel.protocol.objects import (
     MAX_ID_LENGTH,
     IceServer,
@@ -81,6 +89,15 @@ from klingel.protocol.objects import (
     TrackAssignment,
     TrackInfo,
 )
+from klingel.protocol.polls import (
+    PollClose,
+    PollRemove,
+    PollRemoved,
+    PollStart,
+    PollState,
+    PollVote,
+)
+from klingel.protocol.reactions import React, ReactionShown
 from klingel.protocol.wire import Key, Wire, WireMessage, read_wire
 
 __all__ = [
@@ -103,6 +120,7 @@ __all__ = [
     "Leave",
     "MediaReset",
     "MediaState",
+    "Music",
     "ParticipantJoined",
     "ParticipantLeft",
     "ParticipantUpdated",
@@ -178,6 +196,12 @@ class Join(WireMessage):
     """From an invited viewer (``invited``): lets them in once, past lobby, lock, password."""
     member: Annotated[str | None, Wire(0, MAX_SECRET_LENGTH)] = field(default=None, repr=False)
     """A council member's personal link: names the member, past lobby, lock and password."""
+    breakout: Annotated[str | None, Wire(1, MAX_BREAKOUT_PASS_LENGTH), Key(null=False)] = field(
+        default=None, repr=False
+    )
+    """The holder's pass while a room has breakout groups: into ``group`` of ``room``."""
+    group: Annotated[int | None, Wire(0, MAX_BREAKOUT_GROUPS), Key(null=False)] = None
+    """With ``breakout``: 0 for the main room, else the group's number."""
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -189,6 +213,12 @@ class Join(WireMessage):
                 ErrorCode.UNSUPPORTED_VERSION, "This page is out of date: reload it."
             )
         return read_wire(cls, data)
+
+    def check(self) -> None:
+        if self.group is not None and self.breakout is None:
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "A group is entered with a pass.")
+        if self.breakout is not None and (self.member is not None or self.invitation is not None):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "A pass is not joined with another key.")
 
     def __repr__(self) -> str:
         # A join is never printed with its secrets, not even in a debug log.
@@ -239,6 +269,14 @@ class Hand(WireMessage):
 
 
 @dataclass(frozen=True, slots=True)
+class Music(WireMessage):
+    """Music mode for the sender's own microphone (docs/music-mode.md)."""
+
+    TYPE: ClassVar[str] = "music"
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Ping(WireMessage):
     TYPE: ClassVar[str] = "ping"
 
@@ -257,6 +295,7 @@ HostCommand = (
     | Mute
     | MuteAll
     | AllowUnmute
+    | MusicFor
     | StopVideo
     | Remove
     | SetRole
@@ -268,6 +307,7 @@ HostCommand = (
     | AnswerQuestion
     | ShowQuestion
     | InviteViewer
+    | BreakoutCommand
 )
 HOST_COMMANDS: tuple[type[HostCommand], ...] = get_args(HostCommand)
 
@@ -279,6 +319,8 @@ ClientMessage = (
     | MediaState
     | Chat
     | Hand
+    | Music
+    | React
     | Ping
     | Leave
     | Unmute
@@ -288,6 +330,10 @@ ClientMessage = (
     | Ask
     | CouncilCommand
     | HostCommand
+    | PollStart
+    | PollClose
+    | PollRemove
+    | PollVote
 )
 
 
@@ -400,6 +446,9 @@ ServerMessage = (
     | PublishAnswer
     | SubscribeAnswer
     | ChatLine
+    | ReactionShown
+    | BreakoutsState
+    | BreakoutMessage
     | ActiveSpeakerChanged
     | PublishLayers
     | MediaReset
@@ -413,6 +462,7 @@ ServerMessage = (
     | RoomUpdated
     | MutedByHost
     | UnmuteAllowed
+    | MusicByHost
     | VideoStopped
     | Removed
     | ConversationEnded
@@ -432,6 +482,8 @@ ServerMessage = (
     | CouncilState
     | CouncilPublic
     | CouncilHeld
+    | PollState
+    | PollRemoved
 )
 
 # Each union lists its classes once: the tables by type are made from it.

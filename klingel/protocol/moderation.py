@@ -80,6 +80,7 @@ class RoomSettingsChange(WireMessage):
     chat_allowed: Switch = None
     unmute_allowed: Switch = None
     e2ee: Switch = None
+    music: Switch = None
 
     def check(self) -> None:
         if self == RoomSettingsChange():

@@ -70,6 +70,8 @@ class ParticipantInfo(WireObject):
     you: bool
     role: Role = "guest"
     muted_by_host: bool = False
+    music: bool = False
+    """They switched music mode on for their own microphone (docs/music-mode.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,8 @@ class RoomInfo(WireObject):
     has_password: bool = False
     e2ee: bool = False
     """Everyone must encrypt their media end to end; the server cannot check that they do."""
+    music: bool = False
+    """A host switched music mode on for everyone's microphone (docs/music-mode.md)."""
 
 
 @dataclass(frozen=True, slots=True)

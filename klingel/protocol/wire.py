@@ -251,7 +251,9 @@ def _codec(kind: Any, wire: Wire, place: str, declared: str) -> tuple[_Read, _Wr
     if get_origin(kind) is tuple and get_args(kind)[1:] == (Ellipsis,):
         if wire.high is None:
             raise TypeError(f"{declared}: an array needs Wire(low, high).")
-        item_read, item_write = _codec(get_args(kind)[0], Wire(), f"{place}[]", declared)
+        # An item may carry its own bounds: ``tuple[Annotated[int, Wire(0, 9)], ...]``.
+        item_wire, _, _, item_kind = _unpack(get_args(kind)[0])
+        item_read, item_write = _codec(item_kind, item_wire, f"{place}[]", declared)
         return _array(place, wire.low, wire.high, item_read), _list_writer(item_write)
     raise TypeError(f"{declared}: no wire form for {kind!r}.")
 

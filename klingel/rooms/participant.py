@@ -29,6 +29,7 @@ class Participant:
         "hand",
         "id",
         "may_unmute",
+        "music",
         "muted_by_host",
         "name",
         "public_shown",
@@ -62,6 +63,7 @@ class Participant:
         self.audio = False
         self.video = False
         self.hand = False
+        self.music = False
         self.streams: dict[TrackSource, StreamId] = {}
         self.detached_since: float | None = None
         # Kept with the participant, not the socket: reconnecting does not refill it.
@@ -88,6 +90,7 @@ class Participant:
             you=viewer == self.id,
             role=self.role,
             muted_by_host=self.muted_by_host,
+            music=self.music,
         )
 
     def stream_infos(self) -> list[StreamInfo]:

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from klingel.ids import ParticipantId, RoomId, StreamId
 from klingel.protocol.errors import ErrorCode, UserError
 from klingel.protocol.objects import RoomInfo, StreamInfo
+from klingel.rooms.breakouts import Breakouts
 from klingel.rooms.broadcast import Broadcast
 from klingel.rooms.council_room import CouncilRoom
 from klingel.rooms.keys import HostKeys
 from klingel.rooms.lobby import Lobby
 from klingel.rooms.participant import Participant
 from klingel.rooms.password_guard import PasswordGuard
+from klingel.rooms.polls import Poll
 from klingel.rooms.room_password import RoomPassword
 from klingel.rooms.settings import RoomSettings
 from klingel.store import StandingRoom
@@ -30,6 +32,7 @@ class Room:
         "_banned_tokens",
         "_chat_sequence",
         "_participants",
+        "breakouts",
         "broadcast",
         "capacity",
         "council",
@@ -38,8 +41,10 @@ class Room:
         "joins_under_way",
         "keys",
         "lobby",
+        "music",
         "password",
         "password_guard",
+        "poll",
         "record",
         "settings",
         "was_joined",
@@ -63,6 +68,9 @@ class Room:
         self.created_at = created_at
         self.was_joined = False
         self.lobby = Lobby()
+        # Every microphone in music mode (docs/music-mode.md): a host's switch for this
+        # meeting, not one of the settings a standing room keeps.
+        self.music = False
         self._participants: dict[ParticipantId, Participant] = {}
         self._chat_sequence = 0
         self.password = password
@@ -77,6 +85,10 @@ class Room:
         self.broadcast: Broadcast | None = None
         self.council: CouncilRoom | None = None
         """The body whose sessions run here, once one of its members joined."""
+        self.poll: Poll | None = None
+        """A host's poll, open or closed, until a host removes it (memory only)."""
+        self.breakouts: Breakouts | None = None
+        """The groups a host split the room into, while they last (memory only)."""
 
     def __len__(self) -> int:
         return len(self._participants)
@@ -98,7 +110,12 @@ class Room:
     @property
     def is_unused(self) -> bool:
         """Nobody in it, nobody waiting, nobody on the way in: the room may be forgotten."""
-        return not self._participants and not self.lobby and not self.joins_under_way
+        return (
+            not self._participants
+            and not self.lobby
+            and not self.joins_under_way
+            and self.breakouts is None  # its groups still lead back here
+        )
 
     @property
     def stands(self) -> bool:
@@ -117,6 +134,7 @@ class Room:
             chat_allowed=settings.chat_allowed,
             unmute_allowed=settings.unmute_allowed,
             e2ee=settings.e2ee,
+            music=self.music,
             has_password=self.password is not None,
         )
 

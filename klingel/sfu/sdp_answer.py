@@ -10,6 +10,8 @@ extension: every layer on its own SSRC, learnt from that extension, in the order
 sends, per subscribed mid, the publisher's codec on one SSRC; when every subscribed m-section
 offers transport-wide congestion control under one id, the answer takes it, and every packet
 sent carries the SFU's own transport-wide sequence number (``klingel.sfu.bandwidth``).
+Opus gets speech or music parameters (``klingel.sfu.opus``): a publisher that declares stereo
+is answered with stereo at a bounded bitrate, and its subscribers are told the stream is stereo.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from klingel.sfu import opus
 from klingel.sfu.api import MediaKind
 from klingel.sfu.sdp import (
     EXT_ABS_SEND_TIME,
@@ -47,7 +50,6 @@ __all__ = [
 
 _ANSWER_VIDEO_FEEDBACK = ("goog-remb", "transport-cc", "ccm fir", "nack", "nack pli")
 _SUBSCRIBE_VIDEO_FEEDBACK = ("ccm fir", "nack", "nack pli")
-_OPUS_ANSWER_PARAMETERS = "minptime=10;useinbandfec=1"
 _H264_PROFILE_PREFERENCE = ("42e0", "4200", "4d00", "6400")
 
 
@@ -258,7 +260,7 @@ def build_publish_answer(
         if not transport_cc:
             allowed_feedback.discard("transport-cc")
         feedback = tuple(item for item in codec.feedback if item in allowed_feedback)
-        parameters = _OPUS_ANSWER_PARAMETERS if kind == "audio" else codec.parameters
+        parameters = opus.publish_parameters(codec) if kind == "audio" else codec.parameters
         receiving = section.mid in track_mids
         rids = _simulcast_layers(section) if receiving and kind == "video" else ()
         extra: tuple[str, ...] = ()
@@ -351,7 +353,10 @@ def build_subscribe_answer(
             allowed += ("transport-cc",)
         feedback = tuple(item for item in codec.feedback if item in allowed)
         participant, stream = _token(plan.participant), _token(plan.stream_id)
-        parameters = _OPUS_ANSWER_PARAMETERS if plan.kind == "audio" else codec.parameters
+        if plan.kind == "audio":
+            parameters = opus.subscribe_parameters(plan.codec)
+        else:
+            parameters = codec.parameters
         writer.accepted(
             section,
             "sendonly",

@@ -432,6 +432,10 @@ class Broadcasting:
         broadcast = room.broadcast
         match command.action:
             case "start":
+                if room.breakouts is not None:
+                    raise UserError(
+                        ErrorCode.BREAKOUTS_RUNNING, "Not while the room is split into groups."
+                    )
                 if room.settings.e2ee:
                     raise UserError(
                         ErrorCode.NOT_ALLOWED,

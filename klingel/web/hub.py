@@ -63,6 +63,7 @@ from klingel.sfu.api import (
     MediaEvent,
 )
 from klingel.turn.ice_servers import TurnRelay
+from klingel.web.breakouts import BreakoutRooms
 from klingel.web.broadcasting import DEFAULT_MAX_VIEWERS, Broadcasting
 from klingel.web.connection import (
     CLOSE_ENDED,
@@ -76,7 +77,9 @@ from klingel.web.door import RoomDoor
 from klingel.web.media_events import MediaEvents
 from klingel.web.media_offers import MediaOffers
 from klingel.web.media_requests import media_unavailable
+from klingel.web.polls import RoomPolls
 from klingel.web.publish_layers import PublishedLayers
+from klingel.web.reactions import RoomReactions
 from klingel.web.room_moves import RoomMoves
 
 __all__ = ["E2EE_LIMIT", "LobbyTicket", "Seat", "SignalingHub"]
@@ -135,7 +138,10 @@ class SignalingHub:
         self._publish_layers = PublishedLayers()
         self.broadcasting = Broadcasting(self, media, max_viewers)
         self.council = CouncilMode(self, standing, wall_clock)
+        self.polls = RoomPolls(self, clock)
         self.moves = RoomMoves(self)
+        self.reactions = RoomReactions(self)
+        self.breakouts = BreakoutRooms(self)
         self.offers = MediaOffers(self, media, self._publish_layers)
         self._media_events = MediaEvents(self, self._publish_layers)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -164,6 +170,8 @@ class SignalingHub:
         the store first."""
         room_id = parse_room_id(message.room)
         name = parse_display_name(message.name)
+        if message.breakout is not None:
+            return await self.breakouts.enter(connection, message, room_id, name)
         for _ in range(JOIN_ATTEMPTS):
             place = await self._try_join(connection, message, room_id, name, address)
             if place is not None:
@@ -299,7 +307,22 @@ class SignalingHub:
             connection.send(LobbyChanged(room.lobby.entries()))
         self.broadcasting.joined(room, participant)
         self.council.seated(room, participant)
+        self.polls.seated(room, participant)
+        self.breakouts.seated(room, participant)
         return Seat(room, participant)
+
+    def seat_again(
+        self, connection: Connection, room: Room, participant: Participant, name: str
+    ) -> Seat:
+        """A resumed participant (whose resume the caller accepted) on this socket."""
+        changed = participant.name != name
+        participant.name = name
+        return self._seat(connection, room, participant, resumed=True, changed=changed)
+
+    def seat_new(self, connection: Connection, room: Room, participant: Participant) -> Seat:
+        """A participant the caller entered into ``room`` on this socket."""
+        self._standing.note_use(room)
+        return self._seat(connection, room, participant, resumed=False)
 
     def send_secrets(self, room: Room, people: Iterable[Participant]) -> None:
         """Each of ``people`` who is a host or co-host of ``room`` learns the secret their page
@@ -348,6 +371,7 @@ class SignalingHub:
     async def expire_detached(self) -> int:
         """Remove everyone whose grace period is over; returns how many."""
         self._registry.expire_reservations(self._clock())
+        self.breakouts.tick()
         expired = self._registry.expired(self._clock())
         for room, participant in expired:
             await self.remove(room, participant)
@@ -375,6 +399,7 @@ class SignalingHub:
         self.send_to(remaining, ParticipantLeft(participant.id))
         self.broadcasting.left(room, participant.id)
         self.council.left(room, participant)
+        self.breakouts.left(room, participant.id)
         await self._release_media(room, participant.id)
 
     async def close_participant_media(self, room: Room, participant: Participant) -> None:
@@ -434,6 +459,7 @@ class SignalingHub:
                 if farewell is not None:
                     ticket.connection.send(farewell)
                 ticket.connection.close(code, reason)
+        self.breakouts.cleared(room)
         participants = self._registry.close(room)
         self.broadcasting.room_ended(room, moved=code == CLOSE_MOVED)
         for participant in participants:
@@ -528,6 +554,11 @@ class SignalingHub:
     def set_hand(self, seat: Seat, raised: bool) -> None:
         seat.participant.hand = raised
         self.announce_update(seat.room, seat.participant)
+
+    def set_music(self, seat: Seat, on: bool) -> None:
+        if seat.participant.music != on:
+            seat.participant.music = on
+            self.announce_update(seat.room, seat.participant)
 
     def chat(self, seat: Seat, text: str) -> None:
         participant = seat.participant

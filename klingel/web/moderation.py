@@ -15,6 +15,7 @@ import asyncio
 import logging
 
 from klingel.ids import ParticipantId
+from klingel.protocol.breakouts import BreakoutCommand
 from klingel.protocol.broadcast import (
     AnswerQuestion,
     BroadcastCommand,
@@ -48,6 +49,7 @@ from klingel.protocol.moderation import (
     UnmuteAllowed,
     VideoStopped,
 )
+from klingel.protocol.music import MusicByHost, MusicFor
 from klingel.protocol.objects import Role, VideoSource
 from klingel.rooms.naming import parse_denial_message
 from klingel.rooms.participant import Participant
@@ -100,6 +102,8 @@ class HostCommands:
                         await self._mute(room, participant)
             case AllowUnmute(id=target):
                 self._allow_unmute(room, self._target(room, actor, target))
+            case MusicFor(id=target, on=on):
+                self._hub.send_to_one(self._target(room, actor, target), MusicByHost(on))
             case StopVideo(id=target, source=source):
                 await self._stop_video(room, self._target(room, actor, target), source)
             case Remove(id=target):
@@ -118,6 +122,8 @@ class HostCommands:
                 self._hub.broadcasting.command(room, command)
             case AnswerQuestion() | ShowQuestion() | InviteViewer():
                 self._hub.broadcasting.question_command(room, command)
+            case BreakoutCommand():
+                self._hub.breakouts.command(seat, command)
 
     # --- who a command is about ---------------------------------------------------------------
 
@@ -163,6 +169,11 @@ class HostCommands:
             unmute_allowed=change.unmute_allowed,
             e2ee=change.e2ee,
         )
+        if change.music is not None and change.music != room.music:
+            room.music = change.music
+            if after == before:
+                self._hub.room_changed(room)
+                return
         if after == before:
             return
         room.settings = after
@@ -281,6 +292,7 @@ class HostCommands:
         target.role = command.role
         self._hub.announce_update(room, target)
         self._hub.council.roles_changed(room)
+        self._hub.polls.role_changed(room, target)
         if target.is_moderator and not was_moderator:
             self._hub.send_to_one(target, LobbyChanged(room.lobby.entries()))
             self._hub.broadcasting.joined(room, target)  # with the viewer link's key now

@@ -44,7 +44,8 @@ class RoomMoves:
     def movable_rooms(self) -> list[RoomId]:
         """Rooms whose meeting may move to another node now without anyone losing more than
         a moment: nobody is speaking, no broadcast has viewers holding its link, and no council
-        session is running (its state lives here until the chair closes it)."""
+        session is running (its state lives here until the chair closes it), and no breakout groups
+        are open."""
         rooms = self._hub.registry.rooms()
         movable = [
             room.id
@@ -58,7 +59,9 @@ class RoomMoves:
         """Whether the room's meeting may move to another node at all: not while a council
         session runs, whose record would be cut in two."""
         room = self._hub.registry.get(room_id)
-        return room is not None and (room.council is None or room.council.running is None)
+        if room is None or self._hub.breakouts.main_of(room) is not None:
+            return False  # its groups and their passes live here until they are over
+        return room.council is None or room.council.running is None
 
     async def move_room(self, room_id: RoomId) -> None:
         """The room's meeting leaves this node: every socket in it and in its lobby is closed

@@ -48,6 +48,7 @@ from klingel.protocol.messages import (
     Join,
     Leave,
     MediaState,
+    Music,
     Ping,
     Pong,
     Publish,
@@ -56,6 +57,8 @@ from klingel.protocol.messages import (
     parse_client_message,
 )
 from klingel.protocol.moderation import Unmute
+from klingel.protocol.polls import PollClose, PollRemove, PollStart, PollVote
+from klingel.protocol.reactions import React
 from klingel.rooms.abuse import AddressLimits, SustainedRefusals, address_key
 from klingel.rooms.ratelimit import RateLimit, TokenBucket
 from klingel.rooms.sdp_work import (
@@ -251,6 +254,10 @@ class SignalingSession:
                 self._hub.chat(seat, text)
             case Hand(raised=raised):
                 self._hub.set_hand(seat, raised)
+            case Music(on=on):
+                self._hub.set_music(seat, on)
+            case React(reaction=reaction):
+                self._hub.reactions.react(seat, reaction)
             case Ping():
                 self._connection.send(Pong())
             case Leave():
@@ -263,6 +270,8 @@ class SignalingSession:
                 self._hub.broadcasting.consent(seat.room, seat.participant, shown)
             case CouncilCommand():
                 await self._hub.council.command(seat, message)
+            case PollStart() | PollClose() | PollRemove() | PollVote():
+                await self._hub.polls.handle(seat, message)
             case _ if isinstance(message, HOST_COMMANDS):
                 await self._host_commands.handle(seat, message)
 

@@ -6,31 +6,26 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from functools import partial
-from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator
 
 from klingel_bots.browser import PageOpener, wait_media_flowing, wait_until
-from klingel_bots.host_page import LOBBY, switch
+from klingel_bots.host_page import open_room_without_lobby
 from klingel_bots.room_page import (
     CAMERA_BUTTON,
     CHAT_FIELD,
-    ENTER_ROOM_BUTTON,
     HAND_BUTTON,
     LEAVE_BUTTON,
     MICROPHONE_BUTTON,
-    ROOM_NAME_FIELD,
     SCREEN_BUTTON,
     SEND_BUTTON,
     Person,
     has_class,
-    join_from_prejoin,
     join_room,
     lacks_class,
     open_chat,
-    own_id,
     remote_participants,
     tile_of,
     wait_state,
@@ -45,15 +40,7 @@ async def call(browser: Browser, server: str) -> AsyncIterator[list[Person]]:
     with the lobby on, which she turns off); Ben and Cem follow her link."""
     opener = PageOpener(browser)
     try:
-        anna_page = await opener(server + "/")
-        page = anna_page.page
-        await page.get_by_role("textbox", name=ROOM_NAME_FIELD).fill("Musikschule Geige 7")
-        await page.get_by_role("button", name=ENTER_ROOM_BUTTON).click()
-        await page.wait_for_url(re.compile(r"/r/musikschule-geige-7#host=.+$"))
-        await join_from_prejoin(page, "Anna")
-        anna = Person("Anna", anna_page, await own_id(page))
-        await switch(page, LOBBY, False)
-        room = urlsplit(page.url).path.rsplit("/", 1)[1]
+        anna, room = await open_room_without_lobby(opener, server, "Musikschule Geige 7", "Anna")
         ben = await join_room(opener, server, room, "Ben")
         cem = await join_room(opener, server, room, "Cem")
         yield [anna, ben, cem]

@@ -21,6 +21,10 @@ GERMAN_TOPICS = (
     "stumm",
     "entfern",
     "beend",
+    "reaktion",
+    "umfrage",
+    "musikmodus",
+    "gruppenräume",
 )
 ENGLISH_TOPICS = (
     "role",
@@ -32,6 +36,10 @@ ENGLISH_TOPICS = (
     "mute",
     "remov",
     "end",
+    "reaction",
+    "poll",
+    "music mode",
+    "breakout",
 )
 
 

@@ -38,6 +38,7 @@ from klingel.protocol.messages import (
 )
 from klingel.protocol.moderation import MAX_DENIAL_LENGTH, MAX_PASSWORD_LENGTH, ROOM_SETTING_FIELDS
 from klingel.protocol.objects import ROLES, VIDEO_SOURCES
+from klingel.protocol.reactions import REACTIONS
 
 __all__ = [
     "CLIENT_TYPES",
@@ -157,6 +158,33 @@ def _bare(kind: str) -> st.SearchStrategy[Message]:
     return st.just({"type": kind})
 
 
+def _breakouts() -> st.SearchStrategy[Message]:
+    groups = st.lists(ids, unique=True, max_size=8).flatmap(
+        lambda people: st.integers(1, 4).map(
+            lambda count: [people[start::count] for start in range(count)]
+        )
+    )
+    return st.one_of(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("breakouts"),
+                "action": st.just("open"),
+                "groups": groups,
+                "minutes": st.integers(0, 240),
+                "auto": st.booleans(),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("breakouts"),
+                "action": st.just("message"),
+                "text": bounded_text(1, 500),
+            }
+        ),
+        st.just({"type": "breakouts", "action": "close"}),
+    )
+
+
 _VALID: dict[str, st.SearchStrategy[Message]] = {
     "join": st.fixed_dictionaries(
         {
@@ -189,6 +217,11 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
         {"type": st.just("chat"), "text": bounded_text(1, MAX_CHAT_LENGTH)}
     ),
     "hand": st.fixed_dictionaries({"type": st.just("hand"), "raised": st.booleans()}),
+    "breakouts": _breakouts(),
+    "music": st.fixed_dictionaries({"type": st.just("music"), "on": st.booleans()}),
+    "react": st.fixed_dictionaries(
+        {"type": st.just("react"), "reaction": st.sampled_from(REACTIONS)}
+    ),
     "ping": _bare("ping"),
     "leave": _bare("leave"),
     "unmute": _bare("unmute"),
@@ -205,6 +238,9 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
     "mute": _with_id("mute"),
     "mute_all": _bare("mute_all"),
     "allow_unmute": _with_id("allow_unmute"),
+    "music_for": st.fixed_dictionaries(
+        {"type": st.just("music_for"), "id": ids, "on": st.booleans()}
+    ),
     "stop_video": st.fixed_dictionaries(
         {"type": st.just("stop_video"), "id": ids, "source": st.sampled_from(VIDEO_SOURCES)}
     ),
@@ -291,6 +327,27 @@ _VALID: dict[str, st.SearchStrategy[Message]] = {
             "on": st.booleans(),
             "pointOfOrder": st.booleans(),
         },
+    ),
+    "poll_start": st.fixed_dictionaries(
+        {
+            "type": st.just("poll_start"),
+            "question": bounded_text(1, 200),
+            "options": st.lists(bounded_text(1, 80), min_size=2, max_size=10),
+            "anonymous": st.booleans(),
+            "multiple": st.booleans(),
+            "results": st.sampled_from(["live", "end"]),
+        }
+    ),
+    "poll_close": st.fixed_dictionaries({"type": st.just("poll_close"), "id": bounded_text(1, 16)}),
+    "poll_remove": st.fixed_dictionaries(
+        {"type": st.just("poll_remove"), "id": bounded_text(1, 16)}
+    ),
+    "poll_vote": st.fixed_dictionaries(
+        {
+            "type": st.just("poll_vote"),
+            "id": bounded_text(1, 16),
+            "choices": st.lists(st.integers(0, 9), min_size=1, max_size=10),
+        }
     ),
 }
 STRATEGY_TYPES: frozenset[str] = frozenset(_VALID)
@@ -544,9 +601,13 @@ class FrameMutator:
         return _encoded(damaged, *outcomes, what="replaced")
 
     def _replace_nested(self, message: Message) -> HostileFrame:
-        lists = [key for key, value in message.items() if isinstance(value, list) and value]
+        lists = [
+            key
+            for key, value in message.items()
+            if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+        ]
         if not lists:
-            return self._replace(message)
+            return self._replace(message)  # no list of objects: lists of values are values
         key = self._rng.choice(lists)
         items = list(message[key])
         index = self._rng.randrange(len(items))

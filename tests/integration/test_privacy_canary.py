@@ -28,6 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
 from klingel.protocol.moderation import Waiting
+from klingel.protocol.polls import PollClose, PollStart
 from klingel_bots.browser import wait_until
 from klingel_bots.client import ProtocolClient
 from klingel_bots.server_process import ServerProcess
@@ -106,6 +107,9 @@ async def test_markers_reach_neither_the_log_nor_any_file(tmp_path: Path, test_m
         await wait_until(lambda: len(host.others_streams()) == 2, message="the pupil's streams")
         await host.wait_receiving(list(host.others_streams()), timeout=30)
         await pupil.chat(f"Frage {marker}")
+        question = f"Umfrage {marker}"
+        await host.send(PollStart(question, (f"Ja {marker}", "Nein"), False, False, "live"))
+        await host.send(PollClose(id="p-00000000"))  # refused: nothing of it is logged either
 
         async with connect(base.replace("http", "ws") + "/ws", origin=Origin(base)) as denied:
             await denied.send(

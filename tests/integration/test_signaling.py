@@ -87,6 +87,7 @@ async def test_join_and_leave_are_announced(join: JoinFn, server: Server) -> Non
         "unmuteAllowed": True,
         "hasPassword": False,
         "e2ee": False,
+        "music": False,
     }
     assert joined["you"]["role"] == "guest"  # a room nobody created has no host
     assert joined["resumed"] is False and joined["resume"]

@@ -99,6 +99,16 @@ export class FakePeerConnection extends EventTarget {
   /** @type {FakeTransceiver[]} those that got their mid in the pending offer */
   #newInOffer = [];
 
+  /** @type {FakeTransceiver[] | null} the transceivers of the offer made, until it is set */
+  #offered = null;
+
+  /** Like a browser, the offer describes the transceivers there are at the call. */
+  async createOffer() {
+    this.#offered = this.#transceivers.filter((t) => !t.stopped);
+    await Promise.resolve();
+    return { type: "offer", sdp: "v=0\r\n" };
+  }
+
   /** @param {{type: string, sdp?: string}} [description] */
   async setLocalDescription(description) {
     if (description?.type === "rollback") {
@@ -111,7 +121,8 @@ export class FakePeerConnection extends EventTarget {
     }
     // Like a browser with an empty operations chain, the offer is made of the transceivers
     // there are at the call; one added a moment later waits for the next offer.
-    const live = this.#transceivers.filter((t) => !t.stopped);
+    const live = (description ? this.#offered : null) ?? this.#transceivers.filter((t) => !t.stopped);
+    this.#offered = null;
     await Promise.resolve();
     this.offersMade += 1;
     this.#newInOffer = live.filter((t) => t.mid === null);

@@ -125,12 +125,12 @@ test("hosts are offered only what the server allows them", () => {
   const host = toParticipant(person({ role: "host" }));
   assert.deepEqual(actionsFor("guest", guest), []);
   assert.deepEqual(actionsFor("host", toParticipant(person({ you: true }))), []);
-  assert.deepEqual(actionsFor("host", guest), ["mute", "stopCamera", "remove", "makeCohost"]);
-  assert.deepEqual(actionsFor("cohost", guest), ["mute", "stopCamera", "remove"]);
+  assert.deepEqual(actionsFor("host", guest), ["mute", "musicOn", "stopCamera", "remove", "makeCohost"]);
+  assert.deepEqual(actionsFor("cohost", guest), ["mute", "musicOn", "stopCamera", "remove"]);
   assert.deepEqual(actionsFor("cohost", host), [], "a co-host never acts on a host");
-  assert.deepEqual(actionsFor("host", cohost), ["mute", "stopCamera", "remove", "makeGuest", "makeHost"]);
-  const mutedSharing = toParticipant(person({ mutedByHost: true, screen: true }));
-  assert.deepEqual(actionsFor("host", mutedSharing), ["allowUnmute", "stopCamera", "stopScreen", "remove", "makeCohost"]);
+  assert.deepEqual(actionsFor("host", cohost), ["mute", "musicOn", "stopCamera", "remove", "makeGuest", "makeHost"]);
+  const mutedSharing = toParticipant(person({ mutedByHost: true, screen: true, music: true }));
+  assert.deepEqual(actionsFor("host", mutedSharing), ["allowUnmute", "musicOff", "stopCamera", "stopScreen", "remove", "makeCohost"]);
 });
 
 test("each way a host ends our part has a page state of its own", () => {

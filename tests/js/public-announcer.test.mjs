@@ -5,36 +5,9 @@ import { test } from "node:test";
 
 import { NOT_PUBLIC, toBroadcastState } from "../../klingel/static/js/broadcast-state.js";
 import { PublicAnnouncer } from "../../klingel/static/js/public-announcer.js";
+import { fakeClock } from "./fake-clock.mjs";
 
 const on = (viewers, live = true) => toBroadcastState({ on: true, live, viewers, hidden: [] });
-
-/** A clock the test moves by hand. */
-function fakeClock() {
-  let now = 0;
-  /** @type {{at: number, run: () => void, id: number}[]} */
-  let timers = [];
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (run, ms) => {
-      const id = next++;
-      timers.push({ at: now + ms, run, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      timers = timers.filter((timer) => timer.id !== id);
-    },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((timer) => timer.at <= now);
-      timers = timers.filter((timer) => timer.at > now);
-      for (const timer of due) timer.run();
-    },
-    get pending() {
-      return timers.length;
-    },
-  };
-}
 
 function announcer() {
   const clock = fakeClock();

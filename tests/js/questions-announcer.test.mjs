@@ -8,33 +8,7 @@ import {
   QuestionsAnnouncer,
   newQuestionsWords,
 } from "../../klingel/static/js/questions-announcer.js";
-
-/** A clock the test moves by hand. */
-function fakeClock() {
-  let now = 0;
-  let timers = [];
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (run, ms) => {
-      const id = next++;
-      timers.push({ at: now + ms, run, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      timers = timers.filter((timer) => timer.id !== id);
-    },
-    advance(ms) {
-      now += ms;
-      const due = timers.filter((timer) => timer.at <= now);
-      timers = timers.filter((timer) => timer.at > now);
-      for (const timer of due) timer.run();
-    },
-    get pending() {
-      return timers.length;
-    },
-  };
-}
+import { fakeClock } from "./fake-clock.mjs";
 
 function announcer() {
   const clock = fakeClock();

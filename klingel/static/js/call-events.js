@@ -24,6 +24,8 @@ export const CallEvent = Object.freeze({
   TRACK_REMOVED: "track_removed",
   /** detail: `{id, from, name, text, ts, mine}` */
   CHAT: "chat",
+  /** detail: `{from, reaction, mine}`: someone reacted (`mine`: we did). */
+  REACTION: "reaction",
   /** detail: `{id}` (or `null`) */
   ACTIVE_SPEAKER: "active_speaker",
   /** detail: `{code}`: a refusal to tell the person about; the call goes on. */
@@ -42,6 +44,8 @@ export const CallEvent = Object.freeze({
   MUTED_BY_HOST: "muted_by_host",
   /** A host lets us unmute. */
   UNMUTE_ALLOWED: "unmute_allowed",
+  /** detail: `{on}`: a host switched music mode for our microphone (docs/music-mode.md). */
+  MUSIC_BY_HOST: "music_by_host",
   /** detail: `{source}`: a host stopped our `camera` or `screen`; that track must end. */
   VIDEO_STOPPED: "video_stopped",
   /** detail: `{secret, cohostSecret}`: keep these; the secrets we held no longer work. */
@@ -61,8 +65,18 @@ export const CallEvent = Object.freeze({
    * closed until we are let back), or we are back (both connections start anew).
    */
   COUNCIL_HELD: "council_held",
+  /** detail: `{state}`: the room's breakout groups as we see them (`BreakoutsState`). */
+  BREAKOUTS: "breakouts",
+  /** detail: `{name, text}`: a host's message to every group. */
+  BREAKOUT_MESSAGE: "breakout_message",
   /** detail: `{code}`: the server refused one of our `council` commands. */
   COUNCIL_REFUSED: "council_refused",
+  /** detail: `{poll}`: the room's poll as we may see it (`Poll`). */
+  POLL: "poll",
+  /** detail: `{id}`: a host took the poll away. */
+  POLL_REMOVED: "poll_removed",
+  /** detail: `{code, ref}`: the server refused one of our poll commands or votes. */
+  POLL_REFUSED: "poll_refused",
 });
 
 /**

@@ -17,9 +17,12 @@ import { CallEvent, CallState, E2EE_REQUIRED, endStateFor } from "./call-events.
 import { CouncilCommands } from "./council-commands.js";
 import { toCouncilState, toHeld } from "./council-state.js";
 import { HostCommands } from "./host-commands.js";
+import { POLL_COMMANDS, PollCommands, toPoll } from "./poll-state.js";
 import { LayerRequests } from "./layers.js";
 import { toBroadcastState } from "./broadcast-state.js";
 import { QUESTION_COMMANDS, toInbox } from "./questions-state.js";
+import { isReaction } from "./reactions.js";
+import { toBreakoutsState } from "./breakouts-state.js";
 import { RoomState, toRoomSettings } from "./room-state.js";
 
 /** The longest the call view waits for the subscribe answer to be applied before it is drawn. */
@@ -41,8 +44,13 @@ const NOTICE_CODES = new Set([
   "unmute_not_allowed",
   "password_too_short",
   "not_saved",
+  "breakouts_running",
+  "no_breakouts",
+  "breakouts_not_here",
+  "unknown_participant",
 ]);
 
+/** @typedef {import("./reactions.js").Reaction} Reaction */
 /** @typedef {import("./media.js").TrackSource} TrackSource */
 /** @typedef {import("./media.js").RemoteStream} RemoteStream */
 /** @typedef {import("./join-timing.js").JoinTiming} JoinTiming */
@@ -71,6 +79,8 @@ export class Call extends EventTarget {
   #signaling;
   /** @type {Publisher | null} */
   #publisher = null;
+  /** Music mode for our microphone (docs/music-mode.md), also for a publisher made later. */
+  #music = false;
   /** @type {Subscriber | null} */
   #subscriber = null;
   /** @type {RTCIceServer[]} */
@@ -108,7 +118,8 @@ export class Call extends EventTarget {
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
    *   hostSecret?: string | null, password?: string | null, invitation?: string | null,
-   *   member?: string | null, encryption?: CallEncryption | null}} options
+   *   member?: string | null, encryption?: CallEncryption | null,
+   *   breakout?: {pass: string, group: number} | null}} options
    *   `timing` records the steps of this join on the performance timeline; `encryption`
    *   encrypts all media end to end (and is required in a room that says so).
    */
@@ -122,6 +133,8 @@ export class Call extends EventTarget {
     this.#layers = new LayerRequests((message) => this.#signaling.send(message));
     /** What members of a council (and its chair) ask of the session; the server checks. */
     this.council = new CouncilCommands((message) => this.#signaling.send(message));
+    /** Polls: hosts and co-hosts start, close and remove them; everyone votes. */
+    this.polls = new PollCommands((message) => this.#signaling.send(message));
     const on = (/** @type {string} */ type, /** @type {(detail: any) => void} */ handler) =>
       this.#signaling.addEventListener(type, (event) =>
         handler(/** @type {CustomEvent} */ (event).detail),
@@ -141,6 +154,17 @@ export class Call extends EventTarget {
       if (this.room.removeStream(m.id)) this.#resubscribe();
     });
     on(SignalingEvent.CHAT, (m) => this.#chat(m));
+    on(SignalingEvent.BREAKOUTS, (m) => this.#emit(CallEvent.BREAKOUTS, { state: toBreakoutsState(m) }));
+    on(SignalingEvent.BREAKOUT_MESSAGE, (m) => {
+      if (typeof m.name === "string" && typeof m.text === "string") {
+        this.#emit(CallEvent.BREAKOUT_MESSAGE, { name: m.name, text: m.text });
+      }
+    });
+    on(SignalingEvent.REACTION, (m) => {
+      if (typeof m.from === "string" && isReaction(m.reaction)) {
+        this.#emit(CallEvent.REACTION, { from: m.from, reaction: m.reaction, mine: m.from === this.room.you?.id });
+      }
+    });
     on(SignalingEvent.ACTIVE_SPEAKER, (m) => {
       this.room.activeSpeaker = typeof m.id === "string" ? m.id : null;
       this.#emit(CallEvent.ACTIVE_SPEAKER, { id: this.room.activeSpeaker });
@@ -167,6 +191,7 @@ export class Call extends EventTarget {
     on(SignalingEvent.ROOM_UPDATED, (m) => this.#roomUpdated(m.room));
     on(SignalingEvent.MUTED_BY_HOST, () => this.#emit(CallEvent.MUTED_BY_HOST, {}));
     on(SignalingEvent.UNMUTE_ALLOWED, () => this.#emit(CallEvent.UNMUTE_ALLOWED, {}));
+    on(SignalingEvent.MUSIC_BY_HOST, (m) => this.#emit(CallEvent.MUSIC_BY_HOST, { on: m.on === true }));
     on(SignalingEvent.HOST_SECRETS, (m) => {
       if (typeof m.secret === "string" && typeof m.cohostSecret === "string") {
         this.#emit(CallEvent.HOST_SECRETS, { secret: m.secret, cohostSecret: m.cohostSecret });
@@ -177,6 +202,11 @@ export class Call extends EventTarget {
       this.#emit(CallEvent.BROADCAST_STATE, { state: toBroadcastState(m) }),
     );
     on(SignalingEvent.QUESTIONS, (m) => this.#emit(CallEvent.QUESTIONS, { inbox: toInbox(m) }));
+    on(SignalingEvent.POLL, (m) => {
+      const poll = toPoll(m);
+      if (poll) this.#emit(CallEvent.POLL, { poll });
+    });
+    on(SignalingEvent.POLL_REMOVED, (m) => this.#emit(CallEvent.POLL_REMOVED, { id: String(m.id) }));
     on(SignalingEvent.COUNCIL_STATE, (m) => {
       // Nobody held outside hears the session: a state means we are in (a resumed socket may
       // have missed the word that let us back).
@@ -246,6 +276,38 @@ export class Call extends EventTarget {
    */
   sendChat(text) {
     return this.#signaling.send({ type: "chat", text });
+  }
+
+  /**
+   * @param {Reaction} reaction
+   * @returns {boolean} whether it went out
+   */
+  react(reaction) {
+    return this.#signaling.send({ type: "react", reaction });
+  }
+
+  /**
+   * Music mode for our microphone: the others are told (`music`), and the publish connection
+   * asks the SFU for stereo at a high bitrate with its next offer (made now if it runs).
+   * @param {boolean} on
+   * @returns {boolean} whether the message went out
+   */
+  setMusic(on) {
+    this.#music = on;
+    this.#publisher?.setMusic(on);
+    return this.#signaling.send({ type: "music", on });
+  }
+
+  /**
+   * Where this call's joins lead while the room has breakout groups (our pass and the group,
+   * 0: the main room); null once they are over: a resume goes the usual way again.
+   */
+  get breakout() {
+    return this.#signaling.breakout;
+  }
+
+  forgetBreakout() {
+    this.#signaling.breakout = null;
   }
 
   /** @param {boolean} raised */
@@ -457,6 +519,7 @@ export class Call extends EventTarget {
         this.#timing,
         this.#encryption,
       );
+      publisher.setMusic(this.#music);
       this.#publisher = publisher;
       this.#watch(publisher, recovering);
       publisher.setTracks(this.#local);
@@ -533,6 +596,10 @@ export class Call extends EventTarget {
     // The questions inbox says these in its own words, next to the question they are about.
     if (QUESTION_COMMANDS.has(message.ref)) {
       this.#emit(CallEvent.QUESTION_REFUSED, { code, ref: String(message.ref) });
+      return;
+    }
+    if (POLL_COMMANDS.has(message.ref)) {
+      this.#emit(CallEvent.POLL_REFUSED, { code, ref: String(message.ref) });
       return;
     }
     if (message.ref === "council") this.#emit(CallEvent.COUNCIL_REFUSED, { code });

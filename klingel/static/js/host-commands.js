@@ -16,6 +16,14 @@ export class HostCommands {
     this.#send = send;
   }
 
+  /**
+   * @param {{action: "open", groups: string[][], minutes: number, auto: boolean}
+   *   | {action: "message", text: string} | {action: "close"}} command
+   */
+  breakouts(command) {
+    return this.#send({ type: "breakouts", ...command });
+  }
+
   /** @param {Partial<Omit<RoomSettings, "id" | "capacity" | "hasPassword">>} changes */
   changeSettings(changes) {
     return this.#send({ type: "room_settings", ...changes });
@@ -53,6 +61,15 @@ export class HostCommands {
   /** @param {string} id */
   allowUnmute(id) {
     return this.#send({ type: "allow_unmute", id });
+  }
+
+  /**
+   * Music mode for one participant: their page switches it (docs/music-mode.md).
+   * @param {string} id
+   * @param {boolean} on
+   */
+  musicFor(id, on) {
+    return this.#send({ type: "music_for", id, on });
   }
 
   /** @param {string} id @param {"camera" | "screen"} source */

@@ -54,7 +54,37 @@ export class DeviceError extends Error {
 
 /** @typedef {"microphone" | "camera" | "screen"} LocalSource */
 
+/**
+ * Applies the processing switches of `constraints` to a running microphone track and tells
+ * whether it now has them (Chromium answers `applyConstraints` without changing its audio
+ * processing in some versions, so the settings decide).
+ * @param {MediaStreamTrack} track
+ * @param {MediaTrackConstraints} constraints
+ */
+async function followsConstraints(track, constraints) {
+  try {
+    await track.applyConstraints(constraints);
+  } catch {
+    return false;
+  }
+  const settings = track.getSettings();
+  return (["echoCancellation", "noiseSuppression", "autoGainControl"]).every(
+    (name) => !(name in constraints) || settings[name] === constraints[name],
+  );
+}
+
 const AUDIO_PROCESSING = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+/**
+ * Music mode (docs/music-mode.md): an instrument must reach the others as it sounds. Echo
+ * cancellation, noise suppression and gain control take a held note for an echo or a noise and
+ * pump its loudness; without them, stereo is possible where the microphone has two channels.
+ */
+const MUSIC_PROCESSING = {
+  echoCancellation: false,
+  noiseSuppression: false,
+  autoGainControl: false,
+  channelCount: { ideal: 2 },
+};
 // 720p gives the full simulcast ladder (browsers send fewer layers for small captures); the
 // many small tiles of a large room receive the small layers, so the SFU forwards little more.
 const CAMERA_SHAPE = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24 } };
@@ -64,6 +94,8 @@ export class LocalMedia extends EventTarget {
   #tracks = new Map();
   /** @type {{microphone: string, camera: string}} the chosen device ids ("" = default) */
   devices = { microphone: "", camera: "" };
+  /** Whether the microphone opens (and is) without speech processing: music mode. */
+  musicMode = false;
 
   /**
    * @param {LocalSource} source
@@ -163,6 +195,27 @@ export class LocalMedia extends EventTarget {
     }
   }
 
+  /**
+   * Switches the microphone's speech processing off (music mode) or back on, without a new
+   * offer: the running track takes the new constraints where the browser can, else the
+   * microphone opens anew and its new track replaces the old one (`LocalMediaEvent.TRACK`).
+   * A microphone that is off opens this way the next time.
+   * @param {boolean} on
+   */
+  async setMusicMode(on) {
+    if (this.musicMode === on) return;
+    this.musicMode = on;
+    const current = this.#tracks.get("microphone");
+    if (!current) return;
+    if (await followsConstraints(current, this.#audioConstraints())) return;
+    try {
+      await this.openOne("microphone");
+    } catch (error) {
+      this.#take("microphone", null);
+      throw error;
+    }
+  }
+
   /** Asks which screen, window or tab to share. @returns {Promise<MediaStreamTrack>} */
   async openScreen() {
     if (!navigator.mediaDevices?.getDisplayMedia) {
@@ -216,7 +269,8 @@ export class LocalMedia extends EventTarget {
 
   #audioConstraints() {
     const id = this.devices.microphone;
-    return id ? { ...AUDIO_PROCESSING, deviceId: { exact: id } } : AUDIO_PROCESSING;
+    const processing = this.musicMode ? MUSIC_PROCESSING : AUDIO_PROCESSING;
+    return id ? { ...processing, deviceId: { exact: id } } : processing;
   }
 
   #videoConstraints() {

@@ -6,6 +6,7 @@
 
 import { JoinStep } from "./join-timing.js";
 import { OneWayConnection } from "./one-way-connection.js";
+import { MUSIC_OFFER, SPEECH_OFFER, STEREO_RECEIVING, withOpusParameters } from "./opus-sdp.js";
 
 export { ConnectionEvent } from "./one-way-connection.js";
 
@@ -95,6 +96,15 @@ function isBaselineH264(codec) {
     parameters.get("packetization-mode") === "1" &&
     (parameters.get("profile-level-id") ?? "").startsWith("42e0")
   );
+}
+
+/**
+ * A subscribe offer that lets the browser decode two Opus channels: Chromium decodes stereo
+ * only when its own description's Opus parameters say `stereo=1`.
+ * @param {string} sdp
+ */
+export function receivingStereo(sdp) {
+  return withOpusParameters(sdp, STEREO_RECEIVING);
 }
 
 /**
@@ -256,6 +266,8 @@ export class Publisher extends OneWayConnection {
   #switches = new WeakMap();
   /** @type {MediaEncryption | null} */
   #encryption;
+  /** Music mode: the microphone asks the SFU for stereo at a high bitrate (docs/music-mode.md). */
+  #music = false;
 
   /**
    * @param {Requester} signaling
@@ -273,6 +285,27 @@ export class Publisher extends OneWayConnection {
     };
     super(signaling, iceServers, steps, timing, encryption?.peerConfiguration() ?? {});
     this.#encryption = encryption;
+  }
+
+  /**
+   * Music mode on or off for the microphone: the next offer asks for it, and one is made now
+   * if the microphone is already negotiated (the encoder follows the SFU's answer).
+   * @param {boolean} on
+   */
+  setMusic(on) {
+    if (this.#music === on) return;
+    this.#music = on;
+    if (this.#transceivers.has("microphone")) this.negotiate();
+  }
+
+  /**
+   * The microphone is our only audio, so every audio section of the offer is its (a new
+   * transceiver has no mid until the offer is set). In speech mode the music parameters are
+   * taken out: Chromium would offer again what it negotiated before.
+   * @param {string} sdp
+   */
+  shapeOffer(sdp) {
+    return withOpusParameters(sdp, this.#music ? MUSIC_OFFER : SPEECH_OFFER);
   }
 
   /**
@@ -506,6 +539,15 @@ export class Subscriber extends OneWayConnection {
       changed = true;
     }
     if (changed) this.negotiate();
+  }
+
+  /**
+   * Every receiver decodes two channels where they come (a stream in music mode); a mono
+   * stream decodes as before, into two equal channels.
+   * @param {string} sdp
+   */
+  shapeOffer(sdp) {
+    return receivingStereo(sdp);
   }
 
   /** @param {boolean} reused */

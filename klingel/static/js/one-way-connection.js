@@ -124,6 +124,16 @@ export class OneWayConnection extends EventTarget {
    */
   beforeOffer(_reused) {}
 
+  /**
+   * The offer as it is set and sent: a subclass adds what the browser cannot be asked for
+   * through an API (Opus parameters, `opus-sdp.js`).
+   * @param {string} sdp
+   * @returns {string}
+   */
+  shapeOffer(sdp) {
+    return sdp;
+  }
+
   /** Whether the offer made ahead describes exactly what the connection needs now. */
   offerMadeAheadFits() {
     return false;
@@ -249,7 +259,9 @@ export class OneWayConnection extends EventTarget {
     this.beforeOffer(reused);
     if (!reused) {
       if (restart) this.pc.restartIce();
-      await this.pc.setLocalDescription();
+      const offer = await this.pc.createOffer();
+      const sdp = this.shapeOffer(offer.sdp ?? "");
+      await this.pc.setLocalDescription(sdp === offer.sdp ? offer : { type: "offer", sdp });
     }
     const local = this.pc.localDescription;
     if (!local) throw new Error("no local description");

@@ -86,8 +86,8 @@ export class OwnParticipant {
   updated(participant) {
     const before = this.#self;
     if (before) {
-      const { name, hand, role, mutedByHost } = participant;
-      this.#self = { ...before, name, hand, role, mutedByHost };
+      const { name, hand, role, mutedByHost, music } = participant;
+      this.#self = { ...before, name, hand, role, mutedByHost, music };
     }
     const roleChanged = before !== null && before.role !== participant.role;
     const unmute = Boolean(before?.mutedByHost && !participant.mutedByHost && this.#unmuteAsked);

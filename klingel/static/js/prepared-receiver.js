@@ -12,7 +12,7 @@
  * gathering) before anything goes out. No DOM here.
  */
 
-import { receiveForwardedCodecs } from "./media.js";
+import { receiveForwardedCodecs, receivingStereo } from "./media.js";
 import { connectionConfiguration } from "./one-way-connection.js";
 
 /**
@@ -60,7 +60,10 @@ export class PreparedReceiver {
         this.#spares.push(transceiver);
       }
     }
-    this.#offer = pc.setLocalDescription().then(
+    this.#offer = pc
+      .createOffer()
+      .then((offer) => pc.setLocalDescription({ type: "offer", sdp: receivingStereo(offer.sdp ?? "") }))
+      .then(
       () => true,
       (error) => {
         console.debug("klingel: no subscribe offer made ahead", error);

@@ -47,6 +47,8 @@ export const SignalingEvent = Object.freeze({
   STREAM_ADDED: "stream_added",
   STREAM_REMOVED: "stream_removed",
   CHAT: "chat",
+  /** detail: the `reaction` message: someone (we too) reacted. */
+  REACTION: "reaction",
   ACTIVE_SPEAKER: "active_speaker",
   /** detail: the `publish_layers` message: which layers of one of our streams anyone receives. */
   PUBLISH_LAYERS: "publish_layers",
@@ -59,6 +61,7 @@ export const SignalingEvent = Object.freeze({
   ROOM_UPDATED: "room_updated",
   MUTED_BY_HOST: "muted_by_host",
   UNMUTE_ALLOWED: "unmute_allowed",
+  MUSIC_BY_HOST: "music_by_host",
   VIDEO_STOPPED: "video_stopped",
   /** detail: `{secret, cohostSecret}`: our role's secrets changed; later joins use `secret`. */
   HOST_SECRETS: "host_secrets",
@@ -74,6 +77,14 @@ export const SignalingEvent = Object.freeze({
   COUNCIL_STATE: "council_state",
   /** detail: the `council_held` message: we wait outside an item, or are let back. */
   COUNCIL_HELD: "council_held",
+  /** detail: the `breakouts` message: the room's breakout groups as we see them. */
+  BREAKOUTS: "breakouts",
+  /** detail: the `breakout_message` message: a host's word to every group. */
+  BREAKOUT_MESSAGE: "breakout_message",
+  /** detail: the `poll` message: the room's poll as we may see it. */
+  POLL: "poll",
+  /** detail: the `poll_removed` message: a host took the poll away. */
+  POLL_REMOVED: "poll_removed",
 });
 
 export const SignalingState = Object.freeze({
@@ -94,6 +105,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.STREAM_ADDED,
   SignalingEvent.STREAM_REMOVED,
   SignalingEvent.CHAT,
+  SignalingEvent.REACTION,
   SignalingEvent.ACTIVE_SPEAKER,
   SignalingEvent.PUBLISH_LAYERS,
   SignalingEvent.MEDIA_RESET,
@@ -103,6 +115,7 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.ROOM_UPDATED,
   SignalingEvent.MUTED_BY_HOST,
   SignalingEvent.UNMUTE_ALLOWED,
+  SignalingEvent.MUSIC_BY_HOST,
   SignalingEvent.VIDEO_STOPPED,
   SignalingEvent.PASSWORD_GUESSING,
   SignalingEvent.E2EE,
@@ -110,6 +123,10 @@ const FORWARDED_TYPES = new Set([
   SignalingEvent.QUESTIONS,
   SignalingEvent.COUNCIL_STATE,
   SignalingEvent.COUNCIL_HELD,
+  SignalingEvent.BREAKOUTS,
+  SignalingEvent.BREAKOUT_MESSAGE,
+  SignalingEvent.POLL,
+  SignalingEvent.POLL_REMOVED,
 ]);
 
 /** Errors after which trying again cannot help: show them and stop. */
@@ -126,6 +143,8 @@ export const FATAL_CODES = Object.freeze(
     "room_locked",
     "removed",
     "member_link_invalid",
+    "breakout_over",
+    "not_your_group",
   ]),
 );
 
@@ -213,12 +232,14 @@ export class SignalingClient extends EventTarget {
   /**
    * @param {{room: string, name: string, origin?: string, timing?: JoinTiming | null,
    *   hostSecret?: string | null, password?: string | null,
-   *   invitation?: string | null, member?: string | null}} options
+   *   invitation?: string | null, member?: string | null,
+   *   breakout?: {pass: string, group: number} | null}} options
    *   `origin` defaults to the page's own (the socket never goes anywhere else); `hostSecret`
    *   (host or co-host), `password`, `invitation` (a host's invitation of a viewer) and
-   *   `member` (a council member's personal link secret) go only into `join`.
+   *   `member` (a council member's personal link secret) go only into `join`; `breakout`
+   *   (our pass while the room has groups) leads each join into that group, 0: the main room.
    */
-  constructor({ room, name, origin, timing, hostSecret, password, invitation, member }) {
+  constructor({ room, name, origin, timing, hostSecret, password, invitation, member, breakout }) {
     super();
     this.room = room;
     this.name = name;
@@ -227,6 +248,8 @@ export class SignalingClient extends EventTarget {
     /** Lets in once: forgotten as soon as the server answered the join that carried it. */
     this.invitation = invitation ?? null;
     this.member = member ?? null;
+    /** @type {{pass: string, group: number} | null} */
+    this.breakout = breakout ?? null;
     this.origin = origin ?? globalThis.location.origin;
     this.#timing = timing ?? null;
   }
@@ -319,6 +342,10 @@ export class SignalingClient extends EventTarget {
       if (this.password) join.password = this.password;
       if (this.invitation) join.invitation = this.invitation;
       if (this.member) join.member = this.member;
+      if (this.breakout) {
+        join.breakout = this.breakout.pass;
+        join.group = this.breakout.group;
+      }
       this.#sendRaw(join);
     };
     socket.addEventListener("message", (event) => {

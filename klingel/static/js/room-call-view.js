@@ -23,8 +23,9 @@ import { TileGrid } from "./ui/tiles.js";
 /** @typedef {import("./ui/toasts.js").Toasts} Toasts */
 
 /**
- * @typedef {{i18n: I18n, toasts: Toasts, doorbell: Doorbell, local: LocalMedia, mode: ViewMode}}
- *   CallViewDeps `mode`: the view chosen last
+ * @typedef {{i18n: I18n, toasts: Toasts, doorbell: Doorbell, local: LocalMedia, mode: ViewMode,
+ *   quiet?: () => boolean}} CallViewDeps `mode`: the view chosen last; `quiet`: people come
+ *   and go in numbers now (breakout groups): no chime and no note for each
  * @typedef {{modeChanged: (mode: ViewMode) => void, peopleChanged: () => void,
  *   invite: () => void}} CallViewHandlers `modeChanged`: the view shown changed (a pin shows
  *   the speaker view); `peopleChanged`: someone came, went or changed; `invite` copies the link
@@ -118,7 +119,7 @@ export class CallView {
       people.upsert(participant);
       this.#handlers.peopleChanged();
       this.showAlone();
-      if (arrived) {
+      if (arrived && !this.#deps.quiet?.()) {
         doorbell.participantArrived();
         toasts.show("toast.joined", { name: participant.name });
       }
@@ -138,7 +139,7 @@ export class CallView {
       this.forget(id);
       this.#handlers.peopleChanged();
       this.showAlone();
-      if (gone) toasts.show("toast.left", { name: gone });
+      if (gone && !this.#deps.quiet?.()) toasts.show("toast.left", { name: gone });
     });
     on(CallEvent.TRACK_ADDED, ({ stream, track }) => {
       if (stream.kind === "audio") return;

@@ -28,7 +28,8 @@ import { PANELS, SidePanels } from "./ui/side-panels.js";
  * @typedef {{i18n: I18n, storage: Storage | null, toasts: Toasts, doorbell: Doorbell,
  *   preferences: RoomPreferences, chat: RoomChat, view: CallView, media: RoomMedia,
  *   call: () => Call | null, screenShareForbidden: () => boolean, invite: () => void,
- *   openStored: () => void}} CallControlsDeps `call`: the current call, if the page joined;
+ *   openStored: () => void, openReactions: () => void,
+ *   chooseMusic: (on: boolean) => void}} CallControlsDeps `call`: the current call, if the page joined;
  *   `screenShareForbidden`: the room lets only hosts share their screen
  */
 
@@ -110,6 +111,8 @@ export class CallControls {
       else local.close("screen");
     } else if (toggle === "hand") {
       if (call?.setHand(on)) this.bar.set("hand", on);
+    } else if (toggle === "music") {
+      this.#deps.chooseMusic(on);
     } else if (toggle === "chat" || toggle === "people" || toggle === "council" || toggle === "host") {
       this.panels.show(toggle, on);
       // The chat puts the focus in its field; the others on their heading.
@@ -127,7 +130,8 @@ export class CallControls {
 
   /** @param {Action} action */
   #action(action) {
-    if (action === "invite") this.#deps.invite();
+    if (action === "react") this.#deps.openReactions();
+    else if (action === "invite") this.#deps.invite();
     else if (action === "stored") this.#deps.openStored();
     else if (action === "settings") this.#deps.media.openSettings();
     else if (action === "language") this.#deps.i18n.toggle();

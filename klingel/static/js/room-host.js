@@ -225,6 +225,10 @@ export class HostTools {
         return host.mute(person.id);
       case "allowUnmute":
         return host.allowUnmute(person.id);
+      case "musicOn":
+        return host.musicFor(person.id, true);
+      case "musicOff":
+        return host.musicFor(person.id, false);
       case "stopCamera":
         return host.stopVideo(person.id, "camera");
       case "stopScreen":

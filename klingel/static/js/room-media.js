@@ -130,6 +130,15 @@ export class RoomMedia {
     });
   }
 
+  /**
+   * Music mode for our microphone (docs/music-mode.md): its speech processing goes off, or
+   * back on, without a new offer; the publish connection follows in `Call.setMusic`.
+   * @param {boolean} on
+   */
+  setMusicMode(on) {
+    this.local.setMusicMode(on).catch((error) => this.#toasts.show(problemKey("microphone", error)));
+  }
+
   /** @param {DeviceRole} role @param {string} deviceId */
   chooseDevice(role, deviceId) {
     if (role === "speaker") {

@@ -82,6 +82,8 @@ export class RoomSession {
   #invitation = takeInvitation();
   /** @type {string | null} a council member's personal link secret: for every join */
   #member = memberSecretFromFragment(location.hash);
+  /** @type {{pass: string, group: number} | null} where our joins lead while there are groups */
+  #breakout = null;
 
   /** @param {RoomSessionDeps} deps */
   constructor(deps) {
@@ -171,12 +173,41 @@ export class RoomSession {
     this.#deps.media.reopen();
   }
 
-  join() {
+  /** The breakout group we are in (0: the main room), while the room has groups. */
+  get group() {
+    return this.#breakout?.group ?? 0;
+  }
+
+  /**
+   * Into a breakout group or back into the main room, with the same name, devices and tracks:
+   * the call in the room we leave ends quietly, and a new one joins with our pass.
+   * @param {string} pass
+   * @param {number} group 0: the main room
+   */
+  moveTo(pass, group) {
+    const previous = this.call;
+    this.#breakout = { pass, group };
+    // Its events are not ours any more: its end shows no "left" screen.
+    this.call = null;
+    previous?.leave();
+    this.join({ moving: true });
+  }
+
+  /** The groups are over: later joins and resumes go the usual way. */
+  forgetBreakout() {
+    if (this.#breakout?.group === 0) {
+      this.#breakout = null;
+      this.call?.forgetBreakout();
+    }
+  }
+
+  /** @param {{moving?: boolean}} [options] `moving`: between the main room and a group */
+  join({ moving = false } = {}) {
     const { room, encryption, view, host, media, followers } = this.#deps;
     const timing = new JoinTiming();
     view.clear();
     this.prejoin.setBusy(true);
-    showState(CallState.JOINING);
+    if (!moving) showState(CallState.JOINING);
     const current = new Call({
       room,
       name: this.#name,
@@ -186,6 +217,7 @@ export class RoomSession {
       invitation: this.#invitation,
       member: this.#member,
       encryption: encryption.startJoin(),
+      breakout: this.#breakout,
     });
     // It lets in once: a later join (after leaving, a refusal, a password) goes the usual way.
     this.#invitation = null;
@@ -210,6 +242,12 @@ export class RoomSession {
   /** @param {{state: string, code: string, message: string | null}} detail */
   #showState({ state, code, message }) {
     const { local } = this.#deps.media;
+    if (state === CallState.ERROR && BREAKOUT_OVER_CODES.has(code) && this.#breakout !== null) {
+      // The groups are over (or this one is not ours): into the main room the usual way.
+      this.#breakout = null;
+      this.join({ moving: true });
+      return;
+    }
     this.#banner.follow(state);
     if (state === CallState.ERROR && (code === E2EE_REQUIRED || code === "bad_name")) {
       // Back to the pre-join view: the person can put it right there.
@@ -321,6 +359,9 @@ export class RoomSession {
     this.#deps.view.showSelf();
   }
 }
+
+/** Refusals of a join with our pass after which the main room is joined without it. */
+const BREAKOUT_OVER_CODES = new Set(["breakout_over", "not_your_group"]);
 
 /**
  * The invitation in the page's address, taken out of it at once: it lets in only once, so a

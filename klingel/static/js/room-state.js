@@ -7,10 +7,10 @@
 /**
  * @typedef {"host" | "cohost" | "guest"} Role
  * @typedef {{id: string, name: string, audio: boolean, video: boolean, screen: boolean,
- *   hand: boolean, you: boolean, role: Role, mutedByHost: boolean}} Participant
+ *   hand: boolean, you: boolean, role: Role, mutedByHost: boolean, music: boolean}} Participant
  * @typedef {{id: string, capacity: number, lobby: boolean, locked: boolean,
  *   officeHours: boolean, screenShareAllowed: boolean, chatAllowed: boolean,
- *   unmuteAllowed: boolean, hasPassword: boolean, e2ee: boolean}} RoomSettings
+ *   unmuteAllowed: boolean, hasPassword: boolean, e2ee: boolean, music: boolean}} RoomSettings
  * @typedef {import("./media.js").RemoteStream} RemoteStream
  */
 
@@ -44,6 +44,7 @@ export function toRoomSettings(value) {
     unmuteAllowed: flag("unmuteAllowed", true),
     hasPassword: flag("hasPassword", false),
     e2ee: flag("e2ee", false),
+    music: flag("music", false),
   };
 }
 
@@ -62,6 +63,7 @@ export function toParticipant(value) {
     you: value.you === true,
     role: toRole(value.role),
     mutedByHost: value.mutedByHost === true,
+    music: value.music === true,
   };
 }
 

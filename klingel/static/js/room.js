@@ -11,6 +11,7 @@ import { Doorbell } from "./doorbell.js";
 import { HostSecrets } from "./host-secrets.js";
 import { I18n } from "./i18n.js";
 import { MyRooms } from "./my-rooms.js";
+import { RoomBreakouts } from "./room-breakouts.js";
 import { RoomBroadcast } from "./room-broadcast.js";
 import { CallView } from "./room-call-view.js";
 import { RoomChat } from "./room-chat.js";
@@ -19,8 +20,11 @@ import { RoomCouncil } from "./room-council.js";
 import { RoomEncryption } from "./room-encryption.js";
 import { HostTools } from "./room-host.js";
 import { RoomMedia } from "./room-media.js";
+import { RoomMusic } from "./room-music.js";
+import { RoomPolls } from "./room-polls.js";
 import { browserStorage, RoomPreferences } from "./room-preferences.js";
 import { PrivacyPanels } from "./room-privacy.js";
+import { RoomReactions } from "./room-reactions.js";
 import { RoomSession } from "./room-session.js";
 import { roomFromPath } from "./slug.js";
 import { find } from "./ui/dom.js";
@@ -58,7 +62,7 @@ function main() {
     },
   );
   const view = new CallView(
-    { i18n, toasts, doorbell, local: media.local, mode: preferences.view },
+    { i18n, toasts, doorbell, local: media.local, mode: preferences.view, quiet: () => breakouts.active },
     {
       // A pin shows the speaker view without changing the view chosen: unpinned, it returns.
       modeChanged: (mode) => controls.bar.set("view", mode === "speaker"),
@@ -75,7 +79,11 @@ function main() {
     screenShareForbidden: () => hostTools.settings?.screenShareAllowed === false,
     invite: () => void invite(),
     openStored: () => privacy.openStored(),
+    openReactions: () => reactions.togglePicker(),
+    chooseMusic: (on) => music.choose(on),
   });
+  const music = new RoomMusic({ toasts, media, controls: () => controls.bar });
+  const reactions = new RoomReactions({ i18n, toasts, view, controls: () => controls.bar });
   const hostTools = new HostTools({
     i18n, room, toasts, doorbell, secrets,
     controls: controls.bar,
@@ -89,18 +97,31 @@ function main() {
     people: view.people,
     addHostSection: (section) => hostTools.addSection(section),
   });
+  const breakouts = new RoomBreakouts({
+    i18n, toasts,
+    people: view.people,
+    addHostSection: (section) => hostTools.addSection(section),
+    where: () => session.group,
+    moveTo: (pass, group) => session.moveTo(pass, group),
+    forget: () => session.forgetBreakout(),
+  });
   const council = new RoomCouncil({
     i18n,
     controls: controls.bar,
     showPanel: (open) => (open ? controls.panels.show("council", true) : controls.hidePanel("council")),
     panelOpen: () => controls.panels.isOpen("council"),
   });
+  const polls = new RoomPolls({
+    i18n, toasts,
+    stage: find("#stage", HTMLElement),
+    addHostSection: (section) => hostTools.addSection(section),
+  });
   /** @type {RoomSession} */
   const session = new RoomSession({
     room, i18n, toasts, preferences, doorbell, secrets, encryption, media, view, errors,
     controls: controls.bar,
     host: hostTools,
-    followers: [media, view, chat, privacy, broadcast, council],
+    followers: [media, view, chat, reactions, privacy, broadcast, breakouts, council, music, polls],
   });
   addEventListener("pagehide", () => session.call?.leave());
   media.start();

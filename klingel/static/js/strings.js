@@ -7,6 +7,9 @@
 import { COUNCIL_DE, COUNCIL_EN } from "./council-strings.js";
 import { HELP_DE, HELP_EN } from "./help-strings.js";
 import { LEGAL_DE, LEGAL_EN } from "./legal-strings.js";
+import { POLL_DE, POLL_EN } from "./poll-strings.js";
+import { REACTION_DE, REACTION_EN } from "./reaction-strings.js";
+import { BREAKOUT_DE, BREAKOUT_EN } from "./breakout-strings.js";
 
 const de = {
   "app.name": "Klingel",
@@ -85,6 +88,7 @@ const de = {
   "tile.muted": "Mikrofon stumm",
   "tile.cameraOff": "Kamera aus",
   "tile.hand": "Hand gehoben",
+  "tile.music": "Musikmodus",
   "stage.label": "Videos",
   "ctl.speakerView": "Sprecheransicht",
   "tile.pin": "Groß zeigen: {name}",
@@ -105,6 +109,14 @@ const de = {
   "toast.joined": "{name} ist beigetreten",
   "toast.left": "{name} hat den Raum verlassen",
   "toast.hand": "{name} hebt die Hand",
+  "toast.musicOn": "{name} spielt jetzt im Musikmodus",
+  "toast.musicOff": "{name} hat den Musikmodus ausgeschaltet",
+  "toast.musicHeadphones": "Musikmodus ist an. Bitte Kopfhörer aufsetzen: Das Echo wird jetzt nicht mehr herausgefiltert.",
+  "toast.musicSelfOff": "Musikmodus ist aus.",
+  "toast.musicByHostOn": "Die Gastgeberin oder der Gastgeber hat den Musikmodus für Sie eingeschaltet.",
+  "toast.musicByHostOff": "Die Gastgeberin oder der Gastgeber hat den Musikmodus für Sie ausgeschaltet.",
+  "toast.roomMusicOn": "Der Host hat den Musikmodus für alle eingeschaltet.",
+  "toast.roomMusicOff": "Der Host hat den Musikmodus für alle ausgeschaltet.",
   "toast.linkCopied": "Einladungslink kopiert",
   "toast.linkManual": "Einladungslink: {url}",
   "toast.media_unavailable": "Der Medienserver ist gerade ausgelastet. Es wird erneut versucht.",
@@ -176,6 +188,8 @@ const de = {
   "deny.send": "Ablehnen senden",
   "people.mute": "Stummschalten: {name}",
   "people.allowUnmute": "Sprechen erlauben: {name}",
+  "people.musicOn": "Musikmodus einschalten für {name}",
+  "people.musicOff": "Musikmodus ausschalten für {name}",
   "people.stopCamera": "Kamera stoppen: {name}",
   "people.stopScreen": "Teilen stoppen: {name}",
   "people.remove": "Entfernen: {name}",
@@ -236,6 +250,8 @@ const de = {
   "ctl.camera": "Kamera",
   "ctl.share": "Bildschirm teilen",
   "ctl.hand": "Hand heben",
+  "ctl.music": "Musikmodus",
+  "ctl.musicCaption": "Musik",
   "ctl.chat": "Chat",
   "ctl.people": "Teilnehmende",
   "ctl.bell": "Klingelton",
@@ -251,8 +267,11 @@ const de = {
   "host.screenAllowed": "Gäste dürfen den Bildschirm teilen",
   "host.chatAllowed": "Gäste dürfen im Chat schreiben",
   "host.unmuteAllowed": "Gäste dürfen ihr Mikrofon selbst einschalten",
+  "host.music": "Musikmodus für alle",
   "people.muteShort": "Stummschalten",
   "people.allowUnmuteShort": "Sprechen erlauben",
+  "people.musicOnShort": "Musikmodus einschalten",
+  "people.musicOffShort": "Musikmodus ausschalten",
   "people.stopCameraShort": "Kamera stoppen",
   "people.stopScreenShort": "Teilen stoppen",
   "people.removeShort": "Entfernen",
@@ -341,6 +360,9 @@ const de = {
   ...LEGAL_DE,
   ...HELP_DE,
   ...COUNCIL_DE,
+  ...POLL_DE,
+  ...REACTION_DE,
+  ...BREAKOUT_DE,
 };
 
 /** @type {Record<keyof typeof de, string>} */
@@ -421,6 +443,7 @@ const en = {
   "tile.muted": "Microphone muted",
   "tile.cameraOff": "Camera off",
   "tile.hand": "Hand raised",
+  "tile.music": "Music mode",
   "stage.label": "Videos",
   "ctl.speakerView": "Speaker view",
   "tile.pin": "Show large: {name}",
@@ -441,6 +464,14 @@ const en = {
   "toast.joined": "{name} joined",
   "toast.left": "{name} left the room",
   "toast.hand": "{name} raised a hand",
+  "toast.musicOn": "{name} now plays in music mode",
+  "toast.musicOff": "{name} switched music mode off",
+  "toast.musicHeadphones": "Music mode is on. Please put on headphones: echo is no longer filtered out.",
+  "toast.musicSelfOff": "Music mode is off.",
+  "toast.musicByHostOn": "The host switched music mode on for you.",
+  "toast.musicByHostOff": "The host switched music mode off for you.",
+  "toast.roomMusicOn": "The host switched music mode on for everyone.",
+  "toast.roomMusicOff": "The host switched music mode off for everyone.",
   "toast.linkCopied": "Invite link copied",
   "toast.linkManual": "Invite link: {url}",
   "toast.media_unavailable": "The media server is busy right now. Trying again.",
@@ -511,6 +542,8 @@ const en = {
   "deny.send": "Send denial",
   "people.mute": "Mute: {name}",
   "people.allowUnmute": "Allow to speak: {name}",
+  "people.musicOn": "Switch music mode on for {name}",
+  "people.musicOff": "Switch music mode off for {name}",
   "people.stopCamera": "Stop camera: {name}",
   "people.stopScreen": "Stop sharing: {name}",
   "people.remove": "Remove: {name}",
@@ -571,6 +604,8 @@ const en = {
   "ctl.camera": "Camera",
   "ctl.share": "Share screen",
   "ctl.hand": "Raise hand",
+  "ctl.music": "Music mode",
+  "ctl.musicCaption": "Music",
   "ctl.chat": "Chat",
   "ctl.people": "People",
   "ctl.bell": "Doorbell sound",
@@ -586,8 +621,11 @@ const en = {
   "host.screenAllowed": "Guests may share their screen",
   "host.chatAllowed": "Guests may write in the chat",
   "host.unmuteAllowed": "Guests may turn their microphone on themselves",
+  "host.music": "Music mode for everyone",
   "people.muteShort": "Mute",
   "people.allowUnmuteShort": "Allow to speak",
+  "people.musicOnShort": "Switch music mode on",
+  "people.musicOffShort": "Switch music mode off",
   "people.stopCameraShort": "Stop camera",
   "people.stopScreenShort": "Stop sharing",
   "people.removeShort": "Remove",
@@ -676,6 +714,9 @@ const en = {
   ...LEGAL_EN,
   ...HELP_EN,
   ...COUNCIL_EN,
+  ...POLL_EN,
+  ...REACTION_EN,
+  ...BREAKOUT_EN,
 };
 
 /** @typedef {keyof typeof de} StringKey */

@@ -10,6 +10,10 @@ USER_CODES = {
     "removed", "screen_share_not_allowed", "chat_not_allowed", "unmute_not_allowed",
     "server_full", "password_too_short", "store_unavailable", "not_saved", "room_reserved",
     "unknown_broadcast",
+    # polls
+    "bad_poll", "poll_running", "no_poll", "poll_closed", "poll_in_council",
+    # breakout rooms
+    "breakout_over", "not_your_group", "breakouts_running", "no_breakouts", "breakouts_not_here",
     # the council mode
     "member_link_invalid", "not_member", "not_chair", "no_council", "held", "unknown_member",
     "unknown_item", "unknown_motion", "no_current_item", "session_not_open", "session_closed",
@@ -20,7 +24,7 @@ USER_CODES = {
 CLOSING_CODES = {
     "too_large", "unsupported_version", "bad_room", "bad_name", "room_full",
     "password_required", "wrong_password", "room_locked", "removed", "server_full",
-    "store_unavailable", "room_reserved", "unknown_broadcast",
+    "store_unavailable", "room_reserved", "unknown_broadcast", "breakout_over", "not_your_group",
     "member_link_invalid",
 }  # fmt: skip
 

@@ -13,9 +13,9 @@ import { ToggleButton } from "./toggle-button.js";
 /** @typedef {import("../i18n.js").StringKey} StringKey */
 
 /**
- * @typedef {"microphone" | "camera" | "screen" | "hand" | "chat" | "people" | "council" |
- *   "doorbell" | "host" | "view"} Toggle
- * @typedef {"invite" | "stored" | "settings" | "language" | "shortcuts" | "leave"} Action
+ * @typedef {"microphone" | "camera" | "screen" | "hand" | "music" | "chat" | "people" |
+ *   "council" | "doorbell" | "host" | "view"} Toggle
+ * @typedef {"react" | "invite" | "stored" | "settings" | "language" | "shortcuts" | "leave"} Action
  */
 
 /** @type {Record<Toggle, import("./toggle-button.js").ToggleLook>} */
@@ -24,6 +24,8 @@ const TOGGLES = {
   camera: { name: "ctl.camera", iconOn: "camera", iconOff: "camera-off", caption: "ctl.camera" },
   screen: { name: "ctl.share", iconOn: "screen", iconOff: "screen", caption: "ctl.shareCaption" },
   hand: { name: "ctl.hand", iconOn: "hand", iconOff: "hand", caption: "ctl.handCaption" },
+  // Our own microphone without speech processing, in stereo (docs/music-mode.md).
+  music: { name: "ctl.music", iconOn: "music", iconOff: "music", caption: "ctl.musicCaption" },
   chat: { name: "ctl.chat", iconOn: "chat", iconOff: "chat", caption: "ctl.chat" },
   people: { name: "ctl.people", iconOn: "people", iconOff: "people", caption: "ctl.people" },
   // Only in a room where a council meets.
@@ -36,6 +38,7 @@ const TOGGLES = {
 
 /** @type {[Action, StringKey, string, StringKey][]} name, label, icon, caption */
 const ACTIONS = [
+  ["react", "ctl.react", "react", "ctl.reactCaption"],
   ["invite", "ctl.invite", "link", "ctl.inviteCaption"],
   ["stored", "stored.open", "info", "stored.caption"],
   ["settings", "ctl.settings", "settings", "ctl.settings"],
@@ -48,7 +51,7 @@ const ACTIONS = [
 const MAIN = /** @type {const} */ (["microphone", "camera", "chat"]);
 /** In the bar on wide screens, behind "Mehr" on a phone. */
 const MORE = /** @type {const} */ ([
-  "screen", "hand", "people", "council", "host", "view", "invite", "doorbell", "stored", "settings",
+  "screen", "hand", "music", "react", "people", "council", "host", "view", "invite", "doorbell", "stored", "settings",
   "language", "shortcuts",
 ]);
 
@@ -189,6 +192,11 @@ export class ControlBar {
     const button = this.#buttons.get(name);
     if (button && button.offsetParent !== null) button.focus();
     else this.#moreButton.focus();
+  }
+
+  /** @param {Toggle | Action} name @returns {HTMLButtonElement | undefined} */
+  button(name) {
+    return this.#buttons.get(name);
   }
 
   /** Host tools are for hosts and co-hosts only. @param {boolean} shown */

@@ -16,7 +16,7 @@ import { ToggleButton } from "./toggle-button.js";
  * The switches a host can flip, as the protocol names them. The last two actions are the
  * host's alone (a co-host does not see them): they change who holds the room.
  * @typedef {"lobby" | "locked" | "officeHours" | "screenShareAllowed" | "chatAllowed" |
- *   "unmuteAllowed" | "e2ee"} Setting
+ *   "unmuteAllowed" | "e2ee" | "music"} Setting
  * @typedef {"muteAll" | "password" | "cohostLink" | "endMeeting" | "renewLinks" |
  *   "deleteRoom"} HostAction
  */
@@ -38,6 +38,8 @@ const GUEST_SWITCHES = [
   ["screenShareAllowed", { name: "host.screenAllowed", iconOn: "screen", iconOff: "screen" }],
   ["chatAllowed", { name: "host.chatAllowed", iconOn: "chat", iconOff: "chat" }],
   ["unmuteAllowed", { name: "host.unmuteAllowed", iconOn: "mic", iconOff: "mic-off" }],
+  // Every microphone in music mode (docs/music-mode.md): a lesson or a concert.
+  ["music", { name: "host.music", iconOn: "music", iconOff: "music" }],
 ];
 
 /** @type {[HostAction, StringKey, string][]} */

@@ -13,8 +13,8 @@ import { h, icon } from "./dom.js";
 /** @typedef {import("../room-state.js").Role} Role */
 
 /**
- * @typedef {"mute" | "allowUnmute" | "stopCamera" | "stopScreen" | "remove" | "makeCohost" |
- *   "makeGuest" | "makeHost" | "publicPin" | "publicUnpin"} PersonAction
+ * @typedef {"mute" | "allowUnmute" | "musicOn" | "musicOff" | "stopCamera" | "stopScreen" |
+ *   "remove" | "makeCohost" | "makeGuest" | "makeHost" | "publicPin" | "publicUnpin"} PersonAction
  * @typedef {import("../broadcast-state.js").BroadcastState} BroadcastState
  */
 
@@ -30,7 +30,12 @@ export function actionsFor(viewer, person) {
   if (person.you || viewer === "guest") return [];
   if (viewer === "cohost" && person.role === "host") return [];
   /** @type {PersonAction[]} */
-  const actions = [person.mutedByHost ? "allowUnmute" : "mute", "stopCamera"];
+  const actions = [
+    person.mutedByHost ? "allowUnmute" : "mute",
+    // A teacher switches music mode for a pupil who cannot find the switch.
+    person.music ? "musicOff" : "musicOn",
+    "stopCamera",
+  ];
   if (person.screen) actions.push("stopScreen");
   actions.push("remove");
   if (viewer === "host" && person.role === "guest") actions.push("makeCohost");
@@ -42,6 +47,8 @@ export function actionsFor(viewer, person) {
 const ACTION_LABELS = {
   mute: "people.mute",
   allowUnmute: "people.allowUnmute",
+  musicOn: "people.musicOn",
+  musicOff: "people.musicOff",
   stopCamera: "people.stopCamera",
   stopScreen: "people.stopScreen",
   remove: "people.remove",
@@ -56,6 +63,8 @@ const ACTION_LABELS = {
 const ACTION_TEXTS = {
   mute: "people.muteShort",
   allowUnmute: "people.allowUnmuteShort",
+  musicOn: "people.musicOnShort",
+  musicOff: "people.musicOffShort",
   stopCamera: "people.stopCameraShort",
   stopScreen: "people.stopScreenShort",
   remove: "people.removeShort",
@@ -70,6 +79,8 @@ const ACTION_TEXTS = {
 const ACTION_ICONS = /** @type {Record<PersonAction, string>} */ ({
   mute: "mic-off",
   allowUnmute: "mic",
+  musicOn: "music",
+  musicOff: "music",
   stopCamera: "camera-off",
   stopScreen: "screen",
   remove: "leave",
@@ -149,6 +160,7 @@ export class ParticipantList {
     /** @type {[boolean, string, StringKey][]} */
     const marks = [
       [participant.hand, "hand", "tile.hand"],
+      [participant.music, "music", "tile.music"],
       [!participant.audio, "mic-off", participant.mutedByHost ? "tile.mutedByHost" : "tile.muted"],
       [!participant.video, "camera-off", "tile.cameraOff"],
     ];
@@ -161,6 +173,7 @@ export class ParticipantList {
     item.dataset.audio = String(participant.audio);
     item.dataset.video = String(participant.video);
     item.dataset.hand = String(participant.hand);
+    item.dataset.music = String(participant.music);
     item.dataset.role = participant.role;
     item.dataset.mutedByHost = String(participant.mutedByHost);
     const shown = publicMarks(this.#public, this.#viewer, participant);

@@ -127,6 +127,7 @@ export class TileGrid {
     this.#label(tile, participant);
     tile.classList.toggle("is-muted", !participant.audio);
     tile.classList.toggle("has-hand", participant.hand);
+    tile.classList.toggle("has-music", participant.music);
     tile.classList.toggle("is-video-off", !participant.video);
     const screen = this.#tile(participant.id, "screen");
     if (screen) this.#label(screen, participant);
@@ -345,10 +346,13 @@ export class TileGrid {
     this.#i18n.bind(muted, "tile.muted", undefined, "label");
     const hand = h("span", { className: "icon icon-hand state-hand", attrs: { role: "img" } });
     this.#i18n.bind(hand, "tile.hand", undefined, "label");
+    const music = h("span", { className: "icon icon-music state-music", attrs: { role: "img" } });
+    this.#i18n.bind(music, "tile.music", undefined, "label");
     const label = h("figcaption", { className: "tile-label" }, [
       h("span", { className: "tile-name" }),
       muted,
       hand,
+      music,
     ]);
     const tile = h("figure", {
       className: `tile tile-${source}`,

@@ -1,0 +1,53 @@
+// @ts-check
+/** The words of reactions, in German and English (merged into strings.js). */
+
+export const REACTION_DE = {
+  "ctl.react": "Reagieren",
+  "ctl.reactCaption": "Reagieren",
+  "reaction.picker": "Reaktion wählen",
+  "reaction.applause": "Applaus",
+  "reaction.thumbs_up": "Daumen hoch",
+  "reaction.laugh": "Lachen",
+  "reaction.heart": "Herz",
+  "reaction.surprise": "Staunen",
+  "reaction.onTile": "{name}: {reaction}",
+  "reaction.wait": "Einen Moment, dann können Sie wieder reagieren.",
+  "reaction.said.applause": "{name} klatscht Beifall",
+  "reaction.said.thumbs_up": "{name} zeigt Daumen hoch",
+  "reaction.said.laugh": "{name} lacht",
+  "reaction.said.heart": "{name} schickt ein Herz",
+  "reaction.said.surprise": "{name} staunt",
+  "reaction.saidMany.applause": "{name} und {n} weitere klatschen Beifall",
+  "reaction.saidMany.thumbs_up": "{name} und {n} weitere zeigen Daumen hoch",
+  "reaction.saidMany.laugh": "{name} und {n} weitere lachen",
+  "reaction.saidMany.heart": "{name} und {n} weitere schicken ein Herz",
+  "reaction.saidMany.surprise": "{name} und {n} weitere staunen",
+  "reaction.mixedOne": "{name} reagiert",
+  "reaction.mixedMany": "{name} und {n} weitere reagieren",
+};
+
+/** @type {Record<keyof typeof REACTION_DE, string>} */
+export const REACTION_EN = {
+  "ctl.react": "React",
+  "ctl.reactCaption": "React",
+  "reaction.picker": "Choose a reaction",
+  "reaction.applause": "Applause",
+  "reaction.thumbs_up": "Thumbs up",
+  "reaction.laugh": "Laugh",
+  "reaction.heart": "Heart",
+  "reaction.surprise": "Surprise",
+  "reaction.onTile": "{name}: {reaction}",
+  "reaction.wait": "One moment, then you can react again.",
+  "reaction.said.applause": "{name} applauds",
+  "reaction.said.thumbs_up": "{name} gives a thumbs up",
+  "reaction.said.laugh": "{name} laughs",
+  "reaction.said.heart": "{name} sends a heart",
+  "reaction.said.surprise": "{name} is surprised",
+  "reaction.saidMany.applause": "{name} and {n} others applaud",
+  "reaction.saidMany.thumbs_up": "{name} and {n} others give a thumbs up",
+  "reaction.saidMany.laugh": "{name} and {n} others laugh",
+  "reaction.saidMany.heart": "{name} and {n} others send a heart",
+  "reaction.saidMany.surprise": "{name} and {n} others are surprised",
+  "reaction.mixedOne": "{name} reacts",
+  "reaction.mixedMany": "{name} and {n} others react",
+};
