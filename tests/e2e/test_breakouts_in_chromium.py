@@ -195,3 +195,55 @@ async def _host_sees_here(page: Page) -> bool:
 
 async def _banner_hidden(page: Page) -> bool:
     return await page.locator("#breakout-banner").is_hidden()
+
+
+async def test_without_auto_each_person_goes_with_one_click_and_back(
+    lesson: list[Person],
+) -> None:
+    anna, ben, _, dora = lesson
+    await wait_until(partial(_banner_hidden, dora.page), timeout=MOVE_TIMEOUT, message="no groups")
+    await open_host_tools(anna.page)
+    panel = anna.page.locator(".breakout-host")
+    await panel.get_by_label("Von Hand").check()
+    await panel.get_by_label("Gruppe für Ben").select_option("0")
+    await panel.get_by_label("Gruppe für Cem").select_option("0")
+    await panel.get_by_label("Gruppe für Dora").select_option("2")
+    await panel.get_by_label("Alle sofort in ihre Gruppe schicken").uncheck()
+    await panel.get_by_role("button", name="Gruppenräume öffnen").click()
+
+    # Dora is told where she belongs and goes with one click, by keyboard.
+    await wait_until(
+        partial(_banner_says, dora.page, "Sie sind in Gruppe 2 eingeteilt."),
+        timeout=MOVE_TIMEOUT,
+        message="Dora told her group",
+    )
+    assert await _sees_names(dora.page, "Anna", "Ben", "Cem")
+    go = dora.page.get_by_role("button", name="Zu Gruppe 2 gehen")
+    await go.focus()
+    await dora.page.keyboard.press("Enter")
+    await wait_until(
+        partial(_banner_says, dora.page, "Sie sind in Gruppe 2."),
+        timeout=MOVE_TIMEOUT,
+        message="Dora in group 2",
+    )
+    await wait_until(partial(_sees_names, dora.page), message="Dora alone in group 2")
+    await wait_until(partial(_sees_names, ben.page, "Anna", "Cem"), message="Ben sees Dora gone")
+    await assert_no_serious_violations(dora.page, "room: in a group, reached with one click")
+
+    # And back by her own choice; she is not sent away again.
+    await dora.page.get_by_role("button", name="Zurück in den Hauptraum").click()
+    await wait_until(
+        partial(_sees_names, dora.page, "Anna", "Ben", "Cem"),
+        timeout=MOVE_TIMEOUT,
+        message="Dora back in the main room",
+    )
+    await wait_until(
+        partial(_banner_says, dora.page, "Sie sind in Gruppe 2 eingeteilt."),
+        timeout=MOVE_TIMEOUT,
+        message="Dora may go again",
+    )
+    await anna.page.get_by_role("button", name="Alle zurückholen").click()
+    for person in lesson:
+        await wait_until(
+            partial(_banner_hidden, person.page), timeout=MOVE_TIMEOUT, message="groups over"
+        )
