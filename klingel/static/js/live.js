@@ -218,7 +218,9 @@ class LiveView {
   async #tryVoices() {
     for (let attempt = 0; attempt < PLAY_ATTEMPTS; attempt += 1) {
       const outcome = await this.#play(this.#voices);
-      if (outcome === "blocked") this.#sound.hidden = false;
+      // A start refused for another reason than a click leaves a voice paused all the same.
+      const silent = this.#voices.some((voice) => voice.srcObject !== null && voice.paused);
+      if (outcome === "blocked" || (outcome === "allowed" && silent)) this.#sound.hidden = false;
       if (outcome !== "interrupted") return;
       await new Promise((resolve) => setTimeout(resolve, PLAY_RETRY_MS));
     }
