@@ -185,7 +185,9 @@ async def test_a_host_switches_music_mode_on_for_everyone(browser: Browser, serv
         await wait_until(lambda: music_pressed(pupil.page), message="Mia's page follows")
         await (
             pupil.page.locator("#toasts")
-            .get_by_text("Der Host hat den Musikmodus für alle eingeschaltet.")
+            .get_by_text(
+                "Die Gastgeberin oder der Gastgeber hat den Musikmodus für alle eingeschaltet."
+            )
             .wait_for()
         )
         await wait_published(pupil.page, music=True)
