@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest_asyncio
+from support.recording_client import Sockets
+from support.signaling_server import Server
 
 from klingel_bots.client import ProtocolClient
 
@@ -27,3 +29,13 @@ async def join_bot(server: str, room_name: str) -> AsyncIterator[BotFactory]:
     finally:
         for bot in bots:
             await bot.close()
+
+
+@pytest_asyncio.fixture
+async def sockets(server: Server) -> AsyncIterator[Sockets]:
+    """Signaling sockets to the test's server (``running_server``), closed afterwards."""
+    opened = Sockets(server.url)
+    try:
+        yield opened
+    finally:
+        await opened.close()

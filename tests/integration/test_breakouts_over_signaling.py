@@ -11,9 +11,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from support.recording_client import Client
+from support.recording_client import Client, Sockets
 from support.signaling_server import Server, running_server
-from websockets.asyncio.client import connect
 
 from klingel.config import Settings
 
@@ -28,27 +27,9 @@ async def server() -> AsyncIterator[Server]:
         yield running
 
 
-@pytest_asyncio.fixture
-async def clients() -> AsyncIterator[list[Client]]:
-    opened: list[Client] = []
-    yield opened
-    for client in opened:
-        await client.socket.close()
-
-
 @pytest.fixture
-def join(server: Server, clients: list[Client]) -> JoinFn:
-    async def join_room(room: str, name: str, **extra: Any) -> tuple[Client, Message]:
-        socket = await connect(server.url.replace("http", "ws") + "/ws", max_size=None)
-        client = Client(socket)
-        clients.append(client)
-        await client.send({"type": "join", "v": 1, "room": room, "name": name, **extra})
-        answer = await client.receive()
-        if answer["type"] == "joined":
-            client.id = answer["you"]["id"]
-        return client, answer
-
-    return join_room
+def join(sockets: Sockets) -> JoinFn:
+    return sockets.join
 
 
 async def class_room(server: Server, join: JoinFn, lobby: bool = False) -> dict[str, Any]:

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-from support.recording_client import Client
+from support.recording_client import Client, Sockets
 from support.signaling_server import Message, Server, running_server
-from websockets.asyncio.client import connect
 
 from klingel.config import Settings
 
@@ -21,35 +20,21 @@ async def server() -> AsyncIterator[Server]:
         yield running
 
 
-@pytest_asyncio.fixture
-async def clients() -> AsyncIterator[list[Client]]:
-    opened: list[Client] = []
-    yield opened
-    for client in opened:
-        await client.socket.close()
-
-
 async def join(
-    server: Server, clients: list[Client], room: str, name: str, secret: str | None = None
+    sockets: Sockets, room: str, name: str, secret: str | None = None
 ) -> tuple[Client, Message]:
-    socket = await connect(server.url.replace("http", "ws") + "/ws", max_size=None)
-    client = Client(socket)
-    clients.append(client)
-    message: Message = {"type": "join", "v": 1, "room": room, "name": name}
-    if secret is not None:
-        message["hostSecret"] = secret
-    await client.send(message)
-    joined = await client.expect("joined")
-    client.id = joined["you"]["id"]
+    fields = {} if secret is None else {"hostSecret": secret}
+    client, joined = await sockets.join(room, name, **fields)
+    assert joined["type"] == "joined", joined
     if joined["you"]["role"] != "guest":
         client.secrets = await client.expect("host_secrets")
     return client, joined
 
 
-async def test_own_music_mode_reaches_everyone(server: Server, clients: list[Client]) -> None:
-    anna, joined = await join(server, clients, "musikschule", "Anna")
+async def test_own_music_mode_reaches_everyone(sockets: Sockets) -> None:
+    anna, joined = await join(sockets, "musikschule", "Anna")
     assert joined["you"]["music"] is False and joined["room"]["music"] is False
-    ben, _ = await join(server, clients, "musikschule", "Ben")
+    ben, _ = await join(sockets, "musikschule", "Ben")
     await anna.next_of("participant_joined")
 
     await anna.send({"type": "music", "on": True})
@@ -60,7 +45,7 @@ async def test_own_music_mode_reaches_everyone(server: Server, clients: list[Cli
     assert theirs["participant"] == {**mine["participant"], "you": False}
 
     # A newcomer learns it from `joined`.
-    _, cem = await join(server, clients, "musikschule", "Cem")
+    _, cem = await join(sockets, "musikschule", "Cem")
     (entry,) = [p for p in cem["participants"] if p["id"] == anna.id]
     assert entry["music"] is True
 
@@ -69,28 +54,26 @@ async def test_own_music_mode_reaches_everyone(server: Server, clients: list[Cli
     assert off["participant"]["id"] == anna.id and off["participant"]["music"] is False
 
 
-async def test_a_bad_music_message_changes_nothing(server: Server, clients: list[Client]) -> None:
-    anna, _ = await join(server, clients, "geige", "Anna")
+async def test_a_bad_music_message_changes_nothing(sockets: Sockets) -> None:
+    anna, _ = await join(sockets, "geige", "Anna")
     for bad in ({"type": "music"}, {"type": "music", "on": "yes"}, {"type": "music", "on": 1}):
         await anna.send(bad)
         assert (await anna.error("bad_message"))["ref"] == "music"
     assert await anna.nothing_pending()
-    _, ben = await join(server, clients, "geige", "Ben")
+    _, ben = await join(sockets, "geige", "Ben")
     (entry,) = [p for p in ben["participants"] if p["id"] == anna.id]
     assert entry["music"] is False
 
 
-async def test_a_host_switches_music_mode_for_the_room(
-    server: Server, clients: list[Client]
-) -> None:
+async def test_a_host_switches_music_mode_for_the_room(server: Server, sockets: Sockets) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         created = (await http.post("/api/rooms", json={})).json()
     room = created["room"]
-    host, joined = await join(server, clients, room, "Frau Weber", created["hostSecret"])
+    host, joined = await join(sockets, room, "Frau Weber", created["hostSecret"])
     if joined["room"]["lobby"]:
         await host.send({"type": "room_settings", "lobby": False})
         await host.next_of("room_updated")
-    pupil, _ = await join(server, clients, room, "Mia")
+    pupil, _ = await join(sockets, room, "Mia")
 
     # A guest may not; nothing changes.
     await pupil.send({"type": "room_settings", "music": True})
@@ -100,7 +83,7 @@ async def test_a_host_switches_music_mode_for_the_room(
     for client in (host, pupil):
         updated = await client.next_of("room_updated")
         assert updated["room"]["music"] is True
-    _, late = await join(server, clients, room, "Noah")
+    _, late = await join(sockets, room, "Noah")
     assert late["room"]["music"] is True
 
     await host.send({"type": "room_settings", "music": False})
@@ -108,17 +91,17 @@ async def test_a_host_switches_music_mode_for_the_room(
 
 
 async def test_a_host_switches_music_mode_for_one_participant(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as http:
         created = (await http.post("/api/rooms", json={})).json()
     room = created["room"]
-    host, joined = await join(server, clients, room, "Frau Weber", created["hostSecret"])
+    host, joined = await join(sockets, room, "Frau Weber", created["hostSecret"])
     if joined["room"]["lobby"]:
         await host.send({"type": "room_settings", "lobby": False})
         await host.next_of("room_updated")
-    mia, _ = await join(server, clients, room, "Mia")
-    noah, _ = await join(server, clients, room, "Noah")
+    mia, _ = await join(sockets, room, "Mia")
+    noah, _ = await join(sockets, room, "Noah")
 
     await host.send({"type": "music_for", "id": mia.id, "on": True})
     assert await mia.next_of("music_by_host") == {"type": "music_by_host", "on": True}

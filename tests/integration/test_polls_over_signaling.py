@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from support.council_clients import as_member, council_visit
-from support.recording_client import Client
+from support.recording_client import Client, Sockets
 from support.signaling_server import Server, running_server
-from websockets.asyncio.client import connect
 
 from klingel.config import Settings
 
@@ -31,42 +30,24 @@ async def server() -> AsyncIterator[Server]:
         yield running
 
 
-@pytest_asyncio.fixture
-async def clients() -> AsyncIterator[list[Client]]:
-    opened: list[Client] = []
-    yield opened
-    for client in opened:
-        await client.socket.close()
-
-
 class Room:
     """A created room on the test server, its lobby off, and a way in for anyone."""
 
-    def __init__(self, server: Server, clients: list[Client], created: dict[str, str]) -> None:
-        self.server = server
-        self.clients = clients
+    def __init__(self, sockets: Sockets, created: dict[str, str]) -> None:
+        self.sockets = sockets
         self.id = created["room"]
         self.secret = created["hostSecret"]
 
     async def join(self, name: str, *, host: bool = False) -> tuple[Client, Message]:
-        socket = await connect(self.server.url.replace("http", "ws") + "/ws", max_size=None)
-        client = Client(socket)
-        self.clients.append(client)
-        join: Message = {"type": "join", "v": 1, "room": self.id, "name": name}
-        if host:
-            join["hostSecret"] = self.secret
-        await client.send(join)
-        answer = await client.receive()
-        if answer["type"] == "joined":
-            client.id = answer["you"]["id"]
-        return client, answer
+        fields = {"hostSecret": self.secret} if host else {}
+        return await self.sockets.join(self.id, name, **fields)
 
 
-async def open_room(server: Server, clients: list[Client]) -> tuple[Room, Client]:
+async def open_room(server: Server, sockets: Sockets) -> tuple[Room, Client]:
     async with httpx.AsyncClient(base_url=server.url) as http:
         response = await http.post("/api/rooms", json={})
     assert response.status_code == 200, response.text
-    room = Room(server, clients, response.json())
+    room = Room(sockets, response.json())
     host, joined = await room.join("Hanna", host=True)
     assert joined["you"]["role"] == "host"
     if joined["room"]["lobby"]:
@@ -127,9 +108,9 @@ def names(poll: Message) -> list[list[str]] | None:
 
 
 async def test_results_at_the_end_reach_guests_only_when_the_host_closes(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     anna, ben = await guests(room, host, "Anna", "Ben")
     poll_id = await started(host, [anna, ben])
     await anna.send({"type": "poll_vote", "id": poll_id, "choices": [1]})
@@ -159,9 +140,9 @@ async def test_results_at_the_end_reach_guests_only_when_the_host_closes(
 
 
 async def test_live_results_show_the_counts_to_everyone_as_votes_come_in(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     anna, ben = await guests(room, host, "Anna", "Ben")
     poll_id = await started(host, [anna, ben], results="live", multiple=True, anonymous=True)
     await anna.send({"type": "poll_vote", "id": poll_id, "choices": [0, 2]})
@@ -172,9 +153,9 @@ async def test_live_results_show_the_counts_to_everyone_as_votes_come_in(
 
 
 async def test_an_anonymous_poll_names_nobody_to_anyone_not_even_the_host(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     anna, ben = await guests(room, host, "Anna", "Ben")
     poll_id = await started(host, [anna, ben], anonymous=True)
     await anna.send({"type": "poll_vote", "id": poll_id, "choices": [0]})
@@ -199,9 +180,9 @@ async def test_an_anonymous_poll_names_nobody_to_anyone_not_even_the_host(
 
 
 async def test_a_late_joiner_gets_the_poll_right_after_joined(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     (anna,) = await guests(room, host, "Anna")
     poll_id = await started(host, [anna], results="live")
     await anna.send({"type": "poll_vote", "id": poll_id, "choices": [0]})
@@ -228,9 +209,9 @@ async def test_a_late_joiner_gets_the_poll_right_after_joined(
 
 
 async def test_hostile_votes_and_commands_are_refused_and_change_nothing(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     anna, ben = await guests(room, host, "Anna", "Ben")
     # Guests run no polls.
     await anna.send(start())
@@ -281,9 +262,9 @@ async def test_hostile_votes_and_commands_are_refused_and_change_nothing(
 
 
 async def test_many_votes_at_once_reach_the_room_as_a_few_updates(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     people = await guests(room, host, *(f"Gast {n}" for n in range(10)))
     poll_id = await started(host, people, results="live")
     for person in people:
@@ -297,10 +278,8 @@ async def test_many_votes_at_once_reach_the_room_as_a_few_updates(
     assert 2 <= len(updates) <= 4, [u["voters"] for u in updates]
 
 
-async def test_nobody_in_the_lobby_sees_or_answers_a_poll(
-    server: Server, clients: list[Client]
-) -> None:
-    room, host = await open_room(server, clients)
+async def test_nobody_in_the_lobby_sees_or_answers_a_poll(server: Server, sockets: Sockets) -> None:
+    room, host = await open_room(server, sockets)
     await host.send({"type": "room_settings", "lobby": True})
     await host.next_of("room_updated")
     poll_id = await started(host, [])
@@ -325,9 +304,9 @@ async def test_a_council_room_has_no_polls(tmp_path: Path) -> None:
 
 
 async def test_a_guest_made_co_host_sees_the_names_of_a_named_poll_from_then_on(
-    server: Server, clients: list[Client]
+    server: Server, sockets: Sockets
 ) -> None:
-    room, host = await open_room(server, clients)
+    room, host = await open_room(server, sockets)
     anna, ben = await guests(room, host, "Anna", "Ben")
     poll_id = await started(host, [anna, ben])
     await ben.send({"type": "poll_vote", "id": poll_id, "choices": [0]})

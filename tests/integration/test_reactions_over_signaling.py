@@ -7,9 +7,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from support.recording_client import Client
+from support.recording_client import Client, Sockets
 from support.signaling_server import Message, Server, running_server
-from websockets.asyncio.client import ClientConnection, connect
 
 from klingel.config import Settings
 from klingel.protocol.reactions import REACTIONS
@@ -21,30 +20,18 @@ async def server() -> AsyncIterator[Server]:
         yield running
 
 
-@pytest_asyncio.fixture
-async def sockets() -> AsyncIterator[list[ClientConnection]]:
-    opened: list[ClientConnection] = []
-    yield opened
-    for socket in opened:
-        await socket.close()
-
-
-async def join(
-    server: Server, sockets: list[ClientConnection], room: str, name: str
-) -> tuple[Client, Message]:
-    socket = await connect(server.url.replace("http", "ws") + "/ws", max_size=None)
-    sockets.append(socket)
-    client = Client(socket)
-    await client.send({"type": "join", "v": 1, "room": room, "name": name})
-    return client, await client.expect("joined")
+async def join(sockets: Sockets, room: str, name: str) -> tuple[Client, Message]:
+    client, joined = await sockets.join(room, name)
+    assert joined["type"] == "joined", joined
+    return client, joined
 
 
 async def test_a_reaction_reaches_everyone_in_the_room_with_the_sender_set_by_the_server(
-    server: Server, sockets: list[ClientConnection]
+    sockets: Sockets,
 ) -> None:
-    anna, anna_joined = await join(server, sockets, "geigenklasse", "Anna")
-    ben, _ = await join(server, sockets, "geigenklasse", "Ben")
-    elsewhere, _ = await join(server, sockets, "chorprobe", "Cem")
+    anna, anna_joined = await join(sockets, "geigenklasse", "Anna")
+    ben, _ = await join(sockets, "geigenklasse", "Ben")
+    elsewhere, _ = await join(sockets, "chorprobe", "Cem")
     await anna.expect("participant_joined")
     sender = anna_joined["you"]["id"]
     for number, reaction in enumerate(REACTIONS):
@@ -57,11 +44,9 @@ async def test_a_reaction_reaches_everyone_in_the_room_with_the_sender_set_by_th
     assert await elsewhere.nothing_pending()
 
 
-async def test_bad_reactions_are_refused_and_change_nothing(
-    server: Server, sockets: list[ClientConnection]
-) -> None:
-    anna, anna_joined = await join(server, sockets, "geigenklasse", "Anna")
-    ben, ben_joined = await join(server, sockets, "geigenklasse", "Ben")
+async def test_bad_reactions_are_refused_and_change_nothing(sockets: Sockets) -> None:
+    anna, anna_joined = await join(sockets, "geigenklasse", "Anna")
+    ben, ben_joined = await join(sockets, "geigenklasse", "Ben")
     await anna.expect("participant_joined")
     for bad in (
         {"type": "react", "reaction": "<script>"},
@@ -81,10 +66,10 @@ async def test_bad_reactions_are_refused_and_change_nothing(
 
 
 async def test_a_person_reacting_too_fast_is_refused_and_the_room_sees_only_the_first_few(
-    server: Server, sockets: list[ClientConnection]
+    sockets: Sockets,
 ) -> None:
-    anna, _ = await join(server, sockets, "geigenklasse", "Anna")
-    ben, _ = await join(server, sockets, "geigenklasse", "Ben")
+    anna, _ = await join(sockets, "geigenklasse", "Anna")
+    ben, _ = await join(sockets, "geigenklasse", "Ben")
     await anna.expect("participant_joined")
     for _ in range(10):
         await anna.send({"type": "react", "reaction": "applause"})
@@ -99,9 +84,9 @@ async def test_a_person_reacting_too_fast_is_refused_and_the_room_sees_only_the_
 
 
 async def test_a_whole_room_reacting_at_once_is_capped_without_refusing_anyone(
-    server: Server, sockets: list[ClientConnection]
+    sockets: Sockets,
 ) -> None:
-    people = [await join(server, sockets, "konzert", f"Gast {n}") for n in range(8)]
+    people = [await join(sockets, "konzert", f"Gast {n}") for n in range(8)]
     listener = people[0][0]
     await listener.drain()
     for client, _ in people:

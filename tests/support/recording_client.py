@@ -13,7 +13,7 @@ import json
 
 import pytest
 from support.signaling_server import OFFER, TIMEOUT, Message
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from klingel.client import decode_server_frame
@@ -81,3 +81,31 @@ class Client:
         answer = await self.next_of("publish_answer")
         by_mid = {track["mid"]: track["stream"] for track in answer["tracks"]}
         return {track["source"]: by_mid[track["mid"]] for track in tracks}
+
+
+class Sockets:
+    """The signaling sockets one test opens to a server, each a recording ``Client``; the
+    test's fixture closes them all at its end."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url.replace("http", "ws", 1) + "/ws"
+        self.opened: list[Client] = []
+
+    async def open(self) -> Client:
+        client = Client(await connect(self._url, max_size=None))
+        self.opened.append(client)
+        return client
+
+    async def join(self, room: str, name: str, **fields: object) -> tuple[Client, Message]:
+        """A new socket sends ``join`` with ``fields`` (``hostSecret``, ``breakout``, ...); the
+        first answer comes back as it is (``joined``, ``waiting`` or ``error``)."""
+        client = await self.open()
+        await client.send({"type": "join", "v": 1, "room": room, "name": name, **fields})
+        answer = await client.receive()
+        if answer["type"] == "joined":
+            client.id = answer["you"]["id"]
+        return client, answer
+
+    async def close(self) -> None:
+        for client in self.opened:
+            await client.socket.close()
