@@ -183,6 +183,10 @@ class CouncilMode:
     def is_held(self, room: Room, participant: Participant) -> bool:
         return room.council is not None and participant.id in room.council.held
 
+    def inside(self, room: Room) -> list[Participant]:
+        """Everyone in the room who is not held outside an item: who hears the room's talk."""
+        return [person for person in room if not self.is_held(room, person)]
+
     def refuse_if_held(self, room: Room, participant: Participant) -> None:
         if self.is_held(room, participant):
             raise UserError(ErrorCode.HELD, "You wait outside while this item is dealt with.")

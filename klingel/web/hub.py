@@ -574,7 +574,7 @@ class SignalingHub:
             text=text,
             ts=int(self._wall_clock() * 1000),
         )
-        self.send_to([p for p in seat.room if not self.council.is_held(seat.room, p)], line)
+        self.send_to(self.council.inside(seat.room), line)
 
     def relay_e2ee(self, seat: Seat, message: E2eeTo) -> None:
         """Pass an opaque key message on to one joined participant of the same room, or to

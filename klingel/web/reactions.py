@@ -30,4 +30,4 @@ class RoomReactions:
         if pace is Pace.ROOM_BUSY:
             return
         shown = ReactionShown(sender=participant.id, reaction=reaction)
-        self._hub.send_to([p for p in room if not council.is_held(room, p)], shown)
+        self._hub.send_to(council.inside(room), shown)

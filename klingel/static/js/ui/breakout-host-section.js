@@ -176,7 +176,7 @@ export class BreakoutHostSection {
     this.#setup.hidden = running;
     this.#running.hidden = !running;
     if (!state || !running) return;
-    this.#tick(state.secondsLeft);
+    this.#showClock(state.secondsLeft);
     this.#back.hidden = where === MAIN_ROOM;
     this.#groups.replaceChildren(
       ...state.groups.map((group) => {
@@ -201,14 +201,14 @@ export class BreakoutHostSection {
   }
 
   /** @param {number | null} secondsLeft */
-  #tick(secondsLeft) {
+  #showClock(secondsLeft) {
     this.#clock.hidden = secondsLeft === null;
     if (secondsLeft !== null) this.#i18n.bind(this.#clock, "breakout.left", { time: clockText(secondsLeft) });
   }
 
   /** The countdown, once a second. @param {number | null} secondsLeft */
   tick(secondsLeft) {
-    if (!this.#running.hidden) this.#tick(secondsLeft);
+    if (!this.#running.hidden) this.#showClock(secondsLeft);
   }
 
   #showPeople() {
