@@ -103,7 +103,7 @@ class UpdatePacer:
 
 
 class Poll:
-    __slots__ = ("_ballots", "id", "is_open", "pacer", "setup")
+    __slots__ = ("_ballots", "_counted", "_named", "id", "is_open", "pacer", "setup")
 
     def __init__(self, setup: PollSetup, pacer: UpdatePacer, poll_id: str | None = None) -> None:
         self.id = poll_id if poll_id is not None else f"p-{secrets.token_hex(4)}"
@@ -111,6 +111,9 @@ class Poll:
         self.is_open = True
         self.pacer = pacer
         self._ballots: dict[ParticipantId, Ballot] = {}
+        # Counted once per change, not once per person an update goes to.
+        self._counted: list[int] | None = None
+        self._named: list[tuple[str, ...]] | None = None
 
     def __repr__(self) -> str:
         return f"Poll(open={self.is_open}, voters={len(self._ballots)})"
@@ -135,24 +138,38 @@ class Poll:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, "This poll takes one option.")
         ballot = Ballot(tuple(sorted(picked)), None if self.setup.anonymous else name)
         self._ballots[voter] = ballot
+        self._counted = self._named = None
+
+    def withdraw(self, voter: ParticipantId) -> bool:
+        """``voter`` left the room while the poll is open: their vote no longer counts (who
+        comes back, from a breakout group or a reload, is a new participant and may vote
+        again). A closed poll keeps its result. True if a vote went."""
+        if not self.is_open or self._ballots.pop(voter, None) is None:
+            return False
+        self._counted = self._named = None
+        return True
 
     def close(self) -> None:
         self.is_open = False
 
     def counts(self) -> list[int]:
-        counts = [0] * len(self.setup.options)
-        for ballot in self._ballots.values():
-            for index in ballot.choices:
-                counts[index] += 1
-        return counts
+        if self._counted is None:
+            counts = [0] * len(self.setup.options)
+            for ballot in self._ballots.values():
+                for index in ballot.choices:
+                    counts[index] += 1
+            self._counted = counts
+        return list(self._counted)
 
     def _names(self) -> list[tuple[str, ...]]:
-        names: list[list[str]] = [[] for _ in self.setup.options]
-        for ballot in self._ballots.values():
-            if ballot.name is not None:
-                for index in ballot.choices:
-                    names[index].append(ballot.name)
-        return [tuple(sorted(group, key=str.casefold)) for group in names]
+        if self._named is None:
+            names: list[list[str]] = [[] for _ in self.setup.options]
+            for ballot in self._ballots.values():
+                if ballot.name is not None:
+                    for index in ballot.choices:
+                        names[index].append(ballot.name)
+            self._named = [tuple(sorted(group, key=str.casefold)) for group in names]
+        return self._named
 
     def view(self, viewer: ParticipantId, moderator: bool) -> PollState:
         """The poll as ``viewer`` sees it. Counts: to everyone when results are live or the

@@ -400,6 +400,7 @@ class SignalingHub:
         self.broadcasting.left(room, participant.id)
         self.council.left(room, participant)
         self.breakouts.left(room, participant.id)
+        self.polls.left(room, participant)
         await self._release_media(room, participant.id)
 
     async def close_participant_media(self, room: Room, participant: Participant) -> None:

@@ -95,6 +95,12 @@ class RoomPolls:
             return
         self._hub.send_to_one(participant, poll.view(participant.id, participant.is_moderator))
 
+    def left(self, room: Room, participant: Participant) -> None:
+        """Someone left the room: a vote of theirs in the open poll no longer counts."""
+        poll = room.poll
+        if poll is not None and poll.withdraw(participant.id):
+            self._update(room, poll)
+
     def role_changed(self, room: Room, participant: Participant) -> None:
         """A new role may show more (or less) of the poll to its holder."""
         poll = room.poll
@@ -130,14 +136,21 @@ class RoomPolls:
         if not self._votes.take(participant.id, self._clock()):
             raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many votes.")
         poll.vote(participant.id, participant.name, message.choices)
+        if not self._update(room, poll):
+            # The voter sees their choice taken at once; the room hears of it with the next
+            # update.
+            self._hub.send_to_one(participant, poll.view(participant.id, participant.is_moderator))
+
+    def _update(self, room: Room, poll: Poll) -> bool:
+        """The counts changed: the room hears of it now if the last update is long enough
+        ago, else with the next one. True if it was told now."""
         delay = poll.pacer.request(self._clock())
         if delay is not None and delay <= 0:
             self.send_all(room, poll)
-            return
-        # The voter sees their choice taken at once; the room hears of it with the next update.
-        self._hub.send_to_one(participant, poll.view(participant.id, participant.is_moderator))
+            return True
         if delay is not None:
             self._schedule(delay, lambda: self._flush(room, poll))
+        return False
 
     def _flush(self, room: Room, poll: Poll) -> None:
         if room.poll is poll and poll.pacer.pending:

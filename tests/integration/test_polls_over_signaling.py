@@ -152,6 +152,23 @@ async def test_live_results_show_the_counts_to_everyone_as_votes_come_in(
     assert votes(live) == [1, 0, 2] and live["mine"] == [0, 2] and live["open"]
 
 
+async def test_who_leaves_and_comes_back_counts_once(server: Server, sockets: Sockets) -> None:
+    room, host = await open_room(server, sockets)
+    anna, ben = await guests(room, host, "Anna", "Ben")
+    poll_id = await started(host, [anna, ben], results="live")
+    await anna.send({"type": "poll_vote", "id": poll_id, "choices": [0]})
+    await poll_where(ben, lambda p: p["voters"] == 1)
+    # Anna leaves (as a page does when it moves into a breakout group) and comes back.
+    await anna.send({"type": "leave"})
+    assert votes(await poll_where(ben, lambda p: p["voters"] == 0)) == [0, 0, 0]
+    anna, back = await room.join("Anna")
+    assert back["type"] == "joined"
+    again = await anna.next_of("poll")
+    assert again["mine"] == [] and again["voters"] == 0
+    await anna.send({"type": "poll_vote", "id": poll_id, "choices": [0]})
+    assert votes(await poll_where(ben, lambda p: p["voters"] == 1)) == [1, 0, 0]
+
+
 async def test_an_anonymous_poll_names_nobody_to_anyone_not_even_the_host(
     server: Server, sockets: Sockets
 ) -> None:

@@ -169,3 +169,16 @@ def test_updates_go_out_at_once_then_at_most_once_an_interval() -> None:
     assert pacer.request(10.2) is None  # already owed: nothing more to schedule
     pacer.sent(10.5)
     assert pacer.request(11.2) == 0.0
+
+
+def test_who_leaves_an_open_poll_takes_their_vote_along_and_a_closed_poll_keeps_it() -> None:
+    asked = poll(results="live")
+    asked.vote(ANNA, "Anna", [0])
+    asked.vote(BEN, "Ben", [1])
+    assert votes(asked.view(HANNA, moderator=True)) == [1, 1, 0]
+    assert asked.withdraw(ANNA) and not asked.withdraw(ANNA)
+    state = asked.view(HANNA, moderator=True)
+    assert votes(state) == [0, 1, 0] and state.voters == 1 and names(state)[0] == ()
+    asked.close()
+    assert not asked.withdraw(BEN)
+    assert votes(asked.view(HANNA, moderator=False)) == [0, 1, 0]
