@@ -7,20 +7,11 @@
 
 import { h } from "./dom.js";
 
+export { setPlain } from "./dom.js";
+
 /** @typedef {import("../i18n.js").I18n} I18n */
 /** @typedef {import("../i18n.js").StringKey} StringKey */
 /** @typedef {import("../council-view.js").Words} Words */
-
-/**
- * Sets typed text (a name, a title) as an element's text, and keeps no translation key on it.
- * @param {HTMLElement} element
- * @param {string} text
- */
-export function setPlain(element, text) {
-  delete element.dataset.i18n;
-  delete element.dataset.i18nArgs;
-  element.textContent = text;
-}
 
 /**
  * Shows flat words (their values are text or numbers) and keeps them translated.

@@ -41,3 +41,15 @@ export function find(selector, type, root = document) {
   if (!(element instanceof type)) throw new Error(`missing element ${selector}`);
   return element;
 }
+
+/**
+ * Sets text (typed by a person, or nothing) as an element's text, and keeps no translation key
+ * on it: a language change must not bring back what was there before.
+ * @param {HTMLElement} element
+ * @param {string} text
+ */
+export function setPlain(element, text) {
+  delete element.dataset.i18n;
+  delete element.dataset.i18nArgs;
+  element.textContent = text;
+}

@@ -11,7 +11,7 @@
  */
 
 import { resultRows, showsCounts } from "../poll-state.js";
-import { h } from "./dom.js";
+import { h, setPlain } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
 /** @typedef {import("../i18n.js").StringKey} StringKey */
@@ -86,7 +86,7 @@ export class PollCard {
     });
     this.#form.addEventListener("change", () => {
       this.#touched = true;
-      this.#formMessage.textContent = "";
+      setPlain(this.#formMessage, "");
     });
     this.#status = h("p", { className: "poll-status" });
     this.#resultsTitle = h("h3", { className: "poll-results-title" });
@@ -145,7 +145,7 @@ export class PollCard {
     if (poll === null) return;
     if (before === null || before.id !== poll.id) {
       this.#touched = false;
-      this.#formMessage.textContent = "";
+      setPlain(this.#formMessage, "");
       this.#setFolded(false);
       this.#drawChoices(poll);
     } else if (!this.#touched) {
@@ -200,7 +200,7 @@ export class PollCard {
       this.#i18n.bind(this.#formMessage, poll.multiple ? "poll.chooseSome" : "poll.chooseOne");
       return;
     }
-    this.#formMessage.textContent = "";
+    setPlain(this.#formMessage, "");
     this.#touched = false;
     this.#handlers.onVote(poll.id, choices);
   }

@@ -7,7 +7,7 @@
  */
 
 import { checkDraft, MAX_OPTION_LENGTH, MAX_OPTIONS, MAX_QUESTION_LENGTH, MIN_OPTIONS } from "../poll-state.js";
-import { h } from "./dom.js";
+import { h, setPlain } from "./dom.js";
 
 /** @typedef {import("../i18n.js").I18n} I18n */
 /** @typedef {import("../i18n.js").StringKey} StringKey */
@@ -131,7 +131,7 @@ export class PollForm {
     this.#options.replaceChildren();
     this.#addOption(false);
     this.#addOption(false);
-    this.#message.textContent = "";
+    setPlain(this.#message, "");
   }
 
   /** A refusal of our start, in words. @param {StringKey} key */
@@ -150,7 +150,7 @@ export class PollForm {
       return;
     }
     this.#question.removeAttribute("aria-invalid");
-    this.#message.textContent = "";
+    setPlain(this.#message, "");
     this.#onStart({
       question: draft.question,
       options: draft.options,
