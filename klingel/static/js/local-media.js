@@ -208,6 +208,8 @@ export class LocalMedia extends EventTarget {
     const current = this.#tracks.get("microphone");
     if (!current) return;
     if (await followsConstraints(current, this.#audioConstraints())) return;
+    // As when switching devices: the old capture lets go before the new one opens.
+    current.stop();
     try {
       await this.openOne("microphone");
     } catch (error) {

@@ -56,13 +56,24 @@ export class RoomMusic {
     this.#roomMusic = null;
     this.#others.clear();
     const on = callEvents(call, () => this.#call === call);
-    on(CallEvent.JOINED, ({ room }) => {
-      // A room in music mode takes us in in music mode; else we keep what we chose before.
+    on(CallEvent.JOINED, ({ you, room, resumed }) => {
       const roomMusic = room?.music === true;
+      const before = this.#roomMusic;
       this.#roomMusic = roomMusic;
-      const wanted = this.on || roomMusic;
+      if (resumed && before !== null && before !== roomMusic) {
+        // A host switched the room while our line was down: follow it as if we had been there.
+        this.#switch(roomMusic, roomMusic ? "toast.roomMusicOn" : "toast.roomMusicOff");
+        return;
+      }
+      // Coming in, a room in music mode takes us in music mode; back on the same call, what we
+      // chose stays (also "off" in a room in music mode).
+      const wanted = resumed && before !== null ? this.on : this.on || roomMusic;
       if (wanted) this.#switch(true, roomMusic && !this.on ? "toast.roomMusicOn" : null);
-      else this.#deps.controls().set("music", false);
+      else {
+        this.#deps.controls().set("music", false);
+        // The server may have missed our "off" while the line was down.
+        if (you?.music) call.setMusic(false);
+      }
     });
     on(CallEvent.ROOM_UPDATED, ({ room }) => {
       const roomMusic = room?.music === true;
