@@ -22,8 +22,10 @@ import { find } from "./ui/dom.js";
  * @typedef {{i18n: I18n, toasts: Toasts, people: ParticipantList,
  *   addHostSection: (section: HTMLElement) => void,
  *   where: () => number, moveTo: (pass: string, group: number) => void,
- *   forget: () => void}} RoomBreakoutsDeps `where`: the group the page is in (0: the main
- *   room); `moveTo` leaves this room for that one; `forget`: the groups are over
+ *   forget: () => void, showAlone: () => void}} RoomBreakoutsDeps `where`: the group the page
+ *   is in (0: the main room); `moveTo` leaves this room for that one; `forget`: the groups are
+ *   over;
+ *   `showAlone` shows (or hides) the "alone" card, which waits while there are groups
  */
 
 export class RoomBreakouts {
@@ -93,11 +95,13 @@ export class RoomBreakouts {
       this.#state = null;
       clearInterval(this.#ticker);
       this.#deps.forget();
+      this.#deps.showAlone();
       this.#banner.show(null, where);
       this.#host.show(null, where);
       return;
     }
     this.#state = state;
+    this.#deps.showAlone();
     this.#receivedAt = performance.now();
     this.#banner.show(state, where);
     this.#host.show(state, where);

@@ -25,7 +25,7 @@ import { TileGrid } from "./ui/tiles.js";
 /**
  * @typedef {{i18n: I18n, toasts: Toasts, doorbell: Doorbell, local: LocalMedia, mode: ViewMode,
  *   quiet?: () => boolean}} CallViewDeps `mode`: the view chosen last; `quiet`: people come
- *   and go in numbers now (breakout groups): no chime and no note for each
+ *   and go in numbers now (breakout groups): no chime and no note for each, and no "alone" card
  * @typedef {{modeChanged: (mode: ViewMode) => void, peopleChanged: () => void,
  *   invite: () => void}} CallViewHandlers `modeChanged`: the view shown changed (a pin shows
  *   the speaker view); `peopleChanged`: someone came, went or changed; `invite` copies the link
@@ -92,7 +92,9 @@ export class CallView {
 
   showAlone() {
     const call = this.#call;
-    this.#alone.show(Boolean(call && this.own.participant) && call?.room.others.size === 0, this.own.isHost);
+    // While the room is split into groups, being alone is no reason to invite anyone.
+    const alone = Boolean(call && this.own.participant) && call?.room.others.size === 0;
+    this.#alone.show(alone && !this.#deps.quiet?.(), this.own.isHost);
   }
 
   /** Asks for each remote video in the size its tile shows it (or not at all, unseen). */

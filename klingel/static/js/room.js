@@ -104,6 +104,7 @@ function main() {
     where: () => session.group,
     moveTo: (pass, group) => session.moveTo(pass, group),
     forget: () => session.forgetBreakout(),
+    showAlone: () => view.showAlone(),
   });
   const council = new RoomCouncil({
     i18n,
